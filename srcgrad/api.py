@@ -1,0 +1,78 @@
+"""The public entry points: grad, value_and_grad, vjp, and a look at the code they generate."""
+import functools
+import weakref
+
+from .errors import SrcgradError
+from .transform.pipeline import reverse_mode
+
+_cache = weakref.WeakKeyDictionary()
+
+
+def _generated(function, wrt, mode):
+    """The generated derivative of ``function``, transformed once per (wrt, mode)."""
+    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode)
+    per_function = _cache.setdefault(function, {})
+    if key not in per_function:
+        per_function[key] = reverse_mode(function, wrt, mode)
+    return per_function[key]
+
+
+class Derivative:
+    """A derivative of a user function; generated on first use, then cached.
+
+    Calling it runs the generated code. ``srcgrad.source(d)`` shows that code.
+    """
+
+    def __init__(self, function, wrt, mode):
+        if not callable(function):
+            raise SrcgradError(f"srcgrad needs a function to differentiate, got {function!r}")
+        self.function, self.wrt, self.mode = function, wrt, mode
+        functools.update_wrapper(self, function)
+
+    @property
+    def generated(self):
+        return _generated(self.function, self.wrt, self.mode)
+
+    def __call__(self, *args, **kwargs):
+        return self.generated.function(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<srcgrad {self.mode} of {self.function.__qualname__} wrt {self.wrt!r}>"
+
+
+def _decorator(mode):
+    def make(function=None, wrt=0):
+        if function is None:
+            return lambda f: Derivative(f, wrt, mode)
+        return Derivative(function, wrt, mode)
+    return make
+
+
+grad = _decorator("grad")
+grad.__doc__ = """The gradient of a scalar-valued function with respect to argument(s) ``wrt``.
+
+``@srcgrad.grad`` or ``srcgrad.grad(f, wrt=(0, 1))``. With one position in ``wrt`` the result has
+the shape of that argument; with a tuple, it is a tuple of gradients.
+"""
+value_and_grad = _decorator("value_and_grad")
+value_and_grad.__doc__ = """Like :func:`grad`, but returns ``(value, gradient)`` from one pass."""
+vjp = _decorator("vjp")
+vjp.__doc__ = """Reverse mode for array-valued functions.
+
+``srcgrad.vjp(f, wrt=0)(*args)`` returns ``(out, pullback)``; ``pullback(cotangent)`` is the
+vector-Jacobian product: the gradient of ``sum(cotangent * f(*args))`` with respect to ``wrt``.
+"""
+
+
+def source(derivative):
+    """The Python source srcgrad generated for ``derivative`` (made by grad, vjp, ...)."""
+    if not isinstance(derivative, Derivative):
+        raise SrcgradError("srcgrad.source takes a function made by srcgrad.grad, "
+                           "value_and_grad or vjp; wrap yours first, e.g. "
+                           "srcgrad.source(srcgrad.grad(f))")
+    return derivative.generated.source
+
+
+def show(derivative):
+    """Print the generated source of ``derivative``."""
+    print(source(derivative), end="")

@@ -1,0 +1,1 @@
+"""The source transformation: parse -> normalize -> analyze -> reverse -> optimize -> emit."""

@@ -1,0 +1,116 @@
+"""Facts about a function body: which names it assigns, which carry derivatives, what stays intact.
+
+Activity is flow-insensitive: a name is *varied* if any assignment gives it a value computed from a
+differentiated input through differentiable operations. Comparisons, shapes, integer helpers such
+as ``len`` and functions declared non-differentiable stop the flow.
+"""
+import gast
+
+from ..rules import is_non_differentiable
+from .parse import resolve
+
+# Attributes of arrays that describe them rather than compute from their values.
+INACTIVE_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "itemsize", "nbytes"}
+
+
+def assigned_names(node_or_nodes):
+    """Every name a statement (or list of them) may bind, loop targets included."""
+    nodes = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
+    names = set()
+    for root in nodes:
+        for node in gast.walk(root):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+                names.add(node.id)
+    return names
+
+
+def loaded_names(node):
+    """Every name an expression or statement reads."""
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def parameter_names(tree):
+    args = tree.args
+    return [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+
+
+def local_names(tree):
+    """Names local to the function: its parameters and every name it assigns."""
+    return set(parameter_names(tree)) | assigned_names(tree.body)
+
+
+class Activity:
+    """Decides which expressions and names carry a derivative."""
+
+    def __init__(self, namespace, locals_):
+        self.namespace = namespace
+        self.locals = locals_
+        self.varied = set()
+
+    def is_varied(self, expr):
+        """Does ``expr`` compute a differentiable value from a varied name?"""
+        if isinstance(expr, gast.Name):
+            return expr.id in self.varied
+        if isinstance(expr, (gast.Constant, gast.Compare, gast.BoolOp, gast.Lambda)):
+            return False
+        if isinstance(expr, gast.UnaryOp):
+            return not isinstance(expr.op, gast.Not) and self.is_varied(expr.operand)
+        if isinstance(expr, gast.Attribute):
+            if expr.attr in INACTIVE_ATTRIBUTES:
+                return False
+            return self.is_varied(expr.value)
+        if isinstance(expr, gast.Subscript):
+            return self.is_varied(expr.value)
+        if isinstance(expr, gast.Call):
+            function = resolve(expr.func, self.namespace, self.locals)
+            if function is not None and is_non_differentiable(function):
+                return False
+            arguments = list(expr.args) + [k.value for k in expr.keywords]
+            return any(self.is_varied(a) for a in arguments)
+        return any(self.is_varied(child) for child in gast.iter_child_nodes(expr))
+
+    def propagate(self, body, seeds):
+        """Grow the varied set from ``seeds`` until no assignment in ``body`` adds a name."""
+        self.varied = set(seeds)
+        assignments = _assignments(body)
+        changed = True
+        while changed:
+            changed = False
+            for targets, value in assignments:
+                if targets - self.varied and self.is_varied(value):
+                    self.varied |= targets
+                    changed = True
+        return self.varied
+
+
+def _assignments(body):
+    """(target names, value expression) for every binding in a desugared ``body``."""
+    found = []
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Assign):
+            found.append((assigned_names(node.targets), node.value))
+        elif isinstance(node, gast.For):
+            found.append((assigned_names(node.target), node.iter))
+    return found
+
+
+def annotate_unsafe(body, after=frozenset()):
+    """Mark each statement with the names that may be rebound after it runs.
+
+    ``stmt.sg_unsafe_after`` holds the names that may change after the statement completes (a
+    value read then may differ by the time the adjoint sweep reads it); ``stmt.sg_unsafe_before``
+    also holds what the statement itself binds. Inside a loop everything the body binds counts,
+    because later iterations rebind it; the loop's own target does not, since the adjoint loop
+    replays it.
+    """
+    for index, stmt in enumerate(body):
+        later = frozenset(assigned_names(body[index + 1:])) | after
+        stmt.sg_unsafe_after = later
+        stmt.sg_unsafe_before = later | assigned_names(stmt)
+        if isinstance(stmt, gast.If):
+            annotate_unsafe(stmt.body, later)
+            annotate_unsafe(stmt.orelse, later)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            inside = later | assigned_names(stmt.body)
+            stmt.sg_unsafe_in_body = inside
+            annotate_unsafe(stmt.body, inside)

@@ -1,0 +1,48 @@
+"""Small constructors for gast nodes, so passes read as what they build."""
+import gast
+
+
+def load(name):
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def store(name):
+    return gast.Name(id=name, ctx=gast.Store(), annotation=None, type_comment=None)
+
+
+def constant(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value, like=None):
+    """``target = value``; ``like`` lends its line number and origin to the new statement."""
+    node = gast.Assign(targets=[store(target) if isinstance(target, str) else target],
+                       value=value, type_comment=None)
+    return located(node, like)
+
+
+def call(function, *args, keywords=()):
+    func = load(function) if isinstance(function, str) else function
+    return gast.Call(func=func, args=list(args), keywords=list(keywords))
+
+
+def expr_stmt(value, like=None):
+    return located(gast.Expr(value=value), like)
+
+
+def located(node, like):
+    """Copy the source line (and the user statement it came from) of ``like`` onto ``node``."""
+    if like is not None:
+        gast.copy_location(node, like)
+        if hasattr(like, "sg_origin"):
+            node.sg_origin = like.sg_origin
+    return node
+
+
+def subscript(value, index):
+    return gast.Subscript(value=value, slice=index, ctx=gast.Load())
+
+
+def as_load(node):
+    """A Load-context copy of a Name used as a store target."""
+    return load(node.id) if isinstance(node, gast.Name) else node

@@ -1,0 +1,361 @@
+"""Rewrite a function body into the small core the derivative passes work on.
+
+Two steps. ``desugar`` is purely syntactic: augmented assignment, chained and tuple assignment and
+annotated assignment become plain assignments, and constructs outside the supported language are
+refused with the user's file and line. ``to_anf`` then splits every *active* expression so that
+each assignment performs one differentiable operation on names (A-normal form); expressions that
+carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
+"""
+import gast
+
+from ..errors import NoDerivativeRule
+from ..rules import is_non_differentiable, rule_for
+from .build import as_load, assign, call, constant, load, located, store, subscript
+from .parse import resolve
+
+OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
+                  gast.Pow: "pow", gast.MatMult: "at", gast.USub: "neg", gast.UAdd: "pos"}
+
+UNSUPPORTED_STATEMENTS = {
+    gast.Break: ("break", "break and continue arrive with the language-coverage work; "
+                          "for now, restructure the loop with a while condition"),
+    gast.Continue: ("continue", "wrap the rest of the loop body in an if instead"),
+    gast.Try: ("try/except", "move error handling outside the differentiated function"),
+    gast.With: ("a with block", "move the context manager outside the differentiated function"),
+    gast.FunctionDef: ("a nested def", "define the helper at module level"),
+    gast.AsyncFunctionDef: ("an async def", "differentiate a plain def"),
+    gast.ClassDef: ("a class definition", "define the class at module level"),
+    gast.Global: ("a global statement", "pass the value in as an argument and return it"),
+    gast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return it"),
+    gast.Delete: ("a del statement", "let the name go out of scope instead"),
+    gast.Raise: ("a raise statement", "check inputs before calling the differentiated function"),
+    gast.Assert: ("an assert statement", "check inputs before calling the differentiated function"),
+    gast.Import: ("an import inside the function", "import at module level"),
+    gast.ImportFrom: ("an import inside the function", "import at module level"),
+    gast.AsyncFor: ("async for", "use a plain for loop"),
+    gast.AsyncWith: ("async with", "move it outside the differentiated function"),
+}
+
+
+def _origin(stmt, parsed):
+    """The user's line and text a statement came from, for comments in generated code."""
+    return (stmt.lineno, parsed.line_text(stmt.lineno))
+
+
+class Desugar:
+    """Plain assignments only, with every statement tagged by the user line it came from."""
+
+    def __init__(self, parsed, names):
+        self.parsed = parsed
+        self.names = names
+
+    def function(self, tree):
+        body = list(tree.body)
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]  # the docstring
+        for index, stmt in enumerate(body):
+            if isinstance(stmt, gast.Return) and index != len(body) - 1:
+                raise self.parsed.unsupported(stmt, "code after a return statement",
+                                              "remove the unreachable statements")
+        if not body or not isinstance(body[-1], gast.Return) or body[-1].value is None:
+            raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
+                                          "end the function with `return <value>`")
+        return self.block(body, top=True)
+
+    def block(self, stmts, top=False):
+        out = []
+        for stmt in stmts:
+            stmt.sg_origin = getattr(stmt, "sg_origin", None) or _origin(stmt, self.parsed)
+            out.extend(self.statement(stmt, top))
+        return out
+
+    def statement(self, stmt, top):
+        kind = type(stmt)
+        if kind in UNSUPPORTED_STATEMENTS:
+            construct, advice = UNSUPPORTED_STATEMENTS[kind]
+            raise self.parsed.unsupported(stmt, construct, advice)
+        if isinstance(stmt, gast.Return):
+            if not top:
+                raise self.parsed.unsupported(
+                    stmt, "a return inside if/for/while (early return)",
+                    "assign the result to a variable and return it once, at the end")
+            return [stmt]
+        if isinstance(stmt, gast.Pass):
+            return []
+        if isinstance(stmt, gast.Expr):
+            if isinstance(stmt.value, (gast.Yield, gast.YieldFrom, gast.Await)):
+                raise self.parsed.unsupported(stmt, "a generator (yield)",
+                                              "return a value or a list instead")
+            if isinstance(stmt.value, gast.Constant):
+                return []
+            return [stmt]
+        if isinstance(stmt, gast.AugAssign):
+            self._check_target(stmt.target, stmt)
+            value = gast.BinOp(left=as_load(stmt.target), op=stmt.op, right=stmt.value)
+            return [located(assign(stmt.target.id, value), stmt)]
+        if isinstance(stmt, gast.AnnAssign):
+            if stmt.value is None:
+                return []
+            self._check_target(stmt.target, stmt)
+            return [located(assign(stmt.target.id, stmt.value), stmt)]
+        if isinstance(stmt, gast.Assign):
+            return self.assignment(stmt)
+        if isinstance(stmt, gast.If):
+            stmt.body = self.block(stmt.body)
+            stmt.orelse = self.block(stmt.orelse)
+            return [stmt]
+        if isinstance(stmt, (gast.For, gast.While)):
+            if stmt.orelse:
+                raise self.parsed.unsupported(stmt, "an else clause on a loop",
+                                              "set a flag in the loop and test it afterwards")
+            if isinstance(stmt, gast.For) and not isinstance(stmt.target, gast.Name):
+                raise self.parsed.unsupported(
+                    stmt, "a for loop that unpacks several names (enumerate, zip, tuples)",
+                    "loop over range(len(...)) and index inside the loop")
+            stmt.body = self.block(stmt.body)
+            return [stmt]
+        raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
+
+    def _check_target(self, target, stmt):
+        if isinstance(target, gast.Name):
+            return
+        if isinstance(target, gast.Subscript):
+            raise self.parsed.unsupported(
+                stmt, "assignment into an array element (x[i] = ...)",
+                "build the array from its parts with np.stack, np.concatenate or np.where")
+        raise self.parsed.unsupported(stmt, f"assignment to {type(target).__name__.lower()}",
+                                      "assign to a plain local name")
+
+    def assignment(self, stmt):
+        value = stmt.value
+        out = []
+        if len(stmt.targets) > 1:  # a = b = value
+            first, *rest = stmt.targets
+            self._check_target(first, stmt) if not isinstance(first, gast.Tuple) else None
+            out.extend(self.assignment(located(gast.Assign(targets=[first], value=value,
+                                                           type_comment=None), stmt)))
+            for target in rest:
+                out.extend(self.assignment(located(gast.Assign(
+                    targets=[target], value=as_load(first), type_comment=None), stmt)))
+            return out
+        target = stmt.targets[0]
+        if isinstance(target, (gast.Tuple, gast.List)):
+            for element in target.elts:
+                self._check_target(element, stmt)
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
+                # a, b = b, a: evaluate every right-hand side before binding any name.
+                reads = set().union(*(_names(v) for v in value.elts))
+                temps = []
+                for element, part in zip(target.elts, value.elts):
+                    if element.id in reads:
+                        temp = self.names.fresh(element.id + "_new")
+                        out.append(located(assign(temp, part), stmt))
+                        temps.append(load(temp))
+                    else:
+                        temps.append(part)
+                out.extend(located(assign(e.id, t), stmt) for e, t in zip(target.elts, temps))
+                return out
+            return [stmt]  # unpacking a value: split by to_anf if it is active
+        self._check_target(target, stmt)
+        return [stmt]
+
+
+def _names(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+class ToANF:
+    """One differentiable operation per assignment, operands reduced to names and constants."""
+
+    def __init__(self, parsed, names, activity, local_names):
+        self.parsed = parsed
+        self.names = names
+        self.activity = activity
+        self.locals = local_names
+
+    def block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self.statement(stmt))
+        return out
+
+    def statement(self, stmt):
+        self.current = stmt
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if not self.activity.is_varied(stmt.value):
+                return [stmt]
+            if isinstance(target, gast.Name):
+                out = []
+                value = self.operation(stmt.value, out, target.id)
+                out.append(located(assign(target.id, value), stmt))
+                return out
+            out = []  # a, b = active value: index it
+            whole = self.atom(stmt.value, out, "_".join(e.id for e in target.elts))
+            for position, element in enumerate(target.elts):
+                out.append(located(assign(element.id, subscript(whole, constant(position))), stmt))
+            return out
+        if isinstance(stmt, gast.If):
+            stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
+            return [stmt]
+        if isinstance(stmt, gast.While):
+            stmt.body = self.block(stmt.body)
+            return [stmt]
+        if isinstance(stmt, gast.For):
+            out = []
+            if self.activity.is_varied(stmt.iter):
+                # for row in X  ->  for row_index in range(len(X)): row = X[row_index]
+                rows = self.atom(stmt.iter, out, stmt.target.id + "_rows")
+                index = self.names.fresh(stmt.target.id + "_index")
+                first = located(assign(stmt.target.id, subscript(rows, load(index))), stmt)
+                stmt.body = [first] + stmt.body
+                stmt.iter = call("range", call("len", rows))
+                stmt.target = store(index)
+            stmt.body = self.block(stmt.body)
+            out.append(stmt)
+            return out
+        if isinstance(stmt, gast.Return):
+            if self.activity.is_varied(stmt.value) and not isinstance(stmt.value, gast.Name):
+                out = []
+                name = self.names.fresh("result")
+                out.append(located(assign(name, self.operation(stmt.value, out, name)), stmt))
+                stmt.value = load(name)
+                out.append(stmt)
+                return out
+            return [stmt]
+        return [stmt]
+
+    # -- expressions -------------------------------------------------------------------------
+    def atom(self, expr, out, hint):
+        """A name or constant holding the value of ``expr``; earlier steps go to ``out``."""
+        if isinstance(expr, (gast.Name, gast.Constant)):
+            return expr
+        if not self.activity.is_varied(expr) and _is_plain(expr):
+            return expr
+        value = self.operation(expr, out, hint) if self.activity.is_varied(expr) else expr
+        name = self.names.fresh(_describe(value) or hint + "_term")
+        out.append(located(assign(name, value), self.current))
+        return load(name)
+
+    def operation(self, expr, out, hint):
+        """``expr`` with its operands made atoms: one operation, ready to be assigned."""
+        if not self.activity.is_varied(expr):
+            return expr
+        if isinstance(expr, gast.Name):
+            return expr
+        if isinstance(expr, gast.BinOp):
+            return gast.BinOp(left=self.atom(expr.left, out, hint), op=expr.op,
+                              right=self.atom(expr.right, out, hint))
+        if isinstance(expr, gast.UnaryOp):
+            return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, out, hint))
+        if isinstance(expr, gast.Subscript):
+            if self.activity.is_varied(expr.slice):
+                raise self.unsupported(expr, "an index computed from a differentiated value",
+                                       "compute integer indices from shapes or int(...)")
+            return subscript(self.atom(expr.value, out, hint), expr.slice)
+        if isinstance(expr, gast.Attribute):
+            if expr.attr == "T":
+                return gast.Attribute(value=self.atom(expr.value, out, hint), attr="T",
+                                      ctx=gast.Load())
+            raise self.no_rule(expr, f"the attribute .{expr.attr} of a differentiated value")
+        if isinstance(expr, gast.Call):
+            return self.call(expr, out, hint)
+        if isinstance(expr, (gast.IfExp,)):
+            raise self.unsupported(expr, "a conditional expression (a if c else b)",
+                                   "write an if statement that assigns the variable")
+        if isinstance(expr, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp)):
+            raise self.unsupported(expr, "a comprehension over differentiated values",
+                                   "build the result with a for loop and np.stack")
+        if isinstance(expr, (gast.List, gast.Tuple)):
+            raise self.unsupported(expr, "a list or tuple of differentiated values",
+                                   "pass it straight to np.stack / np.concatenate / np.array")
+        raise self.unsupported(expr, f"the expression {type(expr).__name__}")
+
+    def call(self, expr, out, hint):
+        function = resolve(expr.func, self.parsed.namespace, self.locals)
+        source = _dotted(expr.func)
+        if function is None:
+            if isinstance(expr.func, gast.Attribute):
+                raise self.unsupported(
+                    expr, f"the method call {source}(...)",
+                    f"call the NumPy function instead, e.g. np.{expr.func.attr}(x, ...)")
+            raise self.unsupported(expr, f"a call to {source}, which is not a global function",
+                                   "call functions defined at module level")
+        if rule_for(function) is None and not is_non_differentiable(function):
+            name = getattr(function, "__qualname__", source)
+            module = getattr(function, "__module__", None)
+            raise self.no_rule(
+                expr, f"a call to {source} ({module}.{name}), which has no derivative rule",
+                "register one with @srcgrad.vjp, or mark it with srcgrad.non_differentiable")
+        for keyword in expr.keywords:
+            if keyword.arg is None or self.activity.is_varied(keyword.value):
+                raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
+                                       "pass differentiated values positionally")
+        args = []
+        for arg in expr.args:
+            if isinstance(arg, gast.Starred):
+                raise self.unsupported(expr, f"*arguments in {source}(...)",
+                                       "pass the arguments one by one")
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
+                parts = [self.atom(e, out, hint) for e in arg.elts]
+                args.append(type(arg)(elts=parts, ctx=gast.Load()))
+            else:
+                args.append(self.atom(arg, out, hint))
+        return gast.Call(func=expr.func, args=args, keywords=expr.keywords)
+
+    def unsupported(self, node, construct, advice=""):
+        node = node if hasattr(node, "lineno") else self.current
+        return self.parsed.unsupported(node, construct, advice)
+
+    def no_rule(self, node, construct, advice=""):
+        node = node if hasattr(node, "lineno") else self.current
+        return NoDerivativeRule(construct, self.parsed.filename, node.lineno, advice)
+
+
+def _is_plain(expr):
+    """Cheap, side-effect free, and safe to evaluate again: can stay inline as an operand."""
+    for node in gast.walk(expr):
+        if isinstance(node, (gast.Call, gast.Lambda, gast.ListComp, gast.GeneratorExp,
+                             gast.DictComp, gast.SetComp, gast.Await, gast.Yield, gast.NamedExpr)):
+            return False
+    return True
+
+
+def _dotted(expr):
+    if isinstance(expr, gast.Name):
+        return expr.id
+    if isinstance(expr, gast.Attribute):
+        return f"{_dotted(expr.value)}.{expr.attr}"
+    return "<expression>"
+
+
+def _short(expr):
+    if isinstance(expr, gast.Name):
+        return expr.id
+    if isinstance(expr, gast.Constant) and isinstance(expr.value, int):
+        return str(expr.value)
+    return None
+
+
+def _describe(expr):
+    """A name for a temporary from what it computes: ``x_at_w``, ``tanh_z``, ``err_i``."""
+    if isinstance(expr, gast.BinOp):
+        left, right = _short(expr.left), _short(expr.right)
+        word = OPERATOR_WORDS.get(type(expr.op))
+        if left and word:
+            name = f"{left}_{word}_{right}" if right else f"{left}_{word}"
+            return name if len(name) <= 24 else None
+    if isinstance(expr, gast.UnaryOp) and _short(expr.operand):
+        return f"{OPERATOR_WORDS.get(type(expr.op), 'op')}_{_short(expr.operand)}"
+    if isinstance(expr, gast.Subscript) and _short(expr.value):
+        index = _short(expr.slice)
+        return f"{_short(expr.value)}_{index}" if index else f"{_short(expr.value)}_part"
+    if isinstance(expr, gast.Attribute) and expr.attr == "T" and _short(expr.value):
+        return f"{_short(expr.value)}_T"
+    if isinstance(expr, gast.Call) and expr.args:
+        function = expr.func.attr if isinstance(expr.func, gast.Attribute) else _short(expr.func)
+        first = _short(expr.args[0])
+        if function and first:
+            return f"{function}_{first}"
+    return None

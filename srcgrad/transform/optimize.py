@@ -1,0 +1,103 @@
+"""Tidy generated code: fold constants, drop identities, remove assignments nobody reads."""
+import operator
+
+import gast
+
+from ..rules import is_non_differentiable, rule_for
+from .analyze import loaded_names
+
+_FOLDABLE = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+             gast.Div: operator.truediv, gast.Pow: operator.pow}
+
+
+def _number(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float)
+
+
+def _is(node, value):
+    return _number(node) and node.value == value
+
+
+class Simplify(gast.NodeTransformer):
+    """``2 - 1`` -> ``1``, ``x ** 1`` -> ``x``, ``g * 1`` -> ``g``, ``-(-x)`` -> ``x``."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right, op = node.left, node.right, type(node.op)
+        if _number(left) and _number(right) and op in _FOLDABLE:
+            try:
+                return gast.Constant(value=_FOLDABLE[op](left.value, right.value), kind=None)
+            except (ArithmeticError, ValueError):
+                return node
+        if op is gast.Pow and _is(right, 1):
+            return left
+        if op is gast.Mult and _is(right, 1):
+            return left
+        if op is gast.Mult and _is(left, 1):
+            return right
+        if op in (gast.Add, gast.Sub) and _is(right, 0):
+            return left
+        if op is gast.Div and _is(right, 1):
+            return left
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.UnaryOp) and \
+                isinstance(node.operand.op, gast.USub):
+            return node.operand.operand
+        if isinstance(node.op, gast.USub) and _number(node.operand):
+            return gast.Constant(value=-node.operand.value, kind=None)
+        return node
+
+
+def simplify(stmts):
+    return [Simplify().visit(s) for s in stmts]
+
+
+def remove_dead_assignments(function_def, namespace):
+    """Drop side-effect-free assignments to names that nothing reads, until none is left."""
+    while True:
+        read = loaded_names(function_def)
+        removed = False
+
+        def prune(stmts):
+            nonlocal removed
+            kept = []
+            for stmt in stmts:
+                if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                        isinstance(stmt.targets[0], gast.Name) and \
+                        stmt.targets[0].id not in read and _pure(stmt.value, namespace):
+                    removed = True
+                    continue
+                if isinstance(getattr(stmt, "body", None), list):
+                    stmt.body = prune(stmt.body) or [gast.Pass()]
+                if isinstance(getattr(stmt, "orelse", None), list):
+                    stmt.orelse = prune(stmt.orelse)
+                kept.append(stmt)
+            return kept
+
+        function_def.body = prune(function_def.body)
+        if not removed:
+            return function_def
+
+
+def _pure(expr, namespace):
+    """True when evaluating ``expr`` has no effect beyond its value (NumPy math, indexing...)."""
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Call):
+            function = _resolve(node.func, namespace)
+            if function is None or not (rule_for(function) or is_non_differentiable(function)):
+                return False
+        elif isinstance(node, (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr)):
+            return False
+    return True
+
+
+def _resolve(expr, namespace):
+    if isinstance(expr, gast.Name):
+        return namespace.get(expr.id)
+    if isinstance(expr, gast.Attribute):
+        owner = _resolve(expr.value, namespace)
+        return getattr(owner, expr.attr, None) if owner is not None else None
+    return None

@@ -1,0 +1,87 @@
+"""Read a function's source into a gast tree and resolve the global names it uses to objects."""
+import builtins
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass
+
+import gast
+
+from ..errors import SourceError, UnsupportedSyntax
+
+
+@dataclass
+class ParsedFunction:
+    """A user function as the transformer sees it."""
+
+    function: object
+    tree: gast.FunctionDef  # line numbers are the file's own
+    filename: str
+    source_lines: list  # the file's lines, for comments that quote the user's code
+    namespace: dict  # every global, closure and builtin name the body may use -> its object
+
+    @property
+    def name(self):
+        return self.tree.name
+
+    def line_text(self, lineno):
+        """The user's source line, stripped, for comments in generated code."""
+        if lineno and 0 < lineno <= len(self.source_lines):
+            return self.source_lines[lineno - 1].strip()
+        return ""
+
+    def unsupported(self, node, construct, advice=""):
+        return UnsupportedSyntax(construct, self.filename, getattr(node, "lineno", None), advice)
+
+
+def parse_function(function):
+    """Parse ``function`` into a :class:`ParsedFunction`, or say why its source is unreachable."""
+    function = inspect.unwrap(function)
+    if not inspect.isfunction(function):
+        raise SourceError(f"srcgrad can only transform Python functions, not {function!r}")
+    filename = inspect.getsourcefile(function) or function.__code__.co_filename
+    try:
+        lines, first_line = inspect.getsourcelines(function)
+    except (OSError, TypeError) as error:
+        raise SourceError(
+            f"srcgrad cannot read the source of {function.__qualname__} (defined in {filename}): "
+            f"{error}. Define the function in a .py file, or in a notebook cell, so that its "
+            f"source can be read"
+        ) from None
+    source = textwrap.dedent("".join(lines))
+    try:
+        module = gast.parse(source)
+    except SyntaxError as error:
+        raise SourceError(f"{filename}: cannot parse the source of "
+                          f"{function.__qualname__}: {error}") from None
+    tree = module.body[0]
+    if not isinstance(tree, gast.FunctionDef):
+        raise UnsupportedSyntax(f"{type(tree).__name__} (lambda or async function)", filename,
+                                first_line, "write the function with a plain def statement")
+    gast.increment_lineno(tree, first_line - 1)
+    tree.decorator_list = []
+    return ParsedFunction(function, tree, filename, linecache.getlines(filename) or lines,
+                          resolve_namespace(function))
+
+
+def resolve_namespace(function):
+    """Globals, closure variables and builtins visible in ``function``, as objects."""
+    namespace = dict(vars(builtins))
+    namespace.update(function.__globals__)
+    closure = inspect.getclosurevars(function)
+    namespace.update(closure.nonlocals)
+    return namespace
+
+
+def resolve(expr, namespace, local_names):
+    """The object a dotted name (``np.linalg.norm``) refers to, or None if it is not global."""
+    if isinstance(expr, gast.Name):
+        if expr.id in local_names or expr.id not in namespace:
+            return None
+        return namespace[expr.id]
+    if isinstance(expr, gast.Attribute):
+        owner = resolve(expr.value, namespace, local_names)
+        if owner is None:
+            return None
+        return getattr(owner, expr.attr, None)
+    return None

@@ -1,0 +1,553 @@
+"""Reverse mode: from a normalized function, the primal sweep and the adjoint sweep.
+
+The adjoint sweep visits the primal's statements in reverse. For each assignment it inlines the
+operation's derivative rule and adds the result into the adjoints of the operands. Which adjoints
+hold a value is tracked statically (ZERO: none yet, SHARED: holds a value that may alias another,
+OWNED: a fresh array this function may update in place), so no zero arrays are made where an
+adjoint is simply assigned, and branches and loops get explicit zeros only where paths disagree.
+
+Values that the adjoint reads are served, in order of preference, by: the primal variable itself
+when nothing rebinds it later (``safe``); recomputing a cheap view such as ``err[i]`` from safe
+names (``rematerialize``); or saving it on a stack in the primal and popping it in the adjoint.
+A value needed when the adjoint of a compound statement starts is pushed when its primal ends,
+so pushes and pops always pair up last-in, first-out.
+"""
+import copy
+import inspect
+import operator
+
+import gast
+import numpy as np
+
+from ..rules import rule_for
+from ..rules.shape import transpose_attribute
+from ..runtime import scalar_seed
+from .analyze import annotate_unsafe, assigned_names, loaded_names
+from .build import assign, call, constant, expr_stmt, load, located, store, subscript
+from .inline import inline_rule, literal
+
+ZERO, SHARED, OWNED = "zero", "shared", "owned"
+
+BINARY_PRIMITIVES = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+                     gast.Div: operator.truediv, gast.Pow: operator.pow,
+                     gast.MatMult: operator.matmul}
+UNARY_PRIMITIVES = {gast.USub: operator.neg, gast.UAdd: operator.pos}
+
+
+class ReverseMode:
+    """Builds the two sweeps of one function; see the module docstring for the strategy."""
+
+    def __init__(self, parsed, body, params, activity, local_names, names, binder):
+        self.parsed = parsed
+        self.body = body
+        self.params = params
+        self.activity = activity
+        self.varied = activity.varied
+        self.locals = local_names
+        self.names = names
+        self.binder = binder
+        self.adjoint_names = {}
+        self.primal_of = {}
+        self.loop_depth = 0
+        self.stack_names = None
+        self.definitions = _definitions(body)
+        self.integer_names = _range_loop_targets(body)
+
+    # -- names ---------------------------------------------------------------------------------
+    def adjoint(self, name):
+        """The adjoint variable of a primal name: ``dx`` for ``x``."""
+        if name not in self.adjoint_names:
+            adjoint = self.names.fresh("d" + name if name[:1].islower() or name[:1] == "_"
+                                       else "d_" + name)
+            self.adjoint_names[name] = adjoint
+            self.primal_of[adjoint] = name
+        return self.adjoint_names[name]
+
+    def push(self, name, like):
+        """``push(name)``: save a value for the adjoint sweep."""
+        if self.stack_names is None:
+            self.stack_names = tuple(self.names.fresh(n) for n in ("stack", "push", "pop"))
+        return expr_stmt(call(self.stack_names[1], load(name)), like)
+
+    def pop(self, name, like):
+        return assign(name, call(self.stack_names[2]), like)
+
+    def np_function(self, attribute):
+        return gast.Attribute(value=load(self.binder.bind("np", np)), attr=attribute,
+                              ctx=gast.Load())
+
+    # -- reading primal values in the adjoint --------------------------------------------------
+    def serve_reads(self, names_read, unsafe, like, pop_into=None):
+        """Make primal values readable in the adjoint.
+
+        ``unsafe`` holds the names that may be rebound between the moment the value is taken and
+        the end of the primal. Returns ``(pushes, pops, recompute)``: statements for the primal
+        (at the moment the value is taken), and for the adjoint, to run before the reads.
+        """
+        pushes, pops, recompute = [], [], []
+        pop_into = pop_into or {}
+        for name in sorted(names_read):
+            source = pop_into.get(name, name)
+            if source not in self.locals or (source not in unsafe and name == source):
+                continue
+            steps = self.rematerialize(source)
+            if steps is not None and name == source:
+                recompute.extend(copy.deepcopy(s) for s in steps)
+                continue
+            pushes.append(self.push(source, like))
+            pops.insert(0, self.pop(name, like))
+        return pushes, pops, recompute
+
+    def rematerialize(self, name, depth=0):
+        """Statements that recompute ``name`` from values that stay intact, or None."""
+        definitions = self.definitions.get(name, [])
+        if depth > 4 or name in self.params or len(definitions) != 1:
+            return None
+        definition = definitions[0]
+        value = definition.value
+        cheap = isinstance(value, (gast.Subscript, gast.Name)) or (
+            isinstance(value, gast.Attribute) and value.attr == "T")
+        if not cheap:
+            return None
+        steps = []
+        for used in sorted(loaded_names(value) & self.locals):
+            if used in definition.sg_unsafe_before:
+                inner = self.rematerialize(used, depth + 1)
+                if inner is None:
+                    return None
+                steps.extend(inner)
+        return steps + [assign(name, copy.deepcopy(value), definition)]
+
+    # -- adjoint bookkeeping -------------------------------------------------------------------
+    def accumulate(self, name, contribution, state, like):
+        """Add ``contribution`` into the adjoint of ``name``; returns the statements."""
+        adjoint = self.adjoint(name)
+        status = state.get(adjoint, ZERO)
+        if status == ZERO:
+            self.mark_aliases(contribution, state)
+            state[adjoint] = SHARED
+            return [assign(adjoint, contribution, like)]
+        if status == OWNED:
+            return [located(gast.AugAssign(target=store(adjoint), op=gast.Add(),
+                                           value=contribution), like)]
+        state[adjoint] = OWNED
+        return [assign(adjoint, gast.BinOp(left=load(adjoint), op=gast.Add(),
+                                           right=contribution), like)]
+
+    def mark_aliases(self, expr, state):
+        """An adjoint assigned from ``expr`` may share memory with the adjoints it reads."""
+        for used in loaded_names(expr):
+            if state.get(used) == OWNED:
+                state[used] = SHARED
+
+    def zeros_for(self, adjoint, like):
+        primal = self.primal_of[adjoint]
+        return assign(adjoint, call(self.np_function("zeros_like"), load(primal)), like)
+
+    def make_owned(self, adjoint, state, like):
+        """Statements that give ``adjoint`` an array of its own, to update in place."""
+        status = state.get(adjoint, ZERO)
+        state[adjoint] = OWNED
+        if status == ZERO:
+            return [self.zeros_for(adjoint, like)]
+        if status == SHARED:
+            return [assign(adjoint, call(self.np_function("copy"), load(adjoint)), like)]
+        return []
+
+    # -- statements ----------------------------------------------------------------------------
+    def block(self, stmts, state):
+        """(primal, adjoint, state before the block) for a list of statements."""
+        primal, adjoint = [], []
+        for stmt in reversed(stmts):
+            forward, backward, state = self.statement(stmt, state)
+            primal[:0] = forward
+            adjoint.extend(backward)
+        return primal, adjoint, state
+
+    def statement(self, stmt, state):
+        if isinstance(stmt, gast.Assign):
+            return self.assignment(stmt, state)
+        if isinstance(stmt, gast.If):
+            return self.if_statement(stmt, state)
+        if isinstance(stmt, gast.For):
+            return self.for_loop(stmt, state)
+        if isinstance(stmt, gast.While):
+            return self.while_loop(stmt, state)
+        return [stmt], [], state
+
+    def assignment(self, stmt, state):
+        target = stmt.targets[0]
+        if not isinstance(target, gast.Name) or target.id not in self.varied:
+            return [stmt], [], state
+        name = target.id
+        adjoint = self.adjoint(name)
+        if state.get(adjoint, ZERO) == ZERO:
+            return [stmt], [], state
+        state = dict(state)
+        value = stmt.value
+        if not self.activity.is_varied(value):
+            state[adjoint] = ZERO  # a constant or inactive value: nothing flows back
+            return [stmt], [], state
+        rule, bindings = self.bind_operation(value, stmt)
+        wanted = [p for p in (rule.differentiable if rule else ())
+                  if _is_active(bindings[p], self.varied)]
+        if rule is None and isinstance(value, gast.Name) and value.id in self.varied:
+            code = self.contributions(stmt, name, {value.id: [load(adjoint)]}, state)
+            return self.with_reads(stmt, name, code, state)
+        if not wanted:
+            state[adjoint] = ZERO
+            return [stmt], [], state
+        previous = self.names.fresh(name + "_prev") if name in loaded_names(value) else None
+        for param in list(bindings):
+            if previous:
+                bindings[param] = _rename(bindings[param], name, previous)
+        bindings["g"] = load(adjoint)
+        bindings["ans"] = load(name)
+        if rule.accumulates:
+            code = self.accumulating_rule(stmt, rule, bindings, name, previous, state)
+        else:
+            prelude, outputs = inline_rule(rule, bindings, wanted, self.names, self.binder)
+            sources = {}
+            for param in wanted:
+                bound, output = bindings[param], outputs[param]
+                if isinstance(bound, gast.Name):
+                    sources.setdefault(_original(bound.id, name, previous), []).append(output)
+                else:  # a list of arrays (np.stack, np.concatenate): one adjoint per element
+                    parts = self.names.fresh("d" + param)
+                    prelude.append(assign(parts, output, stmt))
+                    for position, element in enumerate(bound.elts):
+                        if _is_active(element, self.varied):
+                            sources.setdefault(_original(element.id, name, previous), []).append(
+                                subscript(load(parts), constant(position)))
+            code = [located(s, stmt) for s in prelude]
+            code += self.contributions(stmt, name, sources, state)
+        return self.with_reads(stmt, name, code, state, previous)
+
+    def contributions(self, stmt, name, sources, state):
+        """Add each source's contributions into its adjoint; the target's own adjoint last."""
+        adjoint = self.adjoint(name)
+        code = []
+        for source, parts in sources.items():
+            if source != name:
+                for part in parts:
+                    code += self.accumulate(source, part, state, stmt)
+        if name in sources:  # x = f(x, ...): the adjoint of the old x replaces that of the new
+            total = sources[name][0]
+            for part in sources[name][1:]:
+                total = gast.BinOp(left=total, op=gast.Add(), right=part)
+            if not (isinstance(total, gast.Name) and total.id == adjoint):
+                self.mark_aliases(total, state)
+                code.append(assign(adjoint, total, stmt))
+                state[adjoint] = SHARED
+        else:
+            state[adjoint] = ZERO
+        return code
+
+    def accumulating_rule(self, stmt, rule, bindings, name, previous, state):
+        """Indexing reads: add the adjoint into a slice of the operand's adjoint, in place."""
+        operand = bindings[rule.differentiable[0]]
+        source = _original(operand.id, name, previous)
+        code = []
+        if source == name:  # x = x[i]
+            scratch = self.names.fresh("d" + name + "_prev")
+            code.append(assign(scratch, call(self.np_function("zeros_like"), load(previous)), stmt))
+            accumulator = scratch
+        else:
+            accumulator = self.adjoint(source)
+            code += self.make_owned(accumulator, state, stmt)
+        bindings["dx"] = load(accumulator)
+        body, _ = inline_rule(rule, bindings, (), self.names, self.binder)
+        code += [located(self.basic_index_update(s), stmt) for s in body]
+        if source == name:
+            code.append(assign(self.adjoint(name), load(scratch), stmt))
+            state[self.adjoint(name)] = OWNED
+        else:
+            state[self.adjoint(name)] = ZERO
+        return code
+
+    def basic_index_update(self, stmt):
+        """``add_at(d, i, g)`` -> ``d[i] += g`` when ``i`` cannot repeat an element."""
+        value = getattr(stmt, "value", None)
+        if (isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 3
+                and _is_basic_index(value.args[1], self.integer_names)):
+            target, index, g = value.args
+            return gast.AugAssign(target=gast.Subscript(value=target, slice=index,
+                                                        ctx=gast.Store()),
+                                  op=gast.Add(), value=g)
+        return stmt
+
+    def with_reads(self, stmt, name, code, state, previous=None):
+        """Wrap an assignment's adjoint code with what it needs of primal values."""
+        read = set().union(*(loaded_names(s) for s in code)) if code else set()
+        new = {name} & read
+        old = read - new - {previous}
+        if previous and previous in read:
+            old.add(previous)
+        pushes_before, pops_before, recompute = self.serve_reads(
+            old, stmt.sg_unsafe_before, stmt, pop_into={previous: name} if previous else None)
+        pushes_after, pops_after, recompute_new = self.serve_reads(new, stmt.sg_unsafe_after, stmt)
+        primal = pushes_before + [stmt] + pushes_after
+        adjoint = pops_after + pops_before + recompute_new + recompute + code
+        return primal, adjoint, state
+
+    def bind_operation(self, value, stmt):
+        """The rule of the operation ``value`` performs and its arguments by parameter name."""
+        if isinstance(value, gast.BinOp):
+            primitive, args, keywords = BINARY_PRIMITIVES.get(type(value.op)), [value.left, value.right], []
+        elif isinstance(value, gast.UnaryOp):
+            primitive, args, keywords = UNARY_PRIMITIVES.get(type(value.op)), [value.operand], []
+        elif isinstance(value, gast.Subscript):
+            primitive, args, keywords = operator.getitem, [value.value, value.slice], []
+        elif isinstance(value, gast.Attribute) and value.attr == "T":
+            primitive, args, keywords = transpose_attribute, [value.value], []
+        elif isinstance(value, gast.Call):
+            from .parse import resolve
+            primitive = resolve(value.func, self.parsed.namespace, self.locals)
+            args, keywords = value.args, value.keywords
+        else:
+            return None, {}
+        rule = rule_for(primitive)
+        if rule is None:
+            raise self.parsed.unsupported(stmt, f"the operation {_unparse(value)}",
+                                          "it has no derivative rule")
+        signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                       for p in rule.params])
+        try:
+            bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
+        except TypeError as error:
+            raise self.parsed.unsupported(
+                stmt, f"the call {_unparse(value)} ({error})",
+                f"the derivative rule of {rule.name} takes ({', '.join(rule.params)})") from None
+        bindings = dict(bound.arguments)
+        for option, default in rule.defaults.items():
+            if option not in bindings:
+                bindings[option] = literal(default) or load(self.binder.bind(option, default))
+        return rule, bindings
+
+    # -- control flow --------------------------------------------------------------------------
+    def if_statement(self, stmt, state):
+        body_primal, body_adjoint, body_state = self.block(stmt.body, dict(state))
+        else_primal, else_adjoint, else_state = self.block(stmt.orelse, dict(state))
+        if not body_adjoint and not else_adjoint:
+            return [_replace(stmt, body=body_primal, orelse=else_primal)], [], body_state
+        merged = {}
+        for adjoint in set(body_state) | set(else_state):
+            a, b = body_state.get(adjoint, ZERO), else_state.get(adjoint, ZERO)
+            if a == ZERO and b != ZERO:
+                body_primal, body_adjoint = self.zero_at_start(
+                    adjoint, body_primal, body_adjoint, stmt.sg_unsafe_before, stmt)
+                a = OWNED
+            elif b == ZERO and a != ZERO:
+                else_primal, else_adjoint = self.zero_at_start(
+                    adjoint, else_primal, else_adjoint, stmt.sg_unsafe_before, stmt)
+                b = OWNED
+            merged[adjoint] = a if a == b else SHARED
+        test, primal_prefix, primal_suffix, adjoint_prefix = self.replayable(
+            stmt.test, stmt.sg_unsafe_before, "branch", stmt)
+        forward = primal_prefix + [_replace(stmt, test=test, body=body_primal,
+                                            orelse=else_primal)] + primal_suffix
+        if not body_adjoint:
+            test, body_adjoint, else_adjoint = gast.UnaryOp(op=gast.Not(), operand=test), \
+                else_adjoint, []
+        backward = adjoint_prefix + [located(gast.If(test=copy.deepcopy(test), body=body_adjoint,
+                                                     orelse=else_adjoint), stmt)]
+        return forward, backward, merged
+
+    def zero_at_start(self, adjoint, primal, adjoint_code, unsafe, like):
+        """Append ``d = zeros_like(x)`` to a path's adjoint (mirrors the start of its primal)."""
+        zeros = self.zeros_for(adjoint, like)
+        pushes, pops, recompute = self.serve_reads({self.primal_of[adjoint]}, unsafe, like)
+        return pushes + primal, adjoint_code + pops + recompute + [zeros]
+
+    def replayable(self, expr, unsafe, hint, like):
+        """An expression the adjoint can evaluate again, with the statements that make it so.
+
+        Returns (expression, primal prefix, primal suffix, adjoint prefix). When a name in
+        ``expr`` may change before the adjoint runs, its value is kept in a variable, which is
+        pushed once the compound statement ends if an enclosing loop would overwrite it.
+        """
+        if not (loaded_names(expr) & unsafe & self.locals):
+            return expr, [], [], []
+        name = self.names.fresh(hint)
+        prefix = [assign(name, expr, like)]
+        if self.loop_depth == 0:
+            return load(name), prefix, [], []
+        return load(name), prefix, [self.push(name, like)], [self.pop(name, like)]
+
+    def loop_body(self, stmt, state):
+        """Generate a loop body whose adjoint leaves every adjoint as it found it."""
+        self.loop_depth += 1
+        entry = dict(state)
+        taken = set(self.names.taken)
+        for _ in range(8):
+            # Each attempt must hand out the same names, so the final one reads as the first.
+            self.names.taken = taken | set(self.adjoint_names.values()) | set(self.binder.bound)
+            self.names.taken |= set(self.stack_names or ())
+            primal, adjoint, exit_state = self.block(stmt.body, dict(entry))
+            changed = False
+            for name in set(entry) | set(exit_state):
+                before, after = entry.get(name, ZERO), exit_state.get(name, ZERO)
+                if before == ZERO and after != ZERO:
+                    entry[name], changed = OWNED, True
+                elif before == OWNED and after == SHARED:
+                    entry[name], changed = SHARED, True
+            if not changed:
+                break
+        for name in sorted(entry):
+            if entry[name] != ZERO and exit_state.get(name, ZERO) == ZERO:
+                primal, adjoint = self.zero_at_start(name, primal, adjoint,
+                                                     stmt.sg_unsafe_in_body, stmt)
+        self.loop_depth -= 1
+        return primal, adjoint, entry
+
+    def before_loop(self, stmt, state, entry):
+        """Adjoint statements that bring adjoints into the state the loop body expects."""
+        code, reads = [], set()
+        for name in sorted(entry):
+            status = state.get(name, ZERO)
+            if status == entry[name] or (status == OWNED and entry[name] == SHARED):
+                continue
+            if status == ZERO:
+                code.append(self.zeros_for(name, stmt))
+                reads.add(self.primal_of[name])
+            else:
+                code.append(assign(name, call(self.np_function("copy"), load(name)), stmt))
+        pushes, pops, recompute = self.serve_reads(reads, stmt.sg_unsafe_after, stmt)
+        return pushes, pops + recompute + code
+
+    def for_loop(self, stmt, state):
+        body_primal, body_adjoint, entry = self.loop_body(stmt, state)
+        if not body_adjoint:
+            return [_replace(stmt, body=body_primal)], [], state
+        iterable, prefix, suffix, adjoint_prefix = self.replayable(
+            stmt.iter, stmt.sg_unsafe_before, stmt.target.id + "_values", stmt)
+        after_pushes, setup = self.before_loop(stmt, state, entry)
+        forward = prefix + [_replace(stmt, iter=iterable, body=body_primal)] + suffix + after_pushes
+        reverse = located(gast.For(target=store(stmt.target.id),
+                                   iter=call(self.binder.bind("reversed", reversed),
+                                             copy.deepcopy(iterable)),
+                                   body=body_adjoint, orelse=[], type_comment=None), stmt)
+        return forward, setup + adjoint_prefix + [reverse], entry
+
+    def while_loop(self, stmt, state):
+        count = self.names.fresh("steps")
+        body_primal, body_adjoint, entry = self.loop_body(stmt, state)
+        if not body_adjoint:
+            return [_replace(stmt, body=body_primal)], [], state
+        increment = assign(count, gast.BinOp(left=load(count), op=gast.Add(), right=constant(1)),
+                           stmt)
+        after_pushes, setup = self.before_loop(stmt, state, entry)
+        forward = [assign(count, constant(0), stmt),
+                   _replace(stmt, body=body_primal + [increment])]
+        backward_prefix = []
+        if self.loop_depth > 0:
+            forward.append(self.push(count, stmt))
+            backward_prefix.append(self.pop(count, stmt))
+        forward += after_pushes
+        counter = self.names.fresh("_")
+        reverse = located(gast.For(target=store(counter),
+                                   iter=call(self.binder.bind("range", range), load(count)),
+                                   body=body_adjoint, orelse=[], type_comment=None), stmt)
+        return forward, setup + backward_prefix + [reverse], entry
+
+    # -- the whole function --------------------------------------------------------------------
+    def sweeps(self, wrt, seed):
+        """(primal statements, adjoint statements, returned value, adjoint expressions of wrt).
+
+        ``seed`` is "scalar" (grad: the output must be a scalar, its adjoint is 1) or the name of
+        a parameter that carries the output's adjoint (vjp).
+        """
+        *stmts, final = self.body
+        annotate_unsafe(self.body)
+        result = final.value
+        state, seed_code = {}, []
+        if isinstance(result, gast.Name) and result.id in self.varied:
+            adjoint = self.adjoint(result.id)
+            state[adjoint] = SHARED
+            if seed == "scalar":
+                check = call(self.binder.bind("scalar_seed", scalar_seed), load(result.id),
+                             constant(self.parsed.name))
+                seed_code.append(assign(adjoint, check, final))
+            else:
+                seed_code.append(assign(adjoint, load(seed), final))
+        primal, adjoint, state = self.block(stmts, state)
+        gradients = []
+        start_reads = set()
+        for name in wrt:
+            adjoint_name = self.adjoint(name)
+            if state.get(adjoint_name, ZERO) == ZERO:
+                gradients.append(call(self.np_function("zeros_like"), load(name)))
+                start_reads.add(name)
+            else:
+                gradients.append(load(adjoint_name))
+        unsafe = assigned_names(self.body)
+        pushes, pops, recompute = self.serve_reads(start_reads, unsafe, final)
+        return pushes + primal, seed_code + adjoint + pops + recompute, result, gradients
+
+
+def _definitions(body):
+    found = {}
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Assign):
+            for name in assigned_names(node.targets):
+                found.setdefault(name, []).append(node)
+        elif isinstance(node, gast.For):
+            for name in assigned_names(node.target):
+                found.setdefault(name, []).extend([node, node])  # never rematerialized
+    return found
+
+
+def _range_loop_targets(body):
+    """Loop variables that run over ``range(...)``: integers, so ``x[i]`` picks one element."""
+    found = set()
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.For) and isinstance(node.iter, gast.Call) and \
+                isinstance(node.iter.func, gast.Name) and node.iter.func.id == "range":
+            found.add(node.target.id)
+    return found
+
+
+def _is_basic_index(index, integer_names):
+    """Does indexing with ``index`` select each element at most once (no fancy indexing)?"""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    for part in parts:
+        if isinstance(part, gast.Slice):
+            continue
+        if isinstance(part, gast.Constant) and isinstance(part.value, int):
+            continue
+        if isinstance(part, gast.Name) and part.id in integer_names:
+            continue
+        return False
+    return True
+
+
+def _is_active(expr, varied):
+    if isinstance(expr, gast.Name):
+        return expr.id in varied
+    if isinstance(expr, (gast.List, gast.Tuple)):
+        return any(_is_active(e, varied) for e in expr.elts)
+    return False
+
+
+def _original(name, target, previous):
+    return target if previous and name == previous else name
+
+
+def _rename(expr, old, new):
+    expr = copy.deepcopy(expr)
+    for node in gast.walk(expr):
+        if isinstance(node, gast.Name) and node.id == old:
+            node.id = new
+    return expr
+
+
+def _replace(stmt, **fields):
+    clone = copy.copy(stmt)
+    for key, value in fields.items():
+        setattr(clone, key, value)
+    return clone
+
+
+def _unparse(node):
+    import ast
+    return ast.unparse(gast.gast_to_ast(copy.deepcopy(node)))
