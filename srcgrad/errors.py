@@ -17,7 +17,7 @@ class UnsupportedSyntax(SrcgradError):
         where = f"{filename}, line {lineno}" if lineno else filename
         message = f"{where}: srcgrad cannot differentiate {construct}"
         if advice:
-            message += f". {advice}"
+            message += f". {advice[:1].upper()}{advice[1:]}"
         super().__init__(message)
 
 

@@ -359,3 +359,37 @@ def _describe(expr):
         if function and first:
             return f"{function}_{first}"
     return None
+
+
+def version_reassignments(body, params, names):
+    """Give each top-level re-assignment its own name: ``s = x; s = s + y`` -> ``s_2 = s + y``.
+
+    Straight-line code then never overwrites a value the adjoint needs, so nothing is saved for
+    it. Names that loops or branches also assign keep one name (the stack serves those).
+    """
+    in_compound = set()
+    for stmt in body:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            in_compound |= {n.id for n in gast.walk(stmt)
+                            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    current, defined = {}, set(params)
+    for stmt in body:
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in current:
+                node.id = current[node.id]
+        if isinstance(stmt, gast.Assign):
+            for node in gast.walk(stmt.targets[0]):
+                if not (isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store)):
+                    continue
+                if node.id in in_compound:
+                    continue
+                if node.id in defined:
+                    version = names.fresh(node.id)
+                    current[node.id] = version
+                    node.id = version
+                else:
+                    defined.add(node.id)
+        else:
+            defined |= {n.id for n in gast.walk(stmt)
+                        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return body

@@ -9,7 +9,7 @@ from .analyze import Activity, assigned_names, loaded_names, local_names, parame
 from .build import constant, load, store
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
-from .normalize import Desugar, ToANF
+from .normalize import Desugar, ToANF, version_reassignments
 from .optimize import remove_dead_assignments, simplify
 from .parse import parse_function
 from .reverse import ReverseMode
@@ -53,7 +53,7 @@ def reverse_mode(function, wrt=0, mode="grad"):
     params = parameter_names(tree)
     taken = local_names(tree) | loaded_names(tree) | {tree.name}
     names = NameAllocator(taken)
-    body = Desugar(parsed, names).function(tree)
+    body = version_reassignments(Desugar(parsed, names).function(tree), params, names)
     locals_ = set(params) | assigned_names(body)
     activity = Activity(parsed.namespace, locals_)
     activity.propagate(body, wrt_list)
@@ -85,8 +85,11 @@ def reverse_mode(function, wrt=0, mode="grad"):
     if mode == "vjp":
         pullback_name = names.fresh(f"{tree.name}_pullback")
         pop_setup = [_assign(stack[2], _attribute_call_attr(stack[0], "copy", "pop"))] if stack else []
-        pullback = _function(pullback_name, [seed], pop_setup + adjoint
-                             + [gast.Return(value=gradient)])
+        # Names the adjoint rebinds become parameters whose defaults are the primal's final
+        # values, so that every call of the pullback starts from the same state.
+        rebound = sorted(assigned_names(adjoint) & locals_)
+        pullback = _function(pullback_name, [seed] + rebound, pop_setup + adjoint
+                             + [gast.Return(value=gradient)], defaults=[load(n) for n in rebound])
         body_out = prologue + primal + [pullback, gast.Return(value=gast.Tuple(
             elts=[copy.deepcopy(result), load(pullback_name)], ctx=gast.Load()))]
     else:
@@ -116,10 +119,10 @@ def _attribute_call_attr(owner, method, attr):
     return gast.Attribute(value=called, attr=attr, ctx=gast.Load())
 
 
-def _function(name, params, body):
+def _function(name, params, body, defaults=()):
     args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None,
                                           type_comment=None) for p in params],
                           posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
-                          kwarg=None, defaults=[])
+                          kwarg=None, defaults=list(defaults))
     return gast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
                             type_comment=None, type_params=[])

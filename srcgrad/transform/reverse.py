@@ -310,7 +310,8 @@ class ReverseMode:
         if rule is None:
             raise self.parsed.unsupported(stmt, f"the operation {_unparse(value)}",
                                           "it has no derivative rule")
-        signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                         default=rule.defaults.get(p, inspect.Parameter.empty))
                                        for p in rule.params])
         try:
             bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
@@ -318,7 +319,7 @@ class ReverseMode:
             raise self.parsed.unsupported(
                 stmt, f"the call {_unparse(value)} ({error})",
                 f"the derivative rule of {rule.name} takes ({', '.join(rule.params)})") from None
-        bindings = dict(bound.arguments)
+        bindings = {p: v for p, v in bound.arguments.items()}
         for option, default in rule.defaults.items():
             if option not in bindings:
                 bindings[option] = literal(default) or load(self.binder.bind(option, default))
