@@ -66,6 +66,8 @@ class Activity:
             if function is not None and is_non_differentiable(function):
                 return False
             arguments = list(expr.args) + [k.value for k in expr.keywords]
+            if isinstance(expr.func, gast.Attribute):  # a method of a varied value: x.sum()
+                arguments.append(expr.func.value)
             return any(self.is_varied(a) for a in arguments)
         return any(self.is_varied(child) for child in gast.iter_child_nodes(expr))
 

@@ -54,6 +54,10 @@ class Desugar:
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
+        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(node, (gast.Yield, gast.YieldFrom)):
+                raise self.parsed.unsupported(node, "a generator (yield)",
+                                              "return a value or a list instead")
         for index, stmt in enumerate(body):
             if isinstance(stmt, gast.Return) and index != len(body) - 1:
                 raise self.parsed.unsupported(stmt, "code after a return statement",

@@ -65,11 +65,7 @@ def reverse_mode(function, wrt=0, mode="grad"):
     globals_used = set().union(*(loaded_names(s) for s in body)) - locals_
     binder = GlobalBinder(names, parsed.namespace, globals_used)
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
-    seed = "scalar" if mode != "vjp" else None
-    if mode == "vjp":
-        final = body[-1].value
-        seed = names.fresh("d" + final.id) if isinstance(final, gast.Name) else names.fresh("dout")
-    primal, adjoint, result, gradients = engine.sweeps(wrt_list, seed)
+    primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
         gast.Tuple(elts=gradients, ctx=gast.Load())

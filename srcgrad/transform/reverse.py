@@ -452,25 +452,26 @@ class ReverseMode:
         return forward, setup + backward_prefix + [reverse], entry
 
     # -- the whole function --------------------------------------------------------------------
-    def sweeps(self, wrt, seed):
-        """(primal statements, adjoint statements, returned value, adjoint expressions of wrt).
+    def sweeps(self, wrt, scalar_output):
+        """(primal statements, adjoint statements, returned value, adjoint expressions of wrt,
+        name of the output's adjoint).
 
-        ``seed`` is "scalar" (grad: the output must be a scalar, its adjoint is 1) or the name of
-        a parameter that carries the output's adjoint (vjp).
+        With ``scalar_output`` (grad) the output must be a scalar and its adjoint starts at 1;
+        otherwise (vjp) the output's adjoint is a parameter of the pullback.
         """
         *stmts, final = self.body
         annotate_unsafe(self.body)
         result = final.value
         state, seed_code = {}, []
         if isinstance(result, gast.Name) and result.id in self.varied:
-            adjoint = self.adjoint(result.id)
-            state[adjoint] = SHARED
-            if seed == "scalar":
+            output_adjoint = self.adjoint(result.id)
+            state[output_adjoint] = SHARED
+            if scalar_output:
                 check = call(self.binder.bind("scalar_seed", scalar_seed), load(result.id),
                              constant(self.parsed.name))
-                seed_code.append(assign(adjoint, check, final))
-            else:
-                seed_code.append(assign(adjoint, load(seed), final))
+                seed_code.append(assign(output_adjoint, check, final))
+        else:
+            output_adjoint = self.names.fresh("dout")
         primal, adjoint, state = self.block(stmts, state)
         gradients = []
         start_reads = set()
@@ -483,7 +484,8 @@ class ReverseMode:
                 gradients.append(load(adjoint_name))
         unsafe = assigned_names(self.body)
         pushes, pops, recompute = self.serve_reads(start_reads, unsafe, final)
-        return pushes + primal, seed_code + adjoint + pops + recompute, result, gradients
+        return (pushes + primal, seed_code + adjoint + pops + recompute, result, gradients,
+                output_adjoint)
 
 
 def _definitions(body):

@@ -1,0 +1,141 @@
+"""Input a user could write but srcgrad cannot differentiate: clear errors, never tracebacks."""
+import inspect
+
+import numpy as np
+import pytest
+
+import srcgrad as sg
+
+
+def line_of(function, text):
+    """The file line number where ``text`` first appears in ``function``'s source."""
+    lines, first = inspect.getsourcelines(function)
+    for offset, line in enumerate(lines):
+        if text in line:
+            return first + offset
+    raise AssertionError(f"{text!r} not in {function.__name__}")
+
+
+def uses_try(x):
+    try:
+        y = np.sin(x)
+    except ValueError:
+        y = x
+    return np.sum(y)
+
+
+def uses_with(x):
+    with np.errstate(all="ignore"):
+        y = np.log(x)
+    return np.sum(y)
+
+
+def writes_element(x):
+    y = x * 2.0
+    y[0] = 1.0
+    return np.sum(y)
+
+
+def calls_method(x):
+    return x.sum()
+
+
+def helper(x):
+    return x * 2.0
+
+
+def calls_helper(x):
+    return np.sum(helper(x))
+
+
+def nested_def(x):
+    def inner(v):
+        return v * v
+    return np.sum(x)
+
+
+def generator(x):
+    yield x
+
+
+def varargs(*xs):
+    return np.sum(xs[0])
+
+
+def returns_early(x):
+    if np.sum(x) > 0:
+        return np.sum(x)
+    return np.sum(x * 2.0)
+
+
+def uses_unknown_numpy_function(x):
+    return np.sum(np.cbrt(x))
+
+
+@pytest.mark.parametrize("function, text, construct", [
+    (uses_try, "try:", "try/except"),
+    (uses_with, "with np.errstate", "a with block"),
+    (writes_element, "y[0] = 1.0", "assignment into an array element"),
+    (calls_method, "x.sum()", "the method call x.sum(...)"),
+    (nested_def, "def inner", "a nested def"),
+    (generator, "yield x", "a generator (yield)"),
+    (returns_early, "return np.sum(x)", "a return inside if/for/while"),
+])
+def test_unsupported_construct_names_file_line_and_construct(function, text, construct):
+    with pytest.raises(sg.UnsupportedSyntax) as caught:
+        sg.grad(function)(np.ones(3))
+    message = str(caught.value)
+    assert message.startswith(f"{__file__}, line {line_of(function, text)}: ")
+    assert f"srcgrad cannot differentiate {construct}" in message
+    assert caught.value.lineno == line_of(function, text)
+    assert caught.value.filename == __file__
+
+
+def test_call_without_rule_says_how_to_register_one():
+    with pytest.raises(sg.NoDerivativeRule) as caught:
+        sg.grad(calls_helper)(np.ones(3))
+    message = str(caught.value)
+    assert f"line {line_of(calls_helper, 'np.sum(helper(x))')}:" in message
+    assert "a call to helper" in message and "@srcgrad.vjp" in message
+
+
+def test_numpy_function_without_rule():
+    with pytest.raises(sg.NoDerivativeRule, match=r"a call to np\.cbrt \(numpy\.cbrt\), which has no derivative rule"):
+        sg.grad(uses_unknown_numpy_function)(np.ones(4))
+
+
+def test_varargs_are_refused():
+    with pytest.raises(sg.UnsupportedSyntax, match=r"\*args or \*\*kwargs"):
+        sg.grad(varargs)(np.ones(2))
+
+
+def vector_output(x):
+    return x * 2.0
+
+
+def test_grad_of_a_vector_output_points_to_vjp():
+    with pytest.raises(sg.NonScalarOutput, match=r"vector_output to return a scalar.*shape \(3,\).*srcgrad\.vjp"):
+        sg.grad(vector_output)(np.ones(3))
+
+
+def test_function_without_source_file():
+    namespace = {"np": np}
+    exec("def made_at_runtime(x):\n    return np.sum(x * x)\n", namespace)
+    with pytest.raises(sg.SourceError, match=r"cannot read the source of made_at_runtime"):
+        sg.grad(namespace["made_at_runtime"])(np.ones(2))
+
+
+def test_lambda_is_refused_with_advice():
+    square = lambda x: x * x  # noqa: E731
+    with pytest.raises(sg.SrcgradError, match="plain def"):
+        sg.grad(square)(1.0)
+
+
+def test_wrt_must_name_a_parameter():
+    with pytest.raises(sg.SrcgradError, match=r"wrt=5 does not name a parameter of vector_output\(x\)"):
+        sg.grad(vector_output, wrt=5)(np.ones(3))
+
+
+def test_source_requires_a_srcgrad_function():
+    with pytest.raises(sg.SrcgradError, match="srcgrad.source takes a function made by"):
+        sg.source(vector_output)
