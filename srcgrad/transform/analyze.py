@@ -114,5 +114,7 @@ def annotate_unsafe(body, after=frozenset()):
             annotate_unsafe(stmt.orelse, later)
         elif isinstance(stmt, (gast.For, gast.While)):
             inside = later | assigned_names(stmt.body)
+            if isinstance(stmt, gast.For) and stmt.target.id not in assigned_names(stmt.body):
+                inside = inside - {stmt.target.id}  # the adjoint loop sets it each iteration
             stmt.sg_unsafe_in_body = inside
             annotate_unsafe(stmt.body, inside)

@@ -14,7 +14,7 @@ class NameAllocator:
 
     def fresh(self, hint):
         """``hint`` if free, else ``hint_2``, ``hint_3``, ..."""
-        base = re.sub(r"\W", "_", hint).strip("_") or "tmp"
+        base = "_" if hint == "_" else re.sub(r"\W", "_", hint).strip("_") or "tmp"
         if base[0].isdigit() or keyword.iskeyword(base):
             base = "v_" + base
         candidate, counter = base, 1

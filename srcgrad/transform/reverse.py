@@ -50,6 +50,7 @@ class ReverseMode:
         self.primal_of = {}
         self.loop_depth = 0
         self.stack_names = None
+        self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
 
@@ -63,14 +64,16 @@ class ReverseMode:
             self.primal_of[adjoint] = name
         return self.adjoint_names[name]
 
-    def push(self, name, like):
-        """``push(name)``: save a value for the adjoint sweep."""
+    def save(self, source, target, like):
+        """``push(source)`` for the primal and ``target = pop()`` for the adjoint, as a pair."""
         if self.stack_names is None:
             self.stack_names = tuple(self.names.fresh(n) for n in ("stack", "push", "pop"))
-        return expr_stmt(call(self.stack_names[1], load(name)), like)
-
-    def pop(self, name, like):
-        return assign(name, call(self.stack_names[2]), like)
+        pair = len(self.saved_pairs)
+        self.saved_pairs.append(target)
+        push = expr_stmt(call(self.stack_names[1], load(source)), like)
+        pop = assign(target, call(self.stack_names[2]), like)
+        push.sg_pair = pop.sg_pair = pair
+        return push, pop
 
     def np_function(self, attribute):
         return gast.Attribute(value=load(self.binder.bind("np", np)), attr=attribute,
@@ -90,15 +93,16 @@ class ReverseMode:
             source = pop_into.get(name, name)
             if source not in self.locals or (source not in unsafe and name == source):
                 continue
-            steps = self.rematerialize(source)
+            steps = self.rematerialize(source, like)
             if steps is not None and name == source:
                 recompute.extend(copy.deepcopy(s) for s in steps)
                 continue
-            pushes.append(self.push(source, like))
-            pops.insert(0, self.pop(name, like))
+            push, pop = self.save(source, name, like)
+            pushes.append(push)
+            pops.insert(0, pop)
         return pushes, pops, recompute
 
-    def rematerialize(self, name, depth=0):
+    def rematerialize(self, name, like, depth=0):
         """Statements that recompute ``name`` from values that stay intact, or None."""
         definitions = self.definitions.get(name, [])
         if depth > 4 or name in self.params or len(definitions) != 1:
@@ -112,11 +116,11 @@ class ReverseMode:
         steps = []
         for used in sorted(loaded_names(value) & self.locals):
             if used in definition.sg_unsafe_before:
-                inner = self.rematerialize(used, depth + 1)
+                inner = self.rematerialize(used, like, depth + 1)
                 if inner is None:
                     return None
                 steps.extend(inner)
-        return steps + [assign(name, copy.deepcopy(value), definition)]
+        return steps + [assign(name, copy.deepcopy(value), like)]
 
     # -- adjoint bookkeeping -------------------------------------------------------------------
     def accumulate(self, name, contribution, state, like):
@@ -373,7 +377,8 @@ class ReverseMode:
         prefix = [assign(name, expr, like)]
         if self.loop_depth == 0:
             return load(name), prefix, [], []
-        return load(name), prefix, [self.push(name, like)], [self.pop(name, like)]
+        push, pop = self.save(name, name, like)
+        return load(name), prefix, [push], [pop]
 
     def loop_body(self, stmt, state):
         """Generate a loop body whose adjoint leaves every adjoint as it found it."""
@@ -431,7 +436,7 @@ class ReverseMode:
         return forward, setup + adjoint_prefix + [reverse], entry
 
     def while_loop(self, stmt, state):
-        count = self.names.fresh("steps")
+        count = self.names.fresh("iterations")
         body_primal, body_adjoint, entry = self.loop_body(stmt, state)
         if not body_adjoint:
             return [_replace(stmt, body=body_primal)], [], state
@@ -442,8 +447,9 @@ class ReverseMode:
                    _replace(stmt, body=body_primal + [increment])]
         backward_prefix = []
         if self.loop_depth > 0:
-            forward.append(self.push(count, stmt))
-            backward_prefix.append(self.pop(count, stmt))
+            push, pop = self.save(count, count, stmt)
+            forward.append(push)
+            backward_prefix.append(pop)
         forward += after_pushes
         counter = self.names.fresh("_")
         reverse = located(gast.For(target=store(counter),
@@ -484,8 +490,9 @@ class ReverseMode:
                 gradients.append(load(adjoint_name))
         unsafe = assigned_names(self.body)
         pushes, pops, recompute = self.serve_reads(start_reads, unsafe, final)
-        return (pushes + primal, seed_code + adjoint + pops + recompute, result, gradients,
-                output_adjoint)
+        primal, adjoint = drop_redundant_saves(pushes + primal, seed_code + adjoint + pops
+                                               + recompute, self.saved_pairs)
+        return primal, adjoint, result, gradients, output_adjoint
 
 
 def _definitions(body):
@@ -554,3 +561,40 @@ def _replace(stmt, **fields):
 def _unparse(node):
     import ast
     return ast.unparse(gast.gast_to_ast(copy.deepcopy(node)))
+
+
+def drop_redundant_saves(primal, adjoint, pop_targets):
+    """Remove a push whose value a later push in the same block saves again.
+
+    Two statements that read ``v`` with no assignment to ``v`` between them each save it; the
+    adjoint pops the later one first, and the value it restores serves the earlier read too.
+    """
+    redundant = set()
+
+    def scan(block):
+        last_push = {}
+        for stmt in block:
+            pair = getattr(stmt, "sg_pair", None)
+            if pair is not None:
+                source = stmt.value.args[0].id
+                earlier = last_push.get(source)
+                if earlier is not None and pop_targets[earlier] == pop_targets[pair]:
+                    redundant.add(earlier)
+                last_push[source] = pair
+                continue
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    scan(getattr(stmt, field))
+            for name in assigned_names(stmt):
+                last_push.pop(name, None)
+
+    def prune(block):
+        kept = [s for s in block if getattr(s, "sg_pair", None) not in redundant]
+        for stmt in kept:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, prune(getattr(stmt, field)))
+        return kept
+
+    scan(primal)
+    return prune(primal), prune(adjoint)
