@@ -177,6 +177,8 @@ class ToANF:
         self.names = names
         self.activity = activity
         self.locals = local_names
+        self.loop = None  # the innermost loop being normalized: views are shared only inside it
+        self.view_names = {}
 
     def block(self, stmts):
         out = []
@@ -204,7 +206,7 @@ class ToANF:
             stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
             return [stmt]
         if isinstance(stmt, gast.While):
-            stmt.body = self.block(stmt.body)
+            stmt.body = self.loop_block(stmt)
             return [stmt]
         if isinstance(stmt, gast.For):
             out = []
@@ -216,7 +218,7 @@ class ToANF:
                 stmt.body = [first] + stmt.body
                 stmt.iter = call("range", call("len", rows))
                 stmt.target = store(index)
-            stmt.body = self.block(stmt.body)
+            stmt.body = self.loop_block(stmt)
             out.append(stmt)
             return out
         if isinstance(stmt, gast.Return):
@@ -230,6 +232,12 @@ class ToANF:
             return [stmt]
         return [stmt]
 
+    def loop_block(self, loop):
+        outer, self.loop = self.loop, id(loop)
+        body = self.block(loop.body)
+        self.loop = outer
+        return body
+
     # -- expressions -------------------------------------------------------------------------
     def atom(self, expr, out, hint):
         """A name or constant holding the value of ``expr``; earlier steps go to ``out``."""
@@ -238,7 +246,15 @@ class ToANF:
         if not self.activity.is_varied(expr) and _is_plain(expr):
             return expr
         value = self.operation(expr, out, hint) if self.activity.is_varied(expr) else expr
-        name = self.names.fresh(_describe(value) or hint + "_term")
+        if _is_view(value):
+            # The same view (err[i]) read in both branches of an if gets one name, so the
+            # adjoint can recompute it instead of saving it.
+            key = (self.loop, gast.dump(value))
+            if key not in self.view_names:
+                self.view_names[key] = self.names.fresh(_describe(value) or hint + "_part")
+            name = self.view_names[key]
+        else:
+            name = self.names.fresh(_describe(value) or hint + "_term")
         out.append(located(assign(name, value), self.current))
         return load(name)
 
@@ -324,6 +340,13 @@ def _is_plain(expr):
                              gast.DictComp, gast.SetComp, gast.Await, gast.Yield, gast.NamedExpr)):
             return False
     return True
+
+
+def _is_view(expr):
+    """Indexing or transposing a name: cheap to recompute, and no operand is overwritten."""
+    if isinstance(expr, gast.Attribute):
+        return expr.attr == "T" and isinstance(expr.value, gast.Name)
+    return isinstance(expr, gast.Subscript) and isinstance(expr.value, gast.Name)
 
 
 def _dotted(expr):

@@ -51,6 +51,7 @@ class ReverseMode:
         self.loop_depth = 0
         self.stack_names = None
         self.saved_pairs = []  # pair id -> the name its pop rebinds
+        self.previous_names = {}
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
 
@@ -105,17 +106,18 @@ class ReverseMode:
     def rematerialize(self, name, like, depth=0):
         """Statements that recompute ``name`` from values that stay intact, or None."""
         definitions = self.definitions.get(name, [])
-        if depth > 4 or name in self.params or len(definitions) != 1:
+        if depth > 4 or name in self.params or not definitions:
             return None
-        definition = definitions[0]
-        value = definition.value
+        value = definitions[0].value
         cheap = isinstance(value, (gast.Subscript, gast.Name)) or (
             isinstance(value, gast.Attribute) and value.attr == "T")
-        if not cheap:
+        # Several definitions are fine when all compute the same view of the same intact names.
+        if not cheap or any(not isinstance(d, gast.Assign) or gast.dump(d.value) != gast.dump(value)
+                            for d in definitions):
             return None
         steps = []
         for used in sorted(loaded_names(value) & self.locals):
-            if used in definition.sg_unsafe_before:
+            if any(used in d.sg_unsafe_before for d in definitions):
                 inner = self.rematerialize(used, like, depth + 1)
                 if inner is None:
                     return None
@@ -201,7 +203,11 @@ class ReverseMode:
         if not wanted:
             state[adjoint] = ZERO
             return [stmt], [], state
-        previous = self.names.fresh(name + "_prev") if name in loaded_names(value) else None
+        previous = None
+        if name in loaded_names(value):  # x = f(x): the old x gets a name of its own
+            if name not in self.previous_names:
+                self.previous_names[name] = self.names.fresh(name + "_prev")
+            previous = self.previous_names[name]
         for param in list(bindings):
             if previous:
                 bindings[param] = _rename(bindings[param], name, previous)
@@ -388,7 +394,7 @@ class ReverseMode:
         for _ in range(8):
             # Each attempt must hand out the same names, so the final one reads as the first.
             self.names.taken = taken | set(self.adjoint_names.values()) | set(self.binder.bound)
-            self.names.taken |= set(self.stack_names or ())
+            self.names.taken |= set(self.stack_names or ()) | set(self.previous_names.values())
             primal, adjoint, exit_state = self.block(stmt.body, dict(entry))
             changed = False
             for name in set(entry) | set(exit_state):

@@ -1,0 +1,140 @@
+"""The public API: decorator forms, caching, the generated source, debuggability, the CLI."""
+import importlib.util
+import pathlib
+import subprocess
+import sys
+import traceback
+
+import numpy as np
+import pytest
+
+import srcgrad as sg
+from checks import check_grad
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def load_quickstart():
+    spec = importlib.util.spec_from_file_location("quickstart", ROOT / "examples" / "quickstart.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@sg.grad
+def decorated(x):
+    return np.sum(np.sin(x) * x)
+
+
+@sg.grad(wrt=(0, 1))
+def decorated_pair(x, y):
+    return np.sum(x * y ** 2)
+
+
+def test_decorator_forms():
+    x = np.linspace(-1, 1, 4)
+    np.testing.assert_allclose(decorated(x), np.cos(x) * x + np.sin(x))
+    gx, gy = decorated_pair(x, x + 1)
+    np.testing.assert_allclose(gx, (x + 1) ** 2)
+    np.testing.assert_allclose(gy, 2 * x * (x + 1))
+
+
+def test_transform_happens_once_per_function_and_wrt():
+    def f(x):
+        return np.sum(x * x)
+    first, second = sg.grad(f), sg.grad(f)
+    assert first.generated is second.generated
+    assert sg.grad(f, wrt=0).generated is not sg.value_and_grad(f).generated
+
+
+def names_that_collide(d, dx, stack, push, unbroadcast):
+    pop = d * dx
+    np_ = pop * stack + push * unbroadcast
+    return np.sum(np_ * d)
+
+
+def test_user_names_never_collide_with_generated_ones():
+    rng = np.random.default_rng(0)
+    check_grad(names_that_collide, *[rng.normal(size=3) for _ in range(5)])
+
+
+def test_quickstart_source_reads_like_hand_written_code():
+    quickstart = load_quickstart()
+    source = sg.source(sg.grad(quickstart.loss))
+    lines = source.splitlines()
+    assert lines[0] == "def loss_grad(w, x, y):"
+    assert "    h = np.tanh(x_at_w)" in lines
+    assert "    derr = np.zeros_like(err)" in lines
+    assert "    for i in reversed(range(err.shape[0])):" in lines
+    assert "        if err[i] > 0:" in lines  # the branch is replayed, not saved
+    assert "    dw = matmul_adjoint_right(dx_at_w, x, w)" in lines
+    assert "    return dw" == lines[-1]
+    assert any(line.strip().startswith("# line ") and "total = total + err[i] ** 2" in line
+               for line in lines)
+    assert "pass" not in source and "tmp" not in source
+
+
+def straight_line(x, w):
+    h = np.tanh(x @ w)
+    h = h * h
+    return np.sum(h)
+
+
+def test_straight_line_code_saves_nothing():
+    source = sg.source(sg.grad(straight_line, wrt=1))
+    assert "stack" not in source and "pop" not in source
+    assert "h_2 = h * h" in source
+
+
+def test_generated_code_shows_in_tracebacks():
+    def vector(x):
+        return x * 2.0
+    with pytest.raises(sg.NonScalarOutput) as caught:
+        sg.grad(vector)(np.ones(2))
+    frames = traceback.extract_tb(caught.value.__traceback__)
+    generated = [f for f in frames if f.filename.startswith("<srcgrad grad of vector")]
+    assert generated and generated[0].line == "dresult = scalar_seed(result, 'vector')"
+
+
+def test_cli_prints_the_generated_source():
+    quickstart = load_quickstart()
+    run = subprocess.run([sys.executable, "-m", "srcgrad", "show", "examples/quickstart.py:loss"],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    assert run.stdout == sg.source(sg.grad(quickstart.loss))
+    run = subprocess.run([sys.executable, "-m", "srcgrad", "show", "examples/quickstart.py:loss",
+                          "--wrt", "0,2", "--mode", "vjp"],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    assert run.stdout.startswith("def loss_vjp(w, x, y):")
+    assert "return (dw, dy)" in run.stdout
+
+
+def test_cli_reports_bad_targets():
+    run = subprocess.run([sys.executable, "-m", "srcgrad", "show", "nowhere.py:f"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert run.returncode != 0 and "no such file: nowhere.py" in run.stderr
+    run = subprocess.run([sys.executable, "-m", "srcgrad", "show", "examples/quickstart.py:nope"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode != 0 and "defines no function 'nope'" in run.stderr
+
+
+def softplus(x):
+    return np.log1p(np.exp(x))
+
+
+@sg.defvjp(softplus)
+def softplus_rule(g, ans, x):
+    return g / (1.0 + np.exp(-x))
+
+
+sg.non_differentiable(np.random.default_rng)
+
+
+def uses_user_rule(x):
+    return np.sum(softplus(x) * x)
+
+
+def test_user_registered_rule_is_inlined():
+    x = np.linspace(-2, 2, 5)
+    check_grad(uses_user_rule, x)
+    assert "g / (1.0 + np.exp(-x))" not in sg.source(sg.grad(uses_user_rule))
+    assert "dsoftplus_x / (1.0 + np.exp(-x))" in sg.source(sg.grad(uses_user_rule))
