@@ -33,6 +33,8 @@ def unbroadcast(g, x):
 
 def expand_reduced(g, x, axis, keepdims):
     """Broadcast the adjoint of a reduction over ``axis`` back to the shape of ``x``."""
+    if not hasattr(g, "shape"):  # a Python number: make it an array of x's kind and dtype
+        return np.full_like(x, g)
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape_of(x))
@@ -46,9 +48,203 @@ def scalar_seed(out, function_name):
             f"{shape_of(out)}; use srcgrad.vjp for array-valued functions, or reduce the output "
             f"(for example with np.sum) before returning it"
         )
-    return 1.0
+    # A seed of the output's own dtype keeps float32 computations in float32.
+    return np.ones_like(out) if hasattr(out, "dtype") else 1.0
 
 
 def add_at(dx, index, g):
     """Add ``g`` into ``dx[index]`` in place; repeated fancy indices accumulate."""
     np.add.at(dx, index, g)
+
+
+def ndim_of(x):
+    """The number of axes of an array, or 0 for a Python or NumPy scalar."""
+    return len(shape_of(x))
+
+
+def size_of(x):
+    """The number of elements of an array, or 1 for a Python or NumPy scalar."""
+    return getattr(x, "size", 1)
+
+
+def as_array_like(g, x):
+    """``g`` itself if it is an array, else a 0-d array of the same kind as ``x`` holding it.
+
+    np.expand_dims and friends would turn a Python number into a NumPy array, which a CuPy ``x``
+    then refuses to meet; np.zeros_like dispatches on ``x`` instead, and adding ``g`` keeps
+    NumPy's type promotion (an integer ``x`` and a float ``g`` give a float).
+    """
+    if hasattr(g, "shape"):
+        return g
+    return np.zeros_like(x, shape=()) + g
+
+
+# --- reductions --------------------------------------------------------------------------------
+
+def product_of_others(x, axis):
+    """For each element of ``x``, the product of the other elements of its slice along ``axis``.
+
+    This is the derivative of ``np.prod(x, axis)``. Dividing the whole product by the element
+    fails at zeros, so zeros are counted: with none the quotient is exact, with one zero only the
+    zero's position gets the product of the rest, and with two or more every derivative is zero.
+    """
+    is_zero = x == 0
+    zeros = np.sum(is_zero, axis=axis, keepdims=True)
+    product_of_nonzeros = np.prod(np.where(is_zero, 1, x), axis=axis, keepdims=True)
+    quotient = product_of_nonzeros / np.where(is_zero, 1, x)
+    return np.where(zeros == 0, quotient, np.where((zeros == 1) & is_zero, product_of_nonzeros, 0))
+
+
+# --- shape ---------------------------------------------------------------------------------------
+
+def inverse_permutation(axes):
+    """The ``axes`` argument of np.transpose that undoes ``np.transpose(x, axes)``."""
+    if axes is None:
+        return None  # reversing the axes is its own inverse
+    ndim = len(axes)
+    inverse = [0] * ndim
+    for position, axis in enumerate(axes):
+        inverse[axis % ndim] = position
+    return tuple(inverse)
+
+
+def split_like(g, arrays, axis):
+    """Cut the adjoint of ``np.concatenate(arrays, axis)`` into one adjoint per array."""
+    if axis is None:  # concatenate flattened every array first
+        pieces = np.split(g, _boundaries([size_of(x) for x in arrays]))
+        return [np.reshape(piece, shape_of(x)) for piece, x in zip(pieces, arrays)]
+    return np.split(g, _boundaries([shape_of(x)[axis] for x in arrays]), axis=axis)
+
+
+def _boundaries(lengths):
+    """The indices at which np.split cuts pieces of the given lengths apart."""
+    boundaries, end = [], 0
+    for length in lengths[:-1]:
+        end += length
+        boundaries.append(end)
+    return boundaries
+
+
+def unstack(g, axis):
+    """Cut the adjoint of ``np.stack(arrays, axis)`` into one adjoint per array."""
+    return list(np.moveaxis(g, axis, 0))
+
+
+# --- products ------------------------------------------------------------------------------------
+
+def matmul_adjoint_left(g, a, b):
+    """The adjoint of ``a`` in ``a @ b``: ``g @ b.T`` for matrices.
+
+    A 1-D ``a`` acts as a row and a 1-D ``b`` as a column, whose axes ``a @ b`` then drops from the
+    result; ``g`` gets those axes back first. Batch axes that broadcasting stretched are summed.
+    """
+    g = as_array_like(g, b)
+    a_ndim, b_ndim = ndim_of(a), ndim_of(b)
+    if b_ndim == 1:
+        b = np.expand_dims(b, -1)
+        g = np.expand_dims(g, -1)
+    if a_ndim == 1:
+        g = np.expand_dims(g, -2)
+    da = g @ np.swapaxes(b, -1, -2)
+    if a_ndim == 1:
+        da = np.squeeze(da, -2)
+    return unbroadcast(da, a)
+
+
+def matmul_adjoint_right(g, a, b):
+    """The adjoint of ``b`` in ``a @ b``: ``a.T @ g`` for matrices (see matmul_adjoint_left)."""
+    g = as_array_like(g, a)
+    a_ndim, b_ndim = ndim_of(a), ndim_of(b)
+    if b_ndim == 1:
+        g = np.expand_dims(g, -1)
+    if a_ndim == 1:
+        a = np.expand_dims(a, -2)
+        g = np.expand_dims(g, -2)
+    db = np.swapaxes(a, -1, -2) @ g
+    if b_ndim == 1:
+        db = np.squeeze(db, -1)
+    return unbroadcast(db, b)
+
+
+def dot_adjoint_left(g, a, b):
+    """The adjoint of ``a`` in ``np.dot(a, b)``, which contracts a's last axis with b's second
+    to last (its only axis when 1-D); a scalar operand makes it a plain product."""
+    a_ndim, b_ndim = ndim_of(a), ndim_of(b)
+    if a_ndim == 0 or b_ndim == 0:
+        return unbroadcast(g * b, a)
+    # g holds a's free axes, then b's free axes: contract the latter with b.
+    b_contracted = max(b_ndim - 2, 0)
+    b_free = [axis for axis in range(b_ndim) if axis != b_contracted]
+    g_axes_from_b = list(range(a_ndim - 1, a_ndim - 1 + len(b_free)))
+    return np.tensordot(g, b, axes=(g_axes_from_b, b_free))
+
+
+def dot_adjoint_right(g, a, b):
+    """The adjoint of ``b`` in ``np.dot(a, b)`` (see dot_adjoint_left)."""
+    a_ndim, b_ndim = ndim_of(a), ndim_of(b)
+    if a_ndim == 0 or b_ndim == 0:
+        return unbroadcast(g * a, b)
+    a_free = list(range(a_ndim - 1))
+    db = np.tensordot(a, g, axes=(a_free, a_free))  # the contracted axis comes out first
+    if b_ndim >= 2:
+        db = np.moveaxis(db, 0, -2)
+    return db
+
+
+def norm_adjoint(g, ans, x, ord, axis, keepdims):
+    """The adjoint of ``x`` in ``np.linalg.norm(x, ord, axis, keepdims)``.
+
+    Vector norms (one axis): ord None/2, 1, inf, -inf, 0 and any other p. Matrix norms (two axes,
+    or axis None on a 2-D array): None/'fro', 'nuc', 2, -2, 1, -1, inf, -inf. Where the norm has
+    a kink the adjoint is a subgradient: zero at the zero vector, split evenly between ties.
+    """
+    g = as_array_like(g, x)
+    ndim = ndim_of(x)
+    if axis is None:
+        axes = tuple(range(ndim))
+    elif isinstance(axis, tuple):
+        axes = tuple(a % ndim for a in axis)
+    else:
+        axes = (axis % ndim,)
+    if not keepdims:
+        g = np.expand_dims(g, axes)
+        ans = np.expand_dims(ans, axes)
+    if ord is None or (ord in ("fro", "f") and len(axes) == 2) or (ord == 2 and len(axes) == 1):
+        # x / ans, except that the zero vector (ans == 0, x == 0) gets the subgradient 0.
+        return g * x / np.where(ans == 0, 1, ans)
+    if len(axes) == 1:
+        return g * _vector_norm_derivative(x, ans, ord, axes)
+    return g * _matrix_norm_derivative(x, ord, axes)
+
+
+def _vector_norm_derivative(x, ans, ord, axes):
+    if ord == 0:  # the count of nonzeros is piecewise constant
+        return np.zeros_like(x)
+    if ord == 1:
+        return np.sign(x)
+    if ord in (np.inf, -np.inf):
+        is_extreme = np.abs(x) == ans
+        return np.sign(x) * is_extreme / np.sum(is_extreme, axis=axes, keepdims=True)
+    # At the zero vector (ans == 0) this gives the subgradient 0 for p > 1.
+    return np.sign(x) * (np.abs(x) / np.where(ans == 0, 1, ans)) ** (ord - 1)
+
+
+def _matrix_norm_derivative(x, ord, axes):
+    if ord in ("nuc", 2, -2):
+        u, _, vh = np.linalg.svd(np.moveaxis(x, axes, (-2, -1)), full_matrices=False)
+        if ord == "nuc":
+            derivative = u @ vh
+        elif ord == 2:  # singular values come sorted, largest first
+            derivative = u[..., :, :1] @ vh[..., :1, :]
+        else:
+            derivative = u[..., :, -1:] @ vh[..., -1:, :]
+        return np.moveaxis(derivative, (-2, -1), axes)
+    if ord in (1, -1, np.inf, -np.inf):
+        # ord 1 is the largest column sum of |x| (summed over the row axis), inf the largest
+        # row sum.
+        summed_axis, compared_axis = axes if ord in (1, -1) else axes[::-1]
+        sums = np.sum(np.abs(x), axis=summed_axis, keepdims=True)
+        extreme = np.max if ord > 0 else np.min
+        is_extreme = sums == extreme(sums, axis=compared_axis, keepdims=True)
+        return np.sign(x) * is_extreme / np.sum(is_extreme, axis=compared_axis, keepdims=True)
+    raise ValueError(f"np.linalg.norm has no derivative rule for ord={ord!r} over two axes")
