@@ -118,3 +118,23 @@ def annotate_unsafe(body, after=frozenset()):
                 inside = inside - {stmt.target.id}  # the adjoint loop sets it each iteration
             stmt.sg_unsafe_in_body = inside
             annotate_unsafe(stmt.body, inside)
+
+
+def annotate_defined(body, defined):
+    """Mark each statement with ``sg_defined_before``: the names bound on every path to it.
+
+    Returns the names bound on every path through ``body``. A loop body may run zero times, so
+    nothing it binds counts after the loop, and its first iteration starts from what came before.
+    """
+    defined = set(defined)
+    for stmt in body:
+        stmt.sg_defined_before = frozenset(defined)
+        if isinstance(stmt, gast.If):
+            defined |= annotate_defined(stmt.body, defined) & annotate_defined(stmt.orelse, defined)
+        elif isinstance(stmt, gast.For):
+            annotate_defined(stmt.body, defined | assigned_names(stmt.target))
+        elif isinstance(stmt, gast.While):
+            annotate_defined(stmt.body, defined)
+        else:
+            defined |= assigned_names(stmt)
+    return defined

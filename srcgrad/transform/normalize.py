@@ -17,9 +17,6 @@ OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.
                   gast.Pow: "pow", gast.MatMult: "at", gast.USub: "neg", gast.UAdd: "pos"}
 
 UNSUPPORTED_STATEMENTS = {
-    gast.Break: ("break", "break and continue arrive with the language-coverage work; "
-                          "for now, restructure the loop with a while condition"),
-    gast.Continue: ("continue", "wrap the rest of the loop body in an if instead"),
     gast.Try: ("try/except", "move error handling outside the differentiated function"),
     gast.With: ("a with block", "move the context manager outside the differentiated function"),
     gast.FunctionDef: ("a nested def", "define the helper at module level"),
@@ -58,11 +55,11 @@ class Desugar:
             if isinstance(node, (gast.Yield, gast.YieldFrom)):
                 raise self.parsed.unsupported(node, "a generator (yield)",
                                               "return a value or a list instead")
-        for index, stmt in enumerate(body):
-            if isinstance(stmt, gast.Return) and index != len(body) - 1:
-                raise self.parsed.unsupported(stmt, "code after a return statement",
-                                              "remove the unreachable statements")
-        if not body or not isinstance(body[-1], gast.Return) or body[-1].value is None:
+        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(node, gast.Return) and node.value is None:
+                raise self.parsed.unsupported(node, f"a return without a value in {tree.name}",
+                                              "return the value to differentiate")
+        if not body:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
         return self.block(body, top=True)
@@ -79,11 +76,7 @@ class Desugar:
         if kind in UNSUPPORTED_STATEMENTS:
             construct, advice = UNSUPPORTED_STATEMENTS[kind]
             raise self.parsed.unsupported(stmt, construct, advice)
-        if isinstance(stmt, gast.Return):
-            if not top:
-                raise self.parsed.unsupported(
-                    stmt, "a return inside if/for/while (early return)",
-                    "assign the result to a variable and return it once, at the end")
+        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)):
             return [stmt]
         if isinstance(stmt, gast.Pass):
             return []
@@ -188,6 +181,7 @@ class ToANF:
 
     def statement(self, stmt):
         self.current = stmt
+        self.views_of_statement = set()
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if not self.activity.is_varied(stmt.value):
@@ -253,6 +247,9 @@ class ToANF:
             if key not in self.view_names:
                 self.view_names[key] = self.names.fresh(_describe(value) or hint + "_part")
             name = self.view_names[key]
+            if key in self.views_of_statement:  # x[i] * x[i]: one read serves both
+                return load(name)
+            self.views_of_statement.add(key)
         else:
             name = self.names.fresh(_describe(value) or hint + "_term")
         out.append(located(assign(name, value), self.current))

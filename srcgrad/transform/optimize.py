@@ -71,13 +71,13 @@ def remove_dead_assignments(function_def, namespace):
                     removed = True
                     continue
                 if isinstance(getattr(stmt, "body", None), list):
-                    stmt.body = prune(stmt.body) or [gast.Pass()]
+                    stmt.body = prune(stmt.body)
                 if isinstance(getattr(stmt, "orelse", None), list):
                     stmt.orelse = prune(stmt.orelse)
                 kept.append(stmt)
             return kept
 
-        function_def.body = prune(function_def.body)
+        function_def.body = drop_empty_branches(prune(function_def.body))
         if not removed:
             return function_def
 
@@ -101,3 +101,43 @@ def _resolve(expr, namespace):
         owner = _resolve(expr.value, namespace)
         return getattr(owner, expr.attr, None) if owner is not None else None
     return None
+
+
+_INVERSE = {gast.Eq: gast.NotEq, gast.NotEq: gast.Eq, gast.Is: gast.IsNot, gast.IsNot: gast.Is,
+            gast.In: gast.NotIn, gast.NotIn: gast.In}
+
+
+def negate(test):
+    """``not test``, written the way a person would: ``a != b`` for ``not a == b``."""
+    if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+        return test.operand
+    if isinstance(test, gast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in _INVERSE:
+        return gast.Compare(left=test.left, ops=[_INVERSE[type(test.ops[0])]()],
+                            comparators=test.comparators)
+    return gast.UnaryOp(op=gast.Not(), operand=test)
+
+
+def drop_empty_branches(stmts):
+    """``if c: pass else: b`` -> ``if not c: b``; an if with nothing in it disappears."""
+    out = []
+    for stmt in stmts:
+        if isinstance(getattr(stmt, "body", None), list):
+            stmt.body = drop_empty_branches(stmt.body)
+        if isinstance(getattr(stmt, "orelse", None), list):
+            stmt.orelse = drop_empty_branches(stmt.orelse)
+        if isinstance(stmt, gast.If):
+            empty = not stmt.body or all(isinstance(s, gast.Pass) for s in stmt.body)
+            if empty and not stmt.orelse and _pure_test(stmt.test):
+                continue
+            if empty and stmt.orelse:
+                stmt.test, stmt.body, stmt.orelse = negate(stmt.test), stmt.orelse, []
+            elif not stmt.body:
+                stmt.body = [gast.Pass()]
+        elif isinstance(stmt, (gast.For, gast.While)) and not stmt.body:
+            stmt.body = [gast.Pass()]
+        out.append(stmt)
+    return out
+
+
+def _pure_test(test):
+    return not any(isinstance(n, gast.Call) for n in gast.walk(test))

@@ -7,6 +7,7 @@ import gast
 from ..errors import SrcgradError
 from .analyze import Activity, assigned_names, loaded_names, local_names, parameter_names
 from .build import constant, load, store
+from .exits import ExitLowering
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
 from .normalize import Desugar, ToANF, version_reassignments
@@ -53,7 +54,8 @@ def reverse_mode(function, wrt=0, mode="grad"):
     params = parameter_names(tree)
     taken = local_names(tree) | loaded_names(tree) | {tree.name}
     names = NameAllocator(taken)
-    body = version_reassignments(Desugar(parsed, names).function(tree), params, names)
+    body = ExitLowering(parsed, names).function(Desugar(parsed, names).function(tree))
+    body = version_reassignments(body, params, names)
     locals_ = set(params) | assigned_names(body)
     activity = Activity(parsed.namespace, locals_)
     activity.propagate(body, wrt_list)

@@ -22,9 +22,10 @@ import numpy as np
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
 from ..runtime import scalar_seed
-from .analyze import annotate_unsafe, assigned_names, loaded_names
+from .analyze import annotate_defined, annotate_unsafe, assigned_names, loaded_names
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
 from .inline import inline_rule, literal
+from .optimize import negate
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
 
@@ -358,14 +359,20 @@ class ReverseMode:
         forward = primal_prefix + [_replace(stmt, test=test, body=body_primal,
                                             orelse=else_primal)] + primal_suffix
         if not body_adjoint:
-            test, body_adjoint, else_adjoint = gast.UnaryOp(op=gast.Not(), operand=test), \
+            test, body_adjoint, else_adjoint = negate(test), \
                 else_adjoint, []
         backward = adjoint_prefix + [located(gast.If(test=copy.deepcopy(test), body=body_adjoint,
                                                      orelse=else_adjoint), stmt)]
         return forward, backward, merged
 
     def zero_at_start(self, adjoint, primal, adjoint_code, unsafe, like):
-        """Append ``d = zeros_like(x)`` to a path's adjoint (mirrors the start of its primal)."""
+        """Append ``d = zeros_like(x)`` to a path's adjoint (mirrors the start of its primal).
+
+        Where ``x`` may not exist yet (a first loop iteration), nothing can read this adjoint's
+        value, and a plain ``0.0`` stands in for it.
+        """
+        if self.primal_of[adjoint] not in like.sg_defined_before:
+            return primal, adjoint_code + [assign(adjoint, constant(0.0), like)]
         zeros = self.zeros_for(adjoint, like)
         pushes, pops, recompute = self.serve_reads({self.primal_of[adjoint]}, unsafe, like)
         return pushes + primal, adjoint_code + pops + recompute + [zeros]
@@ -434,34 +441,42 @@ class ReverseMode:
         iterable, prefix, suffix, adjoint_prefix = self.replayable(
             stmt.iter, stmt.sg_unsafe_before, stmt.target.id + "_values", stmt)
         after_pushes, setup = self.before_loop(stmt, state, entry)
+        executed = copy.deepcopy(iterable)
+        if _breaks(stmt.body):  # the adjoint runs over the iterations that ran
+            count, start, counting, count_push, count_pop = self.counter(stmt)
+            body_primal = [counting] + body_primal
+            prefix, suffix = prefix + [start], suffix + count_push
+            adjoint_prefix = adjoint_prefix + count_pop
+            executed = gast.Subscript(value=executed, slice=gast.Slice(
+                lower=None, upper=load(count), step=None), ctx=gast.Load())
         forward = prefix + [_replace(stmt, iter=iterable, body=body_primal)] + suffix + after_pushes
         reverse = located(gast.For(target=store(stmt.target.id),
-                                   iter=call(self.binder.bind("reversed", reversed),
-                                             copy.deepcopy(iterable)),
+                                   iter=call(self.binder.bind("reversed", reversed), executed),
                                    body=body_adjoint, orelse=[], type_comment=None), stmt)
         return forward, setup + adjoint_prefix + [reverse], entry
 
-    def while_loop(self, stmt, state):
+    def counter(self, stmt):
+        """A count of a loop's iterations: its name, ``n = 0``, ``n = n + 1``, and its save."""
         count = self.names.fresh("iterations")
+        start = assign(count, constant(0), stmt)
+        counting = assign(count, gast.BinOp(left=load(count), op=gast.Add(), right=constant(1)),
+                          stmt)
+        if self.loop_depth == 0:
+            return count, start, counting, [], []
+        push, pop = self.save(count, count, stmt)
+        return count, start, counting, [push], [pop]
+
+    def while_loop(self, stmt, state):
         body_primal, body_adjoint, entry = self.loop_body(stmt, state)
         if not body_adjoint:
             return [_replace(stmt, body=body_primal)], [], state
-        increment = assign(count, gast.BinOp(left=load(count), op=gast.Add(), right=constant(1)),
-                           stmt)
         after_pushes, setup = self.before_loop(stmt, state, entry)
-        forward = [assign(count, constant(0), stmt),
-                   _replace(stmt, body=body_primal + [increment])]
-        backward_prefix = []
-        if self.loop_depth > 0:
-            push, pop = self.save(count, count, stmt)
-            forward.append(push)
-            backward_prefix.append(pop)
-        forward += after_pushes
-        counter = self.names.fresh("_")
-        reverse = located(gast.For(target=store(counter),
+        count, start, counting, count_push, count_pop = self.counter(stmt)
+        forward = [start, _replace(stmt, body=[counting] + body_primal)] + count_push + after_pushes
+        reverse = located(gast.For(target=store(self.names.fresh("_")),
                                    iter=call(self.binder.bind("range", range), load(count)),
                                    body=body_adjoint, orelse=[], type_comment=None), stmt)
-        return forward, setup + backward_prefix + [reverse], entry
+        return forward, setup + count_pop + [reverse], entry
 
     # -- the whole function --------------------------------------------------------------------
     def sweeps(self, wrt, scalar_output):
@@ -473,6 +488,7 @@ class ReverseMode:
         """
         *stmts, final = self.body
         annotate_unsafe(self.body)
+        annotate_defined(self.body, self.params)
         result = final.value
         state, seed_code = {}, []
         if isinstance(result, gast.Name) and result.id in self.varied:
@@ -499,6 +515,16 @@ class ReverseMode:
         primal, adjoint = drop_redundant_saves(pushes + primal, seed_code + adjoint + pops
                                                + recompute, self.saved_pairs)
         return primal, adjoint, result, gradients, output_adjoint
+
+
+def _breaks(body):
+    """Can ``body`` leave its loop early (a break of its own, not of a nested loop)?"""
+    for stmt in body:
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If) and _breaks(stmt.body + stmt.orelse):
+            return True
+    return False
 
 
 def _definitions(body):
