@@ -40,6 +40,18 @@ class Derivative:
         return f"<srcgrad {self.mode} of {self.function.__qualname__} wrt {self.wrt!r}>"
 
 
+def derivative(function, wrt, mode):
+    """The one Derivative object for (function, wrt, mode), so generated code can share it."""
+    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode)
+    per_function = _derivatives.setdefault(function, {})
+    if key not in per_function:
+        per_function[key] = Derivative(function, wrt, mode)
+    return per_function[key]
+
+
+_derivatives = weakref.WeakKeyDictionary()
+
+
 def _decorator(mode):
     def make(function=None, wrt=0):
         if function is None:
@@ -70,7 +82,18 @@ def source(derivative):
         raise SrcgradError("srcgrad.source takes a function made by srcgrad.grad, "
                            "value_and_grad or vjp; wrap yours first, e.g. "
                            "srcgrad.source(srcgrad.grad(f))")
-    return derivative.generated.source
+    sources, seen, pending = [], set(), [derivative]
+    while pending:  # the function, then each derivative of a user function it calls
+        current = pending.pop(0)
+        key = (current.function, current.wrt if not isinstance(current.wrt, list) else
+               tuple(current.wrt), current.mode)
+        if key in seen:
+            continue
+        seen.add(key)
+        generated = current.generated
+        sources.append(generated.source)
+        pending.extend(generated.callees)
+    return "\n\n".join(sources)
 
 
 def show(derivative):

@@ -248,3 +248,11 @@ def _matrix_norm_derivative(x, ord, axes):
         is_extreme = sums == extreme(sums, axis=compared_axis, keepdims=True)
         return np.sign(x) * is_extreme / np.sum(is_extreme, axis=compared_axis, keepdims=True)
     raise ValueError(f"np.linalg.norm has no derivative rule for ord={ord!r} over two axes")
+
+
+def cast_like(g, x):
+    """``g`` in the dtype of ``x``: the adjoint of a cast goes back to the input's type."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or not hasattr(g, "astype"):
+        return g
+    return g.astype(dtype, copy=False)

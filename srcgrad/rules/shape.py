@@ -11,7 +11,8 @@ import operator
 
 import numpy as np
 
-from ..runtime import add_at, inverse_permutation, shape_of, split_like, unbroadcast, unstack
+from ..runtime import (add_at, cast_like, inverse_permutation, shape_of, split_like, unbroadcast,
+                       unstack)
 from .registry import non_differentiable, vjp, vjp_into
 
 
@@ -89,3 +90,18 @@ non_differentiable(len, range, int, bool, np.shape, np.ndim, np.size, np.argmax,
                    np.argsort, np.nonzero, np.zeros_like, np.ones_like, np.empty_like,
                    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange,
                    np.linspace, np.isclose, np.allclose, np.array_equal)
+
+
+def astype(x, dtype):
+    """The primitive behind ``x.astype(dtype)``."""
+    return x.astype(dtype)
+
+
+@vjp(astype)
+def astype_rule(g, ans, x, dtype):
+    return cast_like(g, x), None
+
+
+@vjp(np.copy)
+def copy(g, ans, a):
+    return g

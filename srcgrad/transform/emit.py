@@ -8,7 +8,7 @@ import gast
 
 from .build import constant
 
-_COMMENT = re.compile(r"^(\s*)'__srcgrad_comment_(\d+)__'$", re.MULTILINE)
+_COMMENT = re.compile(r"^(\s*)(?:'|\"\"\")__srcgrad_comment_(\d+)__(?:'|\"\"\")$", re.MULTILINE)
 _counter = itertools.count(1)
 
 

@@ -6,12 +6,25 @@ refused with the user's file and line. ``to_anf`` then splits every *active* exp
 each assignment performs one differentiable operation on names (A-normal form); expressions that
 carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
 """
+import inspect
+
 import gast
+import numpy as np
 
 from ..errors import NoDerivativeRule
 from ..rules import is_non_differentiable, rule_for
+from ..rules.shape import astype
 from .build import as_load, assign, call, constant, load, located, store, subscript
 from .parse import resolve
+
+# Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
+ARRAY_METHODS = {
+    "sum": (np.sum, False), "mean": (np.mean, False), "max": (np.max, False),
+    "min": (np.min, False), "prod": (np.prod, False), "dot": (np.dot, False),
+    "clip": (np.clip, False), "ravel": (np.ravel, False), "flatten": (np.ravel, False),
+    "squeeze": (np.squeeze, False), "copy": (np.copy, False), "swapaxes": (np.swapaxes, False),
+    "reshape": (np.reshape, True), "transpose": (np.transpose, True), "astype": (astype, False),
+}
 
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
                   gast.Pow: "pow", gast.MatMult: "at", gast.USub: "neg", gast.UAdd: "pos"}
@@ -165,8 +178,9 @@ def _names(node):
 class ToANF:
     """One differentiable operation per assignment, operands reduced to names and constants."""
 
-    def __init__(self, parsed, names, activity, local_names):
+    def __init__(self, parsed, names, activity, local_names, binder):
         self.parsed = parsed
+        self.binder = binder
         self.names = names
         self.activity = activity
         self.locals = local_names
@@ -191,8 +205,18 @@ class ToANF:
                 value = self.operation(stmt.value, out, target.id)
                 out.append(located(assign(target.id, value), stmt))
                 return out
-            out = []  # a, b = active value: index it
-            whole = self.atom(stmt.value, out, "_".join(e.id for e in target.elts))
+            out = []
+            if isinstance(stmt.value, gast.Call):  # p, q = helper(x): the call returns both
+                value = self.operation(stmt.value, out, "_".join(e.id for e in target.elts))
+                if getattr(value, "sg_user_function", None) is not None:
+                    out.append(located(gast.Assign(targets=[target], value=value,
+                                                   type_comment=None), stmt))
+                    return out
+                name = self.names.fresh("_".join(e.id for e in target.elts))
+                out.append(located(assign(name, value), stmt))
+                whole = load(name)
+            else:  # a, b = active value: index it
+                whole = self.atom(stmt.value, out, "_".join(e.id for e in target.elts))
             for position, element in enumerate(target.elts):
                 out.append(located(assign(element.id, subscript(whole, constant(position))), stmt))
             return out
@@ -216,6 +240,11 @@ class ToANF:
             out.append(stmt)
             return out
         if isinstance(stmt, gast.Return):
+            if isinstance(stmt.value, gast.Tuple) and self.activity.is_varied(stmt.value):
+                out = []
+                stmt.value = gast.Tuple(elts=[self.atom(e, out, "result") for e in stmt.value.elts],
+                                        ctx=gast.Load())
+                return out + [stmt]
             if self.activity.is_varied(stmt.value) and not isinstance(stmt.value, gast.Name):
                 out = []
                 name = self.names.fresh("result")
@@ -292,14 +321,15 @@ class ToANF:
     def call(self, expr, out, hint):
         function = resolve(expr.func, self.parsed.namespace, self.locals)
         source = _dotted(expr.func)
+        if function is None and isinstance(expr.func, gast.Attribute) and \
+                self.activity.is_varied(expr.func.value):
+            return self.method_call(expr, out, hint)
         if function is None:
-            if isinstance(expr.func, gast.Attribute):
-                raise self.unsupported(
-                    expr, f"the method call {source}(...)",
-                    f"call the NumPy function instead, e.g. np.{expr.func.attr}(x, ...)")
             raise self.unsupported(expr, f"a call to {source}, which is not a global function",
                                    "call functions defined at module level")
         if rule_for(function) is None and not is_non_differentiable(function):
+            if inspect.isfunction(function):
+                return self.user_call(expr, function, out, hint)
             name = getattr(function, "__qualname__", source)
             module = getattr(function, "__module__", None)
             raise self.no_rule(
@@ -309,6 +339,12 @@ class ToANF:
             if keyword.arg is None or self.activity.is_varied(keyword.value):
                 raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
                                        "pass differentiated values positionally")
+        node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
+                         keywords=expr.keywords)
+        node.sg_function = function
+        return node
+
+    def arguments(self, expr, out, hint, source):
         args = []
         for arg in expr.args:
             if isinstance(arg, gast.Starred):
@@ -319,7 +355,50 @@ class ToANF:
                 args.append(type(arg)(elts=parts, ctx=gast.Load()))
             else:
                 args.append(self.atom(arg, out, hint))
-        return gast.Call(func=expr.func, args=args, keywords=expr.keywords)
+        return args
+
+    def user_call(self, expr, function, out, hint):
+        """A call into the user's own function: differentiated by a generated function of its own."""
+        source = _dotted(expr.func)
+        keywords = []
+        for keyword in expr.keywords:
+            if keyword.arg is None:
+                raise self.unsupported(expr, f"**keywords in {source}(...)",
+                                       "pass the keyword arguments one by one")
+            keywords.append(gast.keyword(arg=keyword.arg,
+                                         value=self.atom(keyword.value, out, hint)))
+        node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
+                         keywords=keywords)
+        node.sg_user_function = function
+        return node
+
+    def method_call(self, expr, out, hint):
+        """``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``: array methods become the NumPy functions."""
+        method = expr.func.attr
+        if method not in ARRAY_METHODS:
+            raise self.unsupported(expr, f"the array method .{method}()",
+                                   f"call a NumPy function instead, e.g. np.{method}(x, ...)")
+        receiver = self.atom(expr.func.value, out, hint)
+        function, shape_like = ARRAY_METHODS[method]
+        args = list(expr.args)
+        if shape_like and (len(args) > 1 or not args):  # x.reshape(2, 3), x.transpose()
+            args = [gast.Tuple(elts=args, ctx=gast.Load())] if args else []
+        numpy_name = self.binder.bind("np", np) if function is not astype else None
+        if function is astype:
+            func = load(self.binder.bind("astype", astype))
+        else:
+            func = gast.Attribute(value=load(numpy_name), attr=function.__name__, ctx=gast.Load())
+        call_node = gast.Call(func=func, args=[receiver] + args, keywords=expr.keywords)
+        return self._ruled_call(call_node, function, out, hint)
+
+    def _ruled_call(self, node, function, out, hint):
+        for keyword in node.keywords:
+            if self.activity.is_varied(keyword.value):
+                raise self.unsupported(node, "a differentiated keyword argument",
+                                       "pass differentiated values positionally")
+        node.args = self.arguments(node, out, hint, _dotted(node.func))
+        node.sg_function = function
+        return node
 
     def unsupported(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current

@@ -25,6 +25,7 @@ class Generated:
     function: object
     source: str
     name: str
+    callees: list  # Derivative objects of the user's functions this code calls
 
 
 def wrt_names(parsed, wrt):
@@ -59,13 +60,12 @@ def reverse_mode(function, wrt=0, mode="grad"):
     locals_ = set(params) | assigned_names(body)
     activity = Activity(parsed.namespace, locals_)
     activity.propagate(body, wrt_list)
-    body = ToANF(parsed, names, activity, locals_).block(body)
+    globals_used = set().union(*(loaded_names(s) for s in body)) - locals_
+    binder = GlobalBinder(names, parsed.namespace, globals_used)
+    body = ToANF(parsed, names, activity, locals_, binder).block(body)
     locals_ = set(params) | assigned_names(body)
     activity.locals = locals_
     activity.propagate(body, wrt_list)
-
-    globals_used = set().union(*(loaded_names(s) for s in body)) - locals_
-    binder = GlobalBinder(names, parsed.namespace, globals_used)
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
     primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
@@ -101,7 +101,7 @@ def reverse_mode(function, wrt=0, mode="grad"):
     remove_dead_assignments(function_def, binder.bound)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
-    return Generated(compiled, source, name)
+    return Generated(compiled, source, name, engine.callees)
 
 
 def _assign(target, value):

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
+from ..errors import NonScalarOutput
 from ..runtime import scalar_seed
 from .analyze import annotate_defined, annotate_unsafe, assigned_names, loaded_names
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
@@ -53,6 +54,7 @@ class ReverseMode:
         self.stack_names = None
         self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.previous_names = {}
+        self.callees = []  # generated derivatives of the user's functions that this one calls
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
 
@@ -184,6 +186,8 @@ class ReverseMode:
 
     def assignment(self, stmt, state):
         target = stmt.targets[0]
+        if getattr(stmt.value, "sg_user_function", None) is not None:
+            return self.user_call(stmt, state)
         if not isinstance(target, gast.Name) or target.id not in self.varied:
             return [stmt], [], state
         name = target.id
@@ -254,6 +258,69 @@ class ReverseMode:
             state[adjoint] = ZERO
         return code
 
+    def user_call(self, stmt, state):
+        """``y = helper(a, b)``: call helper's generated vjp; its pullback carries the adjoint.
+
+        The primal becomes ``y, helper_pullback = helper_vjp(a, b)``; the adjoint calls
+        ``helper_pullback(dy)`` and adds what it returns into ``da`` and ``db``.
+        """
+        from ..api import derivative  # the api builds on this module
+
+        value, target = stmt.value, stmt.targets[0]
+        function = value.sg_user_function
+        outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
+        live = [o for o in outputs if o in self.varied and
+                state.get(self.adjoint(o), ZERO) != ZERO]
+        try:
+            bound = inspect.signature(function).bind(
+                *value.args, **{k.arg: k.value for k in value.keywords})
+        except TypeError as error:
+            raise self.parsed.unsupported(stmt, f"the call {_unparse(value)} ({error})") from None
+        active = [(param, arg) for param, arg in bound.arguments.items()
+                  if isinstance(arg, gast.Name) and arg.id in self.varied]
+        if not live or not active:
+            state = dict(state)
+            for output in outputs:
+                state[self.adjoint(output)] = ZERO
+            return [stmt], [], state
+        state = dict(state)
+        wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
+        vjp_name = self.binder.bind(f"{function.__name__}_vjp", derivative(function, wrt, "vjp"))
+        self.callees.append(self.binder.bound[vjp_name])
+        pullback = self.names.fresh(f"{function.__name__}_pullback")
+        primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
+        forward = located(gast.Assign(targets=[gast.Tuple(elts=[copy.deepcopy(target), store(pullback)],
+                                                          ctx=gast.Store())],
+                                      value=primal_call, type_comment=None), stmt)
+        cotangents = [load(self.adjoint(o)) if o in live else
+                      call(self.np_function("zeros_like"), load(o)) for o in outputs]
+        cotangent = cotangents[0] if isinstance(target, gast.Name) else \
+            gast.Tuple(elts=cotangents, ctx=gast.Load())
+        code, parts = [], []
+        if len(active) == 1:
+            parts = [call(pullback, cotangent)]
+        else:
+            names = [self.names.fresh(f"d{arg.id}_part") for _, arg in active]
+            code.append(located(gast.Assign(
+                targets=[gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store())],
+                value=call(pullback, cotangent), type_comment=None), stmt))
+            parts = [load(n) for n in names]
+        for output in outputs:  # the outputs' adjoints are consumed by the call
+            if output not in [arg.id for _, arg in active]:
+                state[self.adjoint(output)] = ZERO
+        for (_, arg), part in zip(active, parts):
+            if arg.id in outputs:  # x = helper(x): the old x's adjoint replaces the new one's
+                code.append(assign(self.adjoint(arg.id), part, stmt))
+                state[self.adjoint(arg.id)] = SHARED
+            else:
+                code += self.accumulate(arg.id, part, state, stmt)
+        self.locals.add(pullback)
+        new = set(outputs) | {pullback}
+        read = set().union(*(loaded_names(s) for s in code)) & self.locals
+        pushes_after, pops_after, recompute = self.serve_reads(
+            read & new, stmt.sg_unsafe_after | ({pullback} if self.loop_depth else set()), stmt)
+        return [forward] + pushes_after, pops_after + recompute + code, state
+
     def accumulating_rule(self, stmt, rule, bindings, name, previous, state):
         """Indexing reads: add the adjoint into a slice of the operand's adjoint, in place."""
         operand = bindings[rule.differentiable[0]]
@@ -312,8 +379,7 @@ class ReverseMode:
         elif isinstance(value, gast.Attribute) and value.attr == "T":
             primitive, args, keywords = transpose_attribute, [value.value], []
         elif isinstance(value, gast.Call):
-            from .parse import resolve
-            primitive = resolve(value.func, self.parsed.namespace, self.locals)
+            primitive = getattr(value, "sg_function", None)
             args, keywords = value.args, value.keywords
         else:
             return None, {}
@@ -491,7 +557,18 @@ class ReverseMode:
         annotate_defined(self.body, self.params)
         result = final.value
         state, seed_code = {}, []
-        if isinstance(result, gast.Name) and result.id in self.varied:
+        if isinstance(result, gast.Tuple):
+            if scalar_output:
+                raise NonScalarOutput(
+                    f"grad needs {self.parsed.name} to return a scalar, but it returns a tuple "
+                    f"({self.parsed.filename}, line {final.lineno}); use srcgrad.vjp")
+            output_adjoint = self.names.fresh("dresult")
+            for position, element in enumerate(result.elts):
+                if isinstance(element, gast.Name) and element.id in self.varied:
+                    seed_code += self.accumulate(
+                        element.id, subscript(load(output_adjoint), constant(position)), state,
+                        final)
+        elif isinstance(result, gast.Name) and result.id in self.varied:
             output_adjoint = self.adjoint(result.id)
             state[output_adjoint] = SHARED
             if scalar_output:

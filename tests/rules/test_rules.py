@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from srcgrad.rules import NON_DIFFERENTIABLE, VJP_RULES
-from srcgrad.rules.shape import transpose_attribute
+from srcgrad.rules.shape import astype, transpose_attribute
 from srcgrad.runtime import shape_of
 
 EPS = 1e-6
@@ -393,6 +393,17 @@ def ravel_any(draw, rng):
     return (rng.standard_normal(draw(shapes)),), {"order": draw(st.sampled_from(["C", "F"]))}
 
 
+@case(np.copy)
+def copy_any(draw, rng):
+    return (rng.standard_normal(draw(shapes)),), {}
+
+
+@case(astype)
+def astype_to_float(draw, rng):
+    # The dtype is an option in the eyes of the check: only the array gets an adjoint.
+    return (rng.standard_normal(draw(shapes)), np.float64), {}, {"dtype"}
+
+
 @case(np.transpose)
 def transpose_any(draw, rng):
     shape = draw(shapes)
@@ -601,6 +612,9 @@ class StrictDuckArray(np.lib.mixins.NDArrayOperatorsMixin):
 
     def __len__(self):
         return len(self.data)
+
+    def astype(self, dtype, copy=True):  # CuPy and Dask arrays have this method too
+        return wrap(self.data.astype(dtype, copy=copy))
 
 
 def unwrap(value):

@@ -1,5 +1,6 @@
 """Input a user could write but srcgrad cannot differentiate: clear errors, never tracebacks."""
 import inspect
+import math
 
 import numpy as np
 import pytest
@@ -37,15 +38,11 @@ def writes_element(x):
 
 
 def calls_method(x):
-    return x.sum()
+    return np.sum(x.cumsum())
 
 
-def helper(x):
-    return x * 2.0
-
-
-def calls_helper(x):
-    return np.sum(helper(x))
+def calls_builtin(x):
+    return math.erf(np.sum(x))
 
 
 def nested_def(x):
@@ -75,7 +72,7 @@ def uses_unknown_numpy_function(x):
     (uses_try, "try:", "try/except"),
     (uses_with, "with np.errstate", "a with block"),
     (writes_element, "y[0] = 1.0", "assignment into an array element"),
-    (calls_method, "x.sum()", "the method call x.sum(...)"),
+    (calls_method, "x.cumsum()", "the array method .cumsum()"),
     (nested_def, "def inner", "a nested def"),
     (generator, "yield x", "a generator (yield)"),
 ])
@@ -91,10 +88,10 @@ def test_unsupported_construct_names_file_line_and_construct(function, text, con
 
 def test_call_without_rule_says_how_to_register_one():
     with pytest.raises(sg.NoDerivativeRule) as caught:
-        sg.grad(calls_helper)(np.ones(3))
+        sg.grad(calls_builtin)(np.ones(3))
     message = str(caught.value)
-    assert f"line {line_of(calls_helper, 'np.sum(helper(x))')}:" in message
-    assert "a call to helper" in message and "@srcgrad.vjp" in message
+    assert f"line {line_of(calls_builtin, 'math.erf(')}:" in message
+    assert "a call to math.erf (math.erf)" in message and "@srcgrad.vjp" in message
 
 
 def test_numpy_function_without_rule():

@@ -6,7 +6,7 @@ import gast
 import numpy as np
 
 from srcgrad.transform.analyze import Activity, annotate_unsafe, assigned_names
-from srcgrad.transform.names import NameAllocator
+from srcgrad.transform.names import GlobalBinder, NameAllocator
 from srcgrad.transform.normalize import Desugar, ToANF, version_reassignments
 from srcgrad.transform.optimize import simplify
 from srcgrad.transform.parse import ParsedFunction
@@ -31,7 +31,8 @@ def normalized(source, wrt=("x",)):
     locals_ = set(params) | assigned_names(body)
     activity = Activity(function.namespace, locals_)
     activity.propagate(body, wrt)
-    body = ToANF(function, names, activity, locals_).block(body)
+    binder = GlobalBinder(names, function.namespace, {"np"})
+    body = ToANF(function, names, activity, locals_, binder).block(body)
     activity.propagate(body, wrt)
     return body, activity
 

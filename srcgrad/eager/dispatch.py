@@ -1,0 +1,177 @@
+"""Running a NumPy function on Tensors: compute on the arrays inside, then put a node on the tape
+whose backward step is the function's rule from ``srcgrad.rules``."""
+import operator
+import os
+import sys
+
+import numpy as np
+
+from ..rules import is_non_differentiable, rule_for
+from ..rules.shape import transpose_attribute
+from .errors import NoEagerRule
+from .grad_mode import is_grad_enabled
+from .node import MISSING, RuleLayout, RuleNode
+from .tensor import Tensor
+
+# Results of these functions may be views of their first argument. They share its version
+# counter, so that an in-place change through either one is caught by every saved reader.
+VIEW_PRIMITIVES = frozenset({
+    operator.getitem, np.reshape, np.ravel, np.transpose, transpose_attribute, np.swapaxes,
+    np.moveaxis, np.expand_dims, np.squeeze, np.broadcast_to,
+})
+
+_layouts = {}
+
+
+def unwrap(value):
+    """The array inside a Tensor, also inside lists and tuples (indices, sequences of arrays)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if type(value) in (list, tuple):
+        return type(value)(unwrap(item) for item in value)
+    return value
+
+
+def wrap(value):
+    """Arrays as Tensors that do not require grad; tuples and lists item by item; others as is."""
+    if isinstance(value, np.generic):
+        return Tensor._make(np.asarray(value))
+    if hasattr(value, "__array_function__") and hasattr(value, "shape"):
+        return Tensor._make(value)
+    if isinstance(value, (list, tuple)):
+        items = [wrap(item) for item in value]
+        if hasattr(value, "_fields"):  # a named tuple, e.g. the result of np.linalg.svd
+            return type(value)(*items)
+        return items if isinstance(value, list) else tuple(items)
+    return value
+
+
+def record(primitive, args, kwargs=None, name=None):
+    """``primitive(*args, **kwargs)`` on the arrays inside; recorded when grad mode is on and a
+    Tensor that requires grad is among the arguments. ``name`` overrides the node's name."""
+    requires_grad = False
+    raw_args = []
+    for arg in args:
+        if isinstance(arg, Tensor):
+            raw_args.append(arg.data)
+            requires_grad = requires_grad or arg._requires_grad
+        elif type(arg) in (list, tuple):
+            raw_args.append(unwrap(arg))
+            requires_grad = requires_grad or any(
+                isinstance(item, Tensor) and item._requires_grad for item in arg)
+        else:
+            raw_args.append(arg)
+    raw_kwargs = {}
+    if kwargs:
+        for key, value in kwargs.items():
+            raw_kwargs[key] = unwrap(value)
+            requires_grad = requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+    ans = primitive(*raw_args, **raw_kwargs)
+    if isinstance(ans, np.generic):
+        ans = np.asarray(ans)  # a 0-d array, so that in-place changes and saving work alike
+    if not (requires_grad and is_grad_enabled()):
+        out = wrap(ans)
+    else:
+        rule = rule_for(primitive)
+        if rule is None:
+            if not is_non_differentiable(primitive):
+                raise no_rule_error(primitive)
+            out = wrap(ans)
+        else:
+            layout = layout_of(rule)
+            node = RuleNode(layout, bind(layout, args, kwargs, primitive), name)
+            out = Tensor._make(ans, grad_fn=node, requires_grad=True)
+            node.save_output(out)
+    if primitive in VIEW_PRIMITIVES:
+        share_version_if_view(out, args[0])
+    return out
+
+
+def layout_of(rule):
+    layout = _layouts.get(rule.function)
+    if layout is None or layout.rule is not rule:  # a rule registered again replaces its layout
+        layout = _layouts[rule.function] = RuleLayout(rule)
+    return layout
+
+
+def bind(layout, args, kwargs, primitive):
+    """The arguments in the order of the rule's parameters, options filled with their defaults.
+
+    Differentiable arguments stay Tensors (they are saved with their versions); options are plain.
+    """
+    params = layout.rule.params
+    if len(args) > len(params):
+        raise TypeError(f"{qualified_name(primitive)} got {len(args)} positional arguments, but "
+                        f"its derivative rule takes ({', '.join(params)})")
+    values = list(args)
+    values += layout.defaults_in_order[len(args):]
+    if kwargs:
+        for key, value in kwargs.items():
+            index = layout.index_of_param.get(key)
+            if index is None:
+                raise TypeError(f"the derivative rule of {qualified_name(primitive)} takes "
+                                f"({', '.join(params)}), not the keyword {key!r}; call it "
+                                f"without {key!r}, or on tensor.detach() if no gradient is "
+                                f"needed")
+            values[index] = value
+    for index, value in enumerate(values):  # by identity: == on a Tensor is elementwise
+        if value is MISSING:
+            name = params[index]
+            raise TypeError(f"{qualified_name(primitive)} needs the argument {name!r} for its "
+                            f"derivative rule ({', '.join(params)})")
+    for index in layout.option_indices:
+        values[index] = unwrap(values[index])  # an option or an index: never differentiated
+    return values
+
+
+def share_version_if_view(out, base):
+    if isinstance(base, Tensor) and np.may_share_memory(out.data, base.data):
+        out._version = base._version
+        out._base = base if base._base is None else base._base
+
+
+def qualified_name(function):
+    if isinstance(function, np.ufunc):
+        return f"numpy.{function.__name__}"
+    module = getattr(function, "__module__", None) or ""
+    module = {"_operator": "operator", "builtins": ""}.get(module, module)
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
+    return f"{module}.{name}" if module else name
+
+
+def user_location():
+    """'file, line N' of the innermost caller outside srcgrad and NumPy, for error messages."""
+    skipped = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+               os.path.dirname(os.path.abspath(np.__file__)))
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(skipped):
+            return f"{filename}, line {frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown location>"
+
+
+def no_rule_error(primitive):
+    name = qualified_name(primitive)
+    return NoEagerRule(
+        f"{user_location()}: srcgrad has no derivative rule for {name}, which was called on a "
+        f"Tensor that requires grad. Register one with srcgrad.defvjp({name}) as the rules in "
+        f"srcgrad/rules/ are written, write a srcgrad.autograd.Function, or pass "
+        f"tensor.detach() if no gradient should flow through it.")
+
+
+def numpy_ufunc(ufunc, method, inputs, kwargs):
+    """``Tensor.__array_ufunc__``: ``np.exp(t)``, ``ndarray * t``, ``np.add.at(t, i, v)`` ..."""
+    out = kwargs.pop("out", None)
+    if method == "__call__" and out is None:
+        return record(ufunc, inputs, kwargs)
+    from .inplace import add_at, ufunc_into  # deferred: the in-place module builds on this one
+    if method == "__call__":
+        return ufunc_into(out, ufunc, inputs, kwargs)
+    if method == "at" and ufunc is np.add:
+        return add_at(*inputs)
+    if out is not None:
+        kwargs["out"] = unwrap(out)
+    # reduce, accumulate, outer ...: recorded only if a rule was registered for them
+    return record(getattr(ufunc, method), inputs, kwargs)

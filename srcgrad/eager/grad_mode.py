@@ -1,0 +1,72 @@
+"""Whether operations on Tensors are recorded: no_grad, enable_grad, set_grad_enabled (per thread)."""
+import functools
+import threading
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    """True when new operations on Tensors that require grad are recorded (the default)."""
+    return getattr(_state, "enabled", True)
+
+
+def _set_enabled(flag):
+    _state.enabled = bool(flag)
+
+
+class _GradMode:
+    """A context manager and decorator that sets the grad mode and restores the previous one."""
+
+    enabled = True
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _set_enabled(self.enabled)
+        return self
+
+    def __exit__(self, *exc_info):
+        _set_enabled(self._previous)
+        return False
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def with_mode(*args, **kwargs):
+            with self.__class__():
+                return function(*args, **kwargs)
+        return with_mode
+
+
+class no_grad(_GradMode):
+    """Do not record operations: ``with srcgrad.no_grad(): w -= lr * w.grad``."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record operations again, inside a ``no_grad`` block."""
+
+    enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` switches recording off now; as a context manager it restores
+    the previous mode on exit (the same behaviour as PyTorch's)."""
+
+    def __init__(self, mode):
+        self._previous = is_grad_enabled()
+        self.enabled = bool(mode)
+        _set_enabled(self.enabled)  # a plain call takes effect at once
+
+    def __enter__(self):
+        return self  # the mode was already set by __init__; __exit__ restores _previous
+
+    def __call__(self, function):
+        # Used as a decorator, the constructor's immediate switch must not outlive the definition.
+        _set_enabled(self._previous)
+        mode = self.enabled
+
+        @functools.wraps(function)
+        def with_mode(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return function(*args, **kwargs)
+        return with_mode

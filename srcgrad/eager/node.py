@@ -1,0 +1,196 @@
+"""Nodes of the backward graph: a rule's step, a leaf's AccumulateGrad, and their edges."""
+import weakref
+
+import gast
+import numpy as np
+
+from ..runtime import shape_of
+from .errors import EagerError, GraphFreedError
+from .saved import SavedOutput, SavedSequence, SavedTensor
+from .tensor import Tensor  # the package imports tensor.py first, so Tensor is defined here
+
+# PyTorch's names for the nodes of the operations both libraries have, so that grad_fn reads the
+# same (MulBackward0); other rules are named after their function (exp -> ExpBackward0).
+TORCH_STYLE_NAMES = {
+    "add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div", "power": "Pow",
+    "negative": "Neg", "absolute": "Abs", "sum_": "Sum", "amax": "Max", "amin": "Min",
+    "matmul": "MatMul", "getitem": "Index", "concatenate": "Cat", "broadcast_to": "Expand",
+    "expand_dims": "Unsqueeze", "reshape": "View", "ravel": "View", "transpose": "Permute",
+    "T": "Permute", "swapaxes": "Transpose", "moveaxis": "Permute", "clip": "Clamp",
+    "arctan": "Atan",
+}
+
+
+MISSING = object()  # a parameter without a default that the call did not give
+
+
+def camel_case(name):
+    """``log_softmax_`` -> ``LogSoftmax``."""
+    return "".join(part[:1].upper() + part[1:] for part in name.strip("_").split("_"))
+
+
+class Node:
+    """One step of the backward graph, what ``Tensor.grad_fn`` holds.
+
+    ``next_functions`` has one ``(node, output_nr)`` edge per differentiable input, ``(None, 0)``
+    for an input that needs no gradient. ``apply`` maps the gradients of the node's outputs to
+    gradients of its inputs, in the order of ``next_functions``.
+    """
+
+    __slots__ = ("next_functions", "input_shapes", "_pre_hooks", "_retained", "__weakref__")
+
+    def __init__(self, next_functions=(), input_shapes=()):
+        self.next_functions = next_functions
+        self.input_shapes = input_shapes  # to catch a backward that returns a wrong shape
+        self._pre_hooks = None  # output_nr -> {handle id: hook}, from Tensor.register_hook
+        self._retained = None  # output_nr -> weak reference to a Tensor that called retain_grad
+
+    def name(self):
+        return type(self).__name__
+
+    def apply(self, grads, create_graph):
+        raise NotImplementedError
+
+    def release(self):
+        """Free what was saved for the backward pass (after a backward without retain_graph)."""
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad(Node):
+    """The end of the graph at a leaf that requires grad: adds the gradient into ``leaf.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable):
+        # Node.__init__ inlined: one of these is made per leaf and graph, on the hot path.
+        self.next_functions, self.input_shapes = (), ()
+        self._pre_hooks = self._retained = None
+        self.variable = variable
+
+
+def accumulator_of(leaf):
+    """The leaf's AccumulateGrad node; one per leaf while any graph still uses it."""
+    node = leaf._accumulator() if leaf._accumulator is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._accumulator = weakref.ref(node)
+    return node
+
+
+def edge_of(tensor):
+    """Where the gradient of ``tensor`` goes: its grad_fn, its leaf accumulator, or nowhere."""
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    if tensor._requires_grad:
+        return (accumulator_of(tensor), 0)
+    return (None, 0)
+
+
+class RuleLayout:
+    """How a rule's parameters map to saved arguments and to its returned adjoints (per rule)."""
+
+    __slots__ = ("rule", "index_of_param", "adjoint_position", "single", "node_name",
+                 "reads_result", "defaults_in_order", "option_indices")
+
+    def __init__(self, rule):
+        self.rule = rule
+        self.index_of_param = {name: i for i, name in enumerate(rule.params)}
+        if rule.accumulates:  # adds into the adjoint of its first parameter only
+            self.adjoint_position = {0: 0}
+        else:
+            self.adjoint_position = {self.index_of_param[name]: k
+                                     for k, name in enumerate(rule.differentiable)}
+        self.single = rule.accumulates or len(rule.differentiable) == 1
+        # Per parameter: its default, or MISSING for one the call must give.
+        self.defaults_in_order = [rule.defaults.get(name, MISSING) for name in rule.params]
+        self.option_indices = [i for i in range(len(rule.params))
+                               if i not in self.adjoint_position]
+        self.node_name = f"{TORCH_STYLE_NAMES.get(rule.name) or camel_case(rule.name)}Backward0"
+        self.reads_result = _reads_result(rule)
+
+
+def _reads_result(rule):
+    """Whether the rule's body reads ``ans``. Most do not (add, mul, getitem ...); for those the
+    result is not saved, so that changing it in place (y = x * 2; y[0] = 0) stays allowed."""
+    try:
+        tree = rule.tree
+    except (OSError, TypeError):  # no source to read: assume it does
+        return True
+    return any(isinstance(n, gast.Name) and n.id == "ans" and isinstance(n.ctx, gast.Load)
+               for n in gast.walk(tree))
+
+
+class RuleNode(Node):
+    """The backward step of a primitive: calls its rule from ``srcgrad.rules`` on the saved values.
+
+    With ``create_graph`` the rule runs on Tensors, so the backward pass is itself recorded.
+    """
+
+    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name")
+
+    def __init__(self, layout, values, display_name=None):
+        self.layout = layout
+        self.display_name = display_name
+        self.saved_output = None
+        differentiable = layout.adjoint_position
+        # What the rule reads back (Tensors with their versions), and one slot per differentiable
+        # Tensor: (parameter index, position in a sequence argument or None), with its edge.
+        saved, slots, edges, shapes = [], [], [], []
+        for i, value in enumerate(values):
+            if isinstance(value, Tensor):
+                saved.append(SavedTensor(value))
+                if i in differentiable:
+                    slots.append((i, None))
+                    edges.append(edge_of(value))
+                    shapes.append(value.data.shape)
+            elif type(value) in (list, tuple) and any(isinstance(e, Tensor) for e in value):
+                saved.append(SavedSequence(value))
+                if i in differentiable:
+                    for j, item in enumerate(value):
+                        slots.append((i, j))
+                        edges.append(edge_of(item) if isinstance(item, Tensor) else (None, 0))
+                        shapes.append(shape_of(item))
+            else:
+                saved.append(value)
+        self.saved, self.slots = saved, slots
+        self.next_functions, self.input_shapes = tuple(edges), tuple(shapes)
+        self._pre_hooks = self._retained = None
+
+    def name(self):
+        return self.display_name or self.layout.node_name
+
+    def save_output(self, output):
+        if self.layout.reads_result:
+            self.saved_output = SavedOutput(output)
+
+    def apply(self, grads, create_graph):
+        if self.saved is None:
+            raise GraphFreedError()
+        args = [v.unpack(self, create_graph) if isinstance(v, (SavedTensor, SavedSequence)) else v
+                for v in self.saved]
+        ans = None if self.saved_output is None else self.saved_output.unpack(self, create_graph)
+        rule = self.layout.rule
+        if rule.accumulates:
+            adjoint = np.zeros_like(args[0])
+            rule.function(adjoint, grads[0], ans, *args)
+            adjoints = (adjoint,)
+        else:
+            adjoints = rule.function(grads[0], ans, *args)
+            if self.layout.single:
+                adjoints = (adjoints,)
+            elif not isinstance(adjoints, tuple) or len(adjoints) != len(rule.differentiable):
+                raise EagerError(
+                    f"the derivative rule {rule.name} must return a tuple of "
+                    f"{len(rule.differentiable)} adjoints, one per parameter without a default "
+                    f"({', '.join(rule.differentiable)}; None for one that has no derivative)")
+        position = self.layout.adjoint_position
+        result = []
+        for i, j in self.slots:
+            adjoint = adjoints[position[i]]
+            result.append(adjoint if j is None or adjoint is None else adjoint[j])
+        return result
+
+    def release(self):
+        self.saved, self.saved_output = None, None

@@ -1,0 +1,121 @@
+"""Calls into the user's own functions, and array methods, against finite differences."""
+import numpy as np
+import pytest
+
+import srcgrad as sg
+from checks import check_grad
+
+import helpers_module
+
+rng = np.random.default_rng(11)
+values = np.array([0.3, -0.7, 1.1, 0.5])
+
+
+def scale_and_squash(u, factor=2.0):
+    return np.tanh(u * factor)
+
+
+def two_results(u, v):
+    return u * v, u + np.sin(v)
+
+
+def calls_helper(x, y):
+    a = scale_and_squash(x)
+    b = scale_and_squash(y, factor=0.5)
+    return np.sum(a * b)
+
+
+def calls_helper_in_loop(x, w):
+    h = x
+    for _ in range(3):
+        h = scale_and_squash(h * w)
+    return np.sum(h)
+
+
+def helper_calls_helper(u):
+    return scale_and_squash(u) * 2.0 + u
+
+
+def nested_helpers(x):
+    return np.sum(helper_calls_helper(x) ** 2)
+
+
+def unpacks_tuple(x, y):
+    p, q = two_results(x, y)
+    return np.sum(p * q)
+
+
+def calls_imported(x):
+    return np.sum(helpers_module.softsign(x) + helpers_module.polynomial(x, 0.5))
+
+
+def power(x, n):
+    if n == 0:
+        return 1.0
+    return x * power(x, n - 1)
+
+
+def recursion(x):
+    return np.sum(power(x, 4))
+
+
+def depth_from_data(x):
+    if np.sum(x * x) < 0.1:
+        return x
+    return depth_from_data(x * 0.5) + np.sin(x) * 0.1
+
+
+def data_dependent_recursion(x):
+    return np.sum(depth_from_data(x))
+
+
+def test_calls_with_keywords_and_defaults():
+    check_grad(calls_helper, values, values[::-1])
+
+
+def test_calls_inside_a_loop():
+    check_grad(calls_helper_in_loop, values, 0.8)
+
+
+def test_helpers_calling_helpers():
+    check_grad(nested_helpers, values)
+
+
+def test_function_returning_a_tuple():
+    check_grad(unpacks_tuple, values, values + 0.2)
+
+
+def test_function_imported_from_another_module():
+    check_grad(calls_imported, values)
+
+
+def test_recursion():
+    np.testing.assert_allclose(sg.grad(recursion)(values), 4 * values ** 3)
+
+
+def test_recursion_with_data_dependent_depth():
+    check_grad(data_dependent_recursion, values * 3.0)
+
+
+def test_each_callee_has_its_own_generated_function():
+    source = sg.source(sg.grad(calls_helper, wrt=(0, 1)))
+    assert "= scale_and_squash_vjp(x)" in source
+    assert "= scale_and_squash_vjp(y, factor=0.5)" in source
+    assert "def scale_and_squash_vjp(u, factor=2.0):" in source
+    assert "def scale_and_squash_pullback(dresult" in source
+
+
+def methods(x, w):
+    y = x.reshape(2, 2).T.dot(w)
+    z = (y * 2.0).astype(float).copy()
+    return z.sum() + x.mean() * x.max() - x.min() + x.prod() + y.reshape((4,)).sum(axis=0)
+
+
+def test_array_methods():
+    check_grad(methods, values, rng.normal(size=(2, 3)))
+
+
+def test_shape_attributes_and_len_are_inactive():
+    def uses_shapes(x):
+        return np.sum(x) * x.shape[0] + x.ndim + len(x) + x.size
+    check_grad(uses_shapes, values)
