@@ -545,7 +545,9 @@ def test_rule_matches_finite_differences(primitive, builder, data, seed):
 
 
 def test_every_rule_has_a_case():
-    missing = [primitive for primitive in VJP_RULES if primitive not in CASES]
+    # Rules users register in other tests (srcgrad.defvjp) are theirs to test.
+    missing = [primitive for primitive, rule in VJP_RULES.items()
+               if primitive not in CASES and rule.function.__module__.startswith("srcgrad.")]
     assert not missing, f"rules without a finite-difference case: {missing}"
 
 

@@ -108,7 +108,7 @@ def test_each_callee_has_its_own_generated_function():
 def methods(x, w):
     y = x.reshape(2, 2).T.dot(w)
     z = (y * 2.0).astype(float).copy()
-    return z.sum() + x.mean() * x.max() - x.min() + x.prod() + y.reshape((4,)).sum(axis=0)
+    return z.sum() + x.mean() * x.max() - x.min() + x.prod() + y.reshape((6,)).sum(axis=0)
 
 
 def test_array_methods():
