@@ -24,6 +24,18 @@ def assigned_names(node_or_nodes):
     return names
 
 
+def mutated_names(node_or_nodes):
+    """Arrays changed in place by element writes ``y[i] = value``."""
+    nodes = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
+    return {node.targets[0].value.id for root in nodes for node in gast.walk(root)
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript)}
+
+
+def changed_names(node_or_nodes):
+    """Names whose value may change: rebound, or written into in place."""
+    return assigned_names(node_or_nodes) | mutated_names(node_or_nodes)
+
+
 def loaded_names(node):
     """Every name an expression or statement reads."""
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
@@ -90,13 +102,13 @@ def _assignments(body):
     found = []
     for node in gast.walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.Assign):
-            found.append((assigned_names(node.targets), node.value))
+            found.append((assigned_names(node.targets) | mutated_names(node), node.value))
         elif isinstance(node, gast.For):
             found.append((assigned_names(node.target), node.iter))
     return found
 
 
-def annotate_unsafe(body, after=frozenset()):
+def annotate_unsafe(body, after=frozenset(), rebound_after=frozenset()):
     """Mark each statement with the names that may be rebound after it runs.
 
     ``stmt.sg_unsafe_after`` holds the names that may change after the statement completes (a
@@ -106,18 +118,22 @@ def annotate_unsafe(body, after=frozenset()):
     replays it.
     """
     for index, stmt in enumerate(body):
-        later = frozenset(assigned_names(body[index + 1:])) | after
+        later = frozenset(changed_names(body[index + 1:])) | after
         stmt.sg_unsafe_after = later
-        stmt.sg_unsafe_before = later | assigned_names(stmt)
+        stmt.sg_unsafe_before = later | changed_names(stmt)
+        rebound_later = frozenset(assigned_names(body[index + 1:])) | rebound_after
+        stmt.sg_rebound_before = rebound_later | assigned_names(stmt)  # rebinding, not writes
         if isinstance(stmt, gast.If):
-            annotate_unsafe(stmt.body, later)
-            annotate_unsafe(stmt.orelse, later)
+            annotate_unsafe(stmt.body, later, rebound_later)
+            annotate_unsafe(stmt.orelse, later, rebound_later)
         elif isinstance(stmt, (gast.For, gast.While)):
-            inside = later | assigned_names(stmt.body)
+            inside = later | changed_names(stmt.body)
+            rebound_inside = rebound_later | assigned_names(stmt.body)
             if isinstance(stmt, gast.For) and stmt.target.id not in assigned_names(stmt.body):
                 inside = inside - {stmt.target.id}  # the adjoint loop sets it each iteration
+                rebound_inside = rebound_inside - {stmt.target.id}
             stmt.sg_unsafe_in_body = inside
-            annotate_unsafe(stmt.body, inside)
+            annotate_unsafe(stmt.body, inside, rebound_inside)
 
 
 def annotate_defined(body, defined):

@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import NoDerivativeRule
 from ..rules import is_non_differentiable, rule_for
 from ..rules.shape import astype
+from .analyze import mutated_names
 from .build import as_load, assign, call, constant, load, located, store, subscript
 from .parse import resolve
 
@@ -58,6 +59,7 @@ class Desugar:
     def __init__(self, parsed, names):
         self.parsed = parsed
         self.names = names
+        self.element_writes = []  # (array name, statement) of every y[...] = value
 
     def function(self, tree):
         body = list(tree.body)
@@ -75,7 +77,9 @@ class Desugar:
         if not body:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
-        return self.block(body, top=True)
+        body = self.block(body, top=True)
+        self.check_element_writes(body, [a.id for a in tree.args.args + tree.args.kwonlyargs])
+        return body
 
     def block(self, stmts, top=False):
         out = []
@@ -101,7 +105,15 @@ class Desugar:
                 return []
             return [stmt]
         if isinstance(stmt, gast.AugAssign):
-            self._check_target(stmt.target, stmt)
+            self._check_target(stmt.target, stmt, element=True)
+            if isinstance(stmt.target, gast.Subscript):  # y[i] += v  ->  y[i] = y[i] + v
+                read = gast.Subscript(value=as_load(stmt.target.value), slice=stmt.target.slice,
+                                      ctx=gast.Load())
+                value = gast.BinOp(left=read, op=stmt.op, right=stmt.value)
+                target = gast.Subscript(value=stmt.target.value, slice=stmt.target.slice,
+                                        ctx=gast.Store())
+                return [located(gast.Assign(targets=[target], value=value, type_comment=None),
+                                stmt)]
             value = gast.BinOp(left=as_load(stmt.target), op=stmt.op, right=stmt.value)
             return [located(assign(stmt.target.id, value), stmt)]
         if isinstance(stmt, gast.AnnAssign):
@@ -127,13 +139,20 @@ class Desugar:
             return [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
 
-    def _check_target(self, target, stmt):
+    def _check_target(self, target, stmt, element=False):
         if isinstance(target, gast.Name):
+            return
+        if isinstance(target, gast.Subscript) and element:
+            if not isinstance(target.value, gast.Name):
+                raise self.parsed.unsupported(
+                    stmt, "assignment into an element of an element (y[i][j] = ...)",
+                    "index once: y[i, j] = ...")
+            self.element_writes.append((target.value.id, stmt))
             return
         if isinstance(target, gast.Subscript):
             raise self.parsed.unsupported(
-                stmt, "assignment into an array element (x[i] = ...)",
-                "build the array from its parts with np.stack, np.concatenate or np.where")
+                stmt, "assignment into an element inside a tuple assignment",
+                "assign each element on its own line")
         raise self.parsed.unsupported(stmt, f"assignment to {type(target).__name__.lower()}",
                                       "assign to a plain local name")
 
@@ -167,8 +186,47 @@ class Desugar:
                 out.extend(located(assign(e.id, t), stmt) for e, t in zip(target.elts, temps))
                 return out
             return [stmt]  # unpacking a value: split by to_anf if it is active
-        self._check_target(target, stmt)
+        self._check_target(target, stmt, element=True)
         return [stmt]
+
+    def check_element_writes(self, body, params):
+        """Writing into ``y[i]`` changes y in place: y must be an array this function made."""
+        definitions = {}
+        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
+                definitions.setdefault(node.targets[0].id, []).append(node.value)
+        for name, stmt in self.element_writes:
+            if name in params:
+                raise self.parsed.unsupported(
+                    stmt, f"a write into the argument {name} (it would change the caller's array)",
+                    f"work on a copy: {name} = np.copy({name}) first, under a new name")
+            if name not in definitions:
+                raise self.parsed.unsupported(
+                    stmt, f"a write into {name}, which this function did not create",
+                    f"create it inside the function, e.g. {name} = np.zeros(...)")
+            for value in definitions[name]:
+                if not _makes_new_array(value, self.parsed.namespace):
+                    raise self.parsed.unsupported(
+                        stmt, f"a write into {name}, which may share memory with another array",
+                        f"make it a copy where it is created: {name} = np.copy(...)")
+
+
+# Functions that return a view of (or the very same) array they were given.
+VIEW_FUNCTIONS = {np.reshape, np.ravel, np.transpose, np.swapaxes, np.moveaxis, np.squeeze,
+                  np.expand_dims, np.broadcast_to, np.asarray, np.asanyarray, np.atleast_1d,
+                  np.atleast_2d, np.diagonal, np.flip}
+
+
+def _makes_new_array(value, namespace):
+    """Is ``value`` sure to be a fresh array, not a view of, or the same object as, another?"""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List, gast.Compare)):
+        return True
+    if isinstance(value, gast.Call):
+        function = resolve(value.func, namespace, set())
+        if function is not None:
+            return function not in VIEW_FUNCTIONS
+        return isinstance(value.func, gast.Attribute) and value.func.attr in ("copy", "astype")
+    return False
 
 
 def _names(node):
@@ -200,6 +258,13 @@ class ToANF:
             target = stmt.targets[0]
             if not self.activity.is_varied(stmt.value):
                 return [stmt]
+            if isinstance(target, gast.Subscript):  # y[i] = value: the value becomes a name
+                if self.activity.is_varied(target.slice):
+                    raise self.unsupported(stmt, "an index computed from a differentiated value",
+                                           "compute integer indices from shapes or int(...)")
+                out = []
+                stmt.value = self.atom(stmt.value, out, target.value.id + "_part")
+                return out + [stmt]
             if isinstance(target, gast.Name):
                 out = []
                 value = self.operation(stmt.value, out, target.id)
@@ -475,6 +540,7 @@ def version_reassignments(body, params, names):
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             in_compound |= {n.id for n in gast.walk(stmt)
                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            in_compound |= mutated_names(stmt)
     current, defined = {}, set(params)
     for stmt in body:
         for node in gast.walk(stmt):

@@ -22,8 +22,9 @@ import numpy as np
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
 from ..errors import NonScalarOutput
-from ..runtime import scalar_seed
-from .analyze import annotate_defined, annotate_unsafe, assigned_names, loaded_names
+from ..runtime import scalar_seed, unbroadcast
+from .analyze import (annotate_defined, annotate_unsafe, assigned_names, loaded_names,
+                      mutated_names)
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
 from .inline import inline_rule, literal
 from .optimize import negate
@@ -128,12 +129,16 @@ class ReverseMode:
         return steps + [assign(name, copy.deepcopy(value), like)]
 
     # -- adjoint bookkeeping -------------------------------------------------------------------
-    def accumulate(self, name, contribution, state, like):
-        """Add ``contribution`` into the adjoint of ``name``; returns the statements."""
+    def accumulate(self, name, contribution, state, like, fresh=False):
+        """Add ``contribution`` into the adjoint of ``name``; returns the statements.
+
+        ``fresh``: the contribution is a new array, sharing memory with no other adjoint.
+        """
         adjoint = self.adjoint(name)
         status = state.get(adjoint, ZERO)
         if status == ZERO:
-            self.mark_aliases(contribution, state)
+            if not fresh:
+                self.mark_aliases(contribution, state)
             state[adjoint] = SHARED
             return [assign(adjoint, contribution, like)]
         if status == OWNED:
@@ -188,6 +193,8 @@ class ReverseMode:
         target = stmt.targets[0]
         if getattr(stmt.value, "sg_user_function", None) is not None:
             return self.user_call(stmt, state)
+        if isinstance(target, gast.Subscript):
+            return self.element_write(stmt, state)
         if not isinstance(target, gast.Name) or target.id not in self.varied:
             return [stmt], [], state
         name = target.id
@@ -320,6 +327,44 @@ class ReverseMode:
         pushes_after, pops_after, recompute = self.serve_reads(
             read & new, stmt.sg_unsafe_after | ({pullback} if self.loop_depth else set()), stmt)
         return [forward] + pushes_after, pops_after + recompute + code, state
+
+    def element_write(self, stmt, state):
+        """``y[i] = v``: v gets the adjoint of y[i], which then restarts from zero.
+
+        The write changes y in place, so the primal saves the elements it overwrites and the
+        adjoint puts them back: the adjoint of earlier statements then sees y as they saw it.
+        """
+        target, value = stmt.targets[0], stmt.value
+        array, index = target.value.id, target.slice
+        state = dict(state)
+        code = []
+        adjoint = self.adjoint(array) if array in self.varied else None
+        if adjoint and state.get(adjoint, ZERO) != ZERO:
+            code += self.make_owned(adjoint, state, stmt)
+            if isinstance(value, gast.Name) and value.id in self.varied:
+                written = subscript(load(adjoint), copy.deepcopy(index))
+                if state.get(self.adjoint(value.id), ZERO) == ZERO:
+                    written = call(self.np_function("copy"), written)  # it is zeroed next
+                part = call(self.binder.bind("unbroadcast", unbroadcast), written, load(value.id))
+                code += self.accumulate(value.id, part, state, stmt, fresh=True)
+            code.append(located(gast.Assign(
+                targets=[gast.Subscript(value=load(adjoint), slice=copy.deepcopy(index),
+                                        ctx=gast.Store())],
+                value=constant(0.0), type_comment=None), stmt))
+        if self.stack_names is None:
+            self.stack_names = tuple(self.names.fresh(n) for n in ("stack", "push", "pop"))
+        old_elements = call(self.np_function("copy"), subscript(load(array),
+                                                                 copy.deepcopy(index)))
+        save = expr_stmt(call(self.stack_names[1], old_elements), stmt)
+        restore = located(gast.Assign(
+            targets=[gast.Subscript(value=load(array), slice=copy.deepcopy(index),
+                                    ctx=gast.Store())],
+            value=call(self.stack_names[2]), type_comment=None), stmt)
+        read = set().union(*(loaded_names(s) for s in code + [restore]))
+        if array not in stmt.sg_rebound_before:
+            read.discard(array)  # the same array throughout: its contents are restored below
+        pushes, pops, recompute = self.serve_reads(read, stmt.sg_unsafe_before, stmt)
+        return pushes + [save, stmt], [restore] + pops + recompute + code, state
 
     def accumulating_rule(self, stmt, rule, bindings, name, previous, state):
         """Indexing reads: add the adjoint into a slice of the operand's adjoint, in place."""
@@ -608,7 +653,7 @@ def _definitions(body):
     found = {}
     for node in gast.walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.Assign):
-            for name in assigned_names(node.targets):
+            for name in assigned_names(node.targets) | mutated_names(node):
                 found.setdefault(name, []).append(node)
         elif isinstance(node, gast.For):
             for name in assigned_names(node.target):

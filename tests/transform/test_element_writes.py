@@ -1,0 +1,81 @@
+"""Writes into array elements (y[i] = v, y[i] += v), in loops and branches."""
+import numpy as np
+import pytest
+
+import srcgrad as sg
+from checks import check_grad
+
+values = np.array([0.5, -0.4, 1.3])
+
+
+def tangent_zeros_case(a):
+    S = np.zeros((3, 3))
+    for i in range(3):
+        S[i, 2] = 1.0
+        if a[i] > 0:
+            S[i, i] += a[i]
+    return np.sum(S * S)
+
+
+def overwrite_then_read(x):
+    y = x * 2.0
+    z = np.sin(y)
+    y[0] = x[1] * x[2]
+    y[1:] = np.exp(x[:2])
+    return np.sum(y * z)
+
+
+def column_writes(x):
+    m = np.zeros((3, 2))
+    for j in range(2):
+        m[:, j] = x * (j + 1.0)
+    m[1, :] += x[0]
+    return np.sum(np.tanh(m))
+
+
+def running_state(x):
+    state = np.ones(3)
+    for step in range(4):
+        for i in range(3):
+            state[i] = state[i] * np.cos(x[i]) + 0.1 * state[(i + 1) % 3]
+    return np.sum(state ** 2)
+
+
+def test_tangent_case_conditional_write_after_constant_write():
+    check_grad(tangent_zeros_case, values)
+    # S[i, i] = a[i] for positive a[i], except S[2, 2] = 1 + a[2] (column 2 holds ones).
+    expected = np.where(values > 0, 2 * (values + np.array([0.0, 0.0, 1.0])), 0.0)
+    np.testing.assert_allclose(sg.grad(tangent_zeros_case)(values), expected)
+
+
+def test_overwritten_values_are_restored_for_earlier_reads():
+    check_grad(overwrite_then_read, values)
+
+
+def test_slice_and_column_writes():
+    check_grad(column_writes, values)
+
+
+def test_reads_and_writes_of_one_array_across_loop_iterations():
+    check_grad(running_state, values)
+
+
+def writes_into_argument(x):
+    x[0] = 1.0
+    return np.sum(x)
+
+
+def writes_into_view(x):
+    y = x[1:]
+    y[0] = 2.0
+    return np.sum(y)
+
+
+def test_writing_into_an_argument_is_refused():
+    with pytest.raises(sg.UnsupportedSyntax, match=r"a write into the argument x .*np\.copy\(x\)"):
+        sg.grad(writes_into_argument)(np.ones(3))
+
+
+def test_writing_into_a_view_is_refused():
+    with pytest.raises(sg.UnsupportedSyntax, match="a write into y, which may share memory"):
+        sg.grad(writes_into_view)(np.ones(3))
