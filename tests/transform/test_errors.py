@@ -32,7 +32,7 @@ def uses_with(x):
 
 
 def writes_element(x):
-    y = x * 2.0
+    y = x.T
     y[0] = 1.0
     return np.sum(y)
 
@@ -71,7 +71,7 @@ def uses_unknown_numpy_function(x):
 @pytest.mark.parametrize("function, text, construct", [
     (uses_try, "try:", "try/except"),
     (uses_with, "with np.errstate", "a with block"),
-    (writes_element, "y[0] = 1.0", "assignment into an array element"),
+    (writes_element, "y[0] = 1.0", "a write into y, which may share memory"),
     (calls_method, "x.cumsum()", "the array method .cumsum()"),
     (nested_def, "def inner", "a nested def"),
     (generator, "yield x", "a generator (yield)"),
