@@ -9,9 +9,9 @@ import warnings
 
 import numpy as np
 
-from .errors import SrcgradError
 from .eager import Tensor
 from .eager import grad as tape_grad
+from .errors import SrcgradError
 
 
 class GradcheckError(SrcgradError, RuntimeError):
@@ -63,7 +63,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         rng = np.random.default_rng(seed)
         grad_outputs = tuple(
             Tensor(np.asarray(rng.standard_normal(o.shape)), requires_grad=True) for o in outputs)
-    grad_outputs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
+    if not isinstance(grad_outputs, (tuple, list)):
+        grad_outputs = (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
     count = len(inputs)
 
     def first_derivatives(*args):
@@ -112,8 +114,8 @@ class _TapeProblem:
         original = self.inputs[position]
         fresh = Tensor._make(data, requires_grad=original.requires_grad)
         # The same Tensor passed twice is perturbed in both places, as the tape differentiates
-        # through both uses. A fresh leaf that requires grad as the original does: gradgradcheck's function takes
-        # gradients inside, so the numerical evaluation must record like the analytical one.
+        # through both uses. The fresh leaf requires grad as the original does: gradgradcheck's
+        # function takes gradients inside, so this evaluation must record like the analytical one.
         args = [fresh if x is original else x for x in self.inputs]
         return [o.data for o in _outputs(self.fn(*args))]
 
@@ -224,8 +226,9 @@ def _mismatch(analytical, numerical, atol, rtol, problem, position, output_nr):
     a, n = float(analytical[k, j]), float(numerical[k, j])
     message = (f"Jacobian mismatch for output {output_nr} with respect to {which}, of shape "
                f"{np.shape(x)}: the worst element is d output[{j}] / d {name or 'input'}"
-               f"{list(element)}: analytical {a:.8g} vs numerical {n:.8g} (difference {abs(a - n):.3g}"
-               f", allowed {atol + rtol * abs(n):.3g} = atol + rtol * |numerical|)")
+               f"{list(element)}: analytical {a:.8g} vs numerical {n:.8g} "
+               f"(difference {abs(a - n):.3g}, allowed {atol + rtol * abs(n):.3g} "
+               f"= atol + rtol * |numerical|)")
     if analytical.size <= 64:
         message += (f"\nanalytical Jacobian (rows: input elements, columns: output elements):\n"
                     f"{analytical}\nnumerical Jacobian:\n{numerical}")

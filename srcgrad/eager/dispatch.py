@@ -1,5 +1,4 @@
-"""Running a NumPy function on Tensors: compute on the arrays inside, then put a node on the tape
-whose backward step is the function's rule from ``srcgrad.rules``."""
+"""NumPy functions on Tensors: computed on the arrays inside, recorded with their rule."""
 import operator
 import os
 import sys

@@ -1,4 +1,4 @@
-"""The backward pass: order the graph, then run each node once all of its output gradients are in."""
+"""The backward pass: order the graph, run each node once all its output gradients are in."""
 import numpy as np
 
 from ..runtime import shape_of

@@ -1,4 +1,4 @@
-"""Whether operations on Tensors are recorded: no_grad, enable_grad, set_grad_enabled (per thread)."""
+"""Whether operations on Tensors are recorded: no_grad, enable_grad, set_grad_enabled."""
 import functools
 import threading
 

@@ -29,7 +29,8 @@ class IndexPut(Function):
     def backward(ctx, grad):
         grad_x = grad.clone()
         grad_x[ctx.index] = 0.0
-        grad_value = unbroadcast(grad[ctx.index], ctx.value) if isinstance(ctx.value, Tensor) else None
+        grad_value = (unbroadcast(grad[ctx.index], ctx.value)
+                      if isinstance(ctx.value, Tensor) else None)
         return grad_x, None, grad_value
 
 

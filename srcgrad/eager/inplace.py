@@ -1,5 +1,7 @@
-"""In-place changes of a Tensor: bump its version counter and, when recording, give it the history
-of the new value computed out of place from a copy of the old one."""
+"""In-place changes of a Tensor: a version bump and, when recorded, the history of the new value.
+
+The new value is computed out of place from a copy of the old one, then written into the data.
+"""
 import numpy as np
 
 from .dispatch import record, unwrap

@@ -5,7 +5,8 @@ from .tensor import Tensor  # the package imports tensor.py first, so Tensor is 
 
 def describe(data):
     """How an error message names a tensor: its dtype and shape."""
-    return f"a {getattr(data, 'dtype', type(data).__name__)} Tensor of shape {getattr(data, 'shape', ())}"
+    dtype = getattr(data, "dtype", type(data).__name__)
+    return f"a {dtype} Tensor of shape {getattr(data, 'shape', ())}"
 
 
 class SavedTensor:

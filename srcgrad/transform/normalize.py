@@ -132,12 +132,39 @@ class Desugar:
                 raise self.parsed.unsupported(stmt, "an else clause on a loop",
                                               "set a flag in the loop and test it afterwards")
             if isinstance(stmt, gast.For) and not isinstance(stmt.target, gast.Name):
-                raise self.parsed.unsupported(
-                    stmt, "a for loop that unpacks several names (enumerate, zip, tuples)",
-                    "loop over range(len(...)) and index inside the loop")
+                self.unpacking_loop(stmt)
             stmt.body = self.block(stmt.body)
             return [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
+
+    def unpacking_loop(self, stmt):
+        """``for i, x in enumerate(xs)`` / ``for a, b in zip(xs, ys)`` -> a counted loop."""
+        function = resolve(stmt.iter.func, self.parsed.namespace, set()) \
+            if isinstance(stmt.iter, gast.Call) else None
+        targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else []
+        if not all(isinstance(t, gast.Name) for t in targets) or \
+                function not in (enumerate, zip) or stmt.iter.keywords:
+            raise self.parsed.unsupported(
+                stmt, "a for loop that unpacks several names from this iterable",
+                "loop over range(len(...)), enumerate(...) or zip(...) and index inside the loop")
+        sequences = stmt.iter.args
+        if function is enumerate:
+            if len(sequences) != 1 or len(targets) != 2:
+                raise self.parsed.unsupported(stmt, "enumerate with a start or other targets",
+                                              "write for i, x in enumerate(xs)")
+            index = targets[0].id
+            items = [(targets[1].id, sequences[0])]
+        else:
+            if len(sequences) != len(targets):
+                raise self.parsed.unsupported(stmt, "zip whose targets do not match its inputs")
+            index = self.names.fresh("_".join(t.id for t in targets) + "_index")
+            items = [(t.id, seq) for t, seq in zip(targets, sequences)]
+        lengths = [call("len", seq) for _, seq in items]
+        count = lengths[0] if len(lengths) == 1 else call("min", *lengths)
+        stmt.target = store(index)
+        stmt.iter = call("range", count)
+        stmt.body = [located(assign(name, subscript(sequence, load(index))), stmt)
+                     for name, sequence in items] + stmt.body
 
     def _check_target(self, target, stmt, element=False):
         if isinstance(target, gast.Name):
@@ -372,9 +399,18 @@ class ToANF:
             raise self.no_rule(expr, f"the attribute .{expr.attr} of a differentiated value")
         if isinstance(expr, gast.Call):
             return self.call(expr, out, hint)
-        if isinstance(expr, (gast.IfExp,)):
-            raise self.unsupported(expr, "a conditional expression (a if c else b)",
-                                   "write an if statement that assigns the variable")
+        if isinstance(expr, gast.IfExp):  # a if c else b  ->  an if statement
+            name = self.names.fresh(hint + "_choice")
+            branches, views = [], self.views_of_statement
+            for branch in (expr.body, expr.orelse):
+                self.views_of_statement = set(views)  # each branch reads its own views
+                steps = []
+                steps.append(located(assign(name, self.atom(branch, steps, hint)), self.current))
+                branches.append(steps)
+            self.views_of_statement = views
+            out.append(located(gast.If(test=expr.test, body=branches[0], orelse=branches[1]),
+                               self.current))
+            return load(name)
         if isinstance(expr, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp)):
             raise self.unsupported(expr, "a comprehension over differentiated values",
                                    "build the result with a for loop and np.stack")

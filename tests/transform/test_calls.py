@@ -119,3 +119,41 @@ def test_shape_attributes_and_len_are_inactive():
     def uses_shapes(x):
         return np.sum(x) * x.shape[0] + x.ndim + len(x) + x.size
     check_grad(uses_shapes, values)
+
+
+def conditional_expression(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        total = total + (np.sin(x[i]) if x[i] > 0 else x[i] ** 2 * 0.5)
+    scale = 2.0 if total > 0 else 3.0
+    return total * scale
+
+
+def test_conditional_expressions():
+    check_grad(conditional_expression, values)
+    check_grad(conditional_expression, -values)
+
+
+def enumerate_and_zip(x, w):
+    total = 0.0
+    for i, xi in enumerate(x):
+        total = total + xi * i
+    for a, b in zip(x, w):
+        total = total + np.tanh(a * b)
+    return total
+
+
+def test_enumerate_and_zip():
+    check_grad(enumerate_and_zip, values, values[::-1] + 0.5)
+
+
+def boolean_conditions(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0 and not x[i] > 1.0 or i == 0:
+            total = total + x[i] ** 3
+    return total
+
+
+def test_not_and_or_in_conditions():
+    check_grad(boolean_conditions, values)
