@@ -8,12 +8,12 @@ from .transform.pipeline import reverse_mode
 _cache = weakref.WeakKeyDictionary()
 
 
-def _generated(function, wrt, mode):
+def _generated(function, wrt, mode, source=None):
     """The generated derivative of ``function``, transformed once per (wrt, mode)."""
-    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode)
+    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source)
     per_function = _cache.setdefault(function, {})
     if key not in per_function:
-        per_function[key] = reverse_mode(function, wrt, mode)
+        per_function[key] = reverse_mode(function, wrt, mode, source)
     return per_function[key]
 
 
@@ -23,15 +23,15 @@ class Derivative:
     Calling it runs the generated code. ``srcgrad.source(d)`` shows that code.
     """
 
-    def __init__(self, function, wrt, mode):
+    def __init__(self, function, wrt, mode, source=None):
         if not callable(function):
             raise SrcgradError(f"srcgrad needs a function to differentiate, got {function!r}")
-        self.function, self.wrt, self.mode = function, wrt, mode
+        self.function, self.wrt, self.mode, self.source = function, wrt, mode, source
         functools.update_wrapper(self, function)
 
     @property
     def generated(self):
-        return _generated(self.function, self.wrt, self.mode)
+        return _generated(self.function, self.wrt, self.mode, self.source)
 
     def __call__(self, *args, **kwargs):
         return self.generated.function(*args, **kwargs)
@@ -53,10 +53,10 @@ _derivatives = weakref.WeakKeyDictionary()
 
 
 def _decorator(mode):
-    def make(function=None, wrt=0):
+    def make(function=None, wrt=0, source=None):
         if function is None:
-            return lambda f: Derivative(f, wrt, mode)
-        return Derivative(function, wrt, mode)
+            return lambda f: Derivative(f, wrt, mode, source)
+        return Derivative(function, wrt, mode, source)
     return make
 
 
@@ -64,7 +64,8 @@ grad = _decorator("grad")
 grad.__doc__ = """The gradient of a scalar-valued function with respect to argument(s) ``wrt``.
 
 ``@srcgrad.grad`` or ``srcgrad.grad(f, wrt=(0, 1))``. With one position in ``wrt`` the result has
-the shape of that argument; with a tuple, it is a tuple of gradients.
+the shape of that argument; with a tuple, it is a tuple of gradients. ``source`` gives the text of
+the function's def where Python kept none (``exec``, a plain REPL).
 """
 value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """Like :func:`grad`, but returns ``(value, gradient)`` from one pass."""

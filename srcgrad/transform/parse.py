@@ -34,20 +34,29 @@ class ParsedFunction:
         return UnsupportedSyntax(construct, self.filename, getattr(node, "lineno", None), advice)
 
 
-def parse_function(function):
-    """Parse ``function`` into a :class:`ParsedFunction`, or say why its source is unreachable."""
+def parse_function(function, source=None):
+    """Parse ``function`` into a :class:`ParsedFunction`, or say why its source is unreachable.
+
+    ``source``, when given, is the text of the function's ``def`` (for functions made by
+    ``exec`` or typed at a plain REPL, whose source Python does not keep).
+    """
     function = inspect.unwrap(function)
     if not inspect.isfunction(function):
         raise SourceError(f"srcgrad can only transform Python functions, not {function!r}")
-    filename = inspect.getsourcefile(function) or function.__code__.co_filename
-    try:
-        lines, first_line = inspect.getsourcelines(function)
-    except (OSError, TypeError) as error:
-        raise SourceError(
-            f"srcgrad cannot read the source of {function.__qualname__} (defined in {filename}): "
-            f"{error}. Define the function in a .py file, or in a notebook cell, so that its "
-            f"source can be read"
-        ) from None
+    if source is not None:
+        filename = f"<source given for {function.__qualname__}>"
+        lines, first_line = textwrap.dedent(source).splitlines(True), 1
+        linecache.cache[filename] = (len(source), None, lines, filename)
+    else:
+        filename = inspect.getsourcefile(function) or function.__code__.co_filename
+        try:
+            lines, first_line = inspect.getsourcelines(function)
+        except (OSError, TypeError) as error:
+            raise SourceError(
+                f"srcgrad cannot read the source of {function.__qualname__} (defined in "
+                f"{filename}): {error}. Define the function in a .py file or a notebook cell, "
+                f"or pass its text: srcgrad.grad({function.__name__}, source=...)"
+            ) from None
     source = textwrap.dedent("".join(lines))
     try:
         module = gast.parse(source)

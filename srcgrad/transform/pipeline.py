@@ -44,9 +44,9 @@ def wrt_names(parsed, wrt):
     return names
 
 
-def reverse_mode(function, wrt=0, mode="grad"):
+def reverse_mode(function, wrt=0, mode="grad", source=None):
     """Generate, compile and return the reverse-mode derivative of ``function``."""
-    parsed = parse_function(function)
+    parsed = parse_function(function, source)
     tree = copy.deepcopy(parsed.tree)
     if tree.args.vararg or tree.args.kwarg:
         raise parsed.unsupported(tree, "a function with *args or **kwargs",

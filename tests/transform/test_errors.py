@@ -119,11 +119,32 @@ def test_grad_of_a_vector_output_points_to_vjp():
         sg.grad(vector_output)(np.ones(3))
 
 
-def test_function_without_source_file():
+RUNTIME_SOURCE = "def made_at_runtime(x):\n    return np.sum(x * x * 1.5)\n"
+
+
+def test_function_without_source_file_says_what_to_do():
     namespace = {"np": np}
-    exec("def made_at_runtime(x):\n    return np.sum(x * x)\n", namespace)
-    with pytest.raises(sg.SourceError, match=r"cannot read the source of made_at_runtime"):
+    exec(RUNTIME_SOURCE, namespace)
+    with pytest.raises(sg.SourceError, match=r"cannot read the source of made_at_runtime .*"
+                                             r"srcgrad\.grad\(made_at_runtime, source=\.\.\.\)"):
         sg.grad(namespace["made_at_runtime"])(np.ones(2))
+
+
+def test_source_can_be_given_for_exec_functions():
+    namespace = {"np": np}
+    exec(RUNTIME_SOURCE, namespace)
+    gradient = sg.grad(namespace["made_at_runtime"], source=RUNTIME_SOURCE)(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(gradient, [3.0, 6.0])
+
+
+def test_functions_from_notebook_cells_work_through_linecache():
+    import linecache
+    filename = "<ipython-input-7-0123456789ab>"  # how IPython names a cell
+    linecache.cache[filename] = (len(RUNTIME_SOURCE), None, RUNTIME_SOURCE.splitlines(True),
+                                 filename)
+    namespace = {"np": np}
+    exec(compile(RUNTIME_SOURCE, filename, "exec"), namespace)
+    np.testing.assert_allclose(sg.grad(namespace["made_at_runtime"])(np.ones(2)), [3.0, 3.0])
 
 
 def test_lambda_is_refused_with_advice():
