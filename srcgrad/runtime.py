@@ -256,3 +256,20 @@ def cast_like(g, x):
     if dtype is None or not hasattr(g, "astype"):
         return g
     return g.astype(dtype, copy=False)
+
+
+def zeros_like_each(items):
+    """The zero adjoint of a list: one zero array per element."""
+    return [np.zeros_like(item) for item in items]
+
+
+def add_each(left, right):
+    """Two list adjoints added element by element."""
+    return [a + b for a, b in zip(left, right)]
+
+
+def array_adjoint(g, obj):
+    """The adjoint of ``np.array(obj)``: split back into a list when ``obj`` was one."""
+    if isinstance(obj, (list, tuple)):
+        return [array_adjoint(part, item) for part, item in zip(unstack(g, 0), obj)]
+    return g

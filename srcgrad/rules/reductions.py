@@ -3,9 +3,11 @@
 ``axis`` may be None, an int (negative counts from the end) or a tuple of ints. Rule functions are
 named so that none shadows a Python builtin (``sum_``, ``amax``, ``amin``).
 """
+import builtins
+
 import numpy as np
 
-from ..runtime import expand_reduced, product_of_others, size_of
+from ..runtime import expand_reduced, product_of_others, size_of, unbroadcast
 from .registry import vjp
 
 
@@ -35,3 +37,8 @@ def amax(g, ans, a, axis=None, keepdims=False):
 def amin(g, ans, a, axis=None, keepdims=False):
     is_min = a == expand_reduced(ans, a, axis, keepdims)
     return expand_reduced(g, a, axis, keepdims) * is_min / np.sum(is_min, axis=axis, keepdims=True)
+
+
+@vjp(builtins.sum)
+def builtin_sum(g, ans, iterable, start=0):
+    return [unbroadcast(g, item) for item in iterable]

@@ -11,7 +11,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import (add_at, cast_like, inverse_permutation, shape_of, split_like, unbroadcast,
+from ..runtime import (add_at, array_adjoint, cast_like, inverse_permutation, shape_of, split_like, unbroadcast,
                        unstack)
 from .registry import non_differentiable, vjp, vjp_into
 
@@ -105,3 +105,8 @@ def astype_rule(g, ans, x, dtype):
 @vjp(np.copy)
 def copy(g, ans, a):
     return g
+
+
+@vjp(np.array)
+def array(g, ans, object, dtype=None):
+    return array_adjoint(g, object)

@@ -25,10 +25,17 @@ def assigned_names(node_or_nodes):
 
 
 def mutated_names(node_or_nodes):
-    """Arrays changed in place by element writes ``y[i] = value``."""
+    """Arrays changed in place by element writes ``y[i] = value``, lists by ``append``."""
     nodes = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
-    return {node.targets[0].value.id for root in nodes for node in gast.walk(root)
-            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript)}
+    found = set()
+    for root in nodes:
+        for node in gast.walk(root):
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
+                found.add(node.targets[0].value.id)
+            elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+                    node.func.attr == "append" and isinstance(node.func.value, gast.Name):
+                found.add(node.func.value.id)
+    return found
 
 
 def changed_names(node_or_nodes):
@@ -105,6 +112,8 @@ def _assignments(body):
             found.append((assigned_names(node.targets) | mutated_names(node), node.value))
         elif isinstance(node, gast.For):
             found.append((assigned_names(node.target), node.iter))
+        elif isinstance(node, gast.Expr) and mutated_names(node):  # items.append(value)
+            found.append((mutated_names(node), node.value.args[0]))
     return found
 
 

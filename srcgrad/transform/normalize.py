@@ -90,6 +90,11 @@ class Desugar:
 
     def statement(self, stmt, top):
         kind = type(stmt)
+        if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr)) \
+                and getattr(stmt, "value", None) is not None and _has_comprehension(stmt.value):
+            loops = []
+            stmt.value = self.hoist_comprehensions(stmt.value, loops, stmt)
+            return [s for loop in loops for s in self.block(loop)] + self.statement(stmt, top)
         if kind in UNSUPPORTED_STATEMENTS:
             construct, advice = UNSUPPORTED_STATEMENTS[kind]
             raise self.parsed.unsupported(stmt, construct, advice)
@@ -136,6 +141,49 @@ class Desugar:
             stmt.body = self.block(stmt.body)
             return [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
+
+    def hoist_comprehensions(self, expr, loops, stmt):
+        """``[f(v) for v in xs if c]`` -> a list built by a loop before the statement."""
+        desugar = self
+
+        class Hoist(gast.NodeTransformer):
+            def visit_ListComp(self, node):
+                return desugar.comprehension(self.generic_visit(node), loops, stmt)
+
+            visit_GeneratorExp = visit_ListComp
+
+            def visit_SetComp(self, node):
+                raise desugar.parsed.unsupported(stmt, "a set comprehension",
+                                                 "build a list with a for loop")
+
+            visit_DictComp = visit_SetComp
+
+        return Hoist().visit(expr)
+
+    def comprehension(self, node, loops, stmt):
+        if len(node.generators) != 1 or node.generators[0].is_async:
+            raise self.parsed.unsupported(stmt, "a comprehension with several for clauses",
+                                          "write the nested for loops out")
+        generator = node.generators[0]
+        items = self.names.fresh("items")
+        renamed = {}
+        for target in gast.walk(generator.target):  # the loop variable stays inside
+            if isinstance(target, gast.Name):
+                renamed[target.id] = self.names.fresh(target.id)
+                target.id = renamed[target.id]
+        for part in [node.elt] + generator.ifs:
+            for name in gast.walk(part):
+                if isinstance(name, gast.Name) and name.id in renamed:
+                    name.id = renamed[name.id]
+        append = located(gast.Expr(value=call(gast.Attribute(value=load(items), attr="append",
+                                                              ctx=gast.Load()), node.elt)), stmt)
+        body = [append]
+        for condition in reversed(generator.ifs):
+            body = [located(gast.If(test=condition, body=body, orelse=[]), stmt)]
+        loop = located(gast.For(target=generator.target, iter=generator.iter, body=body,
+                                orelse=[], type_comment=None), stmt)
+        loops.append([located(assign(items, gast.List(elts=[], ctx=gast.Load())), stmt), loop])
+        return load(items)
 
     def unpacking_loop(self, stmt):
         """``for i, x in enumerate(xs)`` / ``for a, b in zip(xs, ys)`` -> a counted loop."""
@@ -256,6 +304,21 @@ def _makes_new_array(value, namespace):
     return False
 
 
+def _has_comprehension(node):
+    return any(isinstance(n, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp))
+               for n in gast.walk(node))
+
+
+def appended_list(stmt):
+    """The list name and the value of ``items.append(value)``, or None."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        func = stmt.value.func
+        if isinstance(func, gast.Attribute) and func.attr == "append" and \
+                isinstance(func.value, gast.Name) and len(stmt.value.args) == 1:
+            return func.value.id, stmt.value.args[0]
+    return None
+
+
 def _names(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
@@ -312,6 +375,11 @@ class ToANF:
             for position, element in enumerate(target.elts):
                 out.append(located(assign(element.id, subscript(whole, constant(position))), stmt))
             return out
+        appended = appended_list(stmt)
+        if appended is not None and self.activity.is_varied(appended[1]):
+            out = []
+            stmt.value.args = [self.atom(appended[1], out, appended[0] + "_item")]
+            return out + [stmt]
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
             return [stmt]
@@ -414,9 +482,11 @@ class ToANF:
         if isinstance(expr, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp)):
             raise self.unsupported(expr, "a comprehension over differentiated values",
                                    "build the result with a for loop and np.stack")
-        if isinstance(expr, (gast.List, gast.Tuple)):
-            raise self.unsupported(expr, "a list or tuple of differentiated values",
-                                   "pass it straight to np.stack / np.concatenate / np.array")
+        if isinstance(expr, gast.List):
+            return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Tuple):
+            raise self.unsupported(expr, "a tuple of differentiated values",
+                                   "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
 
     def call(self, expr, out, hint):

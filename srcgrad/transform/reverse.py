@@ -27,6 +27,7 @@ from .analyze import (annotate_defined, annotate_unsafe, assigned_names, loaded_
                       mutated_names)
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
 from .inline import inline_rule, literal
+from .normalize import appended_list
 from .optimize import negate
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
@@ -57,6 +58,9 @@ class ReverseMode:
         self.previous_names = {}
         self.callees = []  # generated derivatives of the user's functions that this one calls
         self.definitions = _definitions(body)
+        self.list_names = {name for name, values in self.definitions.items()
+                           if any(isinstance(d, gast.Assign) and isinstance(d.value, gast.List)
+                                  for d in values)}
         self.integer_names = _range_loop_targets(body)
 
     # -- names ---------------------------------------------------------------------------------
@@ -141,6 +145,10 @@ class ReverseMode:
                 self.mark_aliases(contribution, state)
             state[adjoint] = SHARED
             return [assign(adjoint, contribution, like)]
+        if name in self.list_names:  # a list's adjoint is a list, added element by element
+            state[adjoint] = OWNED
+            return [assign(adjoint, call(self.runtime("add_each"), load(adjoint), contribution),
+                           like)]
         if status == OWNED:
             return [located(gast.AugAssign(target=store(adjoint), op=gast.Add(),
                                            value=contribution), like)]
@@ -156,7 +164,14 @@ class ReverseMode:
 
     def zeros_for(self, adjoint, like):
         primal = self.primal_of[adjoint]
-        return assign(adjoint, call(self.np_function("zeros_like"), load(primal)), like)
+        zeros = self.runtime("zeros_like_each") if primal in self.list_names else \
+            self.np_function("zeros_like")
+        return assign(adjoint, call(zeros, load(primal)), like)
+
+    def runtime(self, name):
+        """A helper of srcgrad.runtime, by the name generated code calls it."""
+        from .. import runtime
+        return load(self.binder.bind(name, getattr(runtime, name)))
 
     def make_owned(self, adjoint, state, like):
         """Statements that give ``adjoint`` an array of its own, to update in place."""
@@ -165,7 +180,9 @@ class ReverseMode:
         if status == ZERO:
             return [self.zeros_for(adjoint, like)]
         if status == SHARED:
-            return [assign(adjoint, call(self.np_function("copy"), load(adjoint)), like)]
+            copier = load(self.binder.bind("list", list)) if \
+                self.primal_of[adjoint] in self.list_names else self.np_function("copy")
+            return [assign(adjoint, call(copier, load(adjoint)), like)]
         return []
 
     # -- statements ----------------------------------------------------------------------------
@@ -179,6 +196,8 @@ class ReverseMode:
         return primal, adjoint, state
 
     def statement(self, stmt, state):
+        if appended_list(stmt) is not None:
+            return self.append(stmt, state)
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt, state)
         if isinstance(stmt, gast.If):
@@ -206,6 +225,14 @@ class ReverseMode:
         if not self.activity.is_varied(value):
             state[adjoint] = ZERO  # a constant or inactive value: nothing flows back
             return [stmt], [], state
+        if isinstance(value, gast.List):  # items = [a, b]: each element's adjoint
+            sources = {}
+            for position, element in enumerate(value.elts):
+                if isinstance(element, gast.Name) and element.id in self.varied:
+                    sources.setdefault(element.id, []).append(
+                        subscript(load(adjoint), constant(position)))
+            code = self.contributions(stmt, name, sources, state)
+            return self.with_reads(stmt, name, code, state)
         rule, bindings = self.bind_operation(value, stmt)
         wanted = [p for p in (rule.differentiable if rule else ())
                   if _is_active(bindings[p], self.varied)]
@@ -328,6 +355,26 @@ class ReverseMode:
             read & new, stmt.sg_unsafe_after | ({pullback} if self.loop_depth else set()), stmt)
         return [forward] + pushes_after, pops_after + recompute + code, state
 
+    def append(self, stmt, state):
+        """``items.append(v)``: the adjoint takes the last element off both lists again."""
+        items, value = appended_list(stmt)
+        state = dict(state)
+        pop_item = expr_stmt(call(gast.Attribute(value=load(items), attr="pop", ctx=gast.Load())),
+                             stmt)
+        code = [pop_item]  # the list as it was before, for the adjoint of earlier statements
+        adjoint = self.adjoint(items)
+        if items in self.varied and state.get(adjoint, ZERO) != ZERO:
+            last = call(gast.Attribute(value=load(adjoint), attr="pop", ctx=gast.Load()))
+            if isinstance(value, gast.Name) and value.id in self.varied:
+                code += self.accumulate(value.id, last, state, stmt)
+            else:
+                code.append(expr_stmt(last, stmt))
+        read = set().union(*(loaded_names(s) for s in code))
+        if items not in stmt.sg_rebound_before:
+            read.discard(items)  # the same list throughout: appends are undone in place
+        pushes, pops, recompute = self.serve_reads(read, stmt.sg_unsafe_before, stmt)
+        return pushes + [stmt], pops + recompute + code, state
+
     def element_write(self, stmt, state):
         """``y[i] = v``: v gets the adjoint of y[i], which then restarts from zero.
 
@@ -379,6 +426,16 @@ class ReverseMode:
             accumulator = self.adjoint(source)
             code += self.make_owned(accumulator, state, stmt)
         bindings["dx"] = load(accumulator)
+        if source in self.list_names:  # items[k]: replace the element, never add in place
+            element = subscript(load(accumulator), copy.deepcopy(bindings["index"]))
+            update = gast.Assign(targets=[gast.Subscript(value=load(accumulator),
+                                                         slice=copy.deepcopy(bindings["index"]),
+                                                         ctx=gast.Store())],
+                                 value=gast.BinOp(left=element, op=gast.Add(),
+                                                  right=bindings["g"]), type_comment=None)
+            code.append(located(update, stmt))
+            state[self.adjoint(name)] = ZERO
+            return code
         body, _ = inline_rule(rule, bindings, (), self.names, self.binder)
         code += [located(self.basic_index_update(s), stmt) for s in body]
         if source == name:
