@@ -1,0 +1,101 @@
+"""In-place changes: version counters, the error for a changed saved value, index assignment."""
+import numpy as np
+import pytest
+
+from srcgrad.eager import EagerError, InplaceModifiedError, tensor
+from srcgrad.gradcheck import gradcheck, gradgradcheck
+
+
+def test_in_place_change_of_a_value_saved_for_backward_is_caught():
+    x = tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()  # exp's rule reads its result
+    y.add_(1)
+    with pytest.raises(InplaceModifiedError,
+                       match="one of the variables needed for gradient computation has been "
+                             "modified by an inplace operation.*ExpBackward0.*version 1; "
+                             "expected version 0"):
+        y.sum().backward()
+
+
+def test_in_place_change_of_a_saved_input_is_caught():
+    x = tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    y = h * h  # multiply saves its inputs
+    h.mul_(2)
+    with pytest.raises(InplaceModifiedError, match="MulBackward0"):
+        y.sum().backward()
+
+
+def test_changing_a_result_nobody_saved_is_fine_and_rewrites_its_history():
+    x = tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    y[0] = x[2] * 10  # y = [10 x2, 2 x1, 2 x2]
+    y += x  # y = [10 x2 + x0, 3 x1, 3 x2]
+    assert y.grad_fn.name() == "AddBackward0"
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 3.0, 13.0])
+
+
+def test_version_counter_counts_in_place_changes_and_is_shared_with_detach():
+    x = tensor([1.0, 2.0])
+    alias = x.detach()
+    x.add_(1)
+    x.mul_(2)
+    x[0] = 0
+    assert x._version.value == alias._version.value == 3
+    np.testing.assert_allclose(alias.data, [0.0, 6.0])
+
+
+def test_a_view_shares_the_version_of_its_base():
+    x = tensor([1.0, 2.0, 3.0], requires_grad=True)
+    base = x * 1.0
+    row = base[1:]
+    y = row.exp()
+    with pytest.raises(EagerError, match="in-place change of a view"):
+        row.mul_(2)
+    base.data[1] = 5.0  # writes to .data are not tracked, as in PyTorch
+    base[0] = 7.0  # tracked, and it is seen through the view that exp saved
+    with pytest.raises(InplaceModifiedError):
+        y.sum().backward()
+
+
+def test_fill_zero_and_copy_are_recorded_assignments():
+    x = tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    y.zero_()
+    z = x * 1.0
+    z.copy_(x ** 2)
+    (y + z).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * x.data)
+
+
+def test_ufunc_with_out_changes_a_tensor_in_place():
+    x = tensor([0.5, 1.0], requires_grad=True)
+    y = x * 1.0
+    np.exp(y, out=y)
+    assert y.grad_fn.name() == "ExpBackward0"
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(x.data))
+
+
+def index_assignment(x, v):
+    y = x * 1.0
+    y[1:, [0, 2]] = v * v
+    return y * x
+
+
+def test_index_assignment_has_first_and_second_derivatives():
+    rng = np.random.default_rng(3)
+    x = tensor(rng.normal(size=(3, 4)), requires_grad=True)
+    v = tensor(rng.normal(size=(2, 1)), requires_grad=True)
+    assert gradcheck(index_assignment, (x, v))
+    assert gradgradcheck(index_assignment, (x, v))
+
+
+def test_add_at_accumulates_repeated_indices_with_gradients():
+    x = tensor(np.zeros(3))
+    v = tensor([1.0, 2.0, 3.0], requires_grad=True)
+    np.add.at(x, [0, 0, 2], v)
+    np.testing.assert_allclose(x.data, [3.0, 0.0, 3.0])
+    (x * tensor([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), [1.0, 1.0, 100.0])
