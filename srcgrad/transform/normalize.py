@@ -14,7 +14,8 @@ import numpy as np
 from ..errors import NoDerivativeRule
 from ..rules import is_non_differentiable, rule_for
 from ..rules.shape import astype
-from .analyze import mutated_names
+from .analyze import assigned_names, mutated_names
+from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
 from .parse import resolve
 
@@ -33,7 +34,6 @@ OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.
 UNSUPPORTED_STATEMENTS = {
     gast.Try: ("try/except", "move error handling outside the differentiated function"),
     gast.With: ("a with block", "move the context manager outside the differentiated function"),
-    gast.FunctionDef: ("a nested def", "define the helper at module level"),
     gast.AsyncFunctionDef: ("an async def", "differentiate a plain def"),
     gast.ClassDef: ("a class definition", "define the class at module level"),
     gast.Global: ("a global statement", "pass the value in as an argument and return it"),
@@ -60,6 +60,7 @@ class Desugar:
         self.parsed = parsed
         self.names = names
         self.element_writes = []  # (array name, statement) of every y[...] = value
+        self.lifting = Lifting(parsed)
 
     def function(self, tree):
         body = list(tree.body)
@@ -78,7 +79,9 @@ class Desugar:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
         body = self.block(body, top=True)
-        self.check_element_writes(body, [a.id for a in tree.args.args + tree.args.kwonlyargs])
+        params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
+        body = self.lifting.lift(body, set(params) | assigned_names(body))
+        self.check_element_writes(body, params)
         return body
 
     def block(self, stmts, top=False):
@@ -100,6 +103,11 @@ class Desugar:
             raise self.parsed.unsupported(stmt, construct, advice)
         if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)):
             return [stmt]
+        if isinstance(stmt, gast.FunctionDef) or (
+                isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Lambda) and
+                len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
+            self.lifting.take(stmt)
+            return []
         if isinstance(stmt, gast.Pass):
             return []
         if isinstance(stmt, gast.Expr):

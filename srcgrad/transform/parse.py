@@ -1,5 +1,6 @@
 """Read a function's source into a gast tree and resolve the global names it uses to objects."""
 import builtins
+import copy
 import inspect
 import linecache
 import textwrap
@@ -34,6 +35,14 @@ class ParsedFunction:
         return UnsupportedSyntax(construct, self.filename, getattr(node, "lineno", None), advice)
 
 
+_PARSED = {}  # functions srcgrad made itself (lifted nested defs) -> their ParsedFunction
+
+
+def register_parsed(function, parsed):
+    """Give a function that has no source of its own (a lifted nested def) its parsed form."""
+    _PARSED[function] = parsed
+
+
 def parse_function(function, source=None):
     """Parse ``function`` into a :class:`ParsedFunction`, or say why its source is unreachable.
 
@@ -41,6 +50,10 @@ def parse_function(function, source=None):
     ``exec`` or typed at a plain REPL, whose source Python does not keep).
     """
     function = inspect.unwrap(function)
+    if function in _PARSED:
+        parsed = _PARSED[function]
+        return ParsedFunction(function, copy.deepcopy(parsed.tree), parsed.filename,
+                              parsed.source_lines, parsed.namespace)
     if not inspect.isfunction(function):
         raise SourceError(f"srcgrad can only transform Python functions, not {function!r}")
     if source is not None:

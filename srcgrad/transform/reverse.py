@@ -62,6 +62,11 @@ class ReverseMode:
                            if any(isinstance(d, gast.Assign) and isinstance(d.value, gast.List)
                                   for d in values)}
         self.integer_names = _range_loop_targets(body)
+        self.pullback_names = {  # named in the order the calls appear
+            id(node): names.fresh(f"{node.value.sg_user_function.__name__}_pullback")
+            for node in gast.walk(gast.Module(body=body, type_ignores=[]))
+            if isinstance(node, gast.Assign) and
+            getattr(node.value, "sg_user_function", None) is not None}
 
     # -- names ---------------------------------------------------------------------------------
     def adjoint(self, name):
@@ -321,7 +326,7 @@ class ReverseMode:
         wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
         vjp_name = self.binder.bind(f"{function.__name__}_vjp", derivative(function, wrt, "vjp"))
         self.callees.append(self.binder.bound[vjp_name])
-        pullback = self.names.fresh(f"{function.__name__}_pullback")
+        pullback = self.pullback_names[id(stmt)]
         primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
         forward = located(gast.Assign(targets=[gast.Tuple(elts=[copy.deepcopy(target), store(pullback)],
                                                           ctx=gast.Store())],
@@ -333,16 +338,24 @@ class ReverseMode:
         code, parts = [], []
         if len(active) == 1:
             parts = [call(pullback, cotangent)]
-        else:
-            names = [self.names.fresh(f"d{arg.id}_part") for _, arg in active]
+        else:  # adjoints that hold nothing yet take their part directly
+            direct = [state.get(self.adjoint(arg.id), ZERO) == ZERO and arg.id not in outputs
+                      and [a.id for _, a in active].count(arg.id) == 1 for _, arg in active]
+            names = [self.adjoint(arg.id) if d else self.names.fresh(f"d{arg.id}_part")
+                     for d, (_, arg) in zip(direct, active)]
             code.append(located(gast.Assign(
                 targets=[gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store())],
                 value=call(pullback, cotangent), type_comment=None), stmt))
-            parts = [load(n) for n in names]
+            for d, (_, arg) in zip(direct, active):
+                if d:
+                    state[self.adjoint(arg.id)] = SHARED
+            parts = [None if d else load(n) for d, n in zip(direct, names)]
         for output in outputs:  # the outputs' adjoints are consumed by the call
             if output not in [arg.id for _, arg in active]:
                 state[self.adjoint(output)] = ZERO
         for (_, arg), part in zip(active, parts):
+            if part is None:
+                continue
             if arg.id in outputs:  # x = helper(x): the old x's adjoint replaces the new one's
                 code.append(assign(self.adjoint(arg.id), part, stmt))
                 state[self.adjoint(arg.id)] = SHARED

@@ -45,9 +45,9 @@ def calls_builtin(x):
     return math.erf(np.sum(x))
 
 
-def nested_def(x):
-    def inner(v):
-        return v * v
+def writes_global(x):
+    global counter
+    counter = 1
     return np.sum(x)
 
 
@@ -73,7 +73,7 @@ def uses_unknown_numpy_function(x):
     (uses_with, "with np.errstate", "a with block"),
     (writes_element, "y[0] = 1.0", "a write into y, which may share memory"),
     (calls_method, "x.cumsum()", "the array method .cumsum()"),
-    (nested_def, "def inner", "a nested def"),
+    (writes_global, "global counter", "a global statement"),
     (generator, "yield x", "a generator (yield)"),
 ])
 def test_unsupported_construct_names_file_line_and_construct(function, text, construct):
