@@ -22,3 +22,13 @@ def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"```sh\n(.*?)\n```", README, re.S)
     test_command = next(c for c in commands if "pytest" in c)
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_shows_the_current_control_flow_example():
+    spec = importlib.util.spec_from_file_location("control_flow",
+                                                  ROOT / "examples" / "control_flow.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    section = README.split("`sg.source(sg.grad(settle, wrt=(0, 1)))`:", 1)[1]
+    shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert shown == sg.source(sg.grad(module.settle, wrt=(0, 1)))

@@ -176,6 +176,11 @@ class ExitLowering:
     def loop(self, stmt):
         """A loop whose body runs to its end; its last statement leaves when a flag says so."""
         loop = Loop(self.names)
+        last = stmt.body[-1] if stmt.body else None
+        trailing_break = isinstance(last, gast.If) and not last.orelse and \
+            len(last.body) == 1 and isinstance(last.body[0], gast.Break)
+        if trailing_break:  # `if c: break` at the very end skips nothing: it stays as written
+            stmt.body = stmt.body[:-1]
         body, kinds, _ = self.block(stmt.body, loop)
         stops = [f for k, f in ((BREAK, loop.leave), (RETURN, self.returned)) if k in kinds]
         prefix = []
@@ -188,6 +193,8 @@ class ExitLowering:
             test = tests[0] if len(tests) == 1 else gast.BoolOp(op=gast.Or(), values=tests)
             body.append(located(gast.If(test=test, body=[located(gast.Break(), stmt)],
                                         orelse=[]), stmt))
+        if trailing_break:
+            body.append(last)
         stmt.body = body
         return prefix + [stmt]
 

@@ -157,3 +157,23 @@ def boolean_conditions(x):
 
 def test_not_and_or_in_conditions():
     check_grad(boolean_conditions, values)
+
+
+def non_differentiable_steps(x, seed):
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(size=x.shape)  # drawn inside: a constant for the derivative
+    k = int(np.floor(np.sum(np.abs(x)))) % 3
+    n = np.shape(x)[0] // 2 + k * 2
+    rounded = np.round(x * 10.0)
+    best = np.argmax(x)
+    return np.sum(x * noise) + x[best] * n + np.sum(rounded * x) + np.sum(np.sign(x) * x)
+
+
+def test_non_differentiable_operations_take_part_without_gradient():
+    x = np.array([0.31, -0.72, 1.13, 0.54])
+    gradient = sg.grad(non_differentiable_steps)(x, 3)
+    noise = np.random.default_rng(3).normal(size=4)
+    n = 4 // 2 + (int(np.floor(np.sum(np.abs(x)))) % 3) * 2
+    expected = noise + np.round(x * 10.0) + np.sign(x)
+    expected[np.argmax(x)] += n
+    np.testing.assert_allclose(gradient, expected)
