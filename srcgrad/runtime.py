@@ -31,6 +31,20 @@ def unbroadcast(g, x):
     return g
 
 
+def broadcast_like(term, ans):
+    """A tangent term stretched to the shape of ``ans``, as broadcasting stretched its argument.
+
+    A term that already has that shape comes back unchanged; a smaller array comes back as a
+    read-only broadcast view; a number becomes an array of ans's kind (adding it to zeros keeps
+    NumPy's type promotion, so a float32 ``ans`` keeps a float32 tangent).
+    """
+    if shape_of(term) == shape_of(ans):
+        return term
+    if shape_of(term) == ():
+        return np.zeros_like(ans) + term
+    return np.broadcast_to(term, shape_of(ans))
+
+
 def expand_reduced(g, x, axis, keepdims):
     """Broadcast the adjoint of a reduction over ``axis`` back to the shape of ``x``."""
     if not hasattr(g, "shape"):  # a Python number: make it an array of x's kind and dtype
@@ -192,29 +206,47 @@ def dot_adjoint_right(g, a, b):
 
 
 def norm_adjoint(g, ans, x, ord, axis, keepdims):
-    """The adjoint of ``x`` in ``np.linalg.norm(x, ord, axis, keepdims)``.
+    """The adjoint of ``x`` in ``np.linalg.norm(x, ord, axis, keepdims)`` (see norm_derivative)."""
+    g = as_array_like(g, x)
+    if not keepdims:
+        g = np.expand_dims(g, _normed_axes(x, axis))
+    return g * norm_derivative(ans, x, ord, axis, keepdims)
+
+
+def norm_tangent(dx, ans, x, ord, axis, keepdims):
+    """The tangent of ``np.linalg.norm(x, ord, axis, keepdims)`` along ``dx``: the derivative's
+    inner product with ``dx`` over the normed axes (see norm_derivative)."""
+    return np.sum(dx * norm_derivative(ans, x, ord, axis, keepdims),
+                  axis=_normed_axes(x, axis), keepdims=keepdims)
+
+
+def norm_derivative(ans, x, ord, axis, keepdims):
+    """The derivative of ``ans = np.linalg.norm(x, ord, axis, keepdims)`` with respect to each
+    element of ``x``, an array of x's shape.
 
     Vector norms (one axis): ord None/2, 1, inf, -inf, 0 and any other p. Matrix norms (two axes,
     or axis None on a 2-D array): None/'fro', 'nuc', 2, -2, 1, -1, inf, -inf. Where the norm has
-    a kink the adjoint is a subgradient: zero at the zero vector, split evenly between ties.
+    a kink the derivative is a subgradient: zero at the zero vector, split evenly between ties.
     """
-    g = as_array_like(g, x)
-    ndim = ndim_of(x)
-    if axis is None:
-        axes = tuple(range(ndim))
-    elif isinstance(axis, tuple):
-        axes = tuple(a % ndim for a in axis)
-    else:
-        axes = (axis % ndim,)
+    axes = _normed_axes(x, axis)
     if not keepdims:
-        g = np.expand_dims(g, axes)
         ans = np.expand_dims(ans, axes)
     if ord is None or (ord in ("fro", "f") and len(axes) == 2) or (ord == 2 and len(axes) == 1):
         # x / ans, except that the zero vector (ans == 0, x == 0) gets the subgradient 0.
-        return g * x / np.where(ans == 0, 1, ans)
+        return x / np.where(ans == 0, 1, ans)
     if len(axes) == 1:
-        return g * _vector_norm_derivative(x, ans, ord, axes)
-    return g * _matrix_norm_derivative(x, ord, axes)
+        return _vector_norm_derivative(x, ans, ord, axes)
+    return _matrix_norm_derivative(x, ord, axes)
+
+
+def _normed_axes(x, axis):
+    """The axes np.linalg.norm reduces, as a tuple of non-negative ints."""
+    ndim = ndim_of(x)
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        return tuple(a % ndim for a in axis)
+    return (axis % ndim,)
 
 
 def _vector_norm_derivative(x, ans, ord, axes):

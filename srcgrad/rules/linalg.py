@@ -8,8 +8,8 @@ import operator
 import numpy as np
 
 from ..runtime import (dot_adjoint_left, dot_adjoint_right, matmul_adjoint_left,
-                       matmul_adjoint_right, norm_adjoint, shape_of)
-from .registry import vjp
+                       matmul_adjoint_right, norm_adjoint, norm_tangent, shape_of)
+from .registry import jvp, vjp
 
 
 @vjp(operator.matmul, np.matmul)
@@ -17,9 +17,19 @@ def matmul(g, ans, a, b):
     return matmul_adjoint_left(g, a, b), matmul_adjoint_right(g, a, b)
 
 
+@jvp(operator.matmul, np.matmul)
+def matmul_jvp(ans, a, b, *, da, db):
+    return da @ b, a @ db
+
+
 @vjp(np.dot)
 def dot(g, ans, a, b):
     return dot_adjoint_left(g, a, b), dot_adjoint_right(g, a, b)
+
+
+@jvp(np.dot)
+def dot_jvp(ans, a, b, *, da, db):
+    return np.dot(da, b), np.dot(a, db)
 
 
 @vjp(np.outer)
@@ -28,6 +38,16 @@ def outer(g, ans, a, b):
     return np.reshape(g @ np.ravel(b), shape_of(a)), np.reshape(np.ravel(a) @ g, shape_of(b))
 
 
+@jvp(np.outer)
+def outer_jvp(ans, a, b, *, da, db):
+    return np.outer(da, b), np.outer(a, db)
+
+
 @vjp(np.linalg.norm)
 def norm(g, ans, x, ord=None, axis=None, keepdims=False):
     return norm_adjoint(g, ans, x, ord, axis, keepdims)
+
+
+@jvp(np.linalg.norm)
+def norm_jvp(ans, x, ord=None, axis=None, keepdims=False, *, dx):
+    return norm_tangent(dx, ans, x, ord, axis, keepdims)

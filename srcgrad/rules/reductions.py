@@ -7,8 +7,8 @@ import builtins
 
 import numpy as np
 
-from ..runtime import expand_reduced, product_of_others, size_of, unbroadcast
-from .registry import vjp
+from ..runtime import broadcast_like, expand_reduced, product_of_others, size_of, unbroadcast
+from .registry import jvp, vjp
 
 
 @vjp(np.sum)
@@ -16,14 +16,29 @@ def sum_(g, ans, a, axis=None, keepdims=False):
     return expand_reduced(g, a, axis, keepdims)
 
 
+@jvp(np.sum)
+def sum_jvp(ans, a, axis=None, keepdims=False, *, da):
+    return np.sum(da, axis=axis, keepdims=keepdims)
+
+
 @vjp(np.mean)
 def mean(g, ans, a, axis=None, keepdims=False):
     return expand_reduced(g, a, axis, keepdims) * size_of(ans) / size_of(a)
 
 
+@jvp(np.mean)
+def mean_jvp(ans, a, axis=None, keepdims=False, *, da):
+    return np.mean(da, axis=axis, keepdims=keepdims)
+
+
 @vjp(np.prod)
 def prod(g, ans, a, axis=None, keepdims=False):
     return expand_reduced(g, a, axis, keepdims) * product_of_others(a, axis)
+
+
+@jvp(np.prod)
+def prod_jvp(ans, a, axis=None, keepdims=False, *, da):
+    return np.sum(da * product_of_others(a, axis), axis=axis, keepdims=keepdims)
 
 
 @vjp(np.max, np.amax)
@@ -33,12 +48,32 @@ def amax(g, ans, a, axis=None, keepdims=False):
     return expand_reduced(g, a, axis, keepdims) * is_max / np.sum(is_max, axis=axis, keepdims=True)
 
 
+@jvp(np.max, np.amax)
+def amax_jvp(ans, a, axis=None, keepdims=False, *, da):
+    # The maximum moves with the mean tangent of the elements tied at it.
+    is_max = a == expand_reduced(ans, a, axis, keepdims)
+    return (np.sum(da * is_max, axis=axis, keepdims=keepdims)
+            / np.sum(is_max, axis=axis, keepdims=keepdims))
+
+
 @vjp(np.min, np.amin)
 def amin(g, ans, a, axis=None, keepdims=False):
     is_min = a == expand_reduced(ans, a, axis, keepdims)
     return expand_reduced(g, a, axis, keepdims) * is_min / np.sum(is_min, axis=axis, keepdims=True)
 
 
+@jvp(np.min, np.amin)
+def amin_jvp(ans, a, axis=None, keepdims=False, *, da):
+    is_min = a == expand_reduced(ans, a, axis, keepdims)
+    return (np.sum(da * is_min, axis=axis, keepdims=keepdims)
+            / np.sum(is_min, axis=axis, keepdims=keepdims))
+
+
 @vjp(builtins.sum)
 def builtin_sum(g, ans, iterable, start=0):
     return [unbroadcast(g, item) for item in iterable]
+
+
+@jvp(builtins.sum)
+def builtin_sum_jvp(ans, iterable, start=0, *, diterable):
+    return broadcast_like(builtins.sum(diterable), ans)

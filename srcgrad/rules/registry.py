@@ -1,13 +1,37 @@
-"""The table of derivative rules: each primitive's vector-Jacobian product, written once.
+"""The table of derivative rules: each primitive's vector-Jacobian product and its
+Jacobian-vector product, each written once.
 
-A rule is an ordinary Python function ``rule(g, ans, *params)``: ``g`` is the adjoint of the
-primitive's result, ``ans`` the result itself, then the primitive's own parameters. Parameters
-without a default are the differentiable ones; the rule returns one adjoint per differentiable
-parameter (a single expression when there is one, else a tuple, ``None`` for an argument that has
-no derivative). Options such as ``axis`` are parameters with defaults and get no adjoint.
+Reverse rules (``@vjp``) are ordinary Python functions ``rule(g, ans, *params)``: ``g`` is the
+adjoint of the primitive's result, ``ans`` the result itself, then the primitive's own parameters.
+Parameters without a default are the differentiable ones; the rule returns one adjoint per
+differentiable parameter (a single expression when there is one, else a tuple, ``None`` for an
+argument that has no derivative). Options such as ``axis`` are parameters with defaults and get no
+adjoint.
 
-The eager Tensor calls the rule as a function. The transformer reads its source once and inlines
-the body into generated code with names substituted, so both engines share one definition.
+Forward rules (``@jvp``) are ``rule(ans, *params, *, d<p>, ...)``: ``ans`` and the primitive's
+parameters exactly as the reverse rule names them (options keep their defaults), then one
+keyword-only tangent ``d<p>`` for each parameter ``p`` that carries a derivative, in the order of
+the parameters. The tangents a rule declares are its differentiable parameters: a parameter that
+only describes a shape, an index or a condition (``shape``, ``index``, ``condition``) simply has
+no tangent, and only a parameter without a default can have one. A tangent has the shape of its
+parameter; for a sequence parameter (``arrays`` of np.concatenate) it is a list with one tangent
+per element, zeros for inactive ones. The rule returns one term per tangent, in the order of the
+tangents (a single expression when there is one, else a tuple): the contribution of that tangent
+alone, already of the shape of ``ans`` (``broadcast_like`` stretches a term that broadcasting
+would). The tangent of the result is the sum of the terms of the nonzero tangents, so a caller may
+drop the others. For example::
+
+    @jvp(operator.mul, np.multiply)
+    def multiply_jvp(ans, x, y, *, dx, dy):
+        return dx * y, x * dy
+
+    @jvp(np.sum)
+    def sum_jvp(ans, a, axis=None, keepdims=False, *, da):
+        return np.sum(da, axis=axis, keepdims=keepdims)
+
+The eager Tensor calls a rule as a function. The transformer reads its source once and inlines
+the body into generated code with names substituted, so both engines share one definition; rule
+bodies are therefore straight-line code: assignments, then one return.
 """
 import inspect
 import textwrap
@@ -16,6 +40,7 @@ from dataclasses import dataclass, field
 import gast
 
 VJP_RULES = {}
+JVP_RULES = {}
 NON_DIFFERENTIABLE = set()
 
 
@@ -44,6 +69,17 @@ class Rule:
         return self._tree
 
     @property
+    def no_adjoint(self):
+        """Parameters for which the rule returns a literal None (shapes, indices, conditions)."""
+        final = self.tree.body[-1]
+        if self.accumulates or not isinstance(final, gast.Return):
+            return frozenset()
+        parts = final.value.elts if isinstance(final.value, gast.Tuple) and \
+            len(self.differentiable) > 1 else [final.value]
+        return frozenset(p for p, part in zip(self.differentiable, parts)
+                         if isinstance(part, gast.Constant) and part.value is None)
+
+    @property
     def namespace(self):
         """The globals the rule body refers to (``np``, ``unbroadcast``, ...)."""
         return self.function.__globals__
@@ -62,6 +98,59 @@ def _make_rule(function, accumulates):
     }
     differentiable = tuple(p for p in params if p not in defaults)
     return Rule(function, params, differentiable, defaults, accumulates)
+
+
+class ForwardRule(Rule):
+    """A primitive's Jacobian-vector product; ``differentiable`` are the params with a tangent."""
+
+    @property
+    def tangents(self):
+        """The rule's keyword-only tangent parameters, one per differentiable param, in order."""
+        return tuple("d" + p for p in self.differentiable)
+
+
+def _make_forward_rule(function):
+    name = function.__name__
+    parameters = list(inspect.signature(function).parameters.values())
+    kinds = inspect.Parameter
+    if not parameters or parameters[0].name != "ans" or parameters[0].default is not kinds.empty:
+        raise TypeError(f"forward rule {name} must start with the parameter 'ans'")
+    params = [p for p in parameters[1:] if p.kind is kinds.POSITIONAL_OR_KEYWORD]
+    tangents = [p for p in parameters[1:] if p.kind is kinds.KEYWORD_ONLY]
+    if len(params) + len(tangents) != len(parameters) - 1:
+        raise TypeError(f"forward rule {name} takes no *args, **kwargs or positional-only "
+                        f"parameters")
+    defaults = {p.name: p.default for p in params if p.default is not kinds.empty}
+    by_tangent = {"d" + p.name: p.name for p in params}
+    differentiable = []
+    for tangent in tangents:
+        param = by_tangent.get(tangent.name)
+        if param is None:
+            raise TypeError(f"forward rule {name}: keyword-only parameter {tangent.name!r} is not "
+                            f"'d' + one of the primitive's parameters {tuple(by_tangent.values())}")
+        if param in defaults:
+            raise TypeError(f"forward rule {name}: {param!r} has a default, so it is an option "
+                            f"and gets no tangent")
+        if tangent.default is not kinds.empty:
+            raise TypeError(f"forward rule {name}: tangent {tangent.name!r} takes no default")
+        differentiable.append(param)
+    if not differentiable:
+        raise TypeError(f"forward rule {name} declares no keyword-only tangent parameter "
+                        f"(such as '*, d{params[0].name if params else 'x'}')")
+    order = [p.name for p in params]
+    if differentiable != sorted(differentiable, key=order.index):
+        raise TypeError(f"forward rule {name}: tangents must follow the order of the parameters")
+    return ForwardRule(function, tuple(order), tuple(differentiable), defaults)
+
+
+def jvp(*primitives):
+    """Register the decorated function as the forward-mode rule of each primitive."""
+    def register(function):
+        rule = _make_forward_rule(function)
+        for primitive in primitives:
+            JVP_RULES[primitive] = rule
+        return function
+    return register
 
 
 def vjp(*primitives):
@@ -93,6 +182,14 @@ def rule_for(primitive):
     """The rule of a primitive, or None."""
     try:
         return VJP_RULES.get(primitive)
+    except TypeError:  # unhashable callables have no rule
+        return None
+
+
+def forward_rule_for(primitive):
+    """The forward-mode rule of a primitive, or None."""
+    try:
+        return JVP_RULES.get(primitive)
     except TypeError:  # unhashable callables have no rule
         return None
 

@@ -2,10 +2,11 @@
 
 Parameters carry the primitive's own names (``np.reshape(a, shape)``, ``np.broadcast_to(array,
 shape)``) so that keyword calls bind. A parameter without a default that only describes a shape or
-axes (``shape``, ``axis`` of expand_dims, ``axis1`` ...) gets the adjoint None.
+axes (``shape``, ``axis`` of expand_dims, ``axis1`` ...) gets the adjoint None and no tangent.
 
-``np.concatenate`` and ``np.stack`` take one sequence of arrays: their rule returns a list with one
-adjoint per element of that sequence, in order.
+``np.concatenate`` and ``np.stack`` take one sequence of arrays: their reverse rule returns a list
+with one adjoint per element of that sequence, in order, and their forward rule takes such a list
+of tangents.
 """
 import operator
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from ..runtime import (add_at, array_adjoint, cast_like, inverse_permutation, shape_of, split_like, unbroadcast,
                        unstack)
-from .registry import non_differentiable, vjp, vjp_into
+from .registry import jvp, non_differentiable, vjp, vjp_into
 
 
 def transpose_attribute(x):
@@ -26,9 +27,19 @@ def getitem(dx, g, ans, x, index):
     add_at(dx, index, g)
 
 
+@jvp(operator.getitem)
+def getitem_jvp(ans, x, index, *, dx):
+    return dx[index]
+
+
 @vjp(transpose_attribute)
 def T(g, ans, x):
     return np.transpose(g)
+
+
+@jvp(transpose_attribute)
+def T_jvp(ans, x, *, dx):
+    return np.transpose(dx)
 
 
 @vjp(np.transpose)
@@ -36,9 +47,19 @@ def transpose(g, ans, a, axes=None):
     return np.transpose(g, inverse_permutation(axes))
 
 
+@jvp(np.transpose)
+def transpose_jvp(ans, a, axes=None, *, da):
+    return np.transpose(da, axes)
+
+
 @vjp(np.swapaxes)
 def swapaxes(g, ans, a, axis1, axis2):
     return np.swapaxes(g, axis1, axis2), None, None
+
+
+@jvp(np.swapaxes)
+def swapaxes_jvp(ans, a, axis1, axis2, *, da):
+    return np.swapaxes(da, axis1, axis2)
 
 
 @vjp(np.moveaxis)
@@ -46,9 +67,19 @@ def moveaxis(g, ans, a, source, destination):
     return np.moveaxis(g, destination, source), None, None
 
 
+@jvp(np.moveaxis)
+def moveaxis_jvp(ans, a, source, destination, *, da):
+    return np.moveaxis(da, source, destination)
+
+
 @vjp(np.reshape)
 def reshape(g, ans, a, shape, order="C"):
     return np.reshape(g, shape_of(a), order=order), None
+
+
+@jvp(np.reshape)
+def reshape_jvp(ans, a, shape, order="C", *, da):
+    return np.reshape(da, shape, order=order)
 
 
 @vjp(np.ravel)
@@ -56,9 +87,19 @@ def ravel(g, ans, a, order="C"):
     return np.reshape(g, shape_of(a), order=order)
 
 
+@jvp(np.ravel)
+def ravel_jvp(ans, a, order="C", *, da):
+    return np.ravel(da, order=order)
+
+
 @vjp(np.squeeze)
 def squeeze(g, ans, a, axis=None):
     return np.reshape(g, shape_of(a))
+
+
+@jvp(np.squeeze)
+def squeeze_jvp(ans, a, axis=None, *, da):
+    return np.squeeze(da, axis)
 
 
 @vjp(np.expand_dims)
@@ -66,9 +107,19 @@ def expand_dims(g, ans, a, axis):
     return np.reshape(g, shape_of(a)), None
 
 
+@jvp(np.expand_dims)
+def expand_dims_jvp(ans, a, axis, *, da):
+    return np.expand_dims(da, axis)
+
+
 @vjp(np.broadcast_to)
 def broadcast_to(g, ans, array, shape):
     return unbroadcast(g, array), None
+
+
+@jvp(np.broadcast_to)
+def broadcast_to_jvp(ans, array, shape, *, darray):
+    return np.broadcast_to(darray, shape)
 
 
 @vjp(np.flip)
@@ -76,14 +127,29 @@ def flip(g, ans, m, axis=None):
     return np.flip(g, axis)
 
 
+@jvp(np.flip)
+def flip_jvp(ans, m, axis=None, *, dm):
+    return np.flip(dm, axis)
+
+
 @vjp(np.concatenate)
 def concatenate(g, ans, arrays, axis=0):
     return split_like(g, arrays, axis)
 
 
+@jvp(np.concatenate)
+def concatenate_jvp(ans, arrays, axis=0, *, darrays):
+    return np.concatenate(darrays, axis)
+
+
 @vjp(np.stack)
 def stack(g, ans, arrays, axis=0):
     return unstack(g, axis)
+
+
+@jvp(np.stack)
+def stack_jvp(ans, arrays, axis=0, *, darrays):
+    return np.stack(darrays, axis)
 
 
 non_differentiable(len, range, int, bool, np.shape, np.ndim, np.size, np.argmax, np.argmin,
@@ -102,11 +168,27 @@ def astype_rule(g, ans, x, dtype):
     return cast_like(g, x), None
 
 
+@jvp(astype)
+def astype_jvp(ans, x, dtype, *, dx):
+    return cast_like(dx, ans)
+
+
 @vjp(np.copy)
 def copy(g, ans, a):
     return g
 
 
+@jvp(np.copy)
+def copy_jvp(ans, a, *, da):
+    return np.copy(da)
+
+
 @vjp(np.array)
 def array(g, ans, object, dtype=None):
     return array_adjoint(g, object)
+
+
+@jvp(np.array)
+def array_jvp(ans, object, dtype=None, *, dobject):
+    return np.array(dobject, dtype=dtype)
+

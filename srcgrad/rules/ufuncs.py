@@ -1,8 +1,8 @@
 """Rules of NumPy's elementwise functions of one or two arrays."""
 import numpy as np
 
-from ..runtime import unbroadcast
-from .registry import non_differentiable, vjp
+from ..runtime import broadcast_like, unbroadcast
+from .registry import jvp, non_differentiable, vjp
 
 
 @vjp(np.exp)
@@ -10,9 +10,19 @@ def exp(g, ans, x):
     return g * ans
 
 
+@jvp(np.exp)
+def exp_jvp(ans, x, *, dx):
+    return dx * ans
+
+
 @vjp(np.expm1)
 def expm1(g, ans, x):
     return g * (ans + 1.0)
+
+
+@jvp(np.expm1)
+def expm1_jvp(ans, x, *, dx):
+    return dx * (ans + 1.0)
 
 
 @vjp(np.log)
@@ -20,9 +30,19 @@ def log(g, ans, x):
     return g / x
 
 
+@jvp(np.log)
+def log_jvp(ans, x, *, dx):
+    return dx / x
+
+
 @vjp(np.log1p)
 def log1p(g, ans, x):
     return g / (1.0 + x)
+
+
+@jvp(np.log1p)
+def log1p_jvp(ans, x, *, dx):
+    return dx / (1.0 + x)
 
 
 @vjp(np.sqrt)
@@ -30,9 +50,19 @@ def sqrt(g, ans, x):
     return g * 0.5 / ans
 
 
+@jvp(np.sqrt)
+def sqrt_jvp(ans, x, *, dx):
+    return dx * 0.5 / ans
+
+
 @vjp(np.sin)
 def sin(g, ans, x):
     return g * np.cos(x)
+
+
+@jvp(np.sin)
+def sin_jvp(ans, x, *, dx):
+    return dx * np.cos(x)
 
 
 @vjp(np.cos)
@@ -40,9 +70,19 @@ def cos(g, ans, x):
     return -g * np.sin(x)
 
 
+@jvp(np.cos)
+def cos_jvp(ans, x, *, dx):
+    return -dx * np.sin(x)
+
+
 @vjp(np.tan)
 def tan(g, ans, x):
     return g * (1.0 + ans * ans)
+
+
+@jvp(np.tan)
+def tan_jvp(ans, x, *, dx):
+    return dx * (1.0 + ans * ans)
 
 
 @vjp(np.tanh)
@@ -50,9 +90,19 @@ def tanh(g, ans, x):
     return g * (1.0 - ans * ans)
 
 
+@jvp(np.tanh)
+def tanh_jvp(ans, x, *, dx):
+    return dx * (1.0 - ans * ans)
+
+
 @vjp(np.arctan)
 def arctan(g, ans, x):
     return g / (1.0 + x * x)
+
+
+@jvp(np.arctan)
+def arctan_jvp(ans, x, *, dx):
+    return dx / (1.0 + x * x)
 
 
 @vjp(np.sinh)
@@ -60,14 +110,29 @@ def sinh(g, ans, x):
     return g * np.cosh(x)
 
 
+@jvp(np.sinh)
+def sinh_jvp(ans, x, *, dx):
+    return dx * np.cosh(x)
+
+
 @vjp(np.cosh)
 def cosh(g, ans, x):
     return g * np.sinh(x)
 
 
+@jvp(np.cosh)
+def cosh_jvp(ans, x, *, dx):
+    return dx * np.sinh(x)
+
+
 @vjp(np.abs, np.absolute, abs)
 def absolute(g, ans, x):
     return g * np.sign(x)
+
+
+@jvp(np.abs, np.absolute, abs)
+def absolute_jvp(ans, x, *, dx):
+    return dx * np.sign(x)
 
 
 @vjp(np.maximum)
@@ -77,10 +142,23 @@ def maximum(g, ans, x, y):
     return unbroadcast(g * x_wins, x), unbroadcast(g * (1.0 - x_wins), y)
 
 
+@jvp(np.maximum)
+def maximum_jvp(ans, x, y, *, dx, dy):
+    # At ties the result moves with the mean of the two tangents, as the reverse rule splits.
+    x_wins = (x > y) + 0.5 * (x == y)
+    return dx * x_wins, dy * (1.0 - x_wins)
+
+
 @vjp(np.minimum)
 def minimum(g, ans, x, y):
     x_wins = (x < y) + 0.5 * (x == y)
     return unbroadcast(g * x_wins, x), unbroadcast(g * (1.0 - x_wins), y)
+
+
+@jvp(np.minimum)
+def minimum_jvp(ans, x, y, *, dx, dy):
+    x_wins = (x < y) + 0.5 * (x == y)
+    return dx * x_wins, dy * (1.0 - x_wins)
 
 
 @vjp(np.logaddexp)
@@ -88,9 +166,20 @@ def logaddexp(g, ans, x, y):
     return unbroadcast(g * np.exp(x - ans), x), unbroadcast(g * np.exp(y - ans), y)
 
 
+@jvp(np.logaddexp)
+def logaddexp_jvp(ans, x, y, *, dx, dy):
+    return dx * np.exp(x - ans), dy * np.exp(y - ans)
+
+
 @vjp(np.where)
 def where(g, ans, condition, x, y):
     return None, unbroadcast(np.where(condition, g, 0.0), x), unbroadcast(np.where(condition, 0.0, g), y)
+
+
+@jvp(np.where)
+def where_jvp(ans, condition, x, y, *, dx, dy):
+    return (broadcast_like(np.where(condition, dx, 0.0), ans),
+            broadcast_like(np.where(condition, 0.0, dy), ans))
 
 
 @vjp(np.clip)
@@ -99,6 +188,15 @@ def clip(g, ans, x, a_min, a_max):
     return (unbroadcast(np.where(inside, g, 0.0), x),
             unbroadcast(np.where(x < a_min, g, 0.0), a_min),
             unbroadcast(np.where(x > a_max, g, 0.0), a_max))
+
+
+@jvp(np.clip)
+def clip_jvp(ans, x, a_min, a_max, *, dx, da_min, da_max):
+    # At a bound x itself carries the derivative, as in the reverse rule.
+    inside = (x >= a_min) & (x <= a_max)
+    return (broadcast_like(np.where(inside, dx, 0.0), ans),
+            broadcast_like(np.where(x < a_min, da_min, 0.0), ans),
+            broadcast_like(np.where(x > a_max, da_max, 0.0), ans))
 
 
 # Piecewise-constant functions: their derivative is zero wherever it exists.
