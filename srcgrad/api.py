@@ -2,18 +2,29 @@
 import functools
 import weakref
 
+import numpy as np
+
 from .errors import SrcgradError
-from .transform.pipeline import reverse_mode
+from .transform.pipeline import forward_mode, reverse_mode
 
 _cache = weakref.WeakKeyDictionary()
 
 
 def _generated(function, wrt, mode, source=None):
-    """The generated derivative of ``function``, transformed once per (wrt, mode)."""
+    """The generated derivative of ``function``, transformed once per (wrt, mode).
+
+    ``function`` may itself be a derivative: its generated code is then transformed again,
+    which is how second and higher derivatives come about.
+    """
+    if isinstance(function, Derivative):
+        function = function.generated.function
     key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source)
     per_function = _cache.setdefault(function, {})
     if key not in per_function:
-        per_function[key] = reverse_mode(function, wrt, mode, source)
+        if mode == "jvp":
+            per_function[key] = forward_mode(function, wrt, source)
+        else:
+            per_function[key] = reverse_mode(function, wrt, mode, source)
     return per_function[key]
 
 
@@ -26,8 +37,9 @@ class Derivative:
     def __init__(self, function, wrt, mode, source=None):
         if not callable(function):
             raise SrcgradError(f"srcgrad needs a function to differentiate, got {function!r}")
+        # Only the name and docstring: a wrapped Derivative's own fields must not come along.
+        functools.update_wrapper(self, function, updated=())
         self.function, self.wrt, self.mode, self.source = function, wrt, mode, source
-        functools.update_wrapper(self, function)
 
     @property
     def generated(self):
@@ -69,6 +81,87 @@ the function's def where Python kept none (``exec``, a plain REPL).
 """
 value_and_grad = _decorator("value_and_grad")
 value_and_grad.__doc__ = """Like :func:`grad`, but returns ``(value, gradient)`` from one pass."""
+def jvp(function=None, primals=None, tangents=None, wrt=0, source=None):
+    """Forward mode, two ways.
+
+    ``srcgrad.jvp(f, primals, tangents)`` (JAX's form: tuples, one tangent per positional
+    argument) returns ``(f(*primals), the derivative of f along tangents)``.
+    ``srcgrad.jvp(f, wrt=0)`` (or ``@srcgrad.jvp``) returns the generated function: it takes the
+    arguments, then one tangent per ``wrt`` argument, and returns ``(value, tangent)``.
+    """
+    if function is None:
+        return lambda f: Derivative(f, wrt, "jvp", source)
+    if primals is None:
+        return Derivative(function, wrt, "jvp", source)
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise SrcgradError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
+                           f"{len(tangents)} tangents")
+    generated = _generated(function, tuple(range(len(primals))), "jvp", source)
+    names = generated.function.__srcgrad_tangents__
+    return generated.function(*primals, **dict(zip(names, tangents)))
+
+
+def jacobian(function, wrt=0):
+    """A function returning the Jacobian of ``function`` with respect to argument ``wrt``.
+
+    The result has shape ``out.shape + x.shape``. Columns come from forward mode when the input
+    is the smaller side, rows from reverse mode otherwise, so the cost follows min(n_in, n_out).
+    """
+    if not isinstance(wrt, int):
+        raise SrcgradError("jacobian takes one argument position as wrt; call it once per argument")
+    forward, backward = Derivative(function, wrt, "jvp"), Derivative(function, wrt, "vjp")
+
+    def jacobian_of(*args):
+        x = args[wrt]
+        out, pullback = backward(*args)
+        in_shape, out_shape = getattr(x, "shape", ()), getattr(out, "shape", ())
+        n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
+        tangent_name = forward.generated.function.__srcgrad_tangents__[0]
+        if n_in <= n_out:
+            columns = []
+            for i in range(n_in):
+                direction = np.reshape(np.zeros_like(x), (-1,))
+                direction[i] = 1.0
+                direction = np.reshape(direction, in_shape)
+                _, column = forward(*args, **{tangent_name: direction})
+                columns.append(np.reshape(column * np.ones_like(out), (-1,)))
+            return np.reshape(np.stack(columns, axis=-1), out_shape + in_shape)
+        rows = []
+        for j in range(n_out):
+            cotangent = np.reshape(np.zeros_like(out), (-1,))
+            cotangent[j] = 1.0
+            rows.append(np.reshape(pullback(np.reshape(cotangent, out_shape)), (-1,)))
+        return np.reshape(np.stack(rows), out_shape + in_shape)
+
+    functools.update_wrapper(jacobian_of, function)
+    return jacobian_of
+
+
+def hessian(function, wrt=0):
+    """A function returning the Hessian of scalar ``function`` with respect to argument ``wrt``.
+
+    Forward mode over the generated gradient: one Jacobian-vector product of the gradient code
+    per input element. The result has shape ``x.shape + x.shape``.
+    """
+    return jacobian(Derivative(function, wrt, "grad"), wrt)
+
+
+def hvp(function, wrt=0):
+    """A function ``(*args, v) -> H v``: the Hessian-vector product, without forming H."""
+    if not isinstance(wrt, int):
+        raise SrcgradError("hvp takes one argument position as wrt")
+    forward = Derivative(Derivative(function, wrt, "grad"), wrt, "jvp")
+
+    def hessian_vector_product(*args):
+        *primals, vector = args
+        tangent_name = forward.generated.function.__srcgrad_tangents__[0]
+        return forward(*primals, **{tangent_name: vector})[1]
+
+    functools.update_wrapper(hessian_vector_product, function)
+    return hessian_vector_product
+
+
 vjp = _decorator("vjp")
 vjp.__doc__ = """Reverse mode for array-valued functions.
 

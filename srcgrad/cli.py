@@ -41,11 +41,13 @@ def main(argv=None):
     show = commands.add_parser("show", help="print the generated derivative of a function")
     show.add_argument("target", help="FILE.py:FUNCTION")
     show.add_argument("--wrt", default="0", help="argument positions or names, e.g. 0,1")
-    show.add_argument("--mode", default="grad", choices=MODES)
+    show.add_argument("--mode", default="grad", choices=MODES + ("forward",),
+                      help="grad (default), value_and_grad, vjp, or forward (= jvp)")
     options = parser.parse_args(argv)
     function = load_function(options.target)
     try:
-        print(source(Derivative(function, parse_wrt(options.wrt), options.mode)), end="")
+        mode = "jvp" if options.mode == "forward" else options.mode
+        print(source(Derivative(function, parse_wrt(options.wrt), mode)), end="")
     except SrcgradError as error:
         print(f"srcgrad: {error}", file=sys.stderr)
         return 1

@@ -33,7 +33,7 @@ def mutated_names(node_or_nodes):
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
                 found.add(node.targets[0].value.id)
             elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
-                    node.func.attr == "append" and isinstance(node.func.value, gast.Name):
+                    node.func.attr in ("append", "pop") and isinstance(node.func.value, gast.Name):
                 found.add(node.func.value.id)
     return found
 

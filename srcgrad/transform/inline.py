@@ -17,17 +17,19 @@ def literal(value):
     return None
 
 
-def inline_rule(rule, bindings, wanted, names, binder):
+def inline_rule(rule, bindings, wanted, names, binder, outputs=None):
     """The rule's body with ``bindings`` (parameter -> expression) substituted.
 
     Returns ``(prelude, outputs)``: statements that compute shared parts, and for each wanted
     parameter the expression of its adjoint. For an accumulating rule the outputs are empty and
-    the prelude is the whole body (which adds into its ``dx`` in place).
+    the prelude is the whole body (which adds into its ``dx`` in place). ``outputs`` names what
+    the returned tuple holds, in order (the differentiable parameters, unless given).
     """
+    outputs_order = tuple(outputs) if outputs is not None else rule.differentiable
     tree = copy.deepcopy(rule.tree)
     body = [s for s in tree.body
             if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
-    parameters = {a.id for a in tree.args.args}
+    parameters = {a.id for a in tree.args.args + tree.args.kwonlyargs}
     local = assigned_names(body)
     renamed = {name: names.fresh(name) for name in local}
     free = set().union(*(loaded_names(s) for s in body)) - parameters - local
@@ -48,10 +50,10 @@ def inline_rule(rule, bindings, wanted, names, binder):
         return body, {}
     *prelude, final = body
     returned = final.value
-    if len(rule.differentiable) == 1:
-        parts = {rule.differentiable[0]: returned}
+    if len(outputs_order) == 1:
+        parts = {outputs_order[0]: returned}
     else:
-        parts = dict(zip(rule.differentiable, returned.elts))
+        parts = dict(zip(outputs_order, returned.elts))
     outputs = {p: parts[p] for p in wanted}
     needed = set().union(*(loaded_names(e) for e in outputs.values())) if outputs else set()
     kept = []

@@ -116,6 +116,9 @@ class Desugar:
                                               "return a value or a list instead")
             if isinstance(stmt.value, gast.Constant):
                 return []
+            if popped_list(stmt.value) is not None:  # the adjoint puts the value back
+                name = self.names.fresh(popped_list(stmt.value) + "_last")
+                return [located(assign(name, stmt.value), stmt)]
             return [stmt]
         if isinstance(stmt, gast.AugAssign):
             self._check_target(stmt.target, stmt, element=True)
@@ -317,6 +320,15 @@ def _has_comprehension(node):
                for n in gast.walk(node))
 
 
+def popped_list(value):
+    """The list name of ``items.pop()``, or None."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            value.func.attr == "pop" and isinstance(value.func.value, gast.Name) and \
+            not value.args and not value.keywords:
+        return value.func.value.id
+    return None
+
+
 def appended_list(stmt):
     """The list name and the value of ``items.append(value)``, or None."""
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
@@ -388,6 +400,14 @@ class ToANF:
             out = []
             stmt.value.args = [self.atom(appended[1], out, appended[0] + "_item")]
             return out + [stmt]
+        if isinstance(stmt, gast.Expr) and appended is None and isinstance(stmt.value, gast.Call) \
+                and self.activity.is_varied(stmt.value):
+            function = resolve(stmt.value.func, self.parsed.namespace, self.locals)
+            if function is not print:  # its only effect would be on its arguments: unseen
+                raise self.unsupported(
+                    stmt, f"the call {_dotted(stmt.value.func)}(...) whose result is discarded",
+                    "srcgrad differentiates values, not changes made in place: assign the "
+                    "result, e.g. y = f(x)")
         if isinstance(stmt, gast.If):
             stmt.body, stmt.orelse = self.block(stmt.body), self.block(stmt.orelse)
             return [stmt]
@@ -474,6 +494,8 @@ class ToANF:
                                       ctx=gast.Load())
             raise self.no_rule(expr, f"the attribute .{expr.attr} of a differentiated value")
         if isinstance(expr, gast.Call):
+            if popped_list(expr) is not None:  # items.pop(): one list operation already
+                return expr
             return self.call(expr, out, hint)
         if isinstance(expr, gast.IfExp):  # a if c else b  ->  an if statement
             name = self.names.fresh(hint + "_choice")

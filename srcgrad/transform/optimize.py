@@ -77,7 +77,7 @@ def remove_dead_assignments(function_def, namespace):
                 kept.append(stmt)
             return kept
 
-        function_def.body = drop_empty_branches(prune(function_def.body))
+        function_def.body = drop_empty_branches(drop_dangling_comments(prune(function_def.body)))
         if not removed:
             return function_def
 
@@ -141,3 +141,22 @@ def drop_empty_branches(stmts):
 
 def _pure_test(test):
     return not any(isinstance(n, gast.Call) for n in gast.walk(test))
+
+
+def _is_comment(stmt):
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant) and \
+        isinstance(stmt.value.value, str) and stmt.value.value.startswith("__srcgrad_comment_")
+
+
+def drop_dangling_comments(stmts):
+    """A comment whose statements were all removed goes too."""
+    out = []
+    for index, stmt in enumerate(stmts):
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                setattr(stmt, field, drop_dangling_comments(getattr(stmt, field)))
+        following = stmts[index + 1] if index + 1 < len(stmts) else None
+        if _is_comment(stmt) and (following is None or _is_comment(following)):
+            continue
+        out.append(stmt)
+    return out

@@ -13,9 +13,10 @@ from .names import GlobalBinder, NameAllocator
 from .normalize import Desugar, ToANF, version_reassignments
 from .optimize import remove_dead_assignments, simplify
 from .parse import parse_function
+from .forward import ForwardMode
 from .reverse import ReverseMode
 
-MODES = ("grad", "value_and_grad", "vjp")
+MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
 
 @dataclass
@@ -44,8 +45,38 @@ def wrt_names(parsed, wrt):
     return names
 
 
-def reverse_mode(function, wrt=0, mode="grad", source=None):
-    """Generate, compile and return the reverse-mode derivative of ``function``."""
+@dataclass
+class Prepared:
+    """A function parsed, normalized and analyzed: what either mode starts from."""
+
+    parsed: object
+    tree: object
+    params: list
+    wrt: list
+    names: object
+    body: list
+    activity: object
+    locals: set
+    binder: object
+    tangents: list  # forward mode: the tangent parameter of each wrt argument
+
+
+def tangent_parameters(function, wrt, source=None):
+    """The names of the tangent parameters of ``function``'s generated jvp, in ``wrt`` order.
+
+    Named before anything else is, so a caller can pass them by keyword without generating it.
+    """
+    parsed = parse_function(function, source)
+    names = _allocator(parsed.tree)
+    return [names.fresh("d" + p) for p in wrt_names(parsed, wrt)]
+
+
+def _allocator(tree):
+    return NameAllocator(local_names(tree) | loaded_names(tree) | {tree.name})
+
+
+def prepare(function, wrt, source=None, reserve_tangents=False):
+    """The passes both modes share: parse, desugar, lower exits, version, activity, ANF."""
     parsed = parse_function(function, source)
     tree = copy.deepcopy(parsed.tree)
     if tree.args.vararg or tree.args.kwarg:
@@ -53,8 +84,8 @@ def reverse_mode(function, wrt=0, mode="grad", source=None):
                                  "list the parameters explicitly")
     wrt_list = wrt_names(parsed, wrt)
     params = parameter_names(tree)
-    taken = local_names(tree) | loaded_names(tree) | {tree.name}
-    names = NameAllocator(taken)
+    names = _allocator(tree)
+    tangents = [names.fresh("d" + p) for p in wrt_list] if reserve_tangents else []
     body = ExitLowering(parsed, names).function(Desugar(parsed, names).function(tree))
     body = version_reassignments(body, params, names)
     locals_ = set(params) | assigned_names(body)
@@ -66,6 +97,49 @@ def reverse_mode(function, wrt=0, mode="grad", source=None):
     locals_ = set(params) | assigned_names(body)
     activity.locals = locals_
     activity.propagate(body, wrt_list)
+    return Prepared(parsed, tree, params, wrt_list, names, body, activity, locals_, binder,
+                    tangents)
+
+
+def forward_mode(function, wrt=0, source=None):
+    """Generate, compile and return the forward-mode derivative (jvp) of ``function``.
+
+    The generated function takes the arguments, then one tangent per ``wrt`` argument, and
+    returns ``(value, tangent of the value)``.
+    """
+    p = prepare(function, wrt, source, reserve_tangents=True)
+    engine = ForwardMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names, p.binder)
+    for name, tangent in zip(p.wrt, p.tangents):
+        engine.tangent_names[name], engine.primal_of[tangent] = tangent, name
+    code, result, out_tangent, tangent_params = engine.sweep(p.wrt)
+    comments = []
+    code = with_origin_comments(simplify(code), comments)
+    name = p.names.fresh(f"{p.tree.name}_jvp")
+    args = copy.deepcopy(p.tree.args)
+    tangents = [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
+                for t in tangent_params]
+    if args.defaults or args.kwonlyargs:  # after parameters with defaults: keyword-only
+        args.kwonlyargs += tangents
+        args.kw_defaults += [None] * len(tangents)
+    else:
+        args.args += tangents
+    returned = gast.Return(value=gast.Tuple(elts=[copy.deepcopy(result), out_tangent],
+                                            ctx=gast.Load()))
+    function_def = gast.FunctionDef(name=name, args=args, body=code + [returned],
+                                    decorator_list=[], returns=None, type_comment=None,
+                                    type_params=[])
+    remove_dead_assignments(function_def, p.binder.bound)
+    source_text = to_source(function_def, comments)
+    compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
+    compiled.__srcgrad_tangents__ = tuple(tangent_params)
+    return Generated(compiled, source_text, name, engine.callees)
+
+
+def reverse_mode(function, wrt=0, mode="grad", source=None):
+    """Generate, compile and return the reverse-mode derivative of ``function``."""
+    p = prepare(function, wrt, source)
+    parsed, tree, params, wrt_list, names = p.parsed, p.tree, p.params, p.wrt, p.names
+    body, activity, locals_, binder = p.body, p.activity, p.locals, p.binder
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
     primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
@@ -74,27 +148,25 @@ def reverse_mode(function, wrt=0, mode="grad", source=None):
 
     comments = []
     adjoint = with_origin_comments(adjoint, comments)
-    stack = engine.stack_names
-    prologue = []
-    if stack:
-        prologue = [_assign(stack[0], gast.List(elts=[], ctx=gast.Load())),
-                    _assign(stack[1], _attribute(stack[0], "append"))]
+    stack = engine.stack_name
+    prologue = [_assign(stack, gast.List(elts=[], ctx=gast.Load()))] if stack else []
     name = names.fresh(f"{tree.name}_{mode}")
     if mode == "vjp":
         pullback_name = names.fresh(f"{tree.name}_pullback")
-        pop_setup = [_assign(stack[2], _attribute_call_attr(stack[0], "copy", "pop"))] if stack else []
         # Names the adjoint rebinds become parameters whose defaults are the primal's final
-        # values, so that every call of the pullback starts from the same state.
-        rebound = sorted(assigned_names(adjoint) & locals_)
-        pullback = _function(pullback_name, [seed] + rebound, pop_setup + adjoint
+        # values, and the saved values are copied, so every call of the pullback starts from
+        # the same state.
+        rebound = sorted((assigned_names(adjoint) & locals_) | ({stack} if stack else set()))
+        copy_stack = [_assign(stack, gast.Call(func=load(binder.bind("list", list)), args=[load(stack)],
+                                               keywords=[]))] if stack else []
+        pullback = _function(pullback_name, [seed] + rebound, copy_stack + adjoint
                              + [gast.Return(value=gradient)], defaults=[load(n) for n in rebound])
         body_out = prologue + primal + [pullback, gast.Return(value=gast.Tuple(
             elts=[copy.deepcopy(result), load(pullback_name)], ctx=gast.Load()))]
     else:
-        pop_setup = [_assign(stack[2], _attribute(stack[0], "pop"))] if stack else []
         returned = gradient if mode == "grad" else gast.Tuple(
             elts=[copy.deepcopy(result), gradient], ctx=gast.Load())
-        body_out = prologue + primal + pop_setup + adjoint + [gast.Return(value=returned)]
+        body_out = prologue + primal + adjoint + [gast.Return(value=returned)]
     function_def = gast.FunctionDef(name=name, args=copy.deepcopy(tree.args), body=body_out,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
@@ -106,15 +178,6 @@ def reverse_mode(function, wrt=0, mode="grad", source=None):
 
 def _assign(target, value):
     return gast.Assign(targets=[store(target)], value=value, type_comment=None)
-
-
-def _attribute(owner, attr):
-    return gast.Attribute(value=load(owner), attr=attr, ctx=gast.Load())
-
-
-def _attribute_call_attr(owner, method, attr):
-    called = gast.Call(func=_attribute(owner, method), args=[], keywords=[])
-    return gast.Attribute(value=called, attr=attr, ctx=gast.Load())
 
 
 def _function(name, params, body, defaults=()):

@@ -27,7 +27,7 @@ from .analyze import (annotate_defined, annotate_unsafe, assigned_names, loaded_
                       mutated_names)
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
 from .inline import inline_rule, literal
-from .normalize import appended_list
+from .normalize import appended_list, popped_list
 from .optimize import negate
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
@@ -53,7 +53,7 @@ class ReverseMode:
         self.adjoint_names = {}
         self.primal_of = {}
         self.loop_depth = 0
-        self.stack_names = None
+        self.stack_name = None
         self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.previous_names = {}
         self.callees = []  # generated derivatives of the user's functions that this one calls
@@ -80,14 +80,19 @@ class ReverseMode:
 
     def save(self, source, target, like):
         """``push(source)`` for the primal and ``target = pop()`` for the adjoint, as a pair."""
-        if self.stack_names is None:
-            self.stack_names = tuple(self.names.fresh(n) for n in ("stack", "push", "pop"))
         pair = len(self.saved_pairs)
         self.saved_pairs.append(target)
-        push = expr_stmt(call(self.stack_names[1], load(source)), like)
-        pop = assign(target, call(self.stack_names[2]), like)
+        push = expr_stmt(self.stack_call("append", load(source)), like)
+        pop = assign(target, self.stack_call("pop"), like)
         push.sg_pair = pop.sg_pair = pair
         return push, pop
+
+    def stack_call(self, method, *args):
+        """``stack.append(value)`` or ``stack.pop()``: the one list that holds saved values."""
+        if self.stack_name is None:
+            self.stack_name = self.names.fresh("stack")
+        return call(gast.Attribute(value=load(self.stack_name), attr=method, ctx=gast.Load()),
+                    *args)
 
     def np_function(self, attribute):
         return gast.Attribute(value=load(self.binder.bind("np", np)), attr=attribute,
@@ -219,6 +224,8 @@ class ReverseMode:
             return self.user_call(stmt, state)
         if isinstance(target, gast.Subscript):
             return self.element_write(stmt, state)
+        if popped_list(stmt.value) is not None:
+            return self.pop_statement(stmt, state)
         if not isinstance(target, gast.Name) or target.id not in self.varied:
             return [stmt], [], state
         name = target.id
@@ -240,7 +247,7 @@ class ReverseMode:
             return self.with_reads(stmt, name, code, state)
         rule, bindings = self.bind_operation(value, stmt)
         wanted = [p for p in (rule.differentiable if rule else ())
-                  if _is_active(bindings[p], self.varied)]
+                  if _is_active(bindings[p], self.varied) and p not in rule.no_adjoint]
         if rule is None and isinstance(value, gast.Name) and value.id in self.varied:
             code = self.contributions(stmt, name, {value.id: [load(adjoint)]}, state)
             return self.with_reads(stmt, name, code, state)
@@ -388,6 +395,33 @@ class ReverseMode:
         pushes, pops, recompute = self.serve_reads(read, stmt.sg_unsafe_before, stmt)
         return pushes + [stmt], pops + recompute + code, state
 
+    def pop_statement(self, stmt, state):
+        """``x = items.pop()``: the adjoint appends x back, and its adjoint to the list's."""
+        name, items = stmt.targets[0].id, popped_list(stmt.value)
+        state = dict(state)
+        code = []
+        adjoint, list_adjoint = self.adjoint(name), self.adjoint(items)
+        live = name in self.varied and state.get(adjoint, ZERO) != ZERO
+        if items in self.varied and (live or state.get(list_adjoint, ZERO) != ZERO):
+            if state.get(list_adjoint, ZERO) == ZERO:
+                code.append(assign(list_adjoint, call(self.runtime("zeros_like_each"),
+                                                      load(items)), stmt))
+            part = load(adjoint) if live else call(self.np_function("zeros_like"), load(name))
+            code.append(expr_stmt(call(gast.Attribute(value=load(list_adjoint), attr="append",
+                                                      ctx=gast.Load()), part), stmt))
+            state[list_adjoint] = OWNED
+        code.append(expr_stmt(call(gast.Attribute(value=load(items), attr="append",
+                                                  ctx=gast.Load()), load(name)), stmt))
+        state[adjoint] = ZERO
+        read = set().union(*(loaded_names(s) for s in code))
+        if items not in stmt.sg_rebound_before:
+            read.discard(items)
+        new = {name} & read
+        pushes_after, pops_after, recompute = self.serve_reads(new, stmt.sg_unsafe_after, stmt)
+        pushes, pops, recompute_old = self.serve_reads(read - new, stmt.sg_unsafe_before, stmt)
+        return pushes + [stmt] + pushes_after, pops_after + pops + recompute + recompute_old + \
+            code, state
+
     def element_write(self, stmt, state):
         """``y[i] = v``: v gets the adjoint of y[i], which then restarts from zero.
 
@@ -411,15 +445,13 @@ class ReverseMode:
                 targets=[gast.Subscript(value=load(adjoint), slice=copy.deepcopy(index),
                                         ctx=gast.Store())],
                 value=constant(0.0), type_comment=None), stmt))
-        if self.stack_names is None:
-            self.stack_names = tuple(self.names.fresh(n) for n in ("stack", "push", "pop"))
         old_elements = call(self.np_function("copy"), subscript(load(array),
                                                                  copy.deepcopy(index)))
-        save = expr_stmt(call(self.stack_names[1], old_elements), stmt)
+        save = expr_stmt(self.stack_call("append", old_elements), stmt)
         restore = located(gast.Assign(
             targets=[gast.Subscript(value=load(array), slice=copy.deepcopy(index),
                                     ctx=gast.Store())],
-            value=call(self.stack_names[2]), type_comment=None), stmt)
+            value=self.stack_call("pop"), type_comment=None), stmt)
         read = set().union(*(loaded_names(s) for s in code + [restore]))
         if array not in stmt.sg_rebound_before:
             read.discard(array)  # the same array throughout: its contents are restored below
@@ -485,18 +517,8 @@ class ReverseMode:
 
     def bind_operation(self, value, stmt):
         """The rule of the operation ``value`` performs and its arguments by parameter name."""
-        if isinstance(value, gast.BinOp):
-            primitive, args, keywords = BINARY_PRIMITIVES.get(type(value.op)), [value.left, value.right], []
-        elif isinstance(value, gast.UnaryOp):
-            primitive, args, keywords = UNARY_PRIMITIVES.get(type(value.op)), [value.operand], []
-        elif isinstance(value, gast.Subscript):
-            primitive, args, keywords = operator.getitem, [value.value, value.slice], []
-        elif isinstance(value, gast.Attribute) and value.attr == "T":
-            primitive, args, keywords = transpose_attribute, [value.value], []
-        elif isinstance(value, gast.Call):
-            primitive = getattr(value, "sg_function", None)
-            args, keywords = value.args, value.keywords
-        else:
+        primitive, args, keywords = bind_call(value)
+        if primitive is None and args is None:
             return None, {}
         rule = rule_for(primitive)
         if rule is None:
@@ -582,7 +604,7 @@ class ReverseMode:
         for _ in range(8):
             # Each attempt must hand out the same names, so the final one reads as the first.
             self.names.taken = taken | set(self.adjoint_names.values()) | set(self.binder.bound)
-            self.names.taken |= set(self.stack_names or ()) | set(self.previous_names.values())
+            self.names.taken |= {self.stack_name} | set(self.previous_names.values())
             primal, adjoint, exit_state = self.block(stmt.body, dict(entry))
             changed = False
             for name in set(entry) | set(exit_state):
@@ -631,8 +653,9 @@ class ReverseMode:
             executed = gast.Subscript(value=executed, slice=gast.Slice(
                 lower=None, upper=load(count), step=None), ctx=gast.Load())
         forward = prefix + [_replace(stmt, iter=iterable, body=body_primal)] + suffix + after_pushes
-        reverse = located(gast.For(target=store(stmt.target.id),
-                                   iter=call(self.binder.bind("reversed", reversed), executed),
+        backwards = executed.args[0] if _is_reversed(executed, self.parsed.namespace) else \
+            call(self.binder.bind("reversed", reversed), executed)
+        reverse = located(gast.For(target=store(stmt.target.id), iter=backwards,
                                    body=body_adjoint, orelse=[], type_comment=None), stmt)
         return forward, setup + adjoint_prefix + [reverse], entry
 
@@ -709,6 +732,27 @@ class ReverseMode:
         return primal, adjoint, result, gradients, output_adjoint
 
 
+def bind_call(value):
+    """(primitive, positional arguments, keywords) of the one operation an ANF value performs."""
+    if isinstance(value, gast.BinOp):
+        return BINARY_PRIMITIVES.get(type(value.op)), [value.left, value.right], []
+    if isinstance(value, gast.UnaryOp):
+        return UNARY_PRIMITIVES.get(type(value.op)), [value.operand], []
+    if isinstance(value, gast.Subscript):
+        return operator.getitem, [value.value, value.slice], []
+    if isinstance(value, gast.Attribute) and value.attr == "T":
+        return transpose_attribute, [value.value], []
+    if isinstance(value, gast.Call):
+        return getattr(value, "sg_function", None), value.args, value.keywords
+    return None, None, None
+
+
+def _is_reversed(expr, namespace):
+    """Is ``expr`` a call ``reversed(x)`` (a loop that generated code already runs backwards)?"""
+    return isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
+        namespace.get(expr.func.id) is reversed and len(expr.args) == 1
+
+
 def _breaks(body):
     """Can ``body`` leave its loop early (a break of its own, not of a nested loop)?"""
     for stmt in body:
@@ -744,15 +788,21 @@ def _range_loop_targets(body):
 def _is_basic_index(index, integer_names):
     """Does indexing with ``index`` select each element at most once (no fancy indexing)?"""
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    for part in parts:
-        if isinstance(part, gast.Slice):
-            continue
-        if isinstance(part, gast.Constant) and isinstance(part.value, int):
-            continue
-        if isinstance(part, gast.Name) and part.id in integer_names:
-            continue
-        return False
-    return True
+    return all(isinstance(part, gast.Slice) or _is_integer(part, integer_names) for part in parts)
+
+
+def _is_integer(expr, integer_names):
+    """An int for sure: int constants and loop counters combined with + - * // %."""
+    if isinstance(expr, gast.Constant):
+        return type(expr.value) is int
+    if isinstance(expr, gast.Name):
+        return expr.id in integer_names
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, (gast.USub, gast.UAdd)):
+        return _is_integer(expr.operand, integer_names)
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub, gast.Mult,
+                                                             gast.FloorDiv, gast.Mod)):
+        return _is_integer(expr.left, integer_names) and _is_integer(expr.right, integer_names)
+    return False
 
 
 def _is_active(expr, varied):

@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 from srcgrad.rules import NON_DIFFERENTIABLE, VJP_RULES
 from srcgrad.rules.shape import astype, transpose_attribute
-from srcgrad.runtime import shape_of
+from srcgrad.runtime import broadcast_like, cast_like, expand_reduced, shape_of, unbroadcast
 
 EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-6
@@ -407,6 +407,38 @@ def array_of_pieces(draw, rng):
     if draw(st.booleans()):
         return ([rng.standard_normal(shape) for _ in range(draw(st.integers(1, 3)))],), {}
     return (rng.standard_normal(shape),), {}
+
+
+@case(unbroadcast)
+def unbroadcast_to_smaller(draw, rng):
+    value_shape = draw(shapes)
+    dropped = draw(st.integers(0, len(value_shape)))
+    like_shape = tuple(1 if draw(st.booleans()) else n for n in value_shape[dropped:])
+    return (rng.standard_normal(value_shape), rng.standard_normal(like_shape)), {}, {"like"}
+
+
+@case(broadcast_like)
+def broadcast_like_larger(draw, rng):
+    like_shape = draw(shapes)
+    dropped = draw(st.integers(0, len(like_shape)))
+    term_shape = tuple(1 if draw(st.booleans()) else n for n in like_shape[dropped:])
+    return (rng.standard_normal(term_shape), rng.standard_normal(like_shape)), {}, {"like"}
+
+
+@case(expand_reduced)
+def expand_reduced_any(draw, rng):
+    like_shape = draw(nonscalar_shapes)
+    axis = draw(st.one_of(st.none(), st.integers(-len(like_shape), len(like_shape) - 1)))
+    keepdims = draw(st.booleans())
+    reduced_shape = np.shape(np.sum(np.zeros(like_shape), axis=axis, keepdims=keepdims))
+    args = (rng.standard_normal(reduced_shape), rng.standard_normal(like_shape), axis, keepdims)
+    return args, {}, {"like", "axis", "keepdims"}
+
+
+@case(cast_like)
+def cast_like_same_kind(draw, rng):
+    shape = draw(shapes)
+    return (rng.standard_normal(shape), rng.standard_normal(shape)), {}, {"like"}
 
 
 @case(np.copy)

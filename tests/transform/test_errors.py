@@ -161,3 +161,15 @@ def test_wrt_must_name_a_parameter():
 def test_source_requires_a_srcgrad_function():
     with pytest.raises(sg.SrcgradError, match="srcgrad.source takes a function made by"):
         sg.source(vector_output)
+
+
+def discards_an_in_place_call(x):
+    y = np.zeros(3)
+    np.add.at(y, [0, 0], x[:2])
+    return np.sum(y)
+
+
+def test_a_call_whose_result_is_discarded_is_refused():
+    with pytest.raises(sg.UnsupportedSyntax, match=r"the call np\.add\.at\(\.\.\.\) whose result "
+                                                   r"is discarded\. Srcgrad differentiates values"):
+        sg.grad(discards_an_in_place_call)(np.ones(3))

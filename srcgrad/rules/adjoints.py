@@ -1,0 +1,57 @@
+"""Rules of the helpers that generated derivatives call, so derivatives can be differentiated.
+
+``sg.grad(sg.grad(f))`` transforms the generated gradient of ``f`` again; ``sg.hessian`` runs
+forward mode over it. Generated code calls ``unbroadcast``, ``expand_reduced`` and friends, so
+they need rules of their own, written in terms of primitives that have rules, so that every
+order can be taken again. Parameter names differ from the helpers' where a helper's own name
+(``g``, ``ans``) would clash with a rule's; generated code passes these arguments by position.
+"""
+import numpy as np
+
+from ..runtime import (broadcast_like, cast_like, expand_reduced, ndim_of, scalar_seed, shape_of,
+                       size_of, unbroadcast, zeros_like_each)
+from .registry import jvp, non_differentiable, vjp
+
+
+@vjp(unbroadcast)
+def unbroadcast_rule(g, ans, value, like):
+    return np.broadcast_to(g, shape_of(value)), None
+
+
+@jvp(unbroadcast)
+def unbroadcast_jvp(ans, value, like, *, dvalue):
+    return unbroadcast(dvalue, like)
+
+
+@vjp(expand_reduced)
+def expand_reduced_rule(g, ans, value, like, axis, keepdims):
+    return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), shape_of(value)), None, None, None
+
+
+@jvp(expand_reduced)
+def expand_reduced_jvp(ans, value, like, axis, keepdims, *, dvalue):
+    return expand_reduced(dvalue, like, axis, keepdims)
+
+
+@vjp(broadcast_like)
+def broadcast_like_rule(g, ans, term, like):
+    return unbroadcast(g, term), None
+
+
+@jvp(broadcast_like)
+def broadcast_like_jvp(ans, term, like, *, dterm):
+    return broadcast_like(dterm, like)
+
+
+@vjp(cast_like)
+def cast_like_rule(g, ans, value, like):
+    return cast_like(g, value), None
+
+
+@jvp(cast_like)
+def cast_like_jvp(ans, value, like, *, dvalue):
+    return cast_like(dvalue, like)
+
+
+non_differentiable(shape_of, ndim_of, size_of, scalar_seed, zeros_like_each, getattr, hasattr,
+                   isinstance, reversed)

@@ -1,0 +1,408 @@
+"""Forward mode: tangent statements interleaved with the primal, from the forward rules.
+
+Each assignment ``x = op(a, b)`` is followed by ``dx = <term of da> + <term of db>``, where the
+terms are the forward rule of ``op`` inlined with the call's names, and only the operands whose
+tangents are nonzero contribute. Which tangents are zero is tracked statically, as in reverse
+mode; branches and loops get explicit zeros only where paths disagree. The control flow is the
+primal's own: nothing runs backwards, so nothing is saved.
+"""
+import copy
+import inspect
+
+import gast
+import numpy as np
+
+from ..rules import forward_rule_for
+from .analyze import annotate_defined, assigned_names, loaded_names, mutated_names
+from .build import assign, call, constant, expr_stmt, load, located, store, subscript
+from .inline import inline_rule, literal
+from .normalize import appended_list, popped_list
+
+ZERO, SHARED, OWNED = "zero", "shared", "owned"
+
+
+class ForwardMode:
+    """Builds the tangent-carrying version of one normalized function."""
+
+    def __init__(self, parsed, body, params, activity, local_names, names, binder):
+        self.parsed = parsed
+        self.body = body
+        self.params = params
+        self.activity = activity
+        self.varied = activity.varied
+        self.locals = local_names
+        self.names = names
+        self.binder = binder
+        self.tangent_names = {}
+        self.primal_of = {}
+        self.callees = []
+        self.list_names = {n.targets[0].id for n in gast.walk(gast.Module(body=body,
+                                                                          type_ignores=[]))
+                           if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name)
+                           and isinstance(n.value, gast.List)}
+
+    # -- names ---------------------------------------------------------------------------------
+    def tangent(self, name):
+        """The tangent variable of a primal name: ``dx`` for ``x``."""
+        if name not in self.tangent_names:
+            tangent = self.names.fresh("d" + name if name[:1].islower() or name[:1] == "_"
+                                       else "d_" + name)
+            self.tangent_names[name] = tangent
+            self.primal_of[tangent] = name
+        return self.tangent_names[name]
+
+    def np_function(self, attribute):
+        return gast.Attribute(value=load(self.binder.bind("np", np)), attr=attribute,
+                              ctx=gast.Load())
+
+    def zeros(self, name, defined):
+        """Zeros shaped like ``name``, or ``0.0`` where ``name`` may not exist yet."""
+        if name in self.list_names:
+            from .. import runtime
+            return call(load(self.binder.bind("zeros_like_each", runtime.zeros_like_each)),
+                        load(name))
+        if name not in defined:
+            return constant(0.0)
+        return call(self.np_function("zeros_like"), load(name))
+
+    def tangent_or_zeros(self, expr, state, defined):
+        """The tangent of an operand as an expression, zeros where it has none."""
+        if isinstance(expr, gast.Name) and expr.id in self.varied and \
+                state.get(self.tangent(expr.id), ZERO) != ZERO:
+            return load(self.tangent(expr.id))
+        if isinstance(expr, gast.Name):
+            return self.zeros(expr.id, defined | {expr.id})
+        return call(self.np_function("zeros_like"), copy.deepcopy(expr))
+
+    # -- statements ----------------------------------------------------------------------------
+    def block(self, stmts, state):
+        out = []
+        for stmt in stmts:
+            code, state = self.statement(stmt, state)
+            out += code
+        return out, state
+
+    def statement(self, stmt, state):
+        if appended_list(stmt) is not None:
+            return self.append(stmt, state)
+        if isinstance(stmt, gast.Assign):
+            return self.assignment(stmt, state)
+        if isinstance(stmt, gast.If):
+            return self.if_statement(stmt, state)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, state)
+        if isinstance(stmt, gast.Return):
+            return [stmt], state
+        return [stmt], state
+
+    def assignment(self, stmt, state):
+        target, value = stmt.targets[0], stmt.value
+        state = dict(state)
+        if getattr(value, "sg_user_function", None) is not None:
+            return self.user_call(stmt, state)
+        if isinstance(target, gast.Subscript):
+            return self.element_write(stmt, state)
+        if not isinstance(target, gast.Name) or target.id not in self.varied:
+            return [stmt], state
+        items = popped_list(value)
+        if items is not None:  # x = items.pop(): its tangent comes off the tangent list
+            if items not in self.varied:
+                state[self.tangent(target.id)] = ZERO
+                return [stmt], state
+            state[self.tangent(target.id)] = SHARED
+            return [stmt, assign(self.tangent(target.id), call(gast.Attribute(
+                value=load(self.tangent(items)), attr="pop", ctx=gast.Load())), stmt)], state
+        name, tangent = target.id, self.tangent(target.id)
+        if not self.activity.is_varied(value):
+            if name in self.list_names:  # items = []: its tangent list starts empty too
+                state[tangent] = OWNED
+                return [stmt, assign(tangent, gast.List(elts=[], ctx=gast.Load()), stmt)], state
+            state[tangent] = ZERO
+            return [stmt], state
+        previous = self.names.fresh(name + "_prev") if name in loaded_names(value) else None
+        terms, prelude = self.terms(stmt, value, state, previous)
+        if not terms:
+            state[tangent] = ZERO
+            return [stmt], state
+        total = terms[0]
+        for term in terms[1:]:
+            total = gast.BinOp(left=total, op=gast.Add(), right=term)
+        state[tangent] = OWNED if _is_fresh(total) else SHARED
+        code = [located(s, stmt) for s in prelude] + [assign(tangent, total, stmt)]
+        read = set().union(*(loaded_names(s) for s in code))
+        if previous is None or previous not in read:
+            return [stmt] + code, state
+        if name not in read:  # x = f(x) and the tangent needs only the old x: compute it first
+            return [_rename_loads(s, previous, name) for s in code] + [stmt], state
+        return [assign(previous, load(name), stmt), stmt] + code, state
+
+    def terms(self, stmt, value, state, previous=None):
+        """The nonzero terms of an operation's tangent, and the statements they need.
+
+        ``previous`` names the old value of the target where the operation also reads it.
+        """
+        defined = stmt.sg_defined_before
+        if isinstance(value, gast.Name):
+            return ([load(self.tangent(value.id))]
+                    if state.get(self.tangent(value.id), ZERO) != ZERO else []), []
+        if isinstance(value, gast.List):
+            if not any(isinstance(e, gast.Name) and e.id in self.varied and
+                       state.get(self.tangent(e.id), ZERO) != ZERO for e in value.elts):
+                return [], []
+            return [gast.List(elts=[self.tangent_or_zeros(e, state, defined) for e in value.elts],
+                              ctx=gast.Load())], []
+        from .reverse import bind_call
+        primitive, args, keywords = bind_call(value)
+        rule = forward_rule_for(primitive)
+        if rule is None:
+            raise self.parsed.unsupported(stmt, f"the operation {_unparse(value)} in forward mode",
+                                          "it has no forward rule; register one with srcgrad.jvp")
+        bindings = _bind(rule, args, keywords, self.parsed, stmt, self.binder)
+        wanted = []
+        for param, tangent_param in zip(rule.differentiable, rule.tangents):
+            bound = bindings[param]
+            if isinstance(bound, gast.Name):
+                live = bound.id in self.varied and state.get(self.tangent(bound.id), ZERO) != ZERO
+                bindings[tangent_param] = load(self.tangent(bound.id)) if live else None
+            elif isinstance(bound, (gast.List, gast.Tuple)):
+                live = any(isinstance(e, gast.Name) and e.id in self.varied and
+                           state.get(self.tangent(e.id), ZERO) != ZERO for e in bound.elts)
+                bindings[tangent_param] = gast.List(
+                    elts=[self.tangent_or_zeros(e, state, defined) for e in bound.elts],
+                    ctx=gast.Load()) if live else None
+            else:
+                live = False
+                bindings[tangent_param] = None
+            if live:
+                wanted.append(tangent_param)
+        if not wanted:
+            return [], []
+        for tangent_param in rule.tangents:
+            if bindings[tangent_param] is None:
+                bindings[tangent_param] = constant(0.0)
+        target = stmt.targets[0]
+        if previous:
+            for param in rule.params:
+                bindings[param] = _rename_loads(bindings[param], target.id, previous)
+        bindings["ans"] = load(target.id)
+        prelude, outputs = inline_rule(rule, bindings, wanted, self.names, self.binder,
+                                       outputs=rule.tangents)
+        return [outputs[t] for t in wanted], prelude
+
+    def user_call(self, stmt, state):
+        """``y = helper(a)`` -> ``y, dy = helper_jvp(a, da)``."""
+        from ..api import derivative
+
+        value, target = stmt.value, stmt.targets[0]
+        function = value.sg_user_function
+        outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
+        bound = inspect.signature(function).bind(*value.args,
+                                                 **{k.arg: k.value for k in value.keywords})
+        active = [(p, a) for p, a in bound.arguments.items() if isinstance(a, gast.Name) and
+                  a.id in self.varied and state.get(self.tangent(a.id), ZERO) != ZERO]
+        if not active:
+            for output in outputs:
+                state[self.tangent(output)] = ZERO
+            return [stmt], state
+        wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
+        jvp_name = self.binder.bind(f"{function.__name__}_jvp", derivative(function, wrt, "jvp"))
+        self.callees.append(self.binder.bound[jvp_name])
+        from .pipeline import tangent_parameters
+        tangents = [gast.keyword(arg=name, value=load(self.tangent(a.id))) for name, (_, a) in
+                    zip(tangent_parameters(function, wrt), active)]
+        out_tangent = store(self.tangent(outputs[0])) if isinstance(target, gast.Name) else \
+            gast.Tuple(elts=[store(self.tangent(o)) for o in outputs], ctx=gast.Store())
+        forward = located(gast.Assign(
+            targets=[gast.Tuple(elts=[copy.deepcopy(target), out_tangent], ctx=gast.Store())],
+            value=gast.Call(func=load(jvp_name), args=value.args,
+                            keywords=value.keywords + tangents), type_comment=None), stmt)
+        for output in outputs:
+            state[self.tangent(output)] = SHARED
+        return [forward], state
+
+    def element_write(self, stmt, state):
+        """``y[i] = v`` -> also ``dy[i] = dv``, in a tangent array of y's own."""
+        target, value = stmt.targets[0], stmt.value
+        array = target.value.id
+        if array not in self.varied:
+            return [stmt], state
+        tangent = self.tangent(array)
+        value_live = isinstance(value, gast.Name) and value.id in self.varied and \
+            state.get(self.tangent(value.id), ZERO) != ZERO
+        status = state.get(tangent, ZERO)
+        if status == ZERO and not value_live:
+            return [stmt], state
+        code = [stmt]
+        if status == ZERO:
+            code.append(assign(tangent, call(self.np_function("zeros_like"), load(array)), stmt))
+        elif status == SHARED:
+            code.append(assign(tangent, call(self.np_function("copy"), load(tangent)), stmt))
+        state[tangent] = OWNED
+        written = load(self.tangent(value.id)) if value_live else constant(0.0)
+        code.append(located(gast.Assign(
+            targets=[gast.Subscript(value=load(tangent), slice=copy.deepcopy(target.slice),
+                                    ctx=gast.Store())], value=written, type_comment=None), stmt))
+        return code, state
+
+    def append(self, stmt, state):
+        items, value = appended_list(stmt)
+        if items not in self.varied:
+            return [stmt], state
+        part = self.tangent_or_zeros(value, state, stmt.sg_defined_before)
+        grow = expr_stmt(call(gast.Attribute(value=load(self.tangent(items)), attr="append",
+                                             ctx=gast.Load()), part), stmt)
+        return [stmt, grow], state
+
+    # -- control flow --------------------------------------------------------------------------
+    def if_statement(self, stmt, state):
+        body, body_state = self.block(stmt.body, dict(state))
+        orelse, else_state = self.block(stmt.orelse, dict(state))
+        merged = {}
+        read_elsewhere = _loaded_outside(self.body, stmt)
+        for tangent in set(body_state) | set(else_state):
+            a, b = body_state.get(tangent, ZERO), else_state.get(tangent, ZERO)
+            if (a == ZERO) != (b == ZERO) and self.primal_of[tangent] not in read_elsewhere:
+                merged[tangent] = ZERO  # a temporary of one branch: nothing after reads it
+                continue
+            if a == ZERO and b != ZERO:
+                body.append(self.materialize(
+                    tangent, stmt, stmt.sg_defined_before | assigned_names(stmt.body)))
+                a = OWNED
+            elif b == ZERO and a != ZERO:
+                orelse.append(self.materialize(
+                    tangent, stmt, stmt.sg_defined_before | assigned_names(stmt.orelse)))
+                b = OWNED
+            merged[tangent] = a if a == b else SHARED
+        return [_replace(stmt, body=body or [gast.Pass()], orelse=orelse)], merged
+
+    def materialize(self, tangent, like, defined):
+        """``dx = zeros_like(x)`` where paths disagree; ``defined``: the names bound there."""
+        return assign(tangent, self.zeros(self.primal_of[tangent], defined), like)
+
+    def loop(self, stmt, state):
+        entry = dict(state)
+        # Tangents the next iteration or the code after the loop reads need a value on entry;
+        # temporaries of the body do not.
+        needed = upward_exposed(stmt.body) | _loaded_outside(self.body, stmt)
+        carried = {self.tangent(n) for n in sorted(needed & self.varied)}
+        taken = set(self.names.taken)
+        for _ in range(8):
+            self.names.taken = taken | set(self.tangent_names.values()) | set(self.binder.bound)
+            body, exit_state = self.block(stmt.body, dict(entry))
+            changed = False
+            for tangent in set(entry) | set(exit_state):
+                before, after = entry.get(tangent, ZERO), exit_state.get(tangent, ZERO)
+                if before == ZERO and after != ZERO and tangent in carried:
+                    entry[tangent], changed = OWNED, True
+                elif before == OWNED and after == SHARED:
+                    entry[tangent], changed = SHARED, True
+            if not changed:
+                break
+        setup = []
+        for tangent in sorted(entry):
+            if entry[tangent] != ZERO and state.get(tangent, ZERO) == ZERO:
+                setup.append(self.materialize(tangent, stmt, stmt.sg_defined_before))
+            elif entry[tangent] == OWNED and state.get(tangent) == SHARED:
+                setup.append(assign(tangent, call(self.np_function("copy"), load(tangent)), stmt))
+            if entry[tangent] != ZERO and exit_state.get(tangent, ZERO) == ZERO:
+                body.append(self.materialize(tangent, stmt,
+                                             stmt.sg_defined_before | assigned_names(stmt.body)))
+        return setup + [_replace(stmt, body=body)], entry
+
+    # -- the whole function --------------------------------------------------------------------
+    def sweep(self, wrt):
+        """(statements, returned value, its tangent expression, tangent parameter names)."""
+        *stmts, final = self.body
+        annotate_defined(self.body, self.params)
+        state = {}
+        tangent_params = []
+        for name in wrt:
+            tangent_params.append(self.tangent(name))
+            state[self.tangent(name)] = SHARED
+        code, state = self.block(stmts, state)
+        result = final.value
+        if isinstance(result, gast.Tuple):
+            out = gast.Tuple(elts=[self.tangent_or_zeros(e, state, final.sg_defined_before)
+                                   for e in result.elts], ctx=gast.Load())
+        else:
+            out = self.tangent_or_zeros(result, state, final.sg_defined_before)
+        return code, result, out, tangent_params
+
+
+def _loaded_outside(body, loop):
+    """Names read anywhere in ``body`` except inside ``loop``."""
+    found = set()
+    for stmt in body:
+        if stmt is loop:
+            continue
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            found |= loaded_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
+            found |= _loaded_outside(stmt.body, loop) | _loaded_outside(stmt.orelse, loop)
+        else:
+            found |= loaded_names(stmt)
+    return found
+
+
+def upward_exposed(body, assigned=frozenset()):
+    """Names a loop body may read before it assigns them: the values one iteration hands on."""
+    assigned, exposed = set(assigned), set()
+    for stmt in body:
+        if isinstance(stmt, gast.If):
+            exposed |= loaded_names(stmt.test) - assigned
+            exposed |= upward_exposed(stmt.body, assigned) | upward_exposed(stmt.orelse, assigned)
+            assigned |= assigned_names(stmt.body) & assigned_names(stmt.orelse)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            exposed |= loaded_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test) - \
+                assigned
+            exposed |= upward_exposed(stmt.body, assigned | assigned_names(stmt.target)
+                                      if isinstance(stmt, gast.For) else assigned)
+        else:
+            exposed |= (loaded_names(stmt) | mutated_names(stmt)) - assigned
+            if isinstance(stmt, gast.Assign):
+                assigned |= assigned_names(stmt.targets)
+    return exposed
+
+
+def _bind(rule, args, keywords, parsed, stmt, binder):
+    signature = inspect.Signature([inspect.Parameter(
+        p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        default=rule.defaults.get(p, inspect.Parameter.empty)) for p in rule.params])
+    try:
+        bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
+    except TypeError as error:
+        raise parsed.unsupported(stmt, f"this call ({error})") from None
+    bindings = dict(bound.arguments)
+    for option, default in rule.defaults.items():
+        if option not in bindings:
+            bindings[option] = literal(default) or load(binder.bind(option, default))
+    return bindings
+
+
+def _is_fresh(expr):
+    return not isinstance(expr, gast.Name)
+
+
+def _rename_loads(stmt, old, new):
+    stmt = copy.deepcopy(stmt)
+    for node in gast.walk(stmt):
+        if isinstance(node, gast.Name) and node.id == old and isinstance(node.ctx, gast.Load):
+            node.id = new
+    return stmt
+
+
+def _renamed_value(stmt, old, new):
+    clone = copy.copy(stmt)
+    clone.value = _rename_loads(stmt.value, old, new)
+    return clone
+
+
+def _replace(stmt, **fields):
+    clone = copy.copy(stmt)
+    for key, value in fields.items():
+        setattr(clone, key, value)
+    return clone
+
+
+def _unparse(node):
+    import ast
+    return ast.unparse(gast.gast_to_ast(copy.deepcopy(node)))
