@@ -138,3 +138,12 @@ def test_user_registered_rule_is_inlined():
     check_grad(uses_user_rule, x)
     assert "g / (1.0 + np.exp(-x))" not in sg.source(sg.grad(uses_user_rule))
     assert "dsoftplus_x / (1.0 + np.exp(-x))" in sg.source(sg.grad(uses_user_rule))
+
+
+def test_cli_shows_forward_mode():
+    quickstart = load_quickstart()
+    run = subprocess.run([sys.executable, "-m", "srcgrad", "show", "examples/quickstart.py:loss",
+                          "--mode", "forward"], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert run.stdout == sg.source(sg.jvp(quickstart.loss, wrt=0))
+    assert run.stdout.startswith("def loss_jvp(w, x, y, dw):")

@@ -32,3 +32,12 @@ def test_readme_shows_the_current_control_flow_example():
     section = README.split("`sg.source(sg.grad(settle, wrt=(0, 1)))`:", 1)[1]
     shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert shown == sg.source(sg.grad(module.settle, wrt=(0, 1)))
+
+
+def test_readme_shows_the_current_forward_mode_source():
+    spec = importlib.util.spec_from_file_location("quickstart", ROOT / "examples" / "quickstart.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    section = README.split("## Forward mode, Jacobians, Hessians", 1)[1]
+    shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert shown == sg.source(sg.jvp(module.loss, wrt=0))

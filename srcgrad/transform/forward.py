@@ -8,6 +8,7 @@ primal's own: nothing runs backwards, so nothing is saved.
 """
 import copy
 import inspect
+import operator
 
 import gast
 import numpy as np
@@ -19,6 +20,7 @@ from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
+SUMS = {operator.add, operator.sub, np.add, np.subtract}
 
 
 class ForwardMode:
@@ -187,7 +189,12 @@ class ForwardMode:
         bindings["ans"] = load(target.id)
         prelude, outputs = inline_rule(rule, bindings, wanted, self.names, self.binder,
                                        outputs=rule.tangents)
-        return [outputs[t] for t in wanted], prelude
+        terms = [outputs[t] for t in wanted]
+        if primitive in SUMS and len(terms) == len(rule.tangents):
+            # Both operands of + or - carry tangents: their sum broadcasts to the result's
+            # shape by itself, so the terms need no stretching.
+            terms = [_unwrap_broadcast_like(t, self.binder) for t in terms]
+        return terms, prelude
 
     def user_call(self, stmt, state):
         """``y = helper(a)`` -> ``y, dy = helper_jvp(a, da)``."""
@@ -376,6 +383,15 @@ def _bind(rule, args, keywords, parsed, stmt, binder):
         if option not in bindings:
             bindings[option] = literal(default) or load(binder.bind(option, default))
     return bindings
+
+
+def _unwrap_broadcast_like(term, binder):
+    """``broadcast_like(t, ans)`` -> ``t``."""
+    from ..runtime import broadcast_like
+    if isinstance(term, gast.Call) and isinstance(term.func, gast.Name) and \
+            binder.bound.get(term.func.id) is broadcast_like:
+        return term.args[0]
+    return term
 
 
 def _is_fresh(expr):
