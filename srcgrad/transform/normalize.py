@@ -260,10 +260,10 @@ class Desugar:
                 self._check_target(element, stmt)
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
                 # a, b = b, a: evaluate every right-hand side before binding any name.
-                reads = set().union(*(_names(v) for v in value.elts))
+                bound = {element.id for element in target.elts}
                 temps = []
                 for element, part in zip(target.elts, value.elts):
-                    if element.id in reads:
+                    if _names(part) & bound:  # it reads a name this statement rebinds
                         temp = self.names.fresh(element.id + "_new")
                         out.append(located(assign(temp, part), stmt))
                         temps.append(load(temp))
