@@ -15,54 +15,26 @@ import numpy as np
 
 from ..rules import forward_rule_for
 from .analyze import annotate_defined, assigned_names, loaded_names, mutated_names
-from .build import assign, call, constant, expr_stmt, load, located, store, subscript
+from .build import assign, call, constant, expr_stmt, load, located, store
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
+from .sweep import Sweep, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
 SUMS = {operator.add, operator.sub, np.add, np.subtract}
 
 
-class ForwardMode:
+class ForwardMode(Sweep):
     """Builds the tangent-carrying version of one normalized function."""
 
     def __init__(self, parsed, body, params, activity, local_names, names, binder):
-        self.parsed = parsed
-        self.body = body
-        self.params = params
-        self.activity = activity
-        self.varied = activity.varied
-        self.locals = local_names
-        self.names = names
-        self.binder = binder
-        self.tangent_names = {}
-        self.primal_of = {}
-        self.callees = []
-        self.list_names = {n.targets[0].id for n in gast.walk(gast.Module(body=body,
-                                                                          type_ignores=[]))
-                           if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name)
-                           and isinstance(n.value, gast.List)}
-
-    # -- names ---------------------------------------------------------------------------------
-    def tangent(self, name):
-        """The tangent variable of a primal name: ``dx`` for ``x``."""
-        if name not in self.tangent_names:
-            tangent = self.names.fresh("d" + name if name[:1].islower() or name[:1] == "_"
-                                       else "d_" + name)
-            self.tangent_names[name] = tangent
-            self.primal_of[tangent] = name
-        return self.tangent_names[name]
-
-    def np_function(self, attribute):
-        return gast.Attribute(value=load(self.binder.bind("np", np)), attr=attribute,
-                              ctx=gast.Load())
+        super().__init__(parsed, body, params, activity, local_names, names, binder)
+        self.tangent = self.derivative
 
     def zeros(self, name, defined):
         """Zeros shaped like ``name``, or ``0.0`` where ``name`` may not exist yet."""
         if name in self.list_names:
-            from .. import runtime
-            return call(load(self.binder.bind("zeros_like_each", runtime.zeros_like_each)),
-                        load(name))
+            return call(self.runtime("zeros_like_each"), load(name))
         if name not in defined:
             return constant(0.0)
         return call(self.np_function("zeros_like"), load(name))
@@ -135,7 +107,7 @@ class ForwardMode:
         if previous is None or previous not in read:
             return [stmt] + code, state
         if name not in read:  # x = f(x) and the tangent needs only the old x: compute it first
-            return [_rename_loads(s, previous, name) for s in code] + [stmt], state
+            return [rename_loads(s, previous, name) for s in code] + [stmt], state
         return [assign(previous, load(name), stmt), stmt] + code, state
 
     def terms(self, stmt, value, state, previous=None):
@@ -157,7 +129,7 @@ class ForwardMode:
         primitive, args, keywords = bind_call(value)
         rule = forward_rule_for(primitive)
         if rule is None:
-            raise self.parsed.unsupported(stmt, f"the operation {_unparse(value)} in forward mode",
+            raise self.parsed.unsupported(stmt, f"the operation {unparse(value)} in forward mode",
                                           "it has no forward rule; register one with srcgrad.jvp")
         bindings = _bind(rule, args, keywords, self.parsed, stmt, self.binder)
         wanted = []
@@ -185,7 +157,7 @@ class ForwardMode:
         target = stmt.targets[0]
         if previous:
             for param in rule.params:
-                bindings[param] = _rename_loads(bindings[param], target.id, previous)
+                bindings[param] = rename_loads(bindings[param], target.id, previous)
         bindings["ans"] = load(target.id)
         prelude, outputs = inline_rule(rule, bindings, wanted, self.names, self.binder,
                                        outputs=rule.tangents)
@@ -280,7 +252,7 @@ class ForwardMode:
                     tangent, stmt, stmt.sg_defined_before | assigned_names(stmt.orelse)))
                 b = OWNED
             merged[tangent] = a if a == b else SHARED
-        return [_replace(stmt, body=body or [gast.Pass()], orelse=orelse)], merged
+        return [replace(stmt, body=body or [gast.Pass()], orelse=orelse)], merged
 
     def materialize(self, tangent, like, defined):
         """``dx = zeros_like(x)`` where paths disagree; ``defined``: the names bound there."""
@@ -294,7 +266,7 @@ class ForwardMode:
         carried = {self.tangent(n) for n in sorted(needed & self.varied)}
         taken = set(self.names.taken)
         for _ in range(8):
-            self.names.taken = taken | set(self.tangent_names.values()) | set(self.binder.bound)
+            self.reset_names(taken)
             body, exit_state = self.block(stmt.body, dict(entry))
             changed = False
             for tangent in set(entry) | set(exit_state):
@@ -314,7 +286,7 @@ class ForwardMode:
             if entry[tangent] != ZERO and exit_state.get(tangent, ZERO) == ZERO:
                 body.append(self.materialize(tangent, stmt,
                                              stmt.sg_defined_before | assigned_names(stmt.body)))
-        return setup + [_replace(stmt, body=body)], entry
+        return setup + [replace(stmt, body=body)], entry
 
     # -- the whole function --------------------------------------------------------------------
     def sweep(self, wrt):
@@ -398,27 +370,9 @@ def _is_fresh(expr):
     return not isinstance(expr, gast.Name)
 
 
-def _rename_loads(stmt, old, new):
-    stmt = copy.deepcopy(stmt)
-    for node in gast.walk(stmt):
-        if isinstance(node, gast.Name) and node.id == old and isinstance(node.ctx, gast.Load):
-            node.id = new
-    return stmt
-
-
 def _renamed_value(stmt, old, new):
     clone = copy.copy(stmt)
-    clone.value = _rename_loads(stmt.value, old, new)
+    clone.value = rename_loads(stmt.value, old, new)
     return clone
 
 
-def _replace(stmt, **fields):
-    clone = copy.copy(stmt)
-    for key, value in fields.items():
-        setattr(clone, key, value)
-    return clone
-
-
-def _unparse(node):
-    import ast
-    return ast.unparse(gast.gast_to_ast(copy.deepcopy(node)))

@@ -6,7 +6,7 @@ import gast
 
 from ..errors import SrcgradError
 from .analyze import Activity, assigned_names, loaded_names, local_names, parameter_names
-from .build import constant, load, store
+from .build import load, store
 from .exits import ExitLowering
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
@@ -110,7 +110,7 @@ def forward_mode(function, wrt=0, source=None):
     p = prepare(function, wrt, source, reserve_tangents=True)
     engine = ForwardMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names, p.binder)
     for name, tangent in zip(p.wrt, p.tangents):
-        engine.tangent_names[name], engine.primal_of[tangent] = tangent, name
+        engine.derivative_names[name], engine.primal_of[tangent] = tangent, name
     code, result, out_tangent, tangent_params = engine.sweep(p.wrt)
     comments = []
     code = with_origin_comments(simplify(code), comments)

@@ -17,7 +17,6 @@ import inspect
 import operator
 
 import gast
-import numpy as np
 
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
@@ -29,6 +28,7 @@ from .build import assign, call, constant, expr_stmt, load, located, store, subs
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
 from .optimize import negate
+from .sweep import Sweep, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
 
@@ -38,45 +38,23 @@ BINARY_PRIMITIVES = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: 
 UNARY_PRIMITIVES = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
-class ReverseMode:
+class ReverseMode(Sweep):
     """Builds the two sweeps of one function; see the module docstring for the strategy."""
 
     def __init__(self, parsed, body, params, activity, local_names, names, binder):
-        self.parsed = parsed
-        self.body = body
-        self.params = params
-        self.activity = activity
-        self.varied = activity.varied
-        self.locals = local_names
-        self.names = names
-        self.binder = binder
-        self.adjoint_names = {}
-        self.primal_of = {}
+        super().__init__(parsed, body, params, activity, local_names, names, binder)
         self.loop_depth = 0
         self.stack_name = None
         self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.previous_names = {}
-        self.callees = []  # generated derivatives of the user's functions that this one calls
         self.definitions = _definitions(body)
-        self.list_names = {name for name, values in self.definitions.items()
-                           if any(isinstance(d, gast.Assign) and isinstance(d.value, gast.List)
-                                  for d in values)}
         self.integer_names = _range_loop_targets(body)
         self.pullback_names = {  # named in the order the calls appear
             id(node): names.fresh(f"{node.value.sg_user_function.__name__}_pullback")
             for node in gast.walk(gast.Module(body=body, type_ignores=[]))
             if isinstance(node, gast.Assign) and
             getattr(node.value, "sg_user_function", None) is not None}
-
-    # -- names ---------------------------------------------------------------------------------
-    def adjoint(self, name):
-        """The adjoint variable of a primal name: ``dx`` for ``x``."""
-        if name not in self.adjoint_names:
-            adjoint = self.names.fresh("d" + name if name[:1].islower() or name[:1] == "_"
-                                       else "d_" + name)
-            self.adjoint_names[name] = adjoint
-            self.primal_of[adjoint] = name
-        return self.adjoint_names[name]
+        self.adjoint = self.derivative
 
     def save(self, source, target, like):
         """``push(source)`` for the primal and ``target = pop()`` for the adjoint, as a pair."""
@@ -93,10 +71,6 @@ class ReverseMode:
             self.stack_name = self.names.fresh("stack")
         return call(gast.Attribute(value=load(self.stack_name), attr=method, ctx=gast.Load()),
                     *args)
-
-    def np_function(self, attribute):
-        return gast.Attribute(value=load(self.binder.bind("np", np)), attr=attribute,
-                              ctx=gast.Load())
 
     # -- reading primal values in the adjoint --------------------------------------------------
     def serve_reads(self, names_read, unsafe, like, pop_into=None):
@@ -178,11 +152,6 @@ class ReverseMode:
             self.np_function("zeros_like")
         return assign(adjoint, call(zeros, load(primal)), like)
 
-    def runtime(self, name):
-        """A helper of srcgrad.runtime, by the name generated code calls it."""
-        from .. import runtime
-        return load(self.binder.bind(name, getattr(runtime, name)))
-
     def make_owned(self, adjoint, state, like):
         """Statements that give ``adjoint`` an array of its own, to update in place."""
         status = state.get(adjoint, ZERO)
@@ -261,7 +230,7 @@ class ReverseMode:
             previous = self.previous_names[name]
         for param in list(bindings):
             if previous:
-                bindings[param] = _rename(bindings[param], name, previous)
+                bindings[param] = rename_loads(bindings[param], name, previous)
         bindings["g"] = load(adjoint)
         bindings["ans"] = load(name)
         if rule.accumulates:
@@ -321,7 +290,7 @@ class ReverseMode:
             bound = inspect.signature(function).bind(
                 *value.args, **{k.arg: k.value for k in value.keywords})
         except TypeError as error:
-            raise self.parsed.unsupported(stmt, f"the call {_unparse(value)} ({error})") from None
+            raise self.parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
         active = [(param, arg) for param, arg in bound.arguments.items()
                   if isinstance(arg, gast.Name) and arg.id in self.varied]
         if not live or not active:
@@ -522,7 +491,7 @@ class ReverseMode:
             return None, {}
         rule = rule_for(primitive)
         if rule is None:
-            raise self.parsed.unsupported(stmt, f"the operation {_unparse(value)}",
+            raise self.parsed.unsupported(stmt, f"the operation {unparse(value)}",
                                           "it has no derivative rule")
         signature = inspect.Signature([inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                                          default=rule.defaults.get(p, inspect.Parameter.empty))
@@ -531,7 +500,7 @@ class ReverseMode:
             bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
         except TypeError as error:
             raise self.parsed.unsupported(
-                stmt, f"the call {_unparse(value)} ({error})",
+                stmt, f"the call {unparse(value)} ({error})",
                 f"the derivative rule of {rule.name} takes ({', '.join(rule.params)})") from None
         bindings = {p: v for p, v in bound.arguments.items()}
         for option, default in rule.defaults.items():
@@ -544,7 +513,7 @@ class ReverseMode:
         body_primal, body_adjoint, body_state = self.block(stmt.body, dict(state))
         else_primal, else_adjoint, else_state = self.block(stmt.orelse, dict(state))
         if not body_adjoint and not else_adjoint:
-            return [_replace(stmt, body=body_primal, orelse=else_primal)], [], body_state
+            return [replace(stmt, body=body_primal, orelse=else_primal)], [], body_state
         merged = {}
         for adjoint in set(body_state) | set(else_state):
             a, b = body_state.get(adjoint, ZERO), else_state.get(adjoint, ZERO)
@@ -559,7 +528,7 @@ class ReverseMode:
             merged[adjoint] = a if a == b else SHARED
         test, primal_prefix, primal_suffix, adjoint_prefix = self.replayable(
             stmt.test, stmt.sg_unsafe_before, "branch", stmt)
-        forward = primal_prefix + [_replace(stmt, test=test, body=body_primal,
+        forward = primal_prefix + [replace(stmt, test=test, body=body_primal,
                                             orelse=else_primal)] + primal_suffix
         if not body_adjoint:
             test, body_adjoint, else_adjoint = negate(test), \
@@ -603,8 +572,7 @@ class ReverseMode:
         taken = set(self.names.taken)
         for _ in range(8):
             # Each attempt must hand out the same names, so the final one reads as the first.
-            self.names.taken = taken | set(self.adjoint_names.values()) | set(self.binder.bound)
-            self.names.taken |= {self.stack_name} | set(self.previous_names.values())
+            self.reset_names(taken | {self.stack_name} | set(self.previous_names.values()))
             primal, adjoint, exit_state = self.block(stmt.body, dict(entry))
             changed = False
             for name in set(entry) | set(exit_state):
@@ -640,7 +608,7 @@ class ReverseMode:
     def for_loop(self, stmt, state):
         body_primal, body_adjoint, entry = self.loop_body(stmt, state)
         if not body_adjoint:
-            return [_replace(stmt, body=body_primal)], [], state
+            return [replace(stmt, body=body_primal)], [], state
         iterable, prefix, suffix, adjoint_prefix = self.replayable(
             stmt.iter, stmt.sg_unsafe_before, stmt.target.id + "_values", stmt)
         after_pushes, setup = self.before_loop(stmt, state, entry)
@@ -652,7 +620,7 @@ class ReverseMode:
             adjoint_prefix = adjoint_prefix + count_pop
             executed = gast.Subscript(value=executed, slice=gast.Slice(
                 lower=None, upper=load(count), step=None), ctx=gast.Load())
-        forward = prefix + [_replace(stmt, iter=iterable, body=body_primal)] + suffix + after_pushes
+        forward = prefix + [replace(stmt, iter=iterable, body=body_primal)] + suffix + after_pushes
         backwards = executed.args[0] if _is_reversed(executed, self.parsed.namespace) else \
             call(self.binder.bind("reversed", reversed), executed)
         reverse = located(gast.For(target=store(stmt.target.id), iter=backwards,
@@ -673,10 +641,10 @@ class ReverseMode:
     def while_loop(self, stmt, state):
         body_primal, body_adjoint, entry = self.loop_body(stmt, state)
         if not body_adjoint:
-            return [_replace(stmt, body=body_primal)], [], state
+            return [replace(stmt, body=body_primal)], [], state
         after_pushes, setup = self.before_loop(stmt, state, entry)
         count, start, counting, count_push, count_pop = self.counter(stmt)
-        forward = [start, _replace(stmt, body=[counting] + body_primal)] + count_push + after_pushes
+        forward = [start, replace(stmt, body=[counting] + body_primal)] + count_push + after_pushes
         reverse = located(gast.For(target=store(self.names.fresh("_")),
                                    iter=call(self.binder.bind("range", range), load(count)),
                                    body=body_adjoint, orelse=[], type_comment=None), stmt)
@@ -815,26 +783,6 @@ def _is_active(expr, varied):
 
 def _original(name, target, previous):
     return target if previous and name == previous else name
-
-
-def _rename(expr, old, new):
-    expr = copy.deepcopy(expr)
-    for node in gast.walk(expr):
-        if isinstance(node, gast.Name) and node.id == old:
-            node.id = new
-    return expr
-
-
-def _replace(stmt, **fields):
-    clone = copy.copy(stmt)
-    for key, value in fields.items():
-        setattr(clone, key, value)
-    return clone
-
-
-def _unparse(node):
-    import ast
-    return ast.unparse(gast.gast_to_ast(copy.deepcopy(node)))
 
 
 def drop_redundant_saves(primal, adjoint, pop_targets):

@@ -1,0 +1,77 @@
+"""What the reverse and forward generators share: the function they work on and its names."""
+import copy
+
+import gast
+import numpy as np
+
+from .build import load
+
+
+class Sweep:
+    """A normalized function being differentiated, and the names its derivative introduces.
+
+    ``derivative(x)`` is the variable that carries x's derivative (``dx``: an adjoint in reverse
+    mode, a tangent in forward mode), named once and never clashing with anything.
+    """
+
+    def __init__(self, parsed, body, params, activity, local_names, names, binder):
+        self.parsed = parsed
+        self.body = body
+        self.params = params
+        self.activity = activity
+        self.varied = activity.varied
+        self.locals = local_names
+        self.names = names
+        self.binder = binder
+        self.derivative_names = {}
+        self.primal_of = {}
+        self.callees = []  # generated derivatives of the user's functions this one calls
+        self.list_names = {  # lists the function builds: their derivatives are lists too
+            node.targets[0].id for node in gast.walk(gast.Module(body=body, type_ignores=[]))
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+            and isinstance(node.value, gast.List)}
+
+    def derivative(self, name):
+        """The derivative variable of a primal name: ``dx`` for ``x``, ``d_W`` for ``W``."""
+        if name not in self.derivative_names:
+            derived = self.names.fresh("d" + name if name[:1].islower() or name[:1] == "_"
+                                       else "d_" + name)
+            self.derivative_names[name] = derived
+            self.primal_of[derived] = name
+        return self.derivative_names[name]
+
+    def np_function(self, attribute):
+        """``np.<attribute>``, under whatever name NumPy has in the generated code."""
+        return gast.Attribute(value=load(self.binder.bind("np", np)), attr=attribute,
+                              ctx=gast.Load())
+
+    def runtime(self, name):
+        """A helper of srcgrad.runtime, by the name generated code calls it."""
+        from .. import runtime
+        return load(self.binder.bind(name, getattr(runtime, name)))
+
+    def reset_names(self, taken):
+        """Forget names handed out since ``taken`` except those already in use for good."""
+        self.names.taken = taken | set(self.derivative_names.values()) | set(self.binder.bound)
+
+
+def replace(stmt, **fields):
+    """A shallow copy of ``stmt`` with some fields replaced."""
+    clone = copy.copy(stmt)
+    for key, value in fields.items():
+        setattr(clone, key, value)
+    return clone
+
+
+def rename_loads(node, old, new):
+    """A copy of ``node`` reading ``new`` wherever it read ``old``."""
+    node = copy.deepcopy(node)
+    for child in gast.walk(node):
+        if isinstance(child, gast.Name) and child.id == old and isinstance(child.ctx, gast.Load):
+            child.id = new
+    return node
+
+
+def unparse(node):
+    import ast
+    return ast.unparse(gast.gast_to_ast(copy.deepcopy(node)))
