@@ -419,6 +419,11 @@ class ToANF:
             if self.activity.is_varied(stmt.iter):
                 # for row in X  ->  for row_index in range(len(X)): row = X[row_index]
                 rows = self.atom(stmt.iter, out, stmt.target.id + "_rows")
+                if isinstance(rows, gast.Name) and rows.id in assigned_names(stmt.body):
+                    # The loop runs over the array it started with, whatever the body rebinds.
+                    original = self.names.fresh(stmt.target.id + "_rows")
+                    out.append(located(assign(original, rows), stmt))
+                    rows = load(original)
                 index = self.names.fresh(stmt.target.id + "_index")
                 first = located(assign(stmt.target.id, subscript(rows, load(index))), stmt)
                 stmt.body = [first] + stmt.body

@@ -47,6 +47,7 @@ class ReverseMode(Sweep):
         self.stack_name = None
         self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.previous_names = {}
+        self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
         self.pullback_names = {  # named in the order the calls appear
@@ -158,6 +159,10 @@ class ReverseMode(Sweep):
         state[adjoint] = OWNED
         if status == ZERO:
             return [self.zeros_for(adjoint, like)]
+        if status == SHARED and adjoint in self.scalar_zeros:  # maybe the 0.0 stand-in
+            shaped = call(self.np_function("zeros_like"), load(self.primal_of[adjoint]))
+            return [assign(adjoint, gast.BinOp(left=load(adjoint), op=gast.Add(), right=shaped),
+                           like)]
         if status == SHARED:
             copier = load(self.binder.bind("list", list)) if \
                 self.primal_of[adjoint] in self.list_names else self.np_function("copy")
@@ -512,7 +517,7 @@ class ReverseMode(Sweep):
     def if_statement(self, stmt, state):
         body_primal, body_adjoint, body_state = self.block(stmt.body, dict(state))
         else_primal, else_adjoint, else_state = self.block(stmt.orelse, dict(state))
-        if not body_adjoint and not else_adjoint:
+        if not body_adjoint and not else_adjoint and _same_state(body_state, else_state):
             return [replace(stmt, body=body_primal, orelse=else_primal)], [], body_state
         merged = {}
         for adjoint in set(body_state) | set(else_state):
@@ -544,6 +549,7 @@ class ReverseMode(Sweep):
         value, and a plain ``0.0`` stands in for it.
         """
         if self.primal_of[adjoint] not in like.sg_defined_before:
+            self.scalar_zeros.add(adjoint)
             return primal, adjoint_code + [assign(adjoint, constant(0.0), like)]
         zeros = self.zeros_for(adjoint, like)
         pushes, pops, recompute = self.serve_reads({self.primal_of[adjoint]}, unsafe, like)
@@ -569,6 +575,9 @@ class ReverseMode(Sweep):
         """Generate a loop body whose adjoint leaves every adjoint as it found it."""
         self.loop_depth += 1
         entry = dict(state)
+        # Names first bound inside the loop may restart from the 0.0 stand-in (see zero_at_start).
+        self.scalar_zeros |= {self.adjoint(name) for name in sorted(
+            assigned_names(stmt.body) - stmt.sg_defined_before) if name in self.varied}
         taken = set(self.names.taken)
         for _ in range(8):
             # Each attempt must hand out the same names, so the final one reads as the first.
@@ -580,6 +589,10 @@ class ReverseMode(Sweep):
                 if before == ZERO and after != ZERO:
                     entry[name], changed = OWNED, True
                 elif before == OWNED and after == SHARED:
+                    entry[name], changed = SHARED, True
+                elif before == OWNED and after == ZERO and \
+                        self.primal_of[name] not in stmt.sg_defined_before:
+                    # It restarts from a plain 0.0 (its value may not exist yet): not an array.
                     entry[name], changed = SHARED, True
             if not changed:
                 break
@@ -597,7 +610,10 @@ class ReverseMode(Sweep):
             status = state.get(name, ZERO)
             if status == entry[name] or (status == OWNED and entry[name] == SHARED):
                 continue
-            if status == ZERO:
+            if status == ZERO and self.primal_of[name] not in stmt.sg_defined_before:
+                code.append(assign(name, constant(0.0), stmt))  # the loop may not run at all
+                self.scalar_zeros.add(name)
+            elif status == ZERO:
                 code.append(self.zeros_for(name, stmt))
                 reads.add(self.primal_of[name])
             else:
@@ -698,6 +714,10 @@ class ReverseMode(Sweep):
         primal, adjoint = drop_redundant_saves(pushes + primal, seed_code + adjoint + pops
                                                + recompute, self.saved_pairs)
         return primal, adjoint, result, gradients, output_adjoint
+
+
+def _same_state(left, right):
+    return all(left.get(k, ZERO) == right.get(k, ZERO) for k in set(left) | set(right))
 
 
 def bind_call(value):

@@ -12,3 +12,104 @@ def swap_reads_a_rebound_name(a):
 
 def test_tuple_assignment_reads_values_before_binding_any_name():
     check_grad(swap_reads_a_rebound_name, -1.5)
+
+
+# Found by tests/transform/test_random_programs.py and reduced by hand; each one is a program of
+# the default (supported) language on which srcgrad's gradient was wrong or srcgrad crashed.
+
+
+def branch_not_taken_rebinds_to_constant(x):
+    t = x * 3.0
+    if x > 1.5:  # not taken at x = 0.5: t is still x * 3.0
+        t = 0.8
+    return t
+
+
+def test_a_branch_that_rebinds_to_a_constant_keeps_the_derivative_when_not_taken():
+    check_grad(branch_not_taken_rebinds_to_constant, 0.5)
+
+
+def parameter_rebound_to_constant_in_branch(a):
+    if a >= 0.5:  # not taken at a = -1.26
+        a = 1.0
+    return a
+
+
+def test_a_parameter_rebound_to_a_constant_in_a_branch_not_taken():
+    check_grad(parameter_rebound_to_constant_in_branch, -1.26)
+
+
+def else_rebinds_to_constant(c):
+    t1 = c[2]
+    if c[0] > 1.5:
+        pass
+    else:  # taken at c[0] = 0.79: t1 no longer depends on c
+        t1 = 0.8
+    return t1
+
+
+def test_a_branch_that_rebinds_to_a_constant_cuts_the_derivative_when_taken():
+    check_grad(else_rebinds_to_constant, np.array([0.79, -0.42, -1.39]))
+
+
+def array_made_in_loop_read_after_it(b):
+    for i in range(2):
+        t0 = b - b
+    return np.sum(t0)
+
+
+def slice_made_in_loop_read_after_it(b):
+    for i in range(2):
+        t1 = 0.5 + b[1:3]
+    return np.sum(t1)
+
+
+def alias_made_in_loop_indexed_in_it(b):
+    for i in range(2):
+        t0 = b
+        t1 = t0[1]
+    return t1 + np.sum(t0)
+
+
+def test_an_array_assigned_in_a_loop_and_read_after_it():
+    check_grad(array_made_in_loop_read_after_it, np.array([-1.49, 0.25, -0.02]))
+    check_grad(slice_made_in_loop_read_after_it, np.array([-1.49, 0.25, -0.02]))
+    check_grad(alias_made_in_loop_indexed_in_it, np.array([1.21, 0.11, 1.11]))
+
+
+def for_over_an_array_the_body_rebinds(a):
+    for e in a:  # iterates over the original a, whatever the body binds to the name
+        a = a * a
+    return e
+
+
+def test_for_over_an_array_that_the_body_rebinds():
+    check_grad(for_over_an_array_the_body_rebinds, np.array([-0.39, -0.07, -1.21]))
+
+
+def while_without_trips_around_a_for(a, b):
+    n = 0
+    while n < 1 and b > 0.0:  # runs zero times at b = -0.94
+        n = n + 1
+        for i in range(2):
+            t1 = a * 2.0
+        a = a + t1
+    return np.sum(a)
+
+
+def test_a_while_loop_that_runs_zero_times_around_a_for_loop():
+    check_grad(while_without_trips_around_a_for, np.array([1.19, 0.69, 1.06]), -0.94)
+    check_grad(while_without_trips_around_a_for, np.array([1.19, 0.69, 1.06]), 0.5)
+
+
+def break_in_an_inner_loop_over_len(b):
+    for k in range(2):
+        for i in range(len(b)):  # the inner loop's range and trip count are saved per outer trip
+            b = b * 1.5
+            if np.sum(b) > 10.0:
+                break
+    return np.sum(b)
+
+
+def test_break_in_an_inner_loop_whose_range_is_saved():
+    check_grad(break_in_an_inner_loop_over_len, np.array([-0.85, 0.99, 0.75]))
