@@ -48,6 +48,7 @@ class ReverseMode(Sweep):
         self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.previous_names = {}
         self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
+        self.stand_in_used = False
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
         self.pullback_names = {  # named in the order the calls appear
@@ -550,6 +551,7 @@ class ReverseMode(Sweep):
         """
         if self.primal_of[adjoint] not in like.sg_defined_before:
             self.scalar_zeros.add(adjoint)
+            self.stand_in_used = True
             return primal, adjoint_code + [assign(adjoint, constant(0.0), like)]
         zeros = self.zeros_for(adjoint, like)
         pushes, pops, recompute = self.serve_reads({self.primal_of[adjoint]}, unsafe, like)
@@ -610,9 +612,11 @@ class ReverseMode(Sweep):
             status = state.get(name, ZERO)
             if status == entry[name] or (status == OWNED and entry[name] == SHARED):
                 continue
-            if status == ZERO and self.primal_of[name] not in stmt.sg_defined_before:
+            if status == ZERO and entry[name] != OWNED and \
+                    self.primal_of[name] not in stmt.sg_defined_before:
                 code.append(assign(name, constant(0.0), stmt))  # the loop may not run at all
                 self.scalar_zeros.add(name)
+                self.stand_in_used = True
             elif status == ZERO:
                 code.append(self.zeros_for(name, stmt))
                 reads.add(self.primal_of[name])
@@ -633,7 +637,7 @@ class ReverseMode(Sweep):
             count, start, counting, count_push, count_pop = self.counter(stmt)
             body_primal = [counting] + body_primal
             prefix, suffix = prefix + [start], suffix + count_push
-            adjoint_prefix = adjoint_prefix + count_pop
+            adjoint_prefix = count_pop + adjoint_prefix  # pushed last, so popped first
             executed = gast.Subscript(value=executed, slice=gast.Slice(
                 lower=None, upper=load(count), step=None), ctx=gast.Load())
         forward = prefix + [replace(stmt, iter=iterable, body=body_primal)] + suffix + after_pushes
@@ -706,6 +710,10 @@ class ReverseMode(Sweep):
             adjoint_name = self.adjoint(name)
             if state.get(adjoint_name, ZERO) == ZERO:
                 gradients.append(call(self.np_function("zeros_like"), load(name)))
+                start_reads.add(name)
+            elif self.stand_in_used:  # a 0.0 stand-in may have flowed into it: give it shape
+                gradients.append(call(self.binder.bind("unbroadcast", unbroadcast),
+                                      load(adjoint_name), load(name)))
                 start_reads.add(name)
             else:
                 gradients.append(load(adjoint_name))

@@ -113,3 +113,45 @@ def break_in_an_inner_loop_over_len(b):
 
 def test_break_in_an_inner_loop_whose_range_is_saved():
     check_grad(break_in_an_inner_loop_over_len, np.array([-0.85, 0.99, 0.75]))
+
+
+def array_from_one_loop_sliced_in_another(c):
+    for i in range(2):
+        t0 = np.sin(c)
+    for k in range(2):
+        t1 = t0[::-1]  # the adjoint of t0 is added into by index
+    return np.sum(t1)
+
+
+def array_from_one_loop_iterated_in_another(c):
+    for i in range(2):
+        t0 = np.sin(c)
+    for e in t0:
+        t1 = e * 2.0
+    return e
+
+
+def test_an_array_from_one_loop_read_by_index_in_a_later_loop():
+    check_grad(array_from_one_loop_sliced_in_another, np.array([-0.98, 0.48, -1.28]))
+    check_grad(array_from_one_loop_iterated_in_another, np.array([-0.98, 0.48, -1.28]))
+
+
+def swap_in_a_loop(b, c):
+    for i in range(1, 3):
+        t0 = b
+        c, t0 = t0, c  # after two trips t0 is b and c does not matter
+    return np.sum(t0)
+
+
+def test_a_swap_in_a_loop_gives_a_gradient_of_the_arguments_shape():
+    check_grad(swap_in_a_loop, np.array([-1.4, 0.74, -0.95]), np.array([-1.49, -0.4, 1.34]))
+
+
+def tuple_in_a_loop_reads_the_name_it_rebinds(a):
+    for j in range(2):
+        a, t1 = a[[0, 0, 0]], a
+    return np.sum(t1)
+
+
+def test_a_tuple_assignment_in_a_loop_that_reads_the_name_it_rebinds():
+    check_grad(tuple_in_a_loop_reads_the_name_it_rebinds, np.array([-1.5, 0.3, 0.7]))
