@@ -160,7 +160,8 @@ class ReverseMode(Sweep):
         state[adjoint] = OWNED
         if status == ZERO:
             return [self.zeros_for(adjoint, like)]
-        if status == SHARED and adjoint in self.scalar_zeros:  # maybe the 0.0 stand-in
+        if status == SHARED and (adjoint in self.scalar_zeros or self.stand_in_used) and \
+                self.primal_of[adjoint] not in self.list_names:  # maybe the 0.0 stand-in
             shaped = call(self.np_function("zeros_like"), load(self.primal_of[adjoint]))
             return [assign(adjoint, gast.BinOp(left=load(adjoint), op=gast.Add(), right=shaped),
                            like)]
@@ -575,6 +576,8 @@ class ReverseMode(Sweep):
 
     def loop_body(self, stmt, state):
         """Generate a loop body whose adjoint leaves every adjoint as it found it."""
+        stand_in_before = self.stand_in_used
+        names_before = set(self.names.taken)
         self.loop_depth += 1
         entry = dict(state)
         # Names first bound inside the loop may restart from the 0.0 stand-in (see zero_at_start).
@@ -603,6 +606,11 @@ class ReverseMode(Sweep):
                 primal, adjoint = self.zero_at_start(name, primal, adjoint,
                                                      stmt.sg_unsafe_in_body, stmt)
         self.loop_depth -= 1
+        if self.stand_in_used and not stand_in_before:
+            # A 0.0 stand-in appeared only now: generate again, so that in-place updates in
+            # the body first give their adjoint a real array.
+            self.reset_names(names_before)
+            return self.loop_body(stmt, state)
         return primal, adjoint, entry
 
     def before_loop(self, stmt, state, entry):

@@ -15,7 +15,7 @@ def test_tuple_assignment_reads_values_before_binding_any_name():
 
 
 # Found by tests/transform/test_random_programs.py and reduced by hand; each one is a program of
-# the default (supported) language on which srcgrad's gradient was wrong or srcgrad crashed.
+# the language srcgrad accepts on which its gradient was wrong or it crashed.
 
 
 def branch_not_taken_rebinds_to_constant(x):
@@ -128,7 +128,7 @@ def array_from_one_loop_iterated_in_another(c):
         t0 = np.sin(c)
     for e in t0:
         t1 = e * 2.0
-    return e
+    return e + t1
 
 
 def test_an_array_from_one_loop_read_by_index_in_a_later_loop():
