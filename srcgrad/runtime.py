@@ -2,7 +2,12 @@
 
 Every helper uses only NumPy functions that dispatch on their arguments, so CuPy and other
 array libraries that implement ``__array_ufunc__``/``__array_function__`` pass through unchanged.
+Where a library lacks one of them (Dask has no ``ufunc.at``, no ``np.copy``, no ``order=`` in
+``np.reshape``), the helper takes another road for that library, found with ``array_library``,
+which looks at the array's type and never imports CuPy or Dask itself.
 """
+import sys
+
 import numpy as np
 
 from .errors import NonScalarOutput
@@ -19,6 +24,8 @@ def unbroadcast(g, x):
     x_shape = shape_of(x)
     if g_shape == x_shape:
         return g
+    if g_shape == ():  # a uniform adjoint (a zero standing in for "nothing yet"): stretch it
+        return broadcast_like(g, x)
     extra = len(g_shape) - len(x_shape)
     # Axes that broadcasting added in front, then axes of length 1 that it stretched.
     axes = tuple(range(extra)) + tuple(
@@ -66,9 +73,162 @@ def scalar_seed(out, function_name):
     return np.ones_like(out) if hasattr(out, "dtype") else 1.0
 
 
+def array_library(x):
+    """The top-level module of ``x``'s type: "numpy", "cupy", "dask", "builtins" for numbers...
+
+    It reads ``type(x).__module__`` and imports nothing, so code that never touches CuPy or Dask
+    never loads them.
+    """
+    return type(x).__module__.partition(".")[0]
+
+
+def copy_of(x):
+    """A copy of ``x`` made by ``x``'s own library; a Python number, which cannot change, as it is.
+
+    np.copy dispatches, but Dask does not implement it: it computes the whole array and returns
+    a NumPy copy. Every array type has a ``copy`` method instead.
+    """
+    return x.copy() if hasattr(x, "copy") else x
+
+
+def reshape_to(a, shape, order="C"):
+    """``np.reshape(a, shape, order=order)``, naming ``order`` only when it is not "C".
+
+    Dask's reshape takes no ``order``; "C" is every library's default.
+    """
+    if order == "C":
+        return np.reshape(a, shape)
+    return np.reshape(a, shape, order=order)
+
+
+def ravel_in(a, order="C"):
+    """``np.ravel(a, order=order)``, naming ``order`` only when it is not "C" (see reshape_to)."""
+    if order == "C":
+        return np.ravel(a)
+    return np.ravel(a, order=order)
+
+
 def add_at(dx, index, g):
-    """Add ``g`` into ``dx[index]`` in place; repeated fancy indices accumulate."""
-    np.add.at(dx, index, g)
+    """Add ``g`` into ``dx[index]`` in place; repeated fancy indices accumulate.
+
+    np.add.at for NumPy; CuPy's own add.at (np.add.at reaches it only from CuPy 12.1), or
+    cupyx.scatter_add before CuPy 12; Dask has no ufunc.at and gets the sum from item assignment.
+    """
+    library = array_library(dx)
+    if library == "dask":
+        _add_at_by_assignment(dx, index, g)
+    elif library == "cupy":
+        cupy = sys.modules["cupy"]  # dx is a CuPy array: CuPy is imported already
+        if hasattr(cupy.add, "at"):
+            cupy.add.at(dx, index, g)
+        else:
+            import cupyx
+            cupyx.scatter_add(dx, index, g)
+    else:
+        np.add.at(dx, index, g)
+
+
+def _add_at_by_assignment(dx, index, g):
+    """``np.add.at(dx, index, g)`` for an array that has item assignment but no ``ufunc.at``.
+
+    ``dx[index] += g`` is the same sum when no element is picked twice. Index arrays are first
+    turned into one flat index along one axis (Dask assigns through at most one index array),
+    then the values of ``g`` picked for the same element are summed before the assignment.
+    Index arrays that are themselves lazy are computed: their values say where to write.
+    """
+    parts = tuple(_concrete_index(part) for part in
+                  (index if isinstance(index, tuple) else (index,)))
+    if not any(isinstance(part, np.ndarray) for part in parts):  # basic indexing, no repeats
+        dx[parts] += g
+        return
+    parts = _expand_index(parts, ndim_of(dx))
+    fancy = [axis for axis, part in enumerate(parts) if isinstance(part, np.ndarray)]
+    arrays = np.broadcast_arrays(*(parts[axis] for axis in fancy))
+    for array, axis in zip(arrays, fancy):
+        if array.size and (array.min() < -dx.shape[axis] or array.max() >= dx.shape[axis]):
+            raise IndexError(f"index out of bounds for axis {axis} with size {dx.shape[axis]}")
+    flat = np.ravel_multi_index([np.ravel(a % dx.shape[axis]) for a, axis in zip(arrays, fancy)],
+                                [dx.shape[axis] for axis in fancy])
+    if flat.size == 0:  # nothing picked, nothing to add (Dask refuses empty assignments)
+        return
+    basic = [part for part in parts if not isinstance(part, np.ndarray)]
+    # The axes g has where the index arrays go: NumPy puts them in place when the arrays are
+    # adjacent, in front when basic indices separate them.
+    together = fancy == list(range(fancy[0], fancy[0] + len(fancy)))
+    place = fancy[0] if together else 0
+    picked_shape = tuple(len(range(*s.indices(dx.shape[axis])))
+                         for axis, s in enumerate(parts) if not isinstance(s, np.ndarray))
+    g_shape = picked_shape[:place] + arrays[0].shape + picked_shape[place:]
+    if shape_of(g) != g_shape:
+        g = np.broadcast_to(g, g_shape)
+    g = np.reshape(g, g_shape[:place] + (flat.size,) + g_shape[place + arrays[0].ndim:])
+    if len(fancy) == 1:  # one index array: assign through it where it stands
+        target, axis = dx, fancy[0]
+    else:  # several: move their axes to the front of dx, as one axis
+        moved = np.moveaxis(dx, fancy, range(len(fancy)))
+        target = np.reshape(moved, (-1,) + shape_of(moved)[len(fancy):])
+        g, axis = np.moveaxis(g, place, 0), 0
+    elements, g = _sum_repeats(flat, g, axis)
+    position = basic[:axis] + [elements] + basic[axis:]
+    target[tuple(position)] += g
+    if target is not dx:
+        dx[...] = np.moveaxis(np.reshape(target, shape_of(moved)), range(len(fancy)), fancy)
+
+
+def _concrete_index(part):
+    """One part of an index, with lists and lazy arrays (which get computed) as NumPy arrays."""
+    if isinstance(part, (slice, int, np.integer, type(None), type(Ellipsis))):
+        return part
+    if hasattr(part, "compute"):  # a Dask array of positions or a mask
+        part = part.compute()
+    return np.asarray(part)
+
+
+def _expand_index(parts, ndim):
+    """One part per axis of the indexed array: booleans become their positions, integers 0-d
+    arrays (they broadcast with the index arrays), the Ellipsis and the axes after become ``:``."""
+    expanded = []
+    for part in parts:
+        if isinstance(part, np.ndarray) and part.dtype == bool:
+            expanded.extend(np.nonzero(part))
+        elif isinstance(part, (int, np.integer)):
+            expanded.append(np.asarray(part))
+        elif part is None:
+            raise NotImplementedError("srcgrad cannot add into an array indexed with both "
+                                      "np.newaxis and an index array unless it has ufunc.at; "
+                                      "index first, then add the axis with np.expand_dims")
+        else:
+            expanded.append(part)
+    for at, part in enumerate(expanded):
+        if part is Ellipsis:
+            expanded[at:at + 1] = [slice(None)] * (ndim - len(expanded) + 1)
+            break
+    return expanded + [slice(None)] * (ndim - len(expanded))
+
+
+def _sum_repeats(flat, g, axis):
+    """The distinct elements of ``flat``, and ``g`` summed along ``axis`` over repeats of each."""
+    elements = np.unique(flat)
+    if elements.size == flat.size:
+        return flat, g
+    order = np.argsort(flat, kind="stable")
+    starts = np.flatnonzero(np.diff(flat[order], prepend=-1))  # where each run begins
+    g = np.take(g, order, axis=axis)
+    if not hasattr(g, "map_blocks"):  # an array in memory: NumPy sums the runs at once
+        return elements, np.add.reduceat(g, starts, axis=axis)
+    # Dask: cut the chunks only where runs begin, then sum each chunk's runs on its own.
+    own_cuts = np.cumsum(g.chunks[axis])[:-1]
+    cuts = sorted(set(starts[np.searchsorted(starts, own_cuts, side="right") - 1].tolist()))
+    edges = sorted(set([0] + cuts)) + [flat.size]
+    g = g.rechunk({axis: tuple(int(b - a) for a, b in zip(edges[:-1], edges[1:]))})
+    local_starts = [starts[(starts >= a) & (starts < b)] - a for a, b in zip(edges[:-1], edges[1:])]
+
+    def sum_runs(block, block_id=None):
+        return np.add.reduceat(block, local_starts[block_id[axis]], axis=axis)
+
+    chunks = list(g.chunks)
+    chunks[axis] = tuple(len(s) for s in local_starts)
+    return elements, g.map_blocks(sum_runs, chunks=tuple(chunks), dtype=g.dtype)
 
 
 def ndim_of(x):
@@ -123,20 +283,27 @@ def inverse_permutation(axes):
 
 
 def split_like(g, arrays, axis):
-    """Cut the adjoint of ``np.concatenate(arrays, axis)`` into one adjoint per array."""
+    """Cut the adjoint of ``np.concatenate(arrays, axis)`` into one adjoint per array.
+
+    Slices rather than np.split, which Dask does not implement.
+    """
     if axis is None:  # concatenate flattened every array first
-        pieces = np.split(g, _boundaries([size_of(x) for x in arrays]))
-        return [np.reshape(piece, shape_of(x)) for piece, x in zip(pieces, arrays)]
-    return np.split(g, _boundaries([shape_of(x)[axis] for x in arrays]), axis=axis)
+        flat = np.reshape(g, (-1,))
+        return [np.reshape(flat[start:end], shape_of(x))
+                for (start, end), x in zip(_spans([size_of(x) for x in arrays]), arrays)]
+    axis = axis % ndim_of(g)
+    before = (slice(None),) * axis
+    return [g[before + (slice(start, end),)]
+            for start, end in _spans([shape_of(x)[axis] for x in arrays])]
 
 
-def _boundaries(lengths):
-    """The indices at which np.split cuts pieces of the given lengths apart."""
-    boundaries, end = [], 0
-    for length in lengths[:-1]:
+def _spans(lengths):
+    """The (start, end) of consecutive pieces of the given lengths."""
+    spans, end = [], 0
+    for length in lengths:
+        spans.append((end, end + length))
         end += length
-        boundaries.append(end)
-    return boundaries
+    return spans
 
 
 def unstack(g, axis):

@@ -106,3 +106,29 @@ def test_gradient_of_duck_arrays_never_converts_and_matches_numpy():
 def test_conversion_is_caught_by_the_duck_array():
     with pytest.raises(ConversionError):
         np.asarray(RecordingArray(np.ones(2))) + 0
+
+
+def test_srcgrad_loads_neither_cupy_nor_dask_unless_the_caller_does():
+    """srcgrad tells libraries apart by the type of an array (runtime.array_library): using it on
+    NumPy arrays, fancy indexing and the eager Tensor included, must not import CuPy or Dask."""
+    import subprocess
+    import sys
+    import textwrap
+    script = textwrap.dedent('''
+        import sys
+        import numpy as np
+        import srcgrad as sg
+        source = "def f(x):\\n    return np.sum(x[np.array([0, 0, 1])] ** 2) + np.sum(x.reshape(-1))\\n"
+        namespace = {"np": np}
+        exec(source, namespace)
+        gradient = sg.grad(namespace["f"], source=source)(np.arange(3.0))
+        assert gradient.tolist() == [1.0, 3.0, 1.0], gradient
+        x = sg.tensor([1.0, 2.0], requires_grad=True)
+        (x * x).sum().backward()
+        loaded = sorted(name for name in ("cupy", "cupyx", "dask", "distributed")
+                        if name in sys.modules)
+        assert not loaded, loaded
+    ''')
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr

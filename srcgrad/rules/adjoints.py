@@ -8,8 +8,9 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (broadcast_like, cast_like, expand_reduced, ndim_of, scalar_seed, shape_of,
-                       size_of, unbroadcast, zeros_like_each)
+from ..runtime import (array_library, broadcast_like, cast_like, copy_of, expand_reduced, ndim_of,
+                       ravel_in, reshape_to, scalar_seed, shape_of, size_of, unbroadcast,
+                       zeros_like_each)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -53,5 +54,35 @@ def cast_like_jvp(ans, value, like, *, dvalue):
     return cast_like(dvalue, like)
 
 
-non_differentiable(shape_of, ndim_of, size_of, scalar_seed, zeros_like_each, getattr, hasattr,
-                   isinstance, reversed)
+@vjp(copy_of)
+def copy_of_rule(g, ans, value):
+    return g
+
+
+@jvp(copy_of)
+def copy_of_jvp(ans, value, *, dvalue):
+    return copy_of(dvalue)
+
+
+@vjp(reshape_to)
+def reshape_to_rule(g, ans, value, shape, order="C"):
+    return reshape_to(g, shape_of(value), order), None
+
+
+@jvp(reshape_to)
+def reshape_to_jvp(ans, value, shape, order="C", *, dvalue):
+    return reshape_to(dvalue, shape, order)
+
+
+@vjp(ravel_in)
+def ravel_in_rule(g, ans, value, order="C"):
+    return reshape_to(g, shape_of(value), order)
+
+
+@jvp(ravel_in)
+def ravel_in_jvp(ans, value, order="C", *, dvalue):
+    return ravel_in(dvalue, order)
+
+
+non_differentiable(array_library, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
+                   getattr, hasattr, isinstance, reversed)

@@ -12,8 +12,8 @@ import operator
 
 import numpy as np
 
-from ..runtime import (add_at, array_adjoint, cast_like, inverse_permutation, shape_of, split_like, unbroadcast,
-                       unstack)
+from ..runtime import (add_at, array_adjoint, cast_like, copy_of, inverse_permutation, ravel_in,
+                       reshape_to, shape_of, split_like, unbroadcast, unstack)
 from .registry import jvp, non_differentiable, vjp, vjp_into
 
 
@@ -74,22 +74,22 @@ def moveaxis_jvp(ans, a, source, destination, *, da):
 
 @vjp(np.reshape)
 def reshape(g, ans, a, shape, order="C"):
-    return np.reshape(g, shape_of(a), order=order), None
+    return reshape_to(g, shape_of(a), order), None
 
 
 @jvp(np.reshape)
 def reshape_jvp(ans, a, shape, order="C", *, da):
-    return np.reshape(da, shape, order=order)
+    return reshape_to(da, shape, order)
 
 
 @vjp(np.ravel)
 def ravel(g, ans, a, order="C"):
-    return np.reshape(g, shape_of(a), order=order)
+    return reshape_to(g, shape_of(a), order)
 
 
 @jvp(np.ravel)
 def ravel_jvp(ans, a, order="C", *, da):
-    return np.ravel(da, order=order)
+    return ravel_in(da, order)
 
 
 @vjp(np.squeeze)
@@ -180,7 +180,7 @@ def copy(g, ans, a):
 
 @jvp(np.copy)
 def copy_jvp(ans, a, *, da):
-    return np.copy(da)
+    return copy_of(da)
 
 
 @vjp(np.array)

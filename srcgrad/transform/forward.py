@@ -215,7 +215,7 @@ class ForwardMode(Sweep):
         if status == ZERO:
             code.append(assign(tangent, call(self.np_function("zeros_like"), load(array)), stmt))
         elif status == SHARED:
-            code.append(assign(tangent, call(self.np_function("copy"), load(tangent)), stmt))
+            code.append(assign(tangent, call(self.runtime("copy_of"), load(tangent)), stmt))
         state[tangent] = OWNED
         written = load(self.tangent(value.id)) if value_live else constant(0.0)
         code.append(located(gast.Assign(
@@ -282,7 +282,7 @@ class ForwardMode(Sweep):
             if entry[tangent] != ZERO and state.get(tangent, ZERO) == ZERO:
                 setup.append(self.materialize(tangent, stmt, stmt.sg_defined_before))
             elif entry[tangent] == OWNED and state.get(tangent) == SHARED:
-                setup.append(assign(tangent, call(self.np_function("copy"), load(tangent)), stmt))
+                setup.append(assign(tangent, call(self.runtime("copy_of"), load(tangent)), stmt))
             if entry[tangent] != ZERO and exit_state.get(tangent, ZERO) == ZERO:
                 body.append(self.materialize(tangent, stmt,
                                              stmt.sg_defined_before | assigned_names(stmt.body)))

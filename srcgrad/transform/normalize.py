@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import NoDerivativeRule
 from ..rules import is_non_differentiable, rule_for
 from ..rules.shape import astype
+from ..runtime import copy_of
 from .analyze import assigned_names, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
@@ -24,7 +25,7 @@ ARRAY_METHODS = {
     "sum": (np.sum, False), "mean": (np.mean, False), "max": (np.max, False),
     "min": (np.min, False), "prod": (np.prod, False), "dot": (np.dot, False),
     "clip": (np.clip, False), "ravel": (np.ravel, False), "flatten": (np.ravel, False),
-    "squeeze": (np.squeeze, False), "copy": (np.copy, False), "swapaxes": (np.swapaxes, False),
+    "squeeze": (np.squeeze, False), "copy": (copy_of, False), "swapaxes": (np.swapaxes, False),
     "reshape": (np.reshape, True), "transpose": (np.transpose, True), "astype": (astype, False),
 }
 
@@ -589,9 +590,9 @@ class ToANF:
         args = list(expr.args)
         if shape_like and (len(args) > 1 or not args):  # x.reshape(2, 3), x.transpose()
             args = [gast.Tuple(elts=args, ctx=gast.Load())] if args else []
-        numpy_name = self.binder.bind("np", np) if function is not astype else None
-        if function is astype:
-            func = load(self.binder.bind("astype", astype))
+        numpy_name = self.binder.bind("np", np) if function not in (astype, copy_of) else None
+        if function in (astype, copy_of):
+            func = load(self.binder.bind(function.__name__, function))
         else:
             func = gast.Attribute(value=load(numpy_name), attr=function.__name__, ctx=gast.Load())
         call_node = gast.Call(func=func, args=[receiver] + args, keywords=expr.keywords)

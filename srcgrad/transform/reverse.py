@@ -167,7 +167,7 @@ class ReverseMode(Sweep):
                            like)]
         if status == SHARED:
             copier = load(self.binder.bind("list", list)) if \
-                self.primal_of[adjoint] in self.list_names else self.np_function("copy")
+                self.primal_of[adjoint] in self.list_names else self.runtime("copy_of")
             return [assign(adjoint, call(copier, load(adjoint)), like)]
         return []
 
@@ -414,14 +414,14 @@ class ReverseMode(Sweep):
             if isinstance(value, gast.Name) and value.id in self.varied:
                 written = subscript(load(adjoint), copy.deepcopy(index))
                 if state.get(self.adjoint(value.id), ZERO) == ZERO:
-                    written = call(self.np_function("copy"), written)  # it is zeroed next
+                    written = call(self.runtime("copy_of"), written)  # it is zeroed next
                 part = call(self.binder.bind("unbroadcast", unbroadcast), written, load(value.id))
                 code += self.accumulate(value.id, part, state, stmt, fresh=True)
             code.append(located(gast.Assign(
                 targets=[gast.Subscript(value=load(adjoint), slice=copy.deepcopy(index),
                                         ctx=gast.Store())],
                 value=constant(0.0), type_comment=None), stmt))
-        old_elements = call(self.np_function("copy"), subscript(load(array),
+        old_elements = call(self.runtime("copy_of"), subscript(load(array),
                                                                  copy.deepcopy(index)))
         save = expr_stmt(self.stack_call("append", old_elements), stmt)
         restore = located(gast.Assign(
@@ -629,7 +629,7 @@ class ReverseMode(Sweep):
                 code.append(self.zeros_for(name, stmt))
                 reads.add(self.primal_of[name])
             else:
-                code.append(assign(name, call(self.np_function("copy"), load(name)), stmt))
+                code.append(assign(name, call(self.runtime("copy_of"), load(name)), stmt))
         pushes, pops, recompute = self.serve_reads(reads, stmt.sg_unsafe_after, stmt)
         return pushes, pops + recompute + code
 

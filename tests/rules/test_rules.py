@@ -21,7 +21,8 @@ from hypothesis.extra import numpy as hnp
 
 from srcgrad.rules import NON_DIFFERENTIABLE, VJP_RULES
 from srcgrad.rules.shape import astype, transpose_attribute
-from srcgrad.runtime import broadcast_like, cast_like, expand_reduced, shape_of, unbroadcast
+from srcgrad.runtime import (broadcast_like, cast_like, copy_of, expand_reduced, ravel_in,
+                             reshape_to, shape_of, unbroadcast)
 
 EPS = 1e-6
 RTOL, ATOL = 1e-5, 1e-6
@@ -376,7 +377,7 @@ def test_norm_of_zero_vector_has_zero_subgradient(ord):
 
 # --- shapes, joining, indexing -------------------------------------------------------------------
 
-@case(np.reshape)
+@case(np.reshape, reshape_to)
 def reshape_any(draw, rng):
     shape = draw(shapes)
     size = int(np.prod(shape))
@@ -388,7 +389,7 @@ def reshape_any(draw, rng):
     return (rng.standard_normal(shape),), dict(options, shape=new_shape)  # keyword call binds
 
 
-@case(np.ravel)
+@case(np.ravel, ravel_in)
 def ravel_any(draw, rng):
     return (rng.standard_normal(draw(shapes)),), {"order": draw(st.sampled_from(["C", "F"]))}
 
@@ -441,7 +442,7 @@ def cast_like_same_kind(draw, rng):
     return (rng.standard_normal(shape), rng.standard_normal(shape)), {}, {"like"}
 
 
-@case(np.copy)
+@case(np.copy, copy_of)
 def copy_any(draw, rng):
     return (rng.standard_normal(draw(shapes)),), {}
 
