@@ -547,7 +547,7 @@ def targets(cases):
     for tool in ("autograd", "torch"):
         against = [c for c in timed if (c.tools.get(tool) or Measured()).time is not None]
         if not against:
-            results.append(f"- n/a: srcgrad faster than {tool} (no {tool} times)")
+            results.append(f"- n/a: srcgrad faster than {tool} (no case timed both)")
             continue
         check(f"srcgrad faster than {tool} at tiny and medium sizes",
               [f"{named(c)} {vs(c, c.tools[tool]):.2f}x {tool}'s time" for c in against
@@ -628,8 +628,9 @@ def main(argv=None):
           "forward's (NumPy times as the denominator for every tool). ¹ timed by one call only "
           "(slower than "
           f"{settings.single_cap_s:g} s). Every gradient was checked against the hand-written "
-          "one, which was checked against central differences. – (quick): JAX runs at tiny sizes "
-          "only in --quick mode; not compiled: the traced gradient (loops unrolled) is larger than "
+          "one, which was checked against central differences."
+          + (" – (quick): JAX runs at tiny sizes only in --quick mode." if options.quick else "")
+          + " not compiled: the traced gradient (loops unrolled) is larger than "
           f"{settings.jit_max_eqns} operations, which XLA compiles in minutes here.")
     for number, text in enumerate(footnotes, 1):
         print(f"[{number}] {text}")
