@@ -6,32 +6,55 @@ import numpy as np
 
 from .errors import SrcgradError
 from .transform.pipeline import forward_mode, reverse_mode
+from .transform.shapes import argument_shape
 
 _cache = weakref.WeakKeyDictionary()
 
+# Different argument shapes get code of their own, up to this many per derivative; calls with
+# yet other shapes run the code that takes any shapes.
+MAX_SPECIALIZATIONS = 8
 
-def _generated(function, wrt, mode, source=None):
-    """The generated derivative of ``function``, transformed once per (wrt, mode).
+
+def _generated(function, wrt, mode, source=None, signature=None):
+    """The generated derivative of ``function``, transformed once per (wrt, mode, signature).
 
     ``function`` may itself be a derivative: its generated code is then transformed again,
-    which is how second and higher derivatives come about.
+    which is how second and higher derivatives come about. ``signature`` (from
+    :func:`argument_signature`) specializes the code to the shapes of those arguments.
     """
     if isinstance(function, Derivative):
         function = function.generated.function
-    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source)
+    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source, signature)
     per_function = _cache.setdefault(function, {})
     if key not in per_function:
         if mode == "jvp":
             per_function[key] = forward_mode(function, wrt, source)
         else:
-            per_function[key] = reverse_mode(function, wrt, mode, source)
+            per_function[key] = reverse_mode(function, wrt, mode, source, signature)
     return per_function[key]
+
+
+def argument_signature(args, kwargs):
+    """What generated code is specialized to: the shape of each argument (() for a number)."""
+    positional = tuple(_shape_key(a) for a in args)
+    if not kwargs:
+        return positional, ()
+    return positional, tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items()))
+
+
+def _shape_key(value):
+    if type(value) is np.ndarray:  # the common case, quickly
+        return value.shape
+    return argument_shape(value)
 
 
 class Derivative:
     """A derivative of a user function; generated on first use, then cached.
 
-    Calling it runs the generated code. ``srcgrad.source(d)`` shows that code.
+    Calling it runs the generated code, specialized to the shapes of the arguments (numbers
+    stay numbers, and no adjoint is summed down where broadcasting did not stretch it).
+    ``srcgrad.source(d)`` shows the code for any shapes, ``srcgrad.source(d, *args)`` the code
+    that runs for these arguments.
     """
 
     def __init__(self, function, wrt, mode, source=None):
@@ -40,13 +63,28 @@ class Derivative:
         # Only the name and docstring: a wrapped Derivative's own fields must not come along.
         functools.update_wrapper(self, function, updated=())
         self.function, self.wrt, self.mode, self.source = function, wrt, mode, source
+        self._specialized = {}
 
     @property
     def generated(self):
+        """The generated code that takes arguments of any shape."""
         return _generated(self.function, self.wrt, self.mode, self.source)
 
+    def generated_for(self, args, kwargs):
+        """The generated code that runs for these arguments."""
+        signature = argument_signature(args, kwargs)
+        if self.mode == "jvp" or len(self._specialized) >= MAX_SPECIALIZATIONS:
+            signature = None  # forward mode is not specialized (yet)
+        return _generated(self.function, self.wrt, self.mode, self.source, signature)
+
     def __call__(self, *args, **kwargs):
-        return self.generated.function(*args, **kwargs)
+        signature = argument_signature(args, kwargs)
+        function = self._specialized.get(signature)
+        if function is None:
+            function = self.generated_for(args, kwargs).function
+            if len(self._specialized) < MAX_SPECIALIZATIONS:
+                self._specialized[signature] = function
+        return function(*args, **kwargs)
 
     def __repr__(self):
         return f"<srcgrad {self.mode} of {self.function.__qualname__} wrt {self.wrt!r}>"

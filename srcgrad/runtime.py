@@ -69,7 +69,10 @@ def scalar_seed(out, function_name):
             f"{shape_of(out)}; use srcgrad.vjp for array-valued functions, or reduce the output "
             f"(for example with np.sum) before returning it"
         )
-    # A seed of the output's own dtype keeps float32 computations in float32.
+    # A seed of the output's own dtype keeps float32 computations in float32; a NumPy scalar
+    # gets a NumPy scalar (which, unlike a 0-d array, is as quick as a float and immutable).
+    if isinstance(out, np.generic):
+        return out.dtype.type(1)
     return np.ones_like(out) if hasattr(out, "dtype") else 1.0
 
 

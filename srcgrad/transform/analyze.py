@@ -5,6 +5,7 @@ differentiated input through differentiable operations. Comparisons, shapes, int
 as ``len`` and functions declared non-differentiable stop the flow.
 """
 import gast
+import numpy as np
 
 from ..rules import is_non_differentiable
 from .parse import resolve
@@ -143,6 +144,37 @@ def annotate_unsafe(body, after=frozenset(), rebound_after=frozenset()):
                 rebound_inside = rebound_inside - {stmt.target.id}
             stmt.sg_unsafe_in_body = inside
             annotate_unsafe(stmt.body, inside, rebound_inside)
+
+
+def annotate_available(body, available=None):
+    """Mark each statement with ``sg_available``: the elementwise values computed before it on
+    its path (``s = np.sin(x)``) whose names have not changed since, keyed by (ufunc, argument
+    names). The adjoint then reads ``s`` where a rule would compute ``np.sin(x)`` again.
+    """
+    available = dict(available or {})
+    for stmt in body:
+        stmt.sg_available = dict(available)
+        changed = changed_names(stmt)
+        if isinstance(stmt, gast.If):
+            annotate_available(stmt.body, available)
+            annotate_available(stmt.orelse, available)
+        elif isinstance(stmt, (gast.For, gast.While)):  # later iterations may change them
+            changed |= changed_names(getattr(stmt, "target", []))
+            annotate_available(stmt.body, _still_available(available, changed))
+        available = _still_available(available, changed)
+        value = getattr(stmt, "value", None)
+        function = getattr(value, "sg_function", None)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+                isinstance(function, np.ufunc) and not value.keywords and value.args and \
+                all(isinstance(a, gast.Name) for a in value.args):
+            arguments = tuple(a.id for a in value.args)
+            if stmt.targets[0].id not in arguments:
+                available[(function, arguments)] = stmt.targets[0].id
+
+
+def _still_available(available, changed):
+    return {key: name for key, name in available.items()
+            if name not in changed and not set(key[1]) & changed}
 
 
 def annotate_defined(body, defined):

@@ -14,6 +14,20 @@ def _number(node):
     return isinstance(node, gast.Constant) and type(node.value) in (int, float)
 
 
+def _negated(node):
+    """Is ``node`` ``-b``, or a product or quotient whose first factor is (``-b * c``)?"""
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Mult, gast.Div)):
+        return _negated(node.left)
+    return isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+
+
+def _without_negation(node):
+    """``node`` of which _negated is true, without its minus sign."""
+    if isinstance(node, gast.BinOp):
+        return gast.BinOp(left=_without_negation(node.left), op=node.op, right=node.right)
+    return node.operand
+
+
 def _is(node, value):
     return _number(node) and node.value == value
 
@@ -39,6 +53,16 @@ class Simplify(gast.NodeTransformer):
             return left
         if op is gast.Div and _is(right, 1):
             return left
+        if op in (gast.Add, gast.Sub) and _negated(right):  # a + -b -> a - b: one pass less
+            flipped = gast.Sub() if op is gast.Add else gast.Add()
+            return gast.BinOp(left=left, op=flipped, right=_without_negation(right))
+        return node
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, (gast.Add, gast.Sub)) and _negated(node.value):
+            node.op = gast.Sub() if isinstance(node.op, gast.Add) else gast.Add()
+            node.value = _without_negation(node.value)
         return node
 
     def visit_UnaryOp(self, node):
@@ -58,7 +82,9 @@ def simplify(stmts):
 def remove_dead_assignments(function_def, namespace):
     """Drop side-effect-free assignments to names that nothing reads, until none is left."""
     while True:
-        read = loaded_names(function_def)
+        read = loaded_names(function_def) | {  # ``x += y`` reads x too
+            n.target.id for n in gast.walk(function_def)
+            if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
         removed = False
 
         def prune(stmts):
@@ -80,6 +106,93 @@ def remove_dead_assignments(function_def, namespace):
         function_def.body = drop_empty_branches(drop_dangling_comments(prune(function_def.body)))
         if not removed:
             return function_def
+
+
+def propagate_copies(function_def):
+    """``a = b`` followed by reads of ``a`` -> the reads read ``b``, and the copy goes.
+
+    Only where it cannot change a value: ``a`` is bound nowhere else and read only later in the
+    same block (not in a nested function), and nothing rebinds ``b`` before the last read.
+    Mutating ``b`` in place is fine: ``a`` and ``b`` are the same object.
+    """
+    stores, loads, fixed = _name_uses(function_def)
+
+    def process(block):
+        index = 0
+        while index < len(block):
+            stmt = block[index]
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list) and \
+                        not isinstance(stmt, gast.FunctionDef):
+                    process(getattr(stmt, field))
+            if isinstance(stmt, gast.FunctionDef):
+                process(stmt.body)
+            if _propagated(block, index, stores, loads, fixed):
+                del block[index]
+            else:
+                index += 1
+
+    process(function_def.body)
+    return function_def
+
+
+def _name_uses(tree):
+    """How often each name is bound and read, and the names never to replace (parameters,
+    targets of ``+=``, names read inside nested functions)."""
+    stores, loads, fixed = {}, {}, set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.Name):
+            counts = stores if isinstance(node.ctx, gast.Store) else \
+                loads if isinstance(node.ctx, gast.Load) else None
+            if counts is not None:
+                counts[node.id] = counts.get(node.id, 0) + 1
+            elif isinstance(node.ctx, gast.Param):
+                fixed.add(node.id)
+        elif isinstance(node, gast.AugAssign):
+            fixed |= {n.id for n in gast.walk(node.target) if isinstance(n, gast.Name)}
+    for inner in gast.walk(tree):
+        if inner is not tree and isinstance(inner, (gast.FunctionDef, gast.Lambda)):
+            fixed |= loaded_names(inner)
+    return stores, loads, fixed
+
+
+def _propagated(block, index, stores, loads, fixed):
+    """Replace the reads of the copy ``block[index]`` if that is safe; True when done."""
+    stmt = block[index]
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
+            isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Name)):
+        return False
+    copy_name, source = stmt.targets[0].id, stmt.value.id
+    if copy_name == source or stores.get(copy_name) != 1 or copy_name in fixed:
+        return False
+    reads = [_count_loads(s, copy_name) for s in block[index + 1:]]
+    if sum(reads) != loads.get(copy_name, 0) or not sum(reads):
+        return False
+    last = index + 1 + max(i for i, n in enumerate(reads) if n)
+    between = block[index + 1:last]
+    if isinstance(block[last], (gast.If, gast.For, gast.While)):
+        between = between + [block[last]]
+    if any(source in _stored_names(s) for s in between):
+        return False
+    for later in block[index + 1:last + 1]:
+        for node in gast.walk(later):
+            if isinstance(node, gast.Name) and node.id == copy_name and \
+                    isinstance(node.ctx, gast.Load):
+                node.id = source
+    loads[source] = loads.get(source, 0) + loads.pop(copy_name)
+    return True
+
+
+def _count_loads(stmt, name):
+    return sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == name and
+               isinstance(n.ctx, gast.Load))
+
+
+def _stored_names(stmt):
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and
+            isinstance(n.ctx, gast.Store)} | {
+        n.target.id for n in gast.walk(stmt) if isinstance(n, gast.AugAssign) and
+        isinstance(n.target, gast.Name)}
 
 
 def _pure(expr, namespace):

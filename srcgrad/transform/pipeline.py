@@ -11,10 +11,11 @@ from .exits import ExitLowering
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
 from .normalize import Desugar, ToANF, version_reassignments
-from .optimize import remove_dead_assignments, simplify
+from .optimize import propagate_copies, remove_dead_assignments, simplify
 from .parse import parse_function
 from .forward import ForwardMode
 from .reverse import ReverseMode
+from .shapes import UNKNOWN, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
@@ -128,19 +129,26 @@ def forward_mode(function, wrt=0, source=None):
     function_def = gast.FunctionDef(name=name, args=args, body=code + [returned],
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
-    remove_dead_assignments(function_def, p.binder.bound)
+    remove_dead_assignments(propagate_copies(function_def), p.binder.bound)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
     compiled.__srcgrad_tangents__ = tuple(tangent_params)
     return Generated(compiled, source_text, name, engine.callees)
 
 
-def reverse_mode(function, wrt=0, mode="grad", source=None):
-    """Generate, compile and return the reverse-mode derivative of ``function``."""
+def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
+    """Generate, compile and return the reverse-mode derivative of ``function``.
+
+    ``signature`` (see api.argument_signature): the shapes of the arguments the code is
+    specialized to; None for code that takes any.
+    """
     p = prepare(function, wrt, source)
     parsed, tree, params, wrt_list, names = p.parsed, p.tree, p.params, p.wrt, p.names
     body, activity, locals_, binder = p.body, p.activity, p.locals, p.binder
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
+    if signature is not None:
+        engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
+                                     engine.resolve, locals_)
     primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
@@ -170,10 +178,28 @@ def reverse_mode(function, wrt=0, mode="grad", source=None):
     function_def = gast.FunctionDef(name=name, args=copy.deepcopy(tree.args), body=body_out,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
-    remove_dead_assignments(function_def, binder.bound)
+    remove_dead_assignments(propagate_copies(function_def), binder.bound)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     return Generated(compiled, source, name, engine.callees)
+
+
+def parameter_shapes(function, tree, signature):
+    """The shape of each parameter for a call with this signature, defaults included."""
+    positional, keywords = signature
+    args = tree.args
+    names = [a.id for a in args.posonlyargs + args.args]
+    shapes = {name: UNKNOWN for name in parameter_names(tree)}
+    defaults = getattr(function, "__defaults__", None) or ()
+    for name, value in zip(names[len(names) - len(defaults):], defaults):
+        shapes[name] = argument_shape(value)
+    for name, value in (getattr(function, "__kwdefaults__", None) or {}).items():
+        shapes[name] = argument_shape(value)
+    if len(positional) > len(names):
+        return {name: UNKNOWN for name in shapes}  # a wrong call: let it fail as it would
+    shapes.update(zip(names, positional))
+    shapes.update((name, shape) for name, shape in keywords if name in shapes)
+    return shapes
 
 
 def _assign(target, value):

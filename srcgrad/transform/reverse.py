@@ -12,22 +12,27 @@ names (``rematerialize``); or saving it on a stack in the primal and popping it 
 A value needed when the adjoint of a compound statement starts is pushed when its primal ends,
 so pushes and pops always pair up last-in, first-out.
 """
+import builtins
 import copy
 import inspect
+import math
 import operator
 
 import gast
+import numpy as np
 
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
 from ..errors import NonScalarOutput
-from ..runtime import scalar_seed, unbroadcast
-from .analyze import (annotate_defined, annotate_unsafe, assigned_names, loaded_names,
-                      mutated_names)
+from ..runtime import (matmul_adjoint_left, matmul_adjoint_right, scalar_seed, size_of,
+                       unbroadcast)
+from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
+                      loaded_names, mutated_names)
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
 from .optimize import negate
+from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
@@ -41,12 +46,16 @@ UNARY_PRIMITIVES = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 class ReverseMode(Sweep):
     """Builds the two sweeps of one function; see the module docstring for the strategy."""
 
-    def __init__(self, parsed, body, params, activity, local_names, names, binder):
+    def __init__(self, parsed, body, params, activity, local_names, names, binder, shapes=None):
         super().__init__(parsed, body, params, activity, local_names, names, binder)
+        self.shapes = shapes  # name -> shape for the arguments' shapes (shapes.py), or None
+        self.seed_parameter = None  # vjp: the output's adjoint, whatever shape the caller gives
+        self.indexed_names = _indexed_names(body)
         self.loop_depth = 0
         self.stack_name = None
         self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.previous_names = {}
+        self.previous_of = {}
         self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
         self.stand_in_used = False
         self.definitions = _definitions(body)
@@ -119,17 +128,24 @@ class ReverseMode(Sweep):
         return steps + [assign(name, copy.deepcopy(value), like)]
 
     # -- adjoint bookkeeping -------------------------------------------------------------------
-    def accumulate(self, name, contribution, state, like, fresh=False):
+    def accumulate(self, name, contribution, state, like, fresh=False, shaped=False):
         """Add ``contribution`` into the adjoint of ``name``; returns the statements.
 
-        ``fresh``: the contribution is a new array, sharing memory with no other adjoint.
+        ``fresh``: the contribution is a new array, sharing memory with no other adjoint;
+        ``shaped``: it certainly has the shape of ``name`` (a pullback's result).
         """
         adjoint = self.adjoint(name)
         status = state.get(adjoint, ZERO)
         if status == ZERO:
+            if self.is_fresh(contribution, adjoint):
+                state[adjoint] = OWNED
+                self.note_assigned(adjoint, contribution)
+                return [assign(adjoint, contribution, like)]
             if not fresh:
                 self.mark_aliases(contribution, state)
             state[adjoint] = SHARED
+            if not shaped:
+                self.note_assigned(adjoint, contribution)
             return [assign(adjoint, contribution, like)]
         if name in self.list_names:  # a list's adjoint is a list, added element by element
             state[adjoint] = OWNED
@@ -150,6 +166,8 @@ class ReverseMode(Sweep):
 
     def zeros_for(self, adjoint, like):
         primal = self.primal_of[adjoint]
+        if self.is_number(primal):
+            return assign(adjoint, constant(0.0), like)
         zeros = self.runtime("zeros_like_each") if primal in self.list_names else \
             self.np_function("zeros_like")
         return assign(adjoint, call(zeros, load(primal)), like)
@@ -161,7 +179,8 @@ class ReverseMode(Sweep):
         if status == ZERO:
             return [self.zeros_for(adjoint, like)]
         if status == SHARED and (adjoint in self.scalar_zeros or self.stand_in_used) and \
-                self.primal_of[adjoint] not in self.list_names:  # maybe the 0.0 stand-in
+                self.primal_of[adjoint] not in self.list_names and \
+                not self.is_number(self.primal_of[adjoint]):  # maybe the 0.0 stand-in
             shaped = call(self.np_function("zeros_like"), load(self.primal_of[adjoint]))
             return [assign(adjoint, gast.BinOp(left=load(adjoint), op=gast.Add(), right=shaped),
                            like)]
@@ -170,6 +189,180 @@ class ReverseMode(Sweep):
                 self.primal_of[adjoint] in self.list_names else self.runtime("copy_of")
             return [assign(adjoint, call(copier, load(adjoint)), like)]
         return []
+
+    # -- specializing to the arguments' shapes ------------------------------------------------
+    def is_number(self, name):
+        """Is ``name`` certainly a number or 0-d value, whose adjoint can be a plain number?"""
+        return self.shapes is not None and self.shapes.get(name) == () and \
+            name not in self.indexed_names and name not in self.list_names
+
+    def shape_of_name(self, name, local):
+        if name in local:
+            return local[name]
+        if self.shapes is None:
+            return UNKNOWN
+        if name in self.primal_of:  # an adjoint has its primal's shape, unless it may hold
+            shape = self.shapes.get(self.primal_of[name], UNKNOWN)  # the 0.0 stand-in, or
+            if shape != () and (name in self.scalar_zeros or name == self.seed_parameter):
+                return UNKNOWN  # the caller's cotangent of a vjp
+            return shape
+        return self.shapes.get(self.previous_of.get(name, name), UNKNOWN)
+
+    def note_assigned(self, adjoint, expr):
+        """An adjoint assigned from ``expr`` that may lack its primal's shape (a 0.0 stand-in
+        flowed into it) joins the stand-ins."""
+        if self.shapes is None or adjoint not in self.primal_of:
+            return
+        shape = self.shapes.get(self.primal_of[adjoint], UNKNOWN)
+        if shape != () and Shapes(lambda name: self.shape_of_name(name, {}),
+                                  self.resolve).of(expr) != shape:
+            self.scalar_zeros.add(adjoint)
+
+    def specialize(self, expr, local=None):
+        """``expr`` with each ``unbroadcast`` the shapes make unnecessary taken out, and each
+        one they make certain turned into the ``np.sum`` it amounts to."""
+        if self.shapes is None:
+            return expr
+        local = local or {}
+        shapes = Shapes(lambda name: self.shape_of_name(name, local), self.resolve)
+        helper = self.binder.bound
+
+        class Specialize(gast.NodeTransformer):
+            def visit_Call(inner, node):
+                inner.generic_visit(node)
+                function = helper.get(node.func.id) if isinstance(node.func, gast.Name) else None
+                if function is unbroadcast and len(node.args) == 2:
+                    value, like = node.args
+                    return self.summed_to(value, shapes.of(value), shapes.of(like)) or node
+                if function is size_of and len(node.args) == 1 and \
+                        is_known(shapes.of(node.args[0])):
+                    return constant(math.prod(shapes.of(node.args[0])))
+                if function in (matmul_adjoint_left, matmul_adjoint_right) and \
+                        len(node.args) == 3:
+                    return self.matrix_product_adjoint(function is matmul_adjoint_left,
+                                                       node.args, shapes) or node
+                return node
+
+        return Specialize().visit(expr)
+
+    def summed_to(self, value, value_shape, like_shape):
+        """``value`` summed down to ``like_shape`` (the work of unbroadcast), or None."""
+        if not (is_known(value_shape) and is_known(like_shape)) or \
+                len(value_shape) < len(like_shape) or (value_shape == () != like_shape):
+            return None
+        if value_shape == like_shape:
+            return value
+        if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+            inner = self.summed_to(value.operand, value_shape, like_shape)
+            return None if inner is None else gast.UnaryOp(op=gast.USub(), operand=inner)
+        extra = len(value_shape) - len(like_shape)
+        leading = tuple(range(extra))
+        stretched = tuple(i for i, n in enumerate(like_shape)
+                          if n == 1 and value_shape[extra + i] != 1)
+        if any(n != 1 and n != value_shape[extra + i] for i, n in enumerate(like_shape)):
+            return None
+        if leading:
+            value = self.np_sum(value, None if not like_shape else leading, False)
+        if stretched:
+            value = self.np_sum(value, stretched, True)
+        return value
+
+    def matrix_product_adjoint(self, left, args, shapes):
+        """``g @ b.T`` or ``a.T @ g`` (``np.outer`` with a vector) for ``a @ b`` of matrices and
+        vectors whose shapes are known, instead of the helper that works out the general case."""
+        g, a, b = args
+        g_shape, a_shape, b_shape = (shapes.of(e) for e in args)
+        if not all(is_known(s) and 1 <= len(s) <= 2 for s in (a_shape, b_shape)) or \
+                len(a_shape) + len(b_shape) < 3 or g_shape != matmul_shape(a_shape, b_shape):
+            return None
+
+        def transposed(e):
+            return gast.Attribute(value=e, attr="T", ctx=gast.Load())
+
+        def product(x, y):
+            return gast.BinOp(left=x, op=gast.MatMult(), right=y)
+
+        def outer(x, y):
+            return call(self.np_function("outer"), x, y)
+
+        if left:
+            return product(g, transposed(b)) if len(b_shape) == 2 else outer(g, b)
+        return product(transposed(a), g) if len(a_shape) == 2 else outer(a, g)
+
+    def np_sum(self, value, axes, keepdims):
+        keywords = []
+        if axes is not None:
+            axis = constant(axes[0]) if len(axes) == 1 else \
+                gast.Tuple(elts=[constant(a) for a in axes], ctx=gast.Load())
+            keywords.append(gast.keyword(arg="axis", value=axis))
+        if keepdims:
+            keywords.append(gast.keyword(arg="keepdims", value=constant(True)))
+        return gast.Call(func=self.np_function("sum"), args=[value], keywords=keywords)
+
+    def specialize_rule(self, prelude, outputs):
+        """A rule's inlined statements and adjoint expressions, specialized (see specialize)."""
+        if self.shapes is None:
+            return prelude, outputs
+        local = {}
+        shapes = Shapes(lambda name: self.shape_of_name(name, local), self.resolve)
+        for stmt in prelude:
+            stmt.value = self.specialize(stmt.value, local)
+            for target in assigned_names(stmt):
+                local[target] = shapes.of(stmt.value) if isinstance(stmt, gast.Assign) \
+                    else UNKNOWN
+                if local[target] is None:
+                    local[target] = UNKNOWN
+        return prelude, {p: self.specialize(e, local) for p, e in outputs.items()}
+
+    def reuse_available(self, prelude, outputs, available):
+        """A rule's code reading the primal's ``s`` where it would compute ``np.sin(x)`` again
+        (``available``: see analyze.annotate_available)."""
+        if not available:
+            return prelude, outputs
+        resolve = self.resolve
+
+        class Reuse(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                if node.keywords or not all(isinstance(a, gast.Name) for a in node.args):
+                    return node
+                try:
+                    name = available.get((resolve(node.func), tuple(a.id for a in node.args)))
+                except TypeError:  # an unhashable callable
+                    return node
+                return node if name is None else load(name)
+
+        for stmt in prelude:
+            stmt.value = Reuse().visit(stmt.value)
+        return prelude, {p: Reuse().visit(e) for p, e in outputs.items()}
+
+    def is_fresh(self, expr, adjoint):
+        """Is ``expr`` certainly a new array (or a number) of its adjoint's full shape, which
+        the adjoint may then update in place?"""
+        if self.shapes is None or adjoint not in self.primal_of:
+            return False
+        shape = self.shapes.get(self.primal_of[adjoint], UNKNOWN)
+        if not is_known(shape):
+            return False
+        new_value = isinstance(expr, gast.BinOp) or (
+            isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub))
+        if isinstance(expr, gast.Call):
+            function = self.resolve(expr.func)
+            new_value = isinstance(function, np.ufunc) or function in (np.sum, np.outer)
+        return new_value and Shapes(lambda name: self.shape_of_name(name, {}),
+                                    self.resolve).of(expr) == shape
+
+    def resolve(self, expr):
+        """The object a called expression names in generated code (``np.sum``, a helper)."""
+        if isinstance(expr, gast.Name):
+            if expr.id in self.locals:
+                return None
+            return self.binder.bound.get(expr.id, self.parsed.namespace.get(
+                expr.id, getattr(builtins, expr.id, None)))
+        if isinstance(expr, gast.Attribute):
+            base = self.resolve(expr.value)
+            return getattr(base, expr.attr, None) if inspect.ismodule(base) else None
+        return None
 
     # -- statements ----------------------------------------------------------------------------
     def block(self, stmts, state):
@@ -234,6 +427,7 @@ class ReverseMode(Sweep):
         if name in loaded_names(value):  # x = f(x): the old x gets a name of its own
             if name not in self.previous_names:
                 self.previous_names[name] = self.names.fresh(name + "_prev")
+                self.previous_of[self.previous_names[name]] = name
             previous = self.previous_names[name]
         for param in list(bindings):
             if previous:
@@ -244,6 +438,8 @@ class ReverseMode(Sweep):
             code = self.accumulating_rule(stmt, rule, bindings, name, previous, state)
         else:
             prelude, outputs = inline_rule(rule, bindings, wanted, self.names, self.binder)
+            prelude, outputs = self.specialize_rule(prelude, outputs)
+            prelude, outputs = self.reuse_available(prelude, outputs, stmt.sg_available)
             sources = {}
             for param in wanted:
                 bound, output = bindings[param], outputs[param]
@@ -273,9 +469,12 @@ class ReverseMode(Sweep):
             for part in sources[name][1:]:
                 total = gast.BinOp(left=total, op=gast.Add(), right=part)
             if not (isinstance(total, gast.Name) and total.id == adjoint):
-                self.mark_aliases(total, state)
+                fresh = self.is_fresh(total, adjoint)
+                if not fresh:
+                    self.mark_aliases(total, state)
+                self.note_assigned(adjoint, total)
                 code.append(assign(adjoint, total, stmt))
-                state[adjoint] = SHARED
+                state[adjoint] = OWNED if fresh else SHARED
         else:
             state[adjoint] = ZERO
         return code
@@ -343,7 +542,7 @@ class ReverseMode(Sweep):
                 code.append(assign(self.adjoint(arg.id), part, stmt))
                 state[self.adjoint(arg.id)] = SHARED
             else:
-                code += self.accumulate(arg.id, part, state, stmt)
+                code += self.accumulate(arg.id, part, state, stmt, shaped=True)
         self.locals.add(pullback)
         new = set(outputs) | {pullback}
         read = set().union(*(loaded_names(s) for s in code)) & self.locals
@@ -415,7 +614,8 @@ class ReverseMode(Sweep):
                 written = subscript(load(adjoint), copy.deepcopy(index))
                 if state.get(self.adjoint(value.id), ZERO) == ZERO:
                     written = call(self.runtime("copy_of"), written)  # it is zeroed next
-                part = call(self.binder.bind("unbroadcast", unbroadcast), written, load(value.id))
+                part = self.specialize(call(self.binder.bind("unbroadcast", unbroadcast),
+                                            written, load(value.id)))
                 code += self.accumulate(value.id, part, state, stmt, fresh=True)
             code.append(located(gast.Assign(
                 targets=[gast.Subscript(value=load(adjoint), slice=copy.deepcopy(index),
@@ -580,11 +780,16 @@ class ReverseMode(Sweep):
         names_before = set(self.names.taken)
         self.loop_depth += 1
         entry = dict(state)
-        # Names first bound inside the loop may restart from the 0.0 stand-in (see zero_at_start).
-        self.scalar_zeros |= {self.adjoint(name) for name in sorted(
+        # The adjoint of a name first bound inside the loop that is live from one iteration to
+        # the next may start from the 0.0 stand-in (see zero_at_start and before_loop).
+        first_bound = {self.adjoint(name) for name in sorted(
             assigned_names(stmt.body) - stmt.sg_defined_before) if name in self.varied}
+        outer_zeros = set(self.scalar_zeros)
+        carried = set()  # stand-ins that reach the end of an iteration's adjoint
         taken = set(self.names.taken)
         for _ in range(8):
+            self.scalar_zeros = outer_zeros | carried | {
+                a for a in first_bound if entry.get(a, ZERO) != ZERO}
             # Each attempt must hand out the same names, so the final one reads as the first.
             self.reset_names(taken | {self.stack_name} | set(self.previous_names.values()))
             primal, adjoint, exit_state = self.block(stmt.body, dict(entry))
@@ -599,6 +804,11 @@ class ReverseMode(Sweep):
                         self.primal_of[name] not in stmt.sg_defined_before:
                     # It restarts from a plain 0.0 (its value may not exist yet): not an array.
                     entry[name], changed = SHARED, True
+            reaching = {a for a in self.scalar_zeros - outer_zeros - carried
+                        if exit_state.get(a, ZERO) != ZERO}
+            if reaching:
+                carried |= reaching
+                changed = True
             if not changed:
                 break
         for name in sorted(entry):
@@ -689,6 +899,7 @@ class ReverseMode(Sweep):
         *stmts, final = self.body
         annotate_unsafe(self.body)
         annotate_defined(self.body, self.params)
+        annotate_available(self.body)
         result = final.value
         state, seed_code = {}, []
         if isinstance(result, gast.Tuple):
@@ -705,6 +916,8 @@ class ReverseMode(Sweep):
         elif isinstance(result, gast.Name) and result.id in self.varied:
             output_adjoint = self.adjoint(result.id)
             state[output_adjoint] = SHARED
+            if not scalar_output:
+                self.seed_parameter = output_adjoint
             if scalar_output:
                 check = call(self.binder.bind("scalar_seed", scalar_seed), load(result.id),
                              constant(self.parsed.name))
@@ -717,12 +930,16 @@ class ReverseMode(Sweep):
         for name in wrt:
             adjoint_name = self.adjoint(name)
             if state.get(adjoint_name, ZERO) == ZERO:
+                if self.is_number(name):
+                    gradients.append(constant(0.0))
+                    continue
                 gradients.append(call(self.np_function("zeros_like"), load(name)))
                 start_reads.add(name)
             elif self.stand_in_used:  # a 0.0 stand-in may have flowed into it: give it shape
-                gradients.append(call(self.binder.bind("unbroadcast", unbroadcast),
-                                      load(adjoint_name), load(name)))
-                start_reads.add(name)
+                gradient = self.specialize(call(self.binder.bind("unbroadcast", unbroadcast),
+                                                load(adjoint_name), load(name)))
+                gradients.append(gradient)
+                start_reads |= loaded_names(gradient) & {name}
             else:
                 gradients.append(load(adjoint_name))
         unsafe = assigned_names(self.body)
@@ -739,6 +956,9 @@ def _same_state(left, right):
 def bind_call(value):
     """(primitive, positional arguments, keywords) of the one operation an ANF value performs."""
     if isinstance(value, gast.BinOp):
+        if isinstance(value.op, gast.Mult) and isinstance(value.left, gast.Name) and \
+                isinstance(value.right, gast.Name) and value.left.id == value.right.id:
+            return np.square, [value.left], []  # x * x: the rule of a square is one product
         return BINARY_PRIMITIVES.get(type(value.op)), [value.left, value.right], []
     if isinstance(value, gast.UnaryOp):
         return UNARY_PRIMITIVES.get(type(value.op)), [value.operand], []
@@ -856,3 +1076,12 @@ def drop_redundant_saves(primal, adjoint, pop_targets):
 
     scan(primal)
     return prune(primal), prune(adjoint)
+
+
+def _indexed_names(body):
+    """Names that are indexed or written element by element: their adjoints must be arrays."""
+    found = set()
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+            found.add(node.value.id)
+    return found

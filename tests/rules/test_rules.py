@@ -230,7 +230,8 @@ def unary(*primitives, values):
 
 
 unary(operator.neg, np.negative, operator.pos, np.positive, np.exp, np.expm1, np.sin, np.cos,
-      np.tanh, np.arctan, np.sinh, np.cosh, values=lambda rng, shape: rng.standard_normal(shape))
+      np.tanh, np.arctan, np.sinh, np.cosh, np.square,
+      values=lambda rng, shape: rng.standard_normal(shape))
 unary(np.log, np.sqrt, np.log1p, values=lambda rng, shape: rng.uniform(0.3, 3.0, shape))
 unary(np.tan, values=lambda rng, shape: rng.uniform(-1.2, 1.2, shape))
 unary(np.abs, abs, values=away_from_zero)
