@@ -21,10 +21,14 @@ def settle(x, rate):
     return np.sum(x ** 2)
 
 
+def example_data():
+    return np.array([2.0, -1.5, 0.7]), 0.3
+
+
 def main():
-    x, rate = np.array([2.0, -1.5, 0.7]), 0.3
+    x, rate = example_data()
     settle_grad = sg.grad(settle, wrt=(0, 1))
-    sg.show(settle_grad)
+    sg.show(settle_grad, x, rate)  # the code that runs for an array x and a float rate
     dx, drate = settle_grad(x, rate)
     eps = 1e-6
     numeric_rate = (settle(x, rate + eps) - settle(x, rate - eps)) / (2 * eps)

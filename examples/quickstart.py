@@ -29,15 +29,20 @@ def central_differences(f, w, *rest, eps=1e-6):
     return gradient
 
 
-def main():
+def example_data():
+    """Weights, inputs and targets of a small regression problem (random, seeded)."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 3))
     y = rng.normal(size=8)
     w = rng.normal(size=3)
+    return w, x, y
 
+
+def main():
+    w, x, y = example_data()
     loss_grad = sg.grad(loss)
-    print("The generated gradient of loss:\n")
-    sg.show(loss_grad)
+    print("The generated gradient of loss, as it runs for these arguments:\n")
+    sg.show(loss_grad, w, x, y)
 
     dw = loss_grad(w, x, y)
     numeric = central_differences(loss, w, x, y)

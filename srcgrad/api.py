@@ -63,7 +63,9 @@ class Derivative:
         # Only the name and docstring: a wrapped Derivative's own fields must not come along.
         functools.update_wrapper(self, function, updated=())
         self.function, self.wrt, self.mode, self.source = function, wrt, mode, source
-        self._specialized = {}
+        self._by_signature = {}  # argument signature -> the Generated code that runs for it
+        self.last_run = None  # the Generated code of the latest call
+        self._specializations = 0
 
     @property
     def generated(self):
@@ -73,18 +75,23 @@ class Derivative:
     def generated_for(self, args, kwargs):
         """The generated code that runs for these arguments."""
         signature = argument_signature(args, kwargs)
-        if self.mode == "jvp" or len(self._specialized) >= MAX_SPECIALIZATIONS:
-            signature = None  # forward mode is not specialized (yet)
-        return _generated(self.function, self.wrt, self.mode, self.source, signature)
+        if signature in self._by_signature:
+            return self._by_signature[signature]
+        if self.mode == "jvp" or self._specializations >= MAX_SPECIALIZATIONS:
+            generated = self.generated  # forward mode is not specialized (yet)
+        else:
+            generated = _generated(self.function, self.wrt, self.mode, self.source, signature)
+            self._specializations += 1
+        if len(self._by_signature) < 16 * MAX_SPECIALIZATIONS:
+            self._by_signature[signature] = generated
+        return generated
 
     def __call__(self, *args, **kwargs):
-        signature = argument_signature(args, kwargs)
-        function = self._specialized.get(signature)
-        if function is None:
-            function = self.generated_for(args, kwargs).function
-            if len(self._specialized) < MAX_SPECIALIZATIONS:
-                self._specialized[signature] = function
-        return function(*args, **kwargs)
+        generated = self._by_signature.get(argument_signature(args, kwargs))
+        if generated is None:
+            generated = self.generated_for(args, kwargs)
+        self.last_run = generated
+        return generated.function(*args, **kwargs)
 
     def __repr__(self):
         return f"<srcgrad {self.mode} of {self.function.__qualname__} wrt {self.wrt!r}>"
@@ -208,12 +215,20 @@ vector-Jacobian product: the gradient of ``sum(cotangent * f(*args))`` with resp
 """
 
 
-def source(derivative):
-    """The Python source srcgrad generated for ``derivative`` (made by grad, vjp, ...)."""
+def source(derivative, *args, **kwargs):
+    """The Python source srcgrad generated for ``derivative`` (made by grad, vjp, ...).
+
+    Without arguments: the code that takes arguments of any shape. With example arguments:
+    ``derivative`` runs once on them, and this is the code that ran, specialized to their
+    shapes (and for each of the user's functions it calls, the code that ran for that call).
+    """
     if not isinstance(derivative, Derivative):
         raise SrcgradError("srcgrad.source takes a function made by srcgrad.grad, "
                            "value_and_grad or vjp; wrap yours first, e.g. "
                            "srcgrad.source(srcgrad.grad(f))")
+    ran = bool(args or kwargs)
+    if ran:
+        derivative(*args, **kwargs)
     sources, seen, pending = [], set(), [derivative]
     while pending:  # the function, then each derivative of a user function it calls
         current = pending.pop(0)
@@ -222,12 +237,12 @@ def source(derivative):
         if key in seen:
             continue
         seen.add(key)
-        generated = current.generated
+        generated = current.last_run if ran and current.last_run else current.generated
         sources.append(generated.source)
         pending.extend(generated.callees)
     return "\n\n".join(sources)
 
 
-def show(derivative):
-    """Print the generated source of ``derivative``."""
-    print(source(derivative), end="")
+def show(derivative, *args, **kwargs):
+    """Print the generated source of ``derivative`` (see :func:`source` for the arguments)."""
+    print(source(derivative, *args, **kwargs), end="")

@@ -15,7 +15,7 @@ def test_readme_shows_the_current_generated_quickstart_gradient():
     spec.loader.exec_module(module)
     section = README.split("## The generated code", 1)[1]
     shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    assert shown == sg.source(sg.grad(module.loss))
+    assert shown == sg.source(sg.grad(module.loss), *module.example_data())
 
 
 def test_ci_runs_the_readme_test_command():
@@ -29,9 +29,9 @@ def test_readme_shows_the_current_control_flow_example():
                                                   ROOT / "examples" / "control_flow.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    section = README.split("`sg.source(sg.grad(settle, wrt=(0, 1)))`:", 1)[1]
+    section = README.split("`sg.source(sg.grad(settle, wrt=(0, 1)), x, rate)`", 1)[1]
     shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    assert shown == sg.source(sg.grad(module.settle, wrt=(0, 1)))
+    assert shown == sg.source(sg.grad(module.settle, wrt=(0, 1)), *module.example_data())
 
 
 def test_readme_shows_the_current_forward_mode_source():

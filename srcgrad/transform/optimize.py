@@ -1,9 +1,11 @@
 """Tidy generated code: fold constants, drop identities, remove assignments nobody reads."""
+import copy
 import operator
 
 import gast
 
 from ..rules import is_non_differentiable, rule_for
+from ..runtime import scalar_seed
 from .analyze import loaded_names
 
 _FOLDABLE = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -67,6 +69,9 @@ class Simplify(gast.NodeTransformer):
 
     def visit_UnaryOp(self, node):
         self.generic_visit(node)
+        if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.BinOp) and \
+                _negated(node.operand):  # -(-a * b) -> a * b
+            return _without_negation(node.operand)
         if isinstance(node.op, gast.USub) and isinstance(node.operand, gast.UnaryOp) and \
                 isinstance(node.operand.op, gast.USub):
             return node.operand.operand
@@ -134,6 +139,103 @@ def propagate_copies(function_def):
 
     process(function_def.body)
     return function_def
+
+
+LINE_LENGTH = 88  # a value is written into the line that uses it only if that line stays this short
+
+
+def inline_single_use(function_def, namespace):
+    """``t = a * b`` read once, by the next statements of the same block -> the reader says
+    ``a * b`` itself, where the line stays short.
+
+    Reads like the user's own nested expressions, and frees each temporary array as soon as it
+    is used (a name keeps its array alive until the function returns). Only pure expressions
+    move, and only past statements that change none of the names they read.
+    """
+    stores, loads, fixed = _name_uses(function_def)
+
+    def process(block):
+        index = 0
+        while index < len(block):
+            stmt = block[index]
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    process(getattr(stmt, field))
+            if _inlined(block, index, stores, loads, fixed, namespace):
+                del block[index]
+                index = max(index - 1, 0)  # the statement before may now be inlined too
+            else:
+                index += 1
+
+    process(function_def.body)
+    # Simplify what inlining brought together; a comment whose lines went into the next goes.
+    function_def.body = drop_dangling_comments(simplify(function_def.body))
+    return function_def
+
+
+def _inlined(block, index, stores, loads, fixed, namespace):
+    stmt = block[index]
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
+            isinstance(stmt.targets[0], gast.Name)):
+        return False
+    name, value = stmt.targets[0].id, stmt.value
+    if loads.get(name) != 1 or stores.get(name) != 1 or name in fixed or \
+            not _pure(value, namespace) or _seeds(value, namespace):
+        return False
+    for position in range(index + 1, len(block)):
+        reader = block[position]
+        if _count_loads(reader, name):
+            break
+        if isinstance(reader, (gast.If, gast.For, gast.While, gast.FunctionDef)) or \
+                _changed(reader) & loaded_names(value):
+            return False
+    else:
+        return False
+    if not isinstance(reader, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
+            _changed_before_use(reader) & loaded_names(value) or _seeds(reader, namespace):
+        return False  # the returned value and the seed keep their own lines
+    candidate = copy.deepcopy(reader)
+    for node in gast.walk(candidate):
+        for field, child in gast.iter_fields(node):
+            if isinstance(child, gast.Name) and child.id == name and \
+                    isinstance(child.ctx, gast.Load):
+                setattr(node, field, copy.deepcopy(value))
+            elif isinstance(child, list):
+                for i, item in enumerate(child):
+                    if isinstance(item, gast.Name) and item.id == name and \
+                            isinstance(item.ctx, gast.Load):
+                        child[i] = copy.deepcopy(value)
+    if len(_unparse(candidate)) + 8 > LINE_LENGTH:  # 8: room for two levels of indentation
+        return False
+    block[position] = candidate
+    return True
+
+
+def _seeds(node, namespace):
+    return any(_resolve(n.func, namespace) is scalar_seed for n in gast.walk(node)
+               if isinstance(n, gast.Call))
+
+
+def _changed(stmt):
+    return _stored_names(stmt) | {
+        n.value.id for n in gast.walk(stmt)
+        if isinstance(n, (gast.Subscript, gast.Attribute)) and isinstance(n.value, gast.Name)
+        and isinstance(getattr(n, "ctx", None), gast.Store)} | {
+        n.func.value.id for n in gast.walk(stmt)  # items.append(...), stack.pop()
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and
+        isinstance(n.func.value, gast.Name)}
+
+
+def _changed_before_use(stmt):
+    """What ``stmt`` changes before it reads its values: nothing, except calls that mutate."""
+    return {n.func.value.id for n in gast.walk(stmt)
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and
+            isinstance(n.func.value, gast.Name)}
+
+
+def _unparse(node):
+    import ast
+    return ast.unparse(gast.gast_to_ast(node))
 
 
 def _name_uses(tree):

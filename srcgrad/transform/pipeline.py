@@ -1,5 +1,6 @@
 """The passes in order, from a user function to its compiled, readable derivative."""
 import copy
+import weakref
 from dataclasses import dataclass
 
 import gast
@@ -11,11 +12,12 @@ from .exits import ExitLowering
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
 from .normalize import Desugar, ToANF, version_reassignments
-from .optimize import propagate_copies, remove_dead_assignments, simplify
+from .optimize import (inline_single_use, propagate_copies, remove_dead_assignments,
+                       simplify)
 from .parse import parse_function
 from .forward import ForwardMode
 from .reverse import ReverseMode
-from .shapes import UNKNOWN, argument_shape, infer_shapes
+from .shapes import UNKNOWN, Shapes, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
@@ -130,6 +132,7 @@ def forward_mode(function, wrt=0, source=None):
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), p.binder.bound)
+    inline_single_use(function_def, p.binder.bound)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
     compiled.__srcgrad_tangents__ = tuple(tangent_params)
@@ -148,7 +151,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
     if signature is not None:
         engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
-                                     engine.resolve, locals_)
+                                     engine.resolve, locals_, returned_shape)
     primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
@@ -179,9 +182,39 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
+    inline_single_use(function_def, binder.bound)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     return Generated(compiled, source, name, engine.callees)
+
+
+_returned_shapes = weakref.WeakKeyDictionary()  # function -> {signature: shape or None}
+
+
+def returned_shape(function, signature):
+    """The shape of what a user function returns for arguments of these shapes, or UNKNOWN."""
+    try:
+        known = _returned_shapes.setdefault(function, {})
+    except TypeError:  # not weakly referenceable
+        return UNKNOWN
+    if signature in known:
+        return known[signature] or UNKNOWN  # None: a recursive call, still being worked out
+    known[signature] = None
+    shape = UNKNOWN
+    try:
+        p = prepare(function, (), None)
+        final = p.body[-1]
+        if isinstance(final, gast.Return) and final.value is not None:
+            engine = ReverseMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names,
+                                 p.binder)
+            shapes = infer_shapes(p.body, parameter_shapes(function, p.tree, signature),
+                                  engine.resolve, p.locals, returned_shape)
+            shape = Shapes(lambda name: shapes.get(name, UNKNOWN), engine.resolve,
+                           returned_shape).of(final.value) or UNKNOWN
+    except SrcgradError:
+        pass  # generating its derivative reports the problem
+    known[signature] = shape
+    return shape
 
 
 def parameter_shapes(function, tree, signature):

@@ -916,7 +916,12 @@ class ReverseMode(Sweep):
         elif isinstance(result, gast.Name) and result.id in self.varied:
             output_adjoint = self.adjoint(result.id)
             state[output_adjoint] = SHARED
-            if not scalar_output:
+            if not scalar_output and self.shapes is not None and \
+                    is_known(self.shapes.get(result.id)) and self.shapes[result.id] != ():
+                # The caller's cotangent may be a number standing for an array: give it shape.
+                seed_code.append(assign(output_adjoint, call(
+                    self.runtime("broadcast_like"), load(output_adjoint), load(result.id)), final))
+            elif not scalar_output:
                 self.seed_parameter = output_adjoint
             if scalar_output:
                 check = call(self.binder.bind("scalar_seed", scalar_seed), load(result.id),

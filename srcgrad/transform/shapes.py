@@ -181,9 +181,10 @@ class Shapes:
     """The shapes of expressions, given the shapes of names (``lookup``) and a way to find the
     object a called expression names (``resolve``)."""
 
-    def __init__(self, lookup, resolve):
+    def __init__(self, lookup, resolve, user_call=None):
         self.lookup = lookup
         self.resolve = resolve
+        self.user_call = user_call  # (function, signature) -> shape of what it returns
 
     def of(self, expr):
         """The shape of ``expr``, UNKNOWN, or None where a name it reads has no shape yet."""
@@ -226,6 +227,13 @@ class Shapes:
         return UNKNOWN
 
     def _call(self, expr):
+        user_function = getattr(expr, "sg_user_function", None)
+        if user_function is not None:
+            if self.user_call is None or any(isinstance(a, gast.Starred) for a in expr.args):
+                return UNKNOWN
+            signature = (tuple(self._shape(a) for a in expr.args),
+                         tuple(sorted((k.arg, self._shape(k.value)) for k in expr.keywords)))
+            return self.user_call(user_function, signature)
         function = getattr(expr, "sg_function", None) or self.resolve(expr.func)
         if function is None or expr.args and isinstance(expr.args[-1], gast.Starred):
             return UNKNOWN
@@ -274,7 +282,7 @@ class _NotYet(Exception):
     """A name read before the fixed point has given it a shape."""
 
 
-def infer_shapes(body, param_shapes, resolve, local_names):
+def infer_shapes(body, param_shapes, resolve, local_names, user_call=None):
     """Map each name of ``body`` (normalized statements) to its shape, or UNKNOWN.
 
     ``param_shapes`` gives the parameters' shapes; ``resolve`` the object a name or call names;
@@ -289,7 +297,7 @@ def infer_shapes(body, param_shapes, resolve, local_names):
         value = resolve(gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None))
         return () if type(value) in (int, float, bool) else UNKNOWN
 
-    shapes = Shapes(lookup, resolve)
+    shapes = Shapes(lookup, resolve, user_call)
     bindings = list(_bindings(body))
 
     def join(name, shape):
