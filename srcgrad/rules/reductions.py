@@ -43,9 +43,11 @@ def prod_jvp(ans, a, axis=None, keepdims=False, *, da):
 
 @vjp(np.max, np.amax)
 def amax(g, ans, a, axis=None, keepdims=False):
-    # Every element equal to the maximum gets an even share of the adjoint.
+    # Every element equal to the maximum gets an even share of the adjoint (the share is
+    # worked out at the reduced size, so the full-size work is one comparison and one product).
     is_max = a == expand_reduced(ans, a, axis, keepdims)
-    return expand_reduced(g, a, axis, keepdims) * is_max / np.sum(is_max, axis=axis, keepdims=True)
+    share = g / np.sum(is_max, axis=axis, keepdims=keepdims)
+    return expand_reduced(share, a, axis, keepdims) * is_max
 
 
 @jvp(np.max, np.amax)
@@ -59,7 +61,8 @@ def amax_jvp(ans, a, axis=None, keepdims=False, *, da):
 @vjp(np.min, np.amin)
 def amin(g, ans, a, axis=None, keepdims=False):
     is_min = a == expand_reduced(ans, a, axis, keepdims)
-    return expand_reduced(g, a, axis, keepdims) * is_min / np.sum(is_min, axis=axis, keepdims=True)
+    share = g / np.sum(is_min, axis=axis, keepdims=keepdims)
+    return expand_reduced(share, a, axis, keepdims) * is_min
 
 
 @jvp(np.min, np.amin)

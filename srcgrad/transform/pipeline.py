@@ -183,6 +183,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
     inline_single_use(function_def, binder.bound)
+    engine.expand_lazily(function_def)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     return Generated(compiled, source, name, engine.callees)

@@ -24,8 +24,8 @@ import numpy as np
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
 from ..errors import NonScalarOutput
-from ..runtime import (matmul_adjoint_left, matmul_adjoint_right, scalar_seed, size_of,
-                       unbroadcast)
+from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right, scalar_seed,
+                       size_of, unbroadcast)
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
                       loaded_names, mutated_names)
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
@@ -243,7 +243,38 @@ class ReverseMode(Sweep):
                                                        node.args, shapes) or node
                 return node
 
-        return Specialize().visit(expr)
+        return self.without_expansions(Specialize().visit(expr), shapes)
+
+    def without_expansions(self, expr, shapes):
+        """``expand_reduced(g, x, ...) * y`` -> ``g * y`` where broadcasting stretches ``g`` to
+        the same shape: elementwise arithmetic gives the same values, with no full-size copy."""
+        target = shapes.of(expr)
+        if not is_known(target):
+            return expr
+        helper = self.binder.bound
+        for parent, field, index, node in _elementwise_operands(expr):
+            if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+                    helper.get(node.func.id) is expand_reduced and len(node.args) == 4):
+                continue
+            axis, keepdims = node.args[2], node.args[3]
+            if not (isinstance(keepdims, gast.Constant) and keepdims.value is True or
+                    isinstance(axis, gast.Constant) and axis.value is None):
+                continue
+            _put(parent, field, index, node.args[0])
+            if shapes.of(expr) != target:
+                _put(parent, field, index, node)
+        return expr
+
+    def expand_lazily(self, function_def):
+        """``without_expansions`` once more on the final code, where inlining has brought an
+        expanded adjoint next to the arithmetic that reads it."""
+        if self.shapes is None:
+            return
+        shapes = Shapes(lambda name: self.shape_of_name(name, {}), self.resolve)
+        for node in gast.walk(function_def):
+            if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
+                    node.value is not None:
+                node.value = self.without_expansions(node.value, shapes)
 
     def summed_to(self, value, value_shape, like_shape):
         """``value`` summed down to ``like_shape`` (the work of unbroadcast), or None."""
@@ -255,6 +286,12 @@ class ReverseMode(Sweep):
         if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
             inner = self.summed_to(value.operand, value_shape, like_shape)
             return None if inner is None else gast.UnaryOp(op=gast.USub(), operand=inner)
+        if like_shape == () and len(value_shape) == 1 and isinstance(value, gast.BinOp) and \
+                isinstance(value.op, gast.Mult) and Shapes(
+                    lambda name: self.shape_of_name(name, {}), self.resolve).of(
+                    value.left) == value_shape == Shapes(
+                    lambda name: self.shape_of_name(name, {}), self.resolve).of(value.right):
+            return call(self.np_function("dot"), value.left, value.right)  # one pass, no copy
         extra = len(value_shape) - len(like_shape)
         leading = tuple(range(extra))
         stretched = tuple(i for i, n in enumerate(like_shape)
@@ -1081,6 +1118,36 @@ def drop_redundant_saves(primal, adjoint, pop_targets):
 
     scan(primal)
     return prune(primal), prune(adjoint)
+
+
+def _elementwise_operands(expr):
+    """(parent, field, index, node) for each node reached from ``expr`` through elementwise
+    arithmetic and comparisons only (``expr`` itself excluded)."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+            children = [("left", None, node.left), ("right", None, node.right)]
+        elif isinstance(node, gast.UnaryOp):
+            children = [("operand", None, node.operand)]
+        elif isinstance(node, gast.Compare):
+            children = [("left", None, node.left)] + [
+                ("comparators", i, c) for i, c in enumerate(node.comparators)]
+        else:
+            return
+        for field, index, child in children:
+            found.append((node, field, index, child))
+            visit(child)
+
+    visit(expr)
+    return found
+
+
+def _put(parent, field, index, value):
+    if index is None:
+        setattr(parent, field, value)
+    else:
+        getattr(parent, field)[index] = value
 
 
 def _indexed_names(body):
