@@ -207,8 +207,17 @@ def _inlined(block, index, stores, loads, fixed, namespace):
                         child[i] = copy.deepcopy(value)
     if len(_unparse(candidate)) + 8 > LINE_LENGTH:  # 8: room for two levels of indentation
         return False
+    if isinstance(candidate, gast.Assign) and _is_new(reader.value) and \
+            not _is_new(Simplify().visit(copy.deepcopy(candidate.value))):
+        return False  # -(-a) would become plain a: the target must stay a new array
     block[position] = candidate
     return True
+
+
+def _is_new(expr):
+    """Arithmetic, which makes a new array (a name, an item or a helper's result may share
+    memory with another name's, and the code may rely on the difference)."""
+    return isinstance(expr, (gast.BinOp, gast.UnaryOp))
 
 
 def _seeds(node, namespace):

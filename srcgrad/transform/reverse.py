@@ -31,7 +31,7 @@ from .analyze import (annotate_available, annotate_defined, annotate_unsafe, ass
 from .build import assign, call, constant, expr_stmt, load, located, store, subscript
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
-from .optimize import negate
+from .optimize import negate, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, rename_loads, replace, unparse
 
@@ -381,6 +381,7 @@ class ReverseMode(Sweep):
         shape = self.shapes.get(self.primal_of[adjoint], UNKNOWN)
         if not is_known(shape):
             return False
+        expr = simplify([gast.Expr(value=copy.deepcopy(expr))])[0].value  # g * 1.0 is g
         new_value = isinstance(expr, gast.BinOp) or (
             isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub))
         if isinstance(expr, gast.Call):

@@ -155,3 +155,30 @@ def tuple_in_a_loop_reads_the_name_it_rebinds(a):
 
 def test_a_tuple_assignment_in_a_loop_that_reads_the_name_it_rebinds():
     check_grad(tuple_in_a_loop_reads_the_name_it_rebinds, np.array([-1.5, 0.3, 0.7]))
+
+
+def times_one_then_index(a, c):
+    t0 = c[-2]
+    y0 = c * 1.0  # the adjoint of c is that of y0 (a read-only broadcast), so c's is copied
+    return t0 - np.sum(y0) + a
+
+
+def test_an_adjoint_that_simplifies_to_a_view_is_copied_before_an_indexed_update():
+    check_grad(times_one_then_index, 0.68, np.array([0.07, -0.75, -0.51]))
+
+
+def double_negation_then_slice(a, b):
+    t0 = np.sin(b[1:])
+    b = --b  # the two negations of the adjoint must not cancel into a read-only broadcast view
+    return np.sum(t0) + a + np.sum(b)
+
+
+def double_negation_then_fancy_index(a, b):
+    t0 = -b[[0, 0]]
+    b = --b
+    return np.sum(t0) + a + np.sum(b)
+
+
+def test_a_double_negation_keeps_the_adjoint_a_writable_array():
+    check_grad(double_negation_then_slice, -1.5, np.array([-1.5, -1.2, -0.5]))
+    check_grad(double_negation_then_fancy_index, -1.5, np.array([-1.5, -1.2, -0.5]))
