@@ -127,12 +127,18 @@ def annotate_unsafe(body, after=frozenset(), rebound_after=frozenset()):
     because later iterations rebind it; the loop's own target does not, since the adjoint loop
     replays it.
     """
+    changed = [frozenset(changed_names(stmt)) for stmt in body]
+    rebound = [frozenset(assigned_names(stmt)) for stmt in body]
+    changed_after, rebound_after_each = [frozenset(after)], [frozenset(rebound_after)]
+    for index in range(len(body) - 1, 0, -1):  # what the statements after each one change
+        changed_after.insert(0, changed_after[0] | changed[index])
+        rebound_after_each.insert(0, rebound_after_each[0] | rebound[index])
     for index, stmt in enumerate(body):
-        later = frozenset(changed_names(body[index + 1:])) | after
+        later = changed_after[index]
         stmt.sg_unsafe_after = later
-        stmt.sg_unsafe_before = later | changed_names(stmt)
-        rebound_later = frozenset(assigned_names(body[index + 1:])) | rebound_after
-        stmt.sg_rebound_before = rebound_later | assigned_names(stmt)  # rebinding, not writes
+        stmt.sg_unsafe_before = later | changed[index]
+        rebound_later = rebound_after_each[index]
+        stmt.sg_rebound_before = rebound_later | rebound[index]  # rebinding, not writes
         if isinstance(stmt, gast.If):
             annotate_unsafe(stmt.body, later, rebound_later)
             annotate_unsafe(stmt.orelse, later, rebound_later)

@@ -46,3 +46,18 @@ def subscript(value, index):
 def as_load(node):
     """A Load-context copy of a Name used as a store target."""
     return load(node.id) if isinstance(node, gast.Name) else node
+
+
+def clone(node):
+    """A deep copy of a gast tree (or list of them), several times quicker than copy.deepcopy.
+
+    Node attributes that are not nodes (names, numbers, the objects ``sg_function`` points to,
+    analysis sets) are shared, as they are never changed in place.
+    """
+    if isinstance(node, list):
+        return [clone(item) for item in node]
+    if not isinstance(node, gast.AST):
+        return node
+    new = node.__class__.__new__(node.__class__)
+    new.__dict__.update({key: clone(value) for key, value in node.__dict__.items()})
+    return new

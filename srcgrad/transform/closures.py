@@ -7,11 +7,11 @@ The lifted function is then differentiated like any helper of the user's, with a
 derivative of its own.
 """
 import ast
-import copy
 
 import gast
 
 from .analyze import assigned_names, loaded_names, parameter_names
+from .build import clone
 from .parse import ParsedFunction, register_parsed
 
 
@@ -47,13 +47,13 @@ class Lifting:
             captured[name] = sorted((reads - own) & (outer_locals - set(self.nested)))
         scope = dict(self.parsed.namespace)
         for name, tree in self.nested.items():
-            lifted = copy.deepcopy(tree)
+            lifted = clone(tree)
             for variable in captured[name]:
                 lifted.args.kwonlyargs.append(gast.Name(id=variable, ctx=gast.Param(),
                                                         annotation=None, type_comment=None))
                 lifted.args.kw_defaults.append(None)
             lifted.body = [self.rewrite_calls(s, captured) for s in lifted.body]
-            module = gast.gast_to_ast(gast.Module(body=[copy.deepcopy(lifted)], type_ignores=[]))
+            module = gast.gast_to_ast(gast.Module(body=[clone(lifted)], type_ignores=[]))
             exec(compile(ast.fix_missing_locations(module), self.parsed.filename, "exec"), scope)
             function = scope[name]
             register_parsed(function, ParsedFunction(function, lifted, self.parsed.filename,

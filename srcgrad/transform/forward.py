@@ -15,7 +15,7 @@ import numpy as np
 
 from ..rules import forward_rule_for
 from .analyze import annotate_defined, assigned_names, loaded_names, mutated_names
-from .build import assign, call, constant, expr_stmt, load, located, store
+from .build import assign, call, clone, constant, expr_stmt, load, located, store
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
 from .sweep import Sweep, rename_loads, replace, unparse
@@ -46,7 +46,7 @@ class ForwardMode(Sweep):
             return load(self.tangent(expr.id))
         if isinstance(expr, gast.Name):
             return self.zeros(expr.id, defined | {expr.id})
-        return call(self.np_function("zeros_like"), copy.deepcopy(expr))
+        return call(self.np_function("zeros_like"), clone(expr))
 
     # -- statements ----------------------------------------------------------------------------
     def block(self, stmts, state):
@@ -192,7 +192,7 @@ class ForwardMode(Sweep):
         out_tangent = store(self.tangent(outputs[0])) if isinstance(target, gast.Name) else \
             gast.Tuple(elts=[store(self.tangent(o)) for o in outputs], ctx=gast.Store())
         forward = located(gast.Assign(
-            targets=[gast.Tuple(elts=[copy.deepcopy(target), out_tangent], ctx=gast.Store())],
+            targets=[gast.Tuple(elts=[clone(target), out_tangent], ctx=gast.Store())],
             value=gast.Call(func=load(jvp_name), args=value.args,
                             keywords=value.keywords + tangents), type_comment=None), stmt)
         for output in outputs:
@@ -219,7 +219,7 @@ class ForwardMode(Sweep):
         state[tangent] = OWNED
         written = load(self.tangent(value.id)) if value_live else constant(0.0)
         code.append(located(gast.Assign(
-            targets=[gast.Subscript(value=load(tangent), slice=copy.deepcopy(target.slice),
+            targets=[gast.Subscript(value=load(tangent), slice=clone(target.slice),
                                     ctx=gast.Store())], value=written, type_comment=None), stmt))
         return code, state
 

@@ -1,11 +1,10 @@
 """Inline a derivative rule's body into generated code, with the call site's names substituted."""
 import builtins
-import copy
 
 import gast
 
 from .analyze import assigned_names, loaded_names
-from .build import constant
+from .build import clone, constant
 
 
 def literal(value):
@@ -26,7 +25,7 @@ def inline_rule(rule, bindings, wanted, names, binder, outputs=None):
     the returned tuple holds, in order (the differentiable parameters, unless given).
     """
     outputs_order = tuple(outputs) if outputs is not None else rule.differentiable
-    tree = copy.deepcopy(rule.tree)
+    tree = clone(rule.tree)
     body = [s for s in tree.body
             if not (isinstance(s, gast.Expr) and isinstance(s.value, gast.Constant))]
     parameters = {a.id for a in tree.args.args + tree.args.kwonlyargs}
@@ -40,7 +39,7 @@ def inline_rule(rule, bindings, wanted, names, binder, outputs=None):
     class Substitute(gast.NodeTransformer):
         def visit_Name(self, node):
             if node.id in parameters and isinstance(node.ctx, gast.Load):
-                return copy.deepcopy(bindings[node.id])
+                return clone(bindings[node.id])
             if node.id in renamed:
                 node.id = renamed[node.id]
             return node

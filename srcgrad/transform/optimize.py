@@ -1,5 +1,4 @@
 """Tidy generated code: fold constants, drop identities, remove assignments nobody reads."""
-import copy
 import operator
 
 import gast
@@ -7,6 +6,7 @@ import gast
 from ..rules import is_non_differentiable, rule_for
 from ..runtime import scalar_seed
 from .analyze import loaded_names
+from .build import clone
 
 _FOLDABLE = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
              gast.Div: operator.truediv, gast.Pow: operator.pow}
@@ -121,6 +121,7 @@ def propagate_copies(function_def):
     Mutating ``b`` in place is fine: ``a`` and ``b`` are the same object.
     """
     stores, loads, fixed = _name_uses(function_def)
+    cache = {}
 
     def process(block):
         index = 0
@@ -132,7 +133,7 @@ def propagate_copies(function_def):
                     process(getattr(stmt, field))
             if isinstance(stmt, gast.FunctionDef):
                 process(stmt.body)
-            if _propagated(block, index, stores, loads, fixed):
+            if _propagated(block, index, stores, loads, fixed, cache):
                 del block[index]
             else:
                 index += 1
@@ -153,6 +154,7 @@ def inline_single_use(function_def, namespace):
     move, and only past statements that change none of the names they read.
     """
     stores, loads, fixed = _name_uses(function_def)
+    cache = {}
 
     def process(block):
         index = 0
@@ -161,7 +163,7 @@ def inline_single_use(function_def, namespace):
             for field in ("body", "orelse"):
                 if isinstance(getattr(stmt, field, None), list):
                     process(getattr(stmt, field))
-            if _inlined(block, index, stores, loads, fixed, namespace):
+            if _inlined(block, index, stores, loads, fixed, namespace, cache):
                 del block[index]
                 index = max(index - 1, 0)  # the statement before may now be inlined too
             else:
@@ -173,7 +175,7 @@ def inline_single_use(function_def, namespace):
     return function_def
 
 
-def _inlined(block, index, stores, loads, fixed, namespace):
+def _inlined(block, index, stores, loads, fixed, namespace, cache):
     stmt = block[index]
     if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
             isinstance(stmt.targets[0], gast.Name)):
@@ -182,33 +184,35 @@ def _inlined(block, index, stores, loads, fixed, namespace):
     if loads.get(name) != 1 or stores.get(name) != 1 or name in fixed or \
             not _pure(value, namespace) or _seeds(value, namespace):
         return False
+    read = loaded_names(value)
     for position in range(index + 1, len(block)):
         reader = block[position]
-        if _count_loads(reader, name):
+        loads_here, changed_here = _facts(reader, cache)
+        if loads_here.get(name):
             break
         if isinstance(reader, (gast.If, gast.For, gast.While, gast.FunctionDef)) or \
-                _changed(reader) & loaded_names(value):
+                changed_here & read:
             return False
     else:
         return False
     if not isinstance(reader, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
             _changed_before_use(reader) & loaded_names(value) or _seeds(reader, namespace):
         return False  # the returned value and the seed keep their own lines
-    candidate = copy.deepcopy(reader)
+    candidate = clone(reader)
     for node in gast.walk(candidate):
         for field, child in gast.iter_fields(node):
             if isinstance(child, gast.Name) and child.id == name and \
                     isinstance(child.ctx, gast.Load):
-                setattr(node, field, copy.deepcopy(value))
+                setattr(node, field, clone(value))
             elif isinstance(child, list):
                 for i, item in enumerate(child):
                     if isinstance(item, gast.Name) and item.id == name and \
                             isinstance(item.ctx, gast.Load):
-                        child[i] = copy.deepcopy(value)
+                        child[i] = clone(value)
     if len(_unparse(candidate)) + 8 > LINE_LENGTH:  # 8: room for two levels of indentation
         return False
     if isinstance(candidate, gast.Assign) and _is_new(reader.value) and \
-            not _is_new(Simplify().visit(copy.deepcopy(candidate.value))):
+            not _is_new(Simplify().visit(clone(candidate.value))):
         return False  # -(-a) would become plain a: the target must stay a new array
     block[position] = candidate
     return True
@@ -267,7 +271,7 @@ def _name_uses(tree):
     return stores, loads, fixed
 
 
-def _propagated(block, index, stores, loads, fixed):
+def _propagated(block, index, stores, loads, fixed, cache):
     """Replace the reads of the copy ``block[index]`` if that is safe; True when done."""
     stmt = block[index]
     if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
@@ -276,7 +280,7 @@ def _propagated(block, index, stores, loads, fixed):
     copy_name, source = stmt.targets[0].id, stmt.value.id
     if copy_name == source or stores.get(copy_name) != 1 or copy_name in fixed:
         return False
-    reads = [_count_loads(s, copy_name) for s in block[index + 1:]]
+    reads = [_facts(s, cache)[0].get(copy_name, 0) for s in block[index + 1:]]
     if sum(reads) != loads.get(copy_name, 0) or not sum(reads):
         return False
     last = index + 1 + max(i for i, n in enumerate(reads) if n)
@@ -290,8 +294,23 @@ def _propagated(block, index, stores, loads, fixed):
             if isinstance(node, gast.Name) and node.id == copy_name and \
                     isinstance(node.ctx, gast.Load):
                 node.id = source
+                cache.pop(id(later), None)  # changed in place: its facts are out of date
     loads[source] = loads.get(source, 0) + loads.pop(copy_name)
     return True
+
+
+def _facts(stmt, cache):
+    """(name -> how often ``stmt`` reads it, names ``stmt`` changes), worked out once per
+    statement in a pass (which asks for the statements after each candidate: quadratic if every
+    question walked the tree again). ``cache`` keeps the statements alive, so ids stay unique."""
+    found = cache.get(id(stmt))
+    if found is None or found[0] is not stmt:
+        loads = {}
+        for node in gast.walk(stmt):
+            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+                loads[node.id] = loads.get(node.id, 0) + 1
+        found = cache[id(stmt)] = (stmt, loads, _changed(stmt))
+    return found[1], found[2]
 
 
 def _count_loads(stmt, name):

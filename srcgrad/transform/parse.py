@@ -1,6 +1,5 @@
 """Read a function's source into a gast tree and resolve the global names it uses to objects."""
 import builtins
-import copy
 import inspect
 import linecache
 import textwrap
@@ -9,6 +8,7 @@ from dataclasses import dataclass
 import gast
 
 from ..errors import SourceError, UnsupportedSyntax
+from .build import clone
 
 
 @dataclass
@@ -52,7 +52,7 @@ def parse_function(function, source=None):
     function = inspect.unwrap(function)
     if function in _PARSED:
         parsed = _PARSED[function]
-        return ParsedFunction(function, copy.deepcopy(parsed.tree), parsed.filename,
+        return ParsedFunction(function, clone(parsed.tree), parsed.filename,
                               parsed.source_lines, parsed.namespace)
     if not inspect.isfunction(function):
         raise SourceError(f"srcgrad can only transform Python functions, not {function!r}")

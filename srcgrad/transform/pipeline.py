@@ -1,5 +1,4 @@
 """The passes in order, from a user function to its compiled, readable derivative."""
-import copy
 import weakref
 from dataclasses import dataclass
 
@@ -7,7 +6,7 @@ import gast
 
 from ..errors import SrcgradError
 from .analyze import Activity, assigned_names, loaded_names, local_names, parameter_names
-from .build import load, store
+from .build import clone, load, store
 from .exits import ExitLowering
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
@@ -81,7 +80,7 @@ def _allocator(tree):
 def prepare(function, wrt, source=None, reserve_tangents=False):
     """The passes both modes share: parse, desugar, lower exits, version, activity, ANF."""
     parsed = parse_function(function, source)
-    tree = copy.deepcopy(parsed.tree)
+    tree = clone(parsed.tree)
     if tree.args.vararg or tree.args.kwarg:
         raise parsed.unsupported(tree, "a function with *args or **kwargs",
                                  "list the parameters explicitly")
@@ -118,7 +117,7 @@ def forward_mode(function, wrt=0, source=None):
     comments = []
     code = with_origin_comments(simplify(code), comments)
     name = p.names.fresh(f"{p.tree.name}_jvp")
-    args = copy.deepcopy(p.tree.args)
+    args = clone(p.tree.args)
     tangents = [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
                 for t in tangent_params]
     if args.defaults or args.kwonlyargs:  # after parameters with defaults: keyword-only
@@ -126,7 +125,7 @@ def forward_mode(function, wrt=0, source=None):
         args.kw_defaults += [None] * len(tangents)
     else:
         args.args += tangents
-    returned = gast.Return(value=gast.Tuple(elts=[copy.deepcopy(result), out_tangent],
+    returned = gast.Return(value=gast.Tuple(elts=[clone(result), out_tangent],
                                             ctx=gast.Load()))
     function_def = gast.FunctionDef(name=name, args=args, body=code + [returned],
                                     decorator_list=[], returns=None, type_comment=None,
@@ -173,12 +172,12 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         pullback = _function(pullback_name, [seed] + rebound, copy_stack + adjoint
                              + [gast.Return(value=gradient)], defaults=[load(n) for n in rebound])
         body_out = prologue + primal + [pullback, gast.Return(value=gast.Tuple(
-            elts=[copy.deepcopy(result), load(pullback_name)], ctx=gast.Load()))]
+            elts=[clone(result), load(pullback_name)], ctx=gast.Load()))]
     else:
         returned = gradient if mode == "grad" else gast.Tuple(
-            elts=[copy.deepcopy(result), gradient], ctx=gast.Load())
+            elts=[clone(result), gradient], ctx=gast.Load())
         body_out = prologue + primal + adjoint + [gast.Return(value=returned)]
-    function_def = gast.FunctionDef(name=name, args=copy.deepcopy(tree.args), body=body_out,
+    function_def = gast.FunctionDef(name=name, args=clone(tree.args), body=body_out,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)

@@ -13,7 +13,6 @@ A value needed when the adjoint of a compound statement starts is pushed when it
 so pushes and pops always pair up last-in, first-out.
 """
 import builtins
-import copy
 import inspect
 import math
 import operator
@@ -28,7 +27,8 @@ from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right
                        size_of, unbroadcast)
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
                       loaded_names, mutated_names)
-from .build import assign, call, constant, expr_stmt, load, located, store, subscript
+from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
+                    subscript)
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
 from .optimize import negate, simplify
@@ -99,7 +99,7 @@ class ReverseMode(Sweep):
                 continue
             steps = self.rematerialize(source, like)
             if steps is not None and name == source:
-                recompute.extend(copy.deepcopy(s) for s in steps)
+                recompute.extend(clone(s) for s in steps)
                 continue
             push, pop = self.save(source, name, like)
             pushes.append(push)
@@ -125,7 +125,7 @@ class ReverseMode(Sweep):
                 if inner is None:
                     return None
                 steps.extend(inner)
-        return steps + [assign(name, copy.deepcopy(value), like)]
+        return steps + [assign(name, clone(value), like)]
 
     # -- adjoint bookkeeping -------------------------------------------------------------------
     def accumulate(self, name, contribution, state, like, fresh=False, shaped=False):
@@ -381,7 +381,7 @@ class ReverseMode(Sweep):
         shape = self.shapes.get(self.primal_of[adjoint], UNKNOWN)
         if not is_known(shape):
             return False
-        expr = simplify([gast.Expr(value=copy.deepcopy(expr))])[0].value  # g * 1.0 is g
+        expr = simplify([gast.Expr(value=clone(expr))])[0].value  # g * 1.0 is g
         new_value = isinstance(expr, gast.BinOp) or (
             isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub))
         if isinstance(expr, gast.Call):
@@ -548,7 +548,7 @@ class ReverseMode(Sweep):
         self.callees.append(self.binder.bound[vjp_name])
         pullback = self.pullback_names[id(stmt)]
         primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
-        forward = located(gast.Assign(targets=[gast.Tuple(elts=[copy.deepcopy(target), store(pullback)],
+        forward = located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), store(pullback)],
                                                           ctx=gast.Store())],
                                       value=primal_call, type_comment=None), stmt)
         cotangents = [load(self.adjoint(o)) if o in live else
@@ -649,21 +649,21 @@ class ReverseMode(Sweep):
         if adjoint and state.get(adjoint, ZERO) != ZERO:
             code += self.make_owned(adjoint, state, stmt)
             if isinstance(value, gast.Name) and value.id in self.varied:
-                written = subscript(load(adjoint), copy.deepcopy(index))
+                written = subscript(load(adjoint), clone(index))
                 if state.get(self.adjoint(value.id), ZERO) == ZERO:
                     written = call(self.runtime("copy_of"), written)  # it is zeroed next
                 part = self.specialize(call(self.binder.bind("unbroadcast", unbroadcast),
                                             written, load(value.id)))
                 code += self.accumulate(value.id, part, state, stmt, fresh=True)
             code.append(located(gast.Assign(
-                targets=[gast.Subscript(value=load(adjoint), slice=copy.deepcopy(index),
+                targets=[gast.Subscript(value=load(adjoint), slice=clone(index),
                                         ctx=gast.Store())],
                 value=constant(0.0), type_comment=None), stmt))
         old_elements = call(self.runtime("copy_of"), subscript(load(array),
-                                                                 copy.deepcopy(index)))
+                                                                 clone(index)))
         save = expr_stmt(self.stack_call("append", old_elements), stmt)
         restore = located(gast.Assign(
-            targets=[gast.Subscript(value=load(array), slice=copy.deepcopy(index),
+            targets=[gast.Subscript(value=load(array), slice=clone(index),
                                     ctx=gast.Store())],
             value=self.stack_call("pop"), type_comment=None), stmt)
         read = set().union(*(loaded_names(s) for s in code + [restore]))
@@ -686,9 +686,9 @@ class ReverseMode(Sweep):
             code += self.make_owned(accumulator, state, stmt)
         bindings["dx"] = load(accumulator)
         if source in self.list_names:  # items[k]: replace the element, never add in place
-            element = subscript(load(accumulator), copy.deepcopy(bindings["index"]))
+            element = subscript(load(accumulator), clone(bindings["index"]))
             update = gast.Assign(targets=[gast.Subscript(value=load(accumulator),
-                                                         slice=copy.deepcopy(bindings["index"]),
+                                                         slice=clone(bindings["index"]),
                                                          ctx=gast.Store())],
                                  value=gast.BinOp(left=element, op=gast.Add(),
                                                   right=bindings["g"]), type_comment=None)
@@ -778,7 +778,7 @@ class ReverseMode(Sweep):
         if not body_adjoint:
             test, body_adjoint, else_adjoint = negate(test), \
                 else_adjoint, []
-        backward = adjoint_prefix + [located(gast.If(test=copy.deepcopy(test), body=body_adjoint,
+        backward = adjoint_prefix + [located(gast.If(test=clone(test), body=body_adjoint,
                                                      orelse=else_adjoint), stmt)]
         return forward, backward, merged
 
@@ -888,7 +888,7 @@ class ReverseMode(Sweep):
         iterable, prefix, suffix, adjoint_prefix = self.replayable(
             stmt.iter, stmt.sg_unsafe_before, stmt.target.id + "_values", stmt)
         after_pushes, setup = self.before_loop(stmt, state, entry)
-        executed = copy.deepcopy(iterable)
+        executed = clone(iterable)
         if _breaks(stmt.body):  # the adjoint runs over the iterations that ran
             count, start, counting, count_push, count_pop = self.counter(stmt)
             body_primal = [counting] + body_primal

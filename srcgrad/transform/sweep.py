@@ -4,7 +4,7 @@ import copy
 import gast
 import numpy as np
 
-from .build import load
+from .build import clone, load
 
 
 class Sweep:
@@ -65,7 +65,7 @@ def replace(stmt, **fields):
 
 def rename_loads(node, old, new):
     """A copy of ``node`` reading ``new`` wherever it read ``old``."""
-    node = copy.deepcopy(node)
+    node = clone(node)
     for child in gast.walk(node):
         if isinstance(child, gast.Name) and child.id == old and isinstance(child.ctx, gast.Load):
             child.id = new
@@ -74,4 +74,4 @@ def rename_loads(node, old, new):
 
 def unparse(node):
     import ast
-    return ast.unparse(gast.gast_to_ast(copy.deepcopy(node)))
+    return ast.unparse(gast.gast_to_ast(clone(node)))
