@@ -170,8 +170,7 @@ def inline_single_use(function_def, namespace):
                 index += 1
 
     process(function_def.body)
-    # Simplify what inlining brought together; a comment whose lines went into the next goes.
-    function_def.body = drop_dangling_comments(simplify(function_def.body))
+    function_def.body = drop_dangling_comments(function_def.body)  # its lines went into others
     return function_def
 
 
@@ -211,8 +210,9 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache):
                         child[i] = clone(value)
     if len(_unparse(candidate)) + 8 > LINE_LENGTH:  # 8: room for two levels of indentation
         return False
+    candidate = Simplify().visit(candidate)  # what inlining brought together
     if isinstance(candidate, gast.Assign) and _is_new(reader.value) and \
-            not _is_new(Simplify().visit(clone(candidate.value))):
+            not _is_new(candidate.value):
         return False  # -(-a) would become plain a: the target must stay a new array
     block[position] = candidate
     return True

@@ -182,3 +182,13 @@ def double_negation_then_fancy_index(a, b):
 def test_a_double_negation_keeps_the_adjoint_a_writable_array():
     check_grad(double_negation_then_slice, -1.5, np.array([-1.5, -1.2, -0.5]))
     check_grad(double_negation_then_fancy_index, -1.5, np.array([-1.5, -1.2, -0.5]))
+
+
+def times_one_then_write(a):
+    y0 = a * 1.0  # a new array: the write below must not reach a
+    y0[-3] = 0.5
+    return np.sum(np.tanh(a)) + np.sum(y0)
+
+
+def test_a_product_with_one_stays_a_copy_in_the_generated_code():
+    check_grad(times_one_then_write, np.array([-1.5, -1.2, -0.4]))
