@@ -498,10 +498,13 @@ class ReverseMode(Sweep):
         """Add each source's contributions into its adjoint; the target's own adjoint last."""
         adjoint = self.adjoint(name)
         code = []
+        heir = self.heir(name, sources, state)
         for source, parts in sources.items():
             if source != name:
                 for part in parts:
                     code += self.accumulate(source, part, state, stmt)
+        if heir is not None:  # the array is the heir's alone now: it may update it in place
+            state[self.adjoint(heir)] = OWNED
         if name in sources:  # x = f(x, ...): the adjoint of the old x replaces that of the new
             total = sources[name][0]
             for part in sources[name][1:]:
@@ -516,6 +519,24 @@ class ReverseMode(Sweep):
         else:
             state[adjoint] = ZERO
         return code
+
+    def heir(self, name, sources, state):
+        """The one operand whose adjoint may take over the adjoint array of ``name`` as is.
+
+        ``y = x - c``: ``dx = dy``. When ``dy`` is an array of its own (OWNED) that nothing
+        reads after this statement's adjoint (``y`` is bound once, outside loops), ``dx`` may
+        update it in place afterwards instead of copying it first.
+        """
+        adjoint = self.adjoint(name)
+        if state.get(adjoint) != OWNED or name in sources or self.loop_depth or \
+                name in self.params or len(self.definitions.get(name, [])) != 1:
+            return None
+        whole = [source for source, parts in sources.items() for part in parts
+                 if isinstance(part, gast.Name) and part.id == adjoint]
+        if len(whole) != 1 or len(sources[whole[0]]) != 1 or \
+                state.get(self.adjoint(whole[0]), ZERO) != ZERO:
+            return None
+        return whole[0]
 
     def user_call(self, stmt, state):
         """``y = helper(a, b)``: call helper's generated vjp; its pullback carries the adjoint.
