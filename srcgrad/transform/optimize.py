@@ -186,7 +186,7 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache):
     read = loaded_names(value)
     for position in range(index + 1, len(block)):
         reader = block[position]
-        loads_here, changed_here = _facts(reader, cache)
+        loads_here, changed_here, _ = _facts(reader, cache)
         if loads_here.get(name):
             break
         if isinstance(reader, (gast.If, gast.For, gast.While, gast.FunctionDef)) or \
@@ -227,16 +227,6 @@ def _is_new(expr):
 def _seeds(node, namespace):
     return any(_resolve(n.func, namespace) is scalar_seed for n in gast.walk(node)
                if isinstance(n, gast.Call))
-
-
-def _changed(stmt):
-    return _stored_names(stmt) | {
-        n.value.id for n in gast.walk(stmt)
-        if isinstance(n, (gast.Subscript, gast.Attribute)) and isinstance(n.value, gast.Name)
-        and isinstance(getattr(n, "ctx", None), gast.Store)} | {
-        n.func.value.id for n in gast.walk(stmt)  # items.append(...), stack.pop()
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and
-        isinstance(n.func.value, gast.Name)}
 
 
 def _changed_before_use(stmt):
@@ -287,7 +277,7 @@ def _propagated(block, index, stores, loads, fixed, cache):
     between = block[index + 1:last]
     if isinstance(block[last], (gast.If, gast.For, gast.While)):
         between = between + [block[last]]
-    if any(source in _stored_names(s) for s in between):
+    if any(source in _facts(s, cache)[2] for s in between):
         return False
     for later in block[index + 1:last + 1]:
         for node in gast.walk(later):
@@ -300,29 +290,27 @@ def _propagated(block, index, stores, loads, fixed, cache):
 
 
 def _facts(stmt, cache):
-    """(name -> how often ``stmt`` reads it, names ``stmt`` changes), worked out once per
-    statement in a pass (which asks for the statements after each candidate: quadratic if every
-    question walked the tree again). ``cache`` keeps the statements alive, so ids stay unique."""
+    """(name -> how often ``stmt`` reads it, names it changes, names it rebinds), worked out in
+    one walk, once per statement in a pass (which asks for the statements after each candidate:
+    quadratic if every question walked the tree again). ``cache`` keeps the statements alive,
+    so ids stay unique."""
     found = cache.get(id(stmt))
     if found is None or found[0] is not stmt:
-        loads = {}
+        loads, changed, stored = {}, set(), set()
         for node in gast.walk(stmt):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
-                loads[node.id] = loads.get(node.id, 0) + 1
-        found = cache[id(stmt)] = (stmt, loads, _changed(stmt))
-    return found[1], found[2]
-
-
-def _count_loads(stmt, name):
-    return sum(1 for n in gast.walk(stmt) if isinstance(n, gast.Name) and n.id == name and
-               isinstance(n.ctx, gast.Load))
-
-
-def _stored_names(stmt):
-    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and
-            isinstance(n.ctx, gast.Store)} | {
-        n.target.id for n in gast.walk(stmt) if isinstance(n, gast.AugAssign) and
-        isinstance(n.target, gast.Name)}
+            if isinstance(node, gast.Name):
+                if isinstance(node.ctx, gast.Load):
+                    loads[node.id] = loads.get(node.id, 0) + 1
+                elif isinstance(node.ctx, gast.Store):
+                    stored.add(node.id)
+            elif isinstance(node, (gast.Subscript, gast.Attribute)):
+                if isinstance(node.value, gast.Name) and isinstance(node.ctx, gast.Store):
+                    changed.add(node.value.id)  # x[i] = v
+            elif isinstance(node, gast.Call):
+                if isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name):
+                    changed.add(node.func.value.id)  # items.append(v), stack.pop()
+        found = cache[id(stmt)] = (stmt, loads, changed | stored, stored)
+    return found[1:]
 
 
 def _pure(expr, namespace):
