@@ -183,6 +183,32 @@ def _still_available(available, changed):
             if name not in changed and not set(key[1]) & changed}
 
 
+def read_before_bound(body, defined=frozenset()):
+    """(names some statement of ``body`` may read before they are bound on its path, names bound
+    on every path through ``body``), starting with ``defined`` bound."""
+    defined, found = set(defined), set()
+    for stmt in body:
+        if isinstance(stmt, gast.If):
+            found |= loaded_names(stmt.test) - defined
+            in_body, after_body = read_before_bound(stmt.body, defined)
+            in_else, after_else = read_before_bound(stmt.orelse, defined)
+            found |= in_body | in_else
+            defined |= after_body & after_else
+        elif isinstance(stmt, (gast.For, gast.While)):  # the body may run zero times
+            head = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            found |= loaded_names(head) - defined
+            inside = defined | (assigned_names(stmt.target) if isinstance(stmt, gast.For)
+                                else set())
+            found |= read_before_bound(stmt.body, inside)[0]
+        else:
+            read = loaded_names(stmt)
+            if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+                read = read | {stmt.target.id}
+            found |= read - defined
+            defined |= assigned_names(stmt)
+    return found, defined
+
+
 def annotate_defined(body, defined):
     """Mark each statement with ``sg_defined_before``: the names bound on every path to it.
 

@@ -120,7 +120,7 @@ def propagate_copies(function_def):
     same block (not in a nested function), and nothing rebinds ``b`` before the last read.
     Mutating ``b`` in place is fine: ``a`` and ``b`` are the same object.
     """
-    stores, loads, fixed = _name_uses(function_def)
+    stores, loads, fixed = name_uses(function_def)
     cache = {}
 
     def process(block):
@@ -153,7 +153,7 @@ def inline_single_use(function_def, namespace):
     is used (a name keeps its array alive until the function returns). Only pure expressions
     move, and only past statements that change none of the names they read.
     """
-    stores, loads, fixed = _name_uses(function_def)
+    stores, loads, fixed = name_uses(function_def)
     cache = {}
 
     def process(block):
@@ -241,7 +241,7 @@ def _unparse(node):
     return ast.unparse(gast.gast_to_ast(node))
 
 
-def _name_uses(tree):
+def name_uses(tree):
     """How often each name is bound and read, and the names never to replace (parameters,
     targets of ``+=``, names read inside nested functions)."""
     stores, loads, fixed = {}, {}, set()

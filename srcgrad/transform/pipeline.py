@@ -5,7 +5,8 @@ from dataclasses import dataclass
 import gast
 
 from ..errors import SrcgradError
-from .analyze import Activity, assigned_names, loaded_names, local_names, parameter_names
+from .analyze import (Activity, assigned_names, loaded_names, local_names, parameter_names,
+                      read_before_bound)
 from .build import clone, load, store
 from .exits import ExitLowering
 from .emit import compile_function, to_source, with_origin_comments
@@ -166,7 +167,13 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         # Names the adjoint rebinds become parameters whose defaults are the primal's final
         # values, and the saved values are copied, so every call of the pullback starts from
         # the same state.
-        rebound = sorted((assigned_names(adjoint) & locals_) | ({stack} if stack else set()))
+        # Only names it may read before it binds them need that; where the primal may leave
+        # one unbound (bound in a branch or loop that did not run), it starts as None.
+        read_first = read_before_bound(adjoint, {seed})[0]
+        rebound = sorted((assigned_names(adjoint) & locals_ & read_first) |
+                         ({stack} if stack else set()))
+        maybe_unbound = set(rebound) - read_before_bound(primal, params)[1] - {stack}
+        prologue += [_assign(n, gast.Constant(value=None, kind=None)) for n in sorted(maybe_unbound)]
         copy_stack = [_assign(stack, gast.Call(func=load(binder.bind("list", list)), args=[load(stack)],
                                                keywords=[]))] if stack else []
         pullback = _function(pullback_name, [seed] + rebound, copy_stack + adjoint
@@ -182,7 +189,9 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
     inline_single_use(function_def, binder.bound)
-    engine.expand_lazily(function_def)
+    if engine.expand_lazily(function_def):  # values read only for their shape may be gone
+        remove_dead_assignments(function_def, binder.bound)
+        inline_single_use(function_def, binder.bound)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     return Generated(compiled, source, name, engine.callees)

@@ -31,7 +31,7 @@ from .build import (assign, call, clone, constant, expr_stmt, load, located, sto
                     subscript)
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
-from .optimize import negate, simplify
+from .optimize import name_uses, negate, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, rename_loads, replace, unparse
 
@@ -267,14 +267,78 @@ class ReverseMode(Sweep):
 
     def expand_lazily(self, function_def):
         """``without_expansions`` once more on the final code, where inlining has brought an
-        expanded adjoint next to the arithmetic that reads it."""
+        expanded adjoint next to the arithmetic that reads it; then numbers stretched to an
+        array only for arithmetic that stretches them anyway are not. True when it ran (values
+        read only for their shape may be unread now)."""
         if self.shapes is None:
-            return
+            return False
         shapes = Shapes(lambda name: self.shape_of_name(name, {}), self.resolve)
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
                     node.value is not None:
                 node.value = self.without_expansions(node.value, shapes)
+        stores, loads, fixed = name_uses(function_def)
+        for node in list(gast.walk(function_def)):
+            for field in ("body", "orelse"):
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    kept = [s for i, s in enumerate(block)
+                            if not self.number_spread(block, i, shapes, stores, fixed)]
+                    block[:] = kept
+        return True
+
+    def number_spread(self, block, index, shapes, stores, fixed):
+        """``dy = expand_reduced(g, y, None, False)``, a number stretched to y's shape and read
+        only by arithmetic that stretches it anyway -> the readers read ``g``, and the array is
+        never made. True when the assignment at ``block[index]`` went that way."""
+        stmt = block[index]
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+            return False
+        name = stmt.targets[0].id
+        number = self.as_number(stmt.value, shapes)
+        if number is None or stores.get(name) != 1 or name in fixed or name in self.params:
+            return False
+        readers = [s for later in block[index + 1:] for s in _simple_statements(later)
+                   if name in loaded_names(s)]
+        if not readers or any(set(loaded_names(number)) & assigned_names(later)
+                              for later in block[index + 1:]):
+            return False
+        rewritten = []
+        for reader in readers:
+            if not isinstance(reader, (gast.Assign, gast.AugAssign, gast.Return)):
+                return False
+            value = clone(reader.value)
+            places = [(parent, field, position) for parent, field, position, node
+                      in _elementwise_operands(value)
+                      if isinstance(node, gast.Name) and node.id == name]
+            if len(places) != sum(1 for n in gast.walk(value)
+                                  if isinstance(n, gast.Name) and n.id == name):
+                return False  # read by something that is not elementwise arithmetic
+            before = shapes.of(value)
+            for parent, field, position in places:
+                _put(parent, field, position, clone(number))
+            if not is_known(before) or shapes.of(value) != before:
+                return False
+            rewritten.append((reader, value))
+        for reader, value in rewritten:
+            reader.value = value
+        return True
+
+    def as_number(self, expr, shapes):
+        """``expr`` without its stretching of a number (``expand_reduced(g, y, None, False)``,
+        possibly scaled by numbers), or None."""
+        if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
+                self.binder.bound.get(expr.func.id) is expand_reduced and len(expr.args) == 4 \
+                and shapes.of(expr.args[0]) == ():
+            return expr.args[0]
+        if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
+            left = self.as_number(expr.left, shapes)
+            if left is not None and shapes.of(expr.right) == ():
+                return gast.BinOp(left=left, op=expr.op, right=expr.right)
+        if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+            operand = self.as_number(expr.operand, shapes)
+            return None if operand is None else gast.UnaryOp(op=expr.op, operand=operand)
+        return None
 
     def summed_to(self, value, value_shape, like_shape):
         """``value`` summed down to ``like_shape`` (the work of unbroadcast), or None."""
@@ -1163,6 +1227,13 @@ def _elementwise_operands(expr):
 
     visit(expr)
     return found
+
+
+def _simple_statements(stmt):
+    """``stmt`` and the statements nested in it, compound ones left out."""
+    if isinstance(stmt, (gast.If, gast.For, gast.While)):
+        return [s for child in stmt.body + stmt.orelse for s in _simple_statements(child)]
+    return [stmt]
 
 
 def _put(parent, field, index, value):

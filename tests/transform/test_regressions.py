@@ -192,3 +192,19 @@ def times_one_then_write(a):
 
 def test_a_product_with_one_stays_a_copy_in_the_generated_code():
     check_grad(times_one_then_write, np.array([-1.5, -1.2, -0.4]))
+
+
+def returns_early_from_a_loop(u):
+    for i in range(2):
+        if np.sum(np.tanh(u)) > 1.5:
+            return np.mean(np.tanh(u))  # tanh_u exists only when this return runs
+    return np.sum(u * u)
+
+
+def calls_a_helper_that_may_return_early(c):
+    return np.mean(np.sin(c)) * returns_early_from_a_loop(c[1] * c)
+
+
+def test_a_pullback_does_not_need_values_of_paths_that_did_not_run():
+    check_grad(calls_a_helper_that_may_return_early, np.array([1.1, -0.38, -0.7]))
+    check_grad(calls_a_helper_that_may_return_early, np.array([1.1, 2.0, 0.7]))

@@ -182,3 +182,16 @@ def test_shapes_flow_through_calls_of_user_functions():
     caller = source.split("\n\n\n")[0]
     assert "unbroadcast" not in caller
     assert "broadcast_like(dresult, result)" in source  # the helper's pullback shapes its seed
+
+
+def mean_of_squares(u, v):
+    w = u * v
+    return np.mean(w * w)
+
+
+def test_the_adjoint_of_a_sum_stays_a_number_where_arithmetic_stretches_it():
+    rng = np.random.default_rng(2)
+    u, v = rng.normal(size=(3, 4)), rng.normal(size=4)
+    check_grad(mean_of_squares, u, v)
+    source = sg.source(sg.grad(mean_of_squares, wrt=(0, 1)), u, v)
+    assert "expand_reduced" not in source and "dresult / 12" in source
