@@ -145,13 +145,14 @@ def propagate_copies(function_def):
 LINE_LENGTH = 88  # a value is written into the line that uses it only if that line stays this short
 
 
-def inline_single_use(function_def, namespace):
+def inline_single_use(function_def, namespace, shared_arrays=None):
     """``t = a * b`` read once, by the next statements of the same block -> the reader says
     ``a * b`` itself, where the line stays short.
 
     Reads like the user's own nested expressions, and frees each temporary array as soon as it
     is used (a name keeps its array alive until the function returns). Only pure expressions
-    move, and only past statements that change none of the names they read.
+    move, and only past statements that change none of the names they read, nor any name
+    holding the same array (``shared_arrays``: name -> names sharing its array).
     """
     stores, loads, fixed = name_uses(function_def)
     cache = {}
@@ -163,7 +164,8 @@ def inline_single_use(function_def, namespace):
             for field in ("body", "orelse"):
                 if isinstance(getattr(stmt, field, None), list):
                     process(getattr(stmt, field))
-            if _inlined(block, index, stores, loads, fixed, namespace, cache):
+            if _inlined(block, index, stores, loads, fixed, namespace, cache,
+                        shared_arrays or {}):
                 del block[index]
                 index = max(index - 1, 0)  # the statement before may now be inlined too
             else:
@@ -174,7 +176,7 @@ def inline_single_use(function_def, namespace):
     return function_def
 
 
-def _inlined(block, index, stores, loads, fixed, namespace, cache):
+def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays):
     stmt = block[index]
     if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
             isinstance(stmt.targets[0], gast.Name)):
@@ -184,6 +186,7 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache):
             not _pure(value, namespace) or _seeds(value, namespace):
         return False
     read = loaded_names(value)
+    read |= set().union(*(shared_arrays.get(name, ()) for name in read))
     for position in range(index + 1, len(block)):
         reader = block[position]
         loads_here, changed_here, _ = _facts(reader, cache)

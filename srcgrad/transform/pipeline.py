@@ -188,10 +188,10 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
-    inline_single_use(function_def, binder.bound)
+    inline_single_use(function_def, binder.bound, engine.shared_arrays)
     if engine.expand_lazily(function_def):  # values read only for their shape may be gone
         remove_dead_assignments(function_def, binder.bound)
-        inline_single_use(function_def, binder.bound)
+        inline_single_use(function_def, binder.bound, engine.shared_arrays)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     return Generated(compiled, source, name, engine.callees)

@@ -56,6 +56,9 @@ class ReverseMode(Sweep):
         self.saved_pairs = []  # pair id -> the name its pop rebinds
         self.previous_names = {}
         self.previous_of = {}
+        # adjoint -> the adjoints holding the same array after a handover (see heir): tidying
+        # must not move a read of one past an in-place update of another
+        self.shared_arrays = {}
         self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
         self.stand_in_used = False
         self.definitions = _definitions(body)
@@ -569,6 +572,10 @@ class ReverseMode(Sweep):
                     code += self.accumulate(source, part, state, stmt)
         if heir is not None:  # the array is the heir's alone now: it may update it in place
             state[self.adjoint(heir)] = OWNED
+            shared = self.shared_arrays.get(adjoint, {adjoint}) | \
+                self.shared_arrays.get(self.adjoint(heir), {self.adjoint(heir)})
+            for member in shared:
+                self.shared_arrays[member] = shared
         if name in sources:  # x = f(x, ...): the adjoint of the old x replaces that of the new
             total = sources[name][0]
             for part in sources[name][1:]:

@@ -208,3 +208,12 @@ def calls_a_helper_that_may_return_early(c):
 def test_a_pullback_does_not_need_values_of_paths_that_did_not_run():
     check_grad(calls_a_helper_that_may_return_early, np.array([1.1, -0.38, -0.7]))
     check_grad(calls_a_helper_that_may_return_early, np.array([1.1, 2.0, 0.7]))
+
+
+def index_and_broadcast(a, b):
+    t0 = a[-3] + 0.5
+    return t0 + np.sum(np.tanh(b + a))  # da takes over d(b + a), which db still reads
+
+
+def test_a_value_is_not_moved_past_an_update_of_an_array_it_shares():
+    check_grad(index_and_broadcast, np.array([-1.5, -1.2, 0.4]), -1.5)
