@@ -42,11 +42,8 @@ def argument_signature(args, kwargs):
     return positional, tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items()))
 
 
-_ndarray = np.ndarray
-
-
 def _shape_key(value):
-    if type(value) is _ndarray:  # the common case, quickly
+    if type(value) is np.ndarray:  # the common case, quickly
         return value.shape
     return argument_shape(value)
 
@@ -90,11 +87,7 @@ class Derivative:
         return generated
 
     def __call__(self, *args, **kwargs):
-        # argument_signature, written out: this runs on every call.
-        signature = (tuple([a.shape if type(a) is _ndarray else argument_shape(a) for a in args]),
-                     tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items())) if kwargs
-                     else ())
-        generated = self._by_signature.get(signature)
+        generated = self._by_signature.get(argument_signature(args, kwargs))
         if generated is None:
             generated = self.generated_for(args, kwargs)
         self.last_run = generated

@@ -122,24 +122,27 @@ def propagate_copies(function_def):
     """
     stores, loads, fixed = name_uses(function_def)
     cache = {}
-
-    def process(block):
-        index = 0
-        while index < len(block):
-            stmt = block[index]
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list) and \
-                        not isinstance(stmt, gast.FunctionDef):
-                    process(getattr(stmt, field))
-            if isinstance(stmt, gast.FunctionDef):
-                process(stmt.body)
-            if _propagated(block, index, stores, loads, fixed, cache):
-                del block[index]
-            else:
-                index += 1
-
-    process(function_def.body)
+    remove_in_blocks(function_def.body, lambda block, index: _propagated(
+        block, index, stores, loads, fixed, cache))
     return function_def
+
+
+def remove_in_blocks(body, removed, step_back=False):
+    """Visit every statement of ``body`` and of the blocks nested in it (a statement's own
+    blocks first); drop those for which ``removed(block, index)``, which has rewritten what it
+    needed to, says True. ``step_back``: look at the statement before a dropped one again."""
+    index = 0
+    while index < len(body):
+        stmt = body[index]
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                remove_in_blocks(getattr(stmt, field), removed, step_back)
+        if removed(body, index):
+            del body[index]
+            if step_back:
+                index = max(index - 1, 0)
+        else:
+            index += 1
 
 
 LINE_LENGTH = 88  # a value is written into the line that uses it only if that line stays this short
@@ -156,22 +159,10 @@ def inline_single_use(function_def, namespace, shared_arrays=None):
     """
     stores, loads, fixed = name_uses(function_def)
     cache = {}
-
-    def process(block):
-        index = 0
-        while index < len(block):
-            stmt = block[index]
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list):
-                    process(getattr(stmt, field))
-            if _inlined(block, index, stores, loads, fixed, namespace, cache,
-                        shared_arrays or {}):
-                del block[index]
-                index = max(index - 1, 0)  # the statement before may now be inlined too
-            else:
-                index += 1
-
-    process(function_def.body)
+    # After a value moves, the statement before may move into its reader too.
+    remove_in_blocks(function_def.body, lambda block, index: _inlined(
+        block, index, stores, loads, fixed, namespace, cache, shared_arrays or {}),
+        step_back=True)
     function_def.body = drop_dangling_comments(function_def.body)  # its lines went into others
     return function_def
 

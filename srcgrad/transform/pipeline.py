@@ -16,7 +16,7 @@ from .optimize import (inline_single_use, propagate_copies, remove_dead_assignme
                        simplify)
 from .parse import parse_function
 from .forward import ForwardMode
-from .reverse import ReverseMode
+from .reverse import ReverseMode, resolve
 from .shapes import UNKNOWN, Shapes, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
@@ -189,7 +189,8 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
     inline_single_use(function_def, binder.bound, engine.shared_arrays)
-    if engine.expand_lazily(function_def):  # values read only for their shape may be gone
+    if engine.shapes is not None:
+        engine.expand_lazily(function_def)  # values read only for their shape may be gone
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
     source = to_source(function_def, comments)
@@ -214,11 +215,11 @@ def returned_shape(function, signature):
         p = prepare(function, (), None)
         final = p.body[-1]
         if isinstance(final, gast.Return) and final.value is not None:
-            engine = ReverseMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names,
-                                 p.binder)
+            def resolve_here(expr):
+                return resolve(expr, p.locals, p.binder, p.parsed.namespace)
             shapes = infer_shapes(p.body, parameter_shapes(function, p.tree, signature),
-                                  engine.resolve, p.locals, returned_shape)
-            shape = Shapes(lambda name: shapes.get(name, UNKNOWN), engine.resolve,
+                                  resolve_here, p.locals, returned_shape)
+            shape = Shapes(lambda name: shapes.get(name, UNKNOWN), resolve_here,
                            returned_shape).of(final.value) or UNKNOWN
     except SrcgradError:
         pass  # generating its derivative reports the problem

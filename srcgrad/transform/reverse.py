@@ -31,7 +31,7 @@ from .build import (assign, call, clone, constant, expr_stmt, load, located, sto
                     subscript)
 from .inline import inline_rule, literal
 from .normalize import appended_list, popped_list
-from .optimize import name_uses, negate, simplify
+from .optimize import name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, rename_loads, replace, unparse
 
@@ -211,14 +211,22 @@ class ReverseMode(Sweep):
             return shape
         return self.shapes.get(self.previous_of.get(name, name), UNKNOWN)
 
+    def shape_reader(self, local=None):
+        """Shapes of expressions of generated code (``local``: shapes of a rule's temporaries)."""
+        local = local if local is not None else {}
+        return Shapes(lambda name: self.shape_of_name(name, local), self.resolve)
+
+    def called(self, node):
+        """The object a call in generated code calls (``unbroadcast``, ``np.sum``), or None."""
+        return self.resolve(node.func) if isinstance(node, gast.Call) else None
+
     def note_assigned(self, adjoint, expr):
         """An adjoint assigned from ``expr`` that may lack its primal's shape (a 0.0 stand-in
         flowed into it) joins the stand-ins."""
         if self.shapes is None or adjoint not in self.primal_of:
             return
         shape = self.shapes.get(self.primal_of[adjoint], UNKNOWN)
-        if shape != () and Shapes(lambda name: self.shape_of_name(name, {}),
-                                  self.resolve).of(expr) != shape:
+        if shape != () and self.shape_reader().of(expr) != shape:
             self.scalar_zeros.add(adjoint)
 
     def specialize(self, expr, local=None):
@@ -226,14 +234,12 @@ class ReverseMode(Sweep):
         one they make certain turned into the ``np.sum`` it amounts to."""
         if self.shapes is None:
             return expr
-        local = local or {}
-        shapes = Shapes(lambda name: self.shape_of_name(name, local), self.resolve)
-        helper = self.binder.bound
+        shapes = self.shape_reader(local)
 
         class Specialize(gast.NodeTransformer):
             def visit_Call(inner, node):
                 inner.generic_visit(node)
-                function = helper.get(node.func.id) if isinstance(node.func, gast.Name) else None
+                function = self.called(node)
                 if function is unbroadcast and len(node.args) == 2:
                     value, like = node.args
                     return self.summed_to(value, shapes.of(value), shapes.of(like)) or node
@@ -254,10 +260,8 @@ class ReverseMode(Sweep):
         target = shapes.of(expr)
         if not is_known(target):
             return expr
-        helper = self.binder.bound
         for parent, field, index, node in _elementwise_operands(expr):
-            if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
-                    helper.get(node.func.id) is expand_reduced and len(node.args) == 4):
+            if self.called(node) is not expand_reduced or len(node.args) != 4:
                 continue
             axis, keepdims = node.args[2], node.args[3]
             if not (isinstance(keepdims, gast.Constant) and keepdims.value is True or
@@ -271,24 +275,16 @@ class ReverseMode(Sweep):
     def expand_lazily(self, function_def):
         """``without_expansions`` once more on the final code, where inlining has brought an
         expanded adjoint next to the arithmetic that reads it; then numbers stretched to an
-        array only for arithmetic that stretches them anyway are not. True when it ran (values
-        read only for their shape may be unread now)."""
-        if self.shapes is None:
-            return False
-        shapes = Shapes(lambda name: self.shape_of_name(name, {}), self.resolve)
+        array only for arithmetic that stretches them anyway are not (values read only for
+        their shape may be unread now)."""
+        shapes = self.shape_reader()
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
                     node.value is not None:
                 node.value = self.without_expansions(node.value, shapes)
-        stores, loads, fixed = name_uses(function_def)
-        for node in list(gast.walk(function_def)):
-            for field in ("body", "orelse"):
-                block = getattr(node, field, None)
-                if isinstance(block, list):
-                    kept = [s for i, s in enumerate(block)
-                            if not self.number_spread(block, i, shapes, stores, fixed)]
-                    block[:] = kept
-        return True
+        stores, _, fixed = name_uses(function_def)
+        remove_in_blocks(function_def.body, lambda block, index: self.number_spread(
+            block, index, shapes, stores, fixed))
 
     def number_spread(self, block, index, shapes, stores, fixed):
         """``dy = expand_reduced(g, y, None, False)``, a number stretched to y's shape and read
@@ -330,9 +326,8 @@ class ReverseMode(Sweep):
     def as_number(self, expr, shapes):
         """``expr`` without its stretching of a number (``expand_reduced(g, y, None, False)``,
         possibly scaled by numbers), or None."""
-        if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
-                self.binder.bound.get(expr.func.id) is expand_reduced and len(expr.args) == 4 \
-                and shapes.of(expr.args[0]) == ():
+        if self.called(expr) is expand_reduced and len(expr.args) == 4 and \
+                shapes.of(expr.args[0]) == ():
             return expr.args[0]
         if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Mult, gast.Div)):
             left = self.as_number(expr.left, shapes)
@@ -353,11 +348,10 @@ class ReverseMode(Sweep):
         if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
             inner = self.summed_to(value.operand, value_shape, like_shape)
             return None if inner is None else gast.UnaryOp(op=gast.USub(), operand=inner)
+        shapes = self.shape_reader()
         if like_shape == () and len(value_shape) == 1 and isinstance(value, gast.BinOp) and \
-                isinstance(value.op, gast.Mult) and Shapes(
-                    lambda name: self.shape_of_name(name, {}), self.resolve).of(
-                    value.left) == value_shape == Shapes(
-                    lambda name: self.shape_of_name(name, {}), self.resolve).of(value.right):
+                isinstance(value.op, gast.Mult) and \
+                shapes.of(value.left) == value_shape == shapes.of(value.right):
             return call(self.np_function("dot"), value.left, value.right)  # one pass, no copy
         extra = len(value_shape) - len(like_shape)
         leading = tuple(range(extra))
@@ -408,7 +402,7 @@ class ReverseMode(Sweep):
         if self.shapes is None:
             return prelude, outputs
         local = {}
-        shapes = Shapes(lambda name: self.shape_of_name(name, local), self.resolve)
+        shapes = self.shape_reader(local)
         for stmt in prelude:
             stmt.value = self.specialize(stmt.value, local)
             for target in assigned_names(stmt):
@@ -454,20 +448,11 @@ class ReverseMode(Sweep):
         if isinstance(expr, gast.Call):
             function = self.resolve(expr.func)
             new_value = isinstance(function, np.ufunc) or function in (np.sum, np.outer)
-        return new_value and Shapes(lambda name: self.shape_of_name(name, {}),
-                                    self.resolve).of(expr) == shape
+        return new_value and self.shape_reader().of(expr) == shape
 
     def resolve(self, expr):
-        """The object a called expression names in generated code (``np.sum``, a helper)."""
-        if isinstance(expr, gast.Name):
-            if expr.id in self.locals:
-                return None
-            return self.binder.bound.get(expr.id, self.parsed.namespace.get(
-                expr.id, getattr(builtins, expr.id, None)))
-        if isinstance(expr, gast.Attribute):
-            base = self.resolve(expr.value)
-            return getattr(base, expr.attr, None) if inspect.ismodule(base) else None
-        return None
+        """The object a name or attribute names in generated code (``np.sum``, a helper)."""
+        return resolve(expr, self.locals, self.binder, self.parsed.namespace)
 
     # -- statements ----------------------------------------------------------------------------
     def block(self, stmts, state):
@@ -1211,6 +1196,19 @@ def drop_redundant_saves(primal, adjoint, pop_targets):
 
     scan(primal)
     return prune(primal), prune(adjoint)
+
+
+def resolve(expr, local_names, binder, namespace):
+    """The object a global name or an attribute of a module names (``np.sum``, a helper bound
+    in ``binder``, a name of the user's ``namespace``, a builtin), or None (a local variable)."""
+    if isinstance(expr, gast.Name):
+        if expr.id in local_names:
+            return None
+        return binder.bound.get(expr.id, namespace.get(expr.id, getattr(builtins, expr.id, None)))
+    if isinstance(expr, gast.Attribute):
+        base = resolve(expr.value, local_names, binder, namespace)
+        return getattr(base, expr.attr, None) if inspect.ismodule(base) else None
+    return None
 
 
 def _elementwise_operands(expr):

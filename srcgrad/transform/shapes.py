@@ -249,7 +249,7 @@ class Shapes:
                     not keywords.keys() - {"dtype"}:
                 return broadcast(*args)
             if function in _SAME_SHAPE and len(args) == 1 and not keywords.keys() - {"dtype"}:
-                return args[0] if function is not np.asarray or args[0] != () else ()
+                return args[0]
             if function in _NUMBERS:
                 return ()
             if function in _REDUCTIONS and len(args) >= 1:
