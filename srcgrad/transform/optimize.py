@@ -176,8 +176,8 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
     if loads.get(name) != 1 or stores.get(name) != 1 or name in fixed or \
             not _pure(value, namespace) or _seeds(value, namespace):
         return False
-    read = loaded_names(value)
-    read |= set().union(*(shared_arrays.get(name, ()) for name in read))
+    read = loaded_names(value)  # and the names that hold the same arrays as those it reads
+    read |= set().union(*(shared_arrays.get(used, ()) for used in read))
     for position in range(index + 1, len(block)):
         reader = block[position]
         loads_here, changed_here, _ = _facts(reader, cache)
@@ -189,7 +189,7 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
     else:
         return False
     if not isinstance(reader, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
-            _changed_before_use(reader) & loaded_names(value) or _seeds(reader, namespace):
+            _changed_before_use(reader) & read or _seeds(reader, namespace):
         return False  # the returned value and the seed keep their own lines
     candidate = clone(reader)
     for node in gast.walk(candidate):
