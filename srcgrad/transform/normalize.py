@@ -18,7 +18,7 @@ from ..runtime import copy_of
 from .analyze import assigned_names, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
-from .parse import resolve
+from .parse import is_user_function, resolve
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
 ARRAY_METHODS = {
@@ -32,21 +32,6 @@ ARRAY_METHODS = {
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
                   gast.Pow: "pow", gast.MatMult: "at", gast.USub: "neg", gast.UAdd: "pos"}
 
-UNSUPPORTED_STATEMENTS = {
-    gast.Try: ("try/except", "move error handling outside the differentiated function"),
-    gast.With: ("a with block", "move the context manager outside the differentiated function"),
-    gast.AsyncFunctionDef: ("an async def", "differentiate a plain def"),
-    gast.ClassDef: ("a class definition", "define the class at module level"),
-    gast.Global: ("a global statement", "pass the value in as an argument and return it"),
-    gast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return it"),
-    gast.Delete: ("a del statement", "let the name go out of scope instead"),
-    gast.Raise: ("a raise statement", "check inputs before calling the differentiated function"),
-    gast.Assert: ("an assert statement", "check inputs before calling the differentiated function"),
-    gast.Import: ("an import inside the function", "import at module level"),
-    gast.ImportFrom: ("an import inside the function", "import at module level"),
-    gast.AsyncFor: ("async for", "use a plain for loop"),
-    gast.AsyncWith: ("async with", "move it outside the differentiated function"),
-}
 
 
 def _origin(stmt, parsed):
@@ -69,10 +54,6 @@ class Desugar:
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
         for node in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(node, (gast.Yield, gast.YieldFrom)):
-                raise self.parsed.unsupported(node, "a generator (yield)",
-                                              "return a value or a list instead")
-        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Return) and node.value is None:
                 raise self.parsed.unsupported(node, f"a return without a value in {tree.name}",
                                               "return the value to differentiate")
@@ -93,17 +74,15 @@ class Desugar:
         return out
 
     def statement(self, stmt, top):
-        kind = type(stmt)
+        if _own_named_expressions(stmt):
+            return self.block(self.without_named_expressions(stmt))
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr)) \
                 and getattr(stmt, "value", None) is not None and _has_comprehension(stmt.value):
             loops = []
             stmt.value = self.hoist_comprehensions(stmt.value, loops, stmt)
             return [s for loop in loops for s in self.block(loop)] + self.statement(stmt, top)
-        if kind in UNSUPPORTED_STATEMENTS:
-            construct, advice = UNSUPPORTED_STATEMENTS[kind]
-            raise self.parsed.unsupported(stmt, construct, advice)
-        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)):
-            return [stmt]
+        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
+            return [stmt]  # a raise or an assert runs in the primal; it has no derivative
         if isinstance(stmt, gast.FunctionDef) or (
                 isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Lambda) and
                 len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
@@ -153,6 +132,25 @@ class Desugar:
             stmt.body = self.block(stmt.body)
             return [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
+
+    def without_named_expressions(self, stmt):
+        """``if (s := f(x)) > 0:`` -> ``s = f(x)`` then ``if s > 0:``, in evaluation order.
+
+        A ``while`` test is evaluated before every iteration, so ``while (s := f(x)) > 0:``
+        becomes ``while True:`` whose body starts with ``s = f(x)`` and ``if not s > 0: break``.
+        """
+        if isinstance(stmt, gast.While):
+            exit_test = located(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=stmt.test),
+                                        body=[located(gast.Break(), stmt)], orelse=[]), stmt)
+            return [replace_fields(stmt, test=constant(True), body=[exit_test] + stmt.body)]
+        hoist = _HoistNamedExpressions(self.parsed, stmt)
+        for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
+            value = getattr(stmt, field)
+            if isinstance(value, list):
+                setattr(stmt, field, [hoist.visit(v) for v in value])
+            elif value is not None:
+                setattr(stmt, field, hoist.visit(value))
+        return hoist.hoisted + [stmt]
 
     def hoist_comprehensions(self, expr, loops, stmt):
         """``[f(v) for v in xs if c]`` -> a list built by a loop before the statement."""
@@ -296,6 +294,79 @@ class Desugar:
                     raise self.parsed.unsupported(
                         stmt, f"a write into {name}, which may share memory with another array",
                         f"make it a copy where it is created: {name} = np.copy(...)")
+
+
+# The expressions a statement evaluates itself (not those of the statements it contains).
+_EXPRESSION_FIELDS = {
+    gast.Assign: ("value", "targets"), gast.AugAssign: ("value", "target"),
+    gast.AnnAssign: ("value",), gast.Return: ("value",), gast.Expr: ("value",),
+    gast.If: ("test",), gast.For: ("iter",), gast.While: ("test",),
+    gast.Raise: ("exc", "cause"), gast.Assert: ("test", "msg"),
+}
+
+
+def _own_named_expressions(stmt):
+    """The ``name := value`` expressions ``stmt`` evaluates itself."""
+    found = []
+    for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
+        value = getattr(stmt, field)
+        for root in value if isinstance(value, list) else [value]:
+            if root is not None:
+                found += [n for n in gast.walk(root) if isinstance(n, gast.NamedExpr)]
+    return found
+
+
+class _HoistNamedExpressions(gast.NodeTransformer):
+    """Moves each ``name := value`` that always runs out in front of its statement."""
+
+    def __init__(self, parsed, stmt):
+        self.parsed, self.stmt, self.hoisted = parsed, stmt, []
+        for named in _own_named_expressions(stmt):
+            position = (named.lineno, named.col_offset)
+            for field in _EXPRESSION_FIELDS[type(stmt)]:
+                value = getattr(stmt, field)
+                for root in value if isinstance(value, list) else [value]:
+                    for node in gast.walk(root) if root is not None else ():
+                        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                                node.id == named.target.id and \
+                                (node.lineno, node.col_offset) < position:
+                            raise parsed.unsupported(
+                                stmt, f"{named.target.id} read before the := that binds it "
+                                f"in the same statement", "bind it on a line of its own first")
+
+    def visit_NamedExpr(self, node):
+        self.generic_visit(node)  # an inner := runs first
+        self.hoisted.append(located(assign(node.target.id, node.value), self.stmt))
+        return load(node.target.id)
+
+    def refuse_inside(self, node, where):
+        if any(isinstance(n, gast.NamedExpr) for n in gast.walk(node)):
+            raise self.parsed.unsupported(
+                self.stmt, f"an assignment expression (:=) {where}",
+                "bind the value on a line of its own, inside an if statement if it is conditional")
+        return node
+
+    def visit_BoolOp(self, node):
+        node.values = [self.visit(node.values[0])] + [
+            self.refuse_inside(v, "that and/or may skip") for v in node.values[1:]]
+        return node
+
+    def visit_IfExp(self, node):
+        node.test = self.visit(node.test)
+        self.refuse_inside(node.body, "in a branch of a conditional expression")
+        self.refuse_inside(node.orelse, "in a branch of a conditional expression")
+        return node
+
+    def visit_ListComp(self, node):
+        return self.refuse_inside(node, "inside a comprehension")
+
+    visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_Lambda = visit_ListComp
+
+
+def replace_fields(node, **fields):
+    for key, value in fields.items():
+        setattr(node, key, value)
+    return node
 
 
 # Functions that return a view of (or the very same) array they were given.
@@ -535,10 +606,11 @@ class ToANF:
             raise self.unsupported(expr, f"a call to {source}, which is not a global function",
                                    "call functions defined at module level")
         if rule_for(function) is None and not is_non_differentiable(function):
-            if inspect.isfunction(function):
+            if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
-            name = getattr(function, "__qualname__", source)
-            module = getattr(function, "__module__", None)
+            name = getattr(function, "__qualname__", None) or getattr(function, "__name__", source)
+            module = getattr(function, "__module__", None) or \
+                getattr(type(function), "__module__", "")
             raise self.no_rule(
                 expr, f"a call to {source} ({module}.{name}), which has no derivative rule",
                 "register one with @srcgrad.vjp, or mark it with srcgrad.non_differentiable")
@@ -574,8 +646,17 @@ class ToANF:
                                        "pass the keyword arguments one by one")
             keywords.append(gast.keyword(arg=keyword.arg,
                                          value=self.atom(keyword.value, out, hint)))
-        node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
-                         keywords=keywords)
+        args = []
+        for arg in self.arguments(expr, out, hint, source):
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
+                # A sequence of differentiated values handed to a helper gets a name, so its
+                # adjoint is a list whose elements flow back to the values.
+                items = self.names.fresh(hint + "_items")
+                out.append(located(assign(items, gast.List(elts=arg.elts, ctx=gast.Load())),
+                                   self.current))
+                arg = load(items)
+            args.append(arg)
+        node = gast.Call(func=expr.func, args=args, keywords=keywords)
         node.sg_user_function = function
         return node
 

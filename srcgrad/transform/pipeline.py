@@ -5,10 +5,12 @@ from dataclasses import dataclass
 import gast
 
 from ..errors import SrcgradError
-from .analyze import (Activity, assigned_names, loaded_names, local_names, parameter_names,
-                      read_before_bound)
+from ..runtime import copy_of
+from .analyze import (Activity, assigned_names, loaded_names, local_names, mutated_names,
+                      parameter_names, read_before_bound)
 from .build import clone, load, store
 from .exits import ExitLowering
+from . import fence
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
 from .normalize import Desugar, ToANF, version_reassignments
@@ -81,6 +83,7 @@ def _allocator(tree):
 def prepare(function, wrt, source=None, reserve_tangents=False):
     """The passes both modes share: parse, desugar, lower exits, version, activity, ANF."""
     parsed = parse_function(function, source)
+    fence.check(parsed, parsed.tree)
     tree = clone(parsed.tree)
     if tree.args.vararg or tree.args.kwarg:
         raise parsed.unsupported(tree, "a function with *args or **kwargs",
@@ -181,9 +184,12 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         body_out = prologue + primal + [pullback, gast.Return(value=gast.Tuple(
             elts=[clone(result), load(pullback_name)], ctx=gast.Load()))]
     else:
+        kept = []
+        if mode == "value_and_grad":
+            result, kept = _value_kept_from(result, adjoint, names, binder)
         returned = gradient if mode == "grad" else gast.Tuple(
             elts=[clone(result), gradient], ctx=gast.Load())
-        body_out = prologue + primal + adjoint + [gast.Return(value=returned)]
+        body_out = prologue + primal + kept + adjoint + [gast.Return(value=returned)]
     function_def = gast.FunctionDef(name=name, args=clone(tree.args), body=body_out,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
@@ -243,6 +249,24 @@ def parameter_shapes(function, tree, signature):
     shapes.update(zip(names, positional))
     shapes.update((name, shape) for name, shape in keywords if name in shapes)
     return shapes
+
+
+def _value_kept_from(result, adjoint, names, binder):
+    """The function's value as the primal left it, whatever the adjoint rebinds or restores.
+
+    Returns (expression to return, statements to run between the primal and the adjoint).
+    """
+    if not isinstance(result, gast.Name):
+        return result, []
+    if result.id in mutated_names(adjoint):  # restored element by element: keep a copy
+        value = names.fresh("value")
+        copied = gast.Call(func=load(binder.bind("copy_of", copy_of)), args=[load(result.id)],
+                           keywords=[])
+        return load(value), [_assign(value, copied)]
+    if result.id in assigned_names(adjoint):
+        value = names.fresh("value")
+        return load(value), [_assign(value, load(result.id))]
+    return result, []
 
 
 def _assign(target, value):
