@@ -26,6 +26,8 @@ def _generated(function, wrt, mode, source=None, signature=None):
         function = function.generated.function
     key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source, signature)
     per_function = _cache.setdefault(function, {})
+    if key in per_function and not per_function[key].refresh():
+        per_function.clear()  # the user rebound a global the code was generated for
     if key not in per_function:
         if mode == "jvp":
             per_function[key] = forward_mode(function, wrt, source)
@@ -89,6 +91,10 @@ class Derivative:
     def __call__(self, *args, **kwargs):
         generated = self._by_signature.get(argument_signature(args, kwargs))
         if generated is None:
+            generated = self.generated_for(args, kwargs)
+        elif not generated.refresh():  # a global it was generated for has changed
+            self._by_signature.clear()
+            self._specializations = 0
             generated = self.generated_for(args, kwargs)
         self.last_run = generated
         return generated.function(*args, **kwargs)

@@ -562,8 +562,7 @@ class ToANF:
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, out, hint))
         if isinstance(expr, gast.Subscript):
             if self.activity.is_varied(expr.slice):
-                raise self.unsupported(expr, "an index computed from a differentiated value",
-                                       "compute integer indices from shapes or int(...)")
+                return self.index_trick(expr, out, hint)
             return subscript(self.atom(expr.value, out, hint), expr.slice)
         if isinstance(expr, gast.Attribute):
             if expr.attr == "T":
@@ -595,6 +594,32 @@ class ToANF:
             raise self.unsupported(expr, "a tuple of differentiated values",
                                    "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
+
+    def index_trick(self, expr, out, hint):
+        """``np.r_[a, b]`` and ``np.c_[a, b]``: the concatenations they stand for."""
+        owner = resolve(expr.value, self.parsed.namespace, self.locals)
+        parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        plain = not any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and
+                                                       isinstance(p.value, str)) for p in parts)
+        if owner is np.r_ and plain:
+            numpy = load(self.binder.bind("np", np))
+            rows = [call(gast.Attribute(value=numpy, attr="atleast_1d", ctx=gast.Load()), p)
+                    for p in parts]
+            joined = call(gast.Attribute(value=load(self.binder.bind("np", np)),
+                                         attr="concatenate", ctx=gast.Load()),
+                          gast.List(elts=rows, ctx=gast.Load()))
+            return self.operation(gast.copy_location(joined, expr), out, hint)
+        if owner is np.c_ and plain:
+            stacked = call(gast.Attribute(value=load(self.binder.bind("np", np)),
+                                          attr="column_stack", ctx=gast.Load()),
+                           gast.List(elts=parts, ctx=gast.Load()))
+            return self.operation(gast.copy_location(stacked, expr), out, hint)
+        if owner in (np.r_, np.c_):
+            raise self.unsupported(expr, "np.r_ / np.c_ with slices or string directives over "
+                                   "differentiated values",
+                                   "use np.concatenate, np.stack or np.column_stack")
+        raise self.unsupported(expr, "an index computed from a differentiated value",
+                               "compute integer indices from shapes or int(...)")
 
     def call(self, expr, out, hint):
         function = resolve(expr.func, self.parsed.namespace, self.locals)

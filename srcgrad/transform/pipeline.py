@@ -18,6 +18,7 @@ from .optimize import (inline_single_use, propagate_copies, remove_dead_assignme
                        simplify)
 from .parse import parse_function
 from .forward import ForwardMode
+from .live import LiveGlobals
 from .reverse import ReverseMode, resolve
 from .shapes import UNKNOWN, Shapes, argument_shape, infer_shapes
 
@@ -32,6 +33,10 @@ class Generated:
     source: str
     name: str
     callees: list  # Derivative objects of the user's functions this code calls
+
+    def refresh(self):
+        """Read the user's globals in; False when they changed what the code was made for."""
+        return self.function.__srcgrad_live__.refresh()
 
 
 def wrt_names(parsed, wrt):
@@ -64,6 +69,7 @@ class Prepared:
     locals: set
     binder: object
     tangents: list  # forward mode: the tangent parameter of each wrt argument
+    globals_used: set  # the global and closure names the user's function reads
 
 
 def tangent_parameters(function, wrt, source=None):
@@ -104,7 +110,7 @@ def prepare(function, wrt, source=None, reserve_tangents=False):
     activity.locals = locals_
     activity.propagate(body, wrt_list)
     return Prepared(parsed, tree, params, wrt_list, names, body, activity, locals_, binder,
-                    tangents)
+                    tangents, globals_used)
 
 
 def forward_mode(function, wrt=0, source=None):
@@ -138,6 +144,8 @@ def forward_mode(function, wrt=0, source=None):
     inline_single_use(function_def, p.binder.bound)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
+    compiled.__srcgrad_live__ = LiveGlobals(p.parsed.function, p.globals_used,
+                                            compiled.__globals__)
     compiled.__srcgrad_tangents__ = tuple(tangent_params)
     return Generated(compiled, source_text, name, engine.callees)
 
@@ -201,6 +209,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
+    compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)
     return Generated(compiled, source, name, engine.callees)
 
 
