@@ -5,6 +5,7 @@ import weakref
 import numpy as np
 
 from .errors import SrcgradError
+from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import forward_mode, reverse_mode
 from .transform.shapes import argument_shape
 
@@ -68,6 +69,7 @@ class Derivative:
         self._by_signature = {}  # argument signature -> the Generated code that runs for it
         self.last_run = None  # the Generated code of the latest call
         self._specializations = 0
+        self._wrt_positions = self._parameter_names = None  # known at the first call
 
     @property
     def generated(self):
@@ -89,6 +91,11 @@ class Derivative:
         return generated
 
     def __call__(self, *args, **kwargs):
+        if self._wrt_positions is None:
+            names = parameter_names(self.function)
+            self._parameter_names, self._wrt_positions = names, wrt_positions(self.wrt, names)
+        check_differentiable(args, kwargs, self._wrt_positions, self._parameter_names,
+                             self.__name__)
         generated = self._by_signature.get(argument_signature(args, kwargs))
         if generated is None:
             generated = self.generated_for(args, kwargs)
@@ -148,6 +155,8 @@ def jvp(function=None, primals=None, tangents=None, wrt=0, source=None):
     if len(primals) != len(tangents):
         raise SrcgradError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                            f"{len(tangents)} tangents")
+    check_differentiable(primals, {}, list(range(len(primals))), parameter_names(function),
+                         getattr(function, "__name__", "the function"))
     generated = _generated(function, tuple(range(len(primals))), "jvp", source)
     names = generated.function.__srcgrad_tangents__
     return generated.function(*primals, **dict(zip(names, tangents)))

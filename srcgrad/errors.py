@@ -27,3 +27,7 @@ class NoDerivativeRule(UnsupportedSyntax):
 
 class NonScalarOutput(SrcgradError, ValueError):
     """`grad` was asked for the gradient of a function whose output is not a scalar."""
+
+
+class InputTypeError(SrcgradError, TypeError):
+    """An argument to differentiate with respect to is not a real floating-point value."""

@@ -426,8 +426,14 @@ class ToANF:
         self.locals = local_names
         self.loop = None  # the innermost loop being normalized: views are shared only inside it
         self.view_names = {}
+        self.written = None  # arrays the function writes into element by element
 
     def block(self, stmts):
+        if self.written is None:
+            self.written = {node.targets[0].value.id
+                            for node in gast.walk(gast.Module(body=stmts, type_ignores=[]))
+                            if isinstance(node, gast.Assign) and
+                            isinstance(node.targets[0], gast.Subscript)}
         out = []
         for stmt in stmts:
             out.extend(self.statement(stmt))
@@ -436,10 +442,18 @@ class ToANF:
     def statement(self, stmt):
         self.current = stmt
         self.views_of_statement = set()
+        value = getattr(stmt, "value", None)
+        if isinstance(value, gast.AST) and self.activity.is_varied(value) and any(
+                isinstance(n, gast.Constant) and isinstance(n.value, complex)
+                for n in gast.walk(value)):
+            raise self.unsupported(stmt, "a complex number in a differentiated computation "
+                                   "(srcgrad differentiates real functions)",
+                                   "compute with the real and imaginary parts as real arrays")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if not self.activity.is_varied(stmt.value):
                 return [stmt]
+
             if isinstance(target, gast.Subscript):  # y[i] = value: the value becomes a name
                 if self.activity.is_varied(target.slice):
                     raise self.unsupported(stmt, "an index computed from a differentiated value",
@@ -534,7 +548,15 @@ class ToANF:
         if not self.activity.is_varied(expr) and _is_plain(expr):
             return expr
         value = self.operation(expr, out, hint) if self.activity.is_varied(expr) else expr
-        if _is_view(value):
+        if _is_view(value) and value.value.id in self.written:
+            # A view of an array the function writes into would change under the reader
+            # (the derivative reads it after the write): the value is copied out.
+            view = self.names.fresh(_describe(value) or hint + "_part")
+            out.append(located(assign(view, value), self.current))
+            value = call(load(self.binder.bind("copy_of", copy_of)), load(view))
+            value.sg_function = copy_of
+            name = self.names.fresh(view + "_copy")
+        elif _is_view(value):
             # The same view (err[i]) read in both branches of an if gets one name, so the
             # adjoint can recompute it instead of saving it.
             key = (self.loop, gast.dump(value))

@@ -751,7 +751,8 @@ class ReverseMode(Sweep):
         if array not in stmt.sg_rebound_before:
             read.discard(array)  # the same array throughout: its contents are restored below
         pushes, pops, recompute = self.serve_reads(read, stmt.sg_unsafe_before, stmt)
-        return pushes + [save, stmt], [restore] + pops + recompute + code, state
+        # The array's binding comes back first (pushed last), then its elements go back into it.
+        return [save] + pushes + [stmt], pops + [restore] + recompute + code, state
 
     def accumulating_rule(self, stmt, rule, bindings, name, previous, state):
         """Indexing reads: add the adjoint into a slice of the operand's adjoint, in place."""
