@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import gast
 
 from ..errors import SrcgradError
-from ..runtime import copy_of
+from ..runtime import copy_of, own_copies
 from .analyze import (Activity, assigned_names, loaded_names, local_names, mutated_names,
                       parameter_names, read_before_bound)
 from .build import clone, load, store
@@ -181,12 +181,24 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         # Only names it may read before it binds them need that; where the primal may leave
         # one unbound (bound in a branch or loop that did not run), it starts as None.
         read_first = read_before_bound(adjoint, {seed})[0]
-        rebound = sorted((assigned_names(adjoint) & locals_ & read_first) |
+        # Arrays and lists the adjoint changes in place (elements put back, items popped) are
+        # copied on entry too, so a second call finds them as the primal left them.
+        changed_in_place = mutated_names(adjoint) & locals_ - {stack}
+        rebound = sorted((assigned_names(adjoint) & locals_ & read_first) | changed_in_place |
                          ({stack} if stack else set()))
         maybe_unbound = set(rebound) - read_before_bound(primal, params)[1] - {stack}
         prologue += [_assign(n, gast.Constant(value=None, kind=None)) for n in sorted(maybe_unbound)]
         copy_stack = [_assign(stack, gast.Call(func=load(binder.bind("list", list)), args=[load(stack)],
                                                keywords=[]))] if stack else []
+        if changed_in_place:
+            changed = sorted(changed_in_place)
+            copier = gast.Call(func=load(binder.bind("own_copies", own_copies)),
+                               args=[load(stack) if stack else gast.Constant(value=None, kind=None)]
+                               + [load(n) for n in changed], keywords=[])
+            targets = [store(stack) if stack else store(names.fresh("_"))] + \
+                [store(n) for n in changed]
+            copy_stack = [gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())],
+                                      value=copier, type_comment=None)]
         pullback = _function(pullback_name, [seed] + rebound, copy_stack + adjoint
                              + [gast.Return(value=gradient)], defaults=[load(n) for n in rebound])
         body_out = prologue + primal + [pullback, gast.Return(value=gast.Tuple(
