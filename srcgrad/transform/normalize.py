@@ -60,6 +60,7 @@ class Desugar:
         if not body:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
+        self.check_in_place_updates(body)
         body = self.block(body, top=True)
         params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
         body = self.lifting.lift(body, set(params) | assigned_names(body))
@@ -274,6 +275,47 @@ class Desugar:
         self._check_target(target, stmt, element=True)
         return [stmt]
 
+    def check_in_place_updates(self, body):
+        """``v += b`` changes an array in place: refused where another name sees the change.
+
+        srcgrad reads it as ``v = v + b``. That is exact for numbers and for arrays nothing else
+        refers to; where ``v`` came from (or was handed to) another name by a plain assignment or
+        a view (``v = a``, ``u = v.T``), and that name is read afterwards, the reader would see
+        the change in the plain function and not in the derivative, so it is refused.
+        """
+        module = gast.Module(body=body, type_ignores=[])
+        links = {}  # name -> names it may share memory with, by direct assignment or view
+        for node in gast.walk(module):
+            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], gast.Name):
+                source = _aliased_name(node.value, self.parsed.namespace)
+                if source is not None:
+                    links.setdefault(node.targets[0].id, set()).add(source)
+                    links.setdefault(source, set()).add(node.targets[0].id)
+        loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
+        for node in gast.walk(module):
+            if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
+                continue
+            name, sharing, pending = node.target.id, set(), [node.target.id]
+            while pending:
+                for other in links.get(pending.pop(), ()):
+                    if other not in sharing:
+                        sharing.add(other)
+                        pending.append(other)
+            sharing.discard(name)
+            # Read afterwards: on a later line, or anywhere in a loop around the update.
+            first = min([node.lineno + 1] + [loop.lineno for loop in loops
+                                              if any(n is node for n in gast.walk(loop))])
+            for read in gast.walk(module):
+                if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
+                        read.id in sharing and getattr(read, "lineno", 0) >= first:
+                    raise self.parsed.unsupported(
+                        node, f"{name} {_AUGMENTED_WORDS.get(type(node.op), 'op')}= ... "
+                        f"(it changes in place the array {name} shares with {read.id}, which is "
+                        f"read afterwards)",
+                        f"write {name} = {name} {_OPERATOR_SYMBOLS.get(type(node.op), '+')} ... "
+                        f"to make a new array")
+
     def check_element_writes(self, body, params):
         """Writing into ``y[i]`` changes y in place: y must be an array this function made."""
         definitions = {}
@@ -367,6 +409,31 @@ def replace_fields(node, **fields):
     for key, value in fields.items():
         setattr(node, key, value)
     return node
+
+
+_AUGMENTED_WORDS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
+                    gast.Pow: "**", gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
+_OPERATOR_SYMBOLS = _AUGMENTED_WORDS
+
+
+def _aliased_name(value, namespace):
+    """The name ``value`` may share memory with (``a``, ``a.T``, ``a[0]``, ``np.reshape(a, s)``),
+    or None for a value that is new."""
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, gast.Attribute) and value.attr == "T":
+        return _aliased_name(value.value, namespace)
+    if isinstance(value, gast.Subscript):
+        return _aliased_name(value.value, namespace)
+    if isinstance(value, gast.Call) and value.args:
+        function = resolve(value.func, namespace, set())
+        if function in VIEW_FUNCTIONS:
+            return _aliased_name(value.args[0], namespace)
+        if function is None and isinstance(value.func, gast.Attribute) and \
+                value.func.attr in ("reshape", "ravel", "view", "squeeze", "transpose",
+                                    "swapaxes"):
+            return _aliased_name(value.func.value, namespace)
+    return None
 
 
 # Functions that return a view of (or the very same) array they were given.
