@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from typing import Any, Callable, Optional, Sequence, Tuple, TypeVar, Union, overload
+from typing import Any, Callable, Optional, Sequence, Tuple, TypeVar, Union, cast, overload
 
 import numpy as np
 
@@ -35,7 +35,7 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
     :func:`argument_signature`) specializes the code to the shapes of those arguments.
     """
     if isinstance(function, Derivative):
-        function = function.generated.function
+        function = _compiled(function.generated)
     key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source, signature)
     per_function = _cache.setdefault(function, {})
     if key not in per_function:
@@ -47,6 +47,11 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
                             getattr(function, "__name__", "?"))
         per_function[key] = generated
     return per_function[key]
+
+
+def _compiled(generated: Generated) -> Any:
+    """The compiled function of generated code (typed loosely: it carries srcgrad's attributes)."""
+    return generated.function
 
 
 def _source_file(function: Callable[..., Any], source: Optional[str] = None) -> str:
@@ -128,7 +133,7 @@ class Derivative:
             if generated is None:
                 generated = self.generated_for(args, kwargs)
             self.last_run = generated
-            return generated.function(*args, **kwargs)
+            return _compiled(generated)(*args, **kwargs)
         except SrcgradError as error:  # the message says where; srcgrad's frames would not
             if tracebacks.present(error, _definition(self.function, self.source)):
                 raise
@@ -307,8 +312,8 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
         raise SrcgradError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                            f"{len(tangents)} tangents")
     generated = _generated(function, tuple(range(len(primals))), "jvp", source)
-    names = generated.function.__srcgrad_tangents__
-    return generated.function(*primals, **dict(zip(names, tangents)))
+    names = _compiled(generated).__srcgrad_tangents__
+    return _compiled(generated)(*primals, **dict(zip(names, tangents)))
 
 
 @_boundary
@@ -328,7 +333,7 @@ def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
         out, pullback = backward(*args)
         in_shape, out_shape = getattr(x, "shape", ()), getattr(out, "shape", ())
         n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
-        tangent_name = forward.generated.function.__srcgrad_tangents__[0]
+        tangent_name = _compiled(forward.generated).__srcgrad_tangents__[0]
         if n_in <= n_out:
             columns = []
             for i in range(n_in):
@@ -369,7 +374,7 @@ def hvp(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
     @_boundary
     def hessian_vector_product(*args: Any) -> Any:
         *primals, vector = args
-        tangent_name = forward.generated.function.__srcgrad_tangents__[0]
+        tangent_name = _compiled(forward.generated).__srcgrad_tangents__[0]
         return forward(*primals, **{tangent_name: vector})[1]
 
     functools.update_wrapper(hessian_vector_product, function)
@@ -388,10 +393,16 @@ def source(derivative: Derivative, *args: Any, **kwargs: Any) -> str:
         raise SrcgradError("srcgrad.source takes a function made by srcgrad.grad, "
                            "value_and_grad or vjp; wrap yours first, e.g. "
                            "srcgrad.source(srcgrad.grad(f))")
+    return "\n\n".join(g.source for g in generated_code(derivative, *args, **kwargs))
+
+
+def generated_code(derivative: Derivative, *args: Any, **kwargs: Any) -> list[Generated]:
+    """The generated code :func:`source` shows: ``derivative``'s own, then that of each
+    derivative of a user function it calls, in the order they are first called."""
     ran = bool(args or kwargs)
     if ran:
         derivative(*args, **kwargs)
-    sources: list[str] = []
+    parts: list[Generated] = []
     seen: set[Any] = set()
     pending: list[Derivative] = [derivative]
     while pending:  # the function, then each derivative of a user function it calls
@@ -402,12 +413,43 @@ def source(derivative: Derivative, *args: Any, **kwargs: Any) -> str:
             continue
         seen.add(key)
         generated = current.last_run if ran and current.last_run else current.generated
-        sources.append(generated.source)
+        parts.append(generated)
         pending.extend(generated.callees)
-    return "\n\n".join(sources)
+    return parts
 
 
 @_boundary
 def show(derivative: Derivative, *args: Any, **kwargs: Any) -> None:
     """Print the generated source of ``derivative`` (see :func:`source` for the arguments)."""
     print(source(derivative, *args, **kwargs), end="")
+
+def defvjp(*primitives: Callable[..., Any]) -> Callable[[_F], _F]:
+    """Register the decorated function as the reverse-mode rule of each of ``primitives``.
+
+    The rule is ``rule(g, ans, *params)``: ``g`` is the adjoint of the primitive's result, ``ans``
+    the result, then the primitive's parameters as it names them. It returns one adjoint per
+    parameter without a default (a tuple when there are several, ``None`` for one that has no
+    derivative); parameters with defaults (``axis``) are options. The transformer inlines the
+    rule's body into generated code; the eager Tensor calls it. Example::
+
+        @srcgrad.defvjp(softplus)
+        def softplus_vjp(g, ans, x):
+            return g / (1.0 + np.exp(-x))
+    """
+    from .rules import vjp as register
+    return cast(Callable[[_F], _F], register(*primitives))
+
+
+def defjvp(*primitives: Callable[..., Any]) -> Callable[[_F], _F]:
+    """Register the decorated function as the forward-mode rule of each of ``primitives``.
+
+    The rule is ``rule(ans, *params, *, dx, ...)``: the result and the primitive's parameters,
+    then one keyword-only tangent ``d<p>`` per differentiable parameter ``p``. It returns one
+    term per tangent, each of the shape of ``ans``. Example::
+
+        @srcgrad.defjvp(softplus)
+        def softplus_jvp(ans, x, *, dx):
+            return dx / (1.0 + np.exp(-x))
+    """
+    from .rules import jvp as register
+    return cast(Callable[[_F], _F], register(*primitives))
