@@ -60,13 +60,13 @@ def free_names(code: str) -> set[str]:
 def _binding(name: str, value: Any) -> str:
     """One line that binds ``name`` to ``value`` in a fresh module."""
     if isinstance(value, types.ModuleType):
-        module = value.__name__
-        if name == module:
-            return f"import {module}"
-        if "." in module:
-            parent, _, leaf = module.rpartition(".")
+        full_name = value.__name__
+        if name == full_name:
+            return f"import {full_name}"
+        if "." in full_name:
+            parent, _, leaf = full_name.rpartition(".")
             return f"from {parent} import {leaf}" + (f" as {name}" if name != leaf else "")
-        return f"import {module} as {name}"
+        return f"import {full_name} as {name}"
     if isinstance(value, _LITERALS) and ast.literal_eval(repr(value)) == value:
         return f"{name} = {value!r}"
     module: Optional[str] = getattr(value, "__module__", None)
