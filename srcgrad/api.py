@@ -140,6 +140,7 @@ class Derivative:
             raise error.with_traceback(None)
         except Exception as error:  # the user's own code failed: say which line of theirs
             tracebacks.note_user_line(error)
+            tracebacks.hide_own_frames(error)
             raise
 
     def __repr__(self) -> str:
@@ -183,6 +184,7 @@ def _boundary(function: _F) -> _F:
             raise error.with_traceback(None)
         except Exception as error:
             tracebacks.note_user_line(error)
+            tracebacks.hide_own_frames(error)
             raise
     return entry  # type: ignore[return-value]
 

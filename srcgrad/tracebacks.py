@@ -11,7 +11,8 @@ Two kinds of exception leave a call into srcgrad:
   a bad index). Its traceback ends in a generated file such as ``<srcgrad grad of loss #1>``,
   whose lines Python's default hook cannot show before 3.13. :func:`note_user_line` attaches the
   user's file, line and source line as an exception note (and, on 3.10, which prints no notes,
-  to the message as well).
+  to the message as well); :func:`hide_own_frames` keeps the user's, generated and library
+  frames and drops srcgrad's.
 """
 from __future__ import annotations
 
@@ -97,6 +98,29 @@ def note_user_line(error: BaseException) -> None:
             error.args = (f"{error.args[0]}\n{note}",)
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def hide_own_frames(error: BaseException) -> None:
+    """Drop srcgrad's own frames from the traceback of an exception the user's code raised, so
+    it reads: the user's call, the generated code, the library call that failed."""
+    if full_tracebacks() or error.__traceback__ is None:
+        return
+    kept = []
+    tb: Optional[types.TracebackType] = error.__traceback__
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
+            kept.append(tb)
+        tb = tb.tb_next
+    for earlier, later in zip(kept, kept[1:] + [None]):
+        earlier.tb_next = later
+    head = error.__traceback__
+    if kept and head is not kept[0]:
+        # 3.10 re-raises the traceback it caught, whose first entry is the boundary's frame
+        head.tb_next = kept[0]
+    error.__traceback__ = kept[0] if kept else None
+
+
 def caller_location(tb: Optional[types.TracebackType]) -> Optional[Tuple[str, int]]:
     """The file and line of the call that entered srcgrad, from the boundary's traceback entry."""
     if tb is None or tb.tb_frame.f_back is None:
@@ -105,5 +129,5 @@ def caller_location(tb: Optional[types.TracebackType]) -> Optional[Tuple[str, in
     return frame.f_code.co_filename, frame.f_lineno
 
 
-__all__ = ["caller_location", "full_tracebacks", "note_user_line", "present", "register",
-           "user_line"]
+__all__ = ["caller_location", "full_tracebacks", "hide_own_frames", "note_user_line", "present",
+           "register", "user_line"]
