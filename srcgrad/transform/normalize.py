@@ -11,7 +11,7 @@ import inspect
 import gast
 import numpy as np
 
-from ..errors import NoDerivativeRule
+from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
 from ..rules.shape import astype
 from ..runtime import copy_of
@@ -722,12 +722,10 @@ class ToANF:
         if rule_for(function) is None and not is_non_differentiable(function):
             if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
-            name = getattr(function, "__qualname__", None) or getattr(function, "__name__", source)
-            module = getattr(function, "__module__", None) or \
-                getattr(type(function), "__module__", "")
             raise self.no_rule(
-                expr, f"a call to {source} ({module}.{name}), which has no derivative rule",
-                "register one with @srcgrad.vjp, or mark it with srcgrad.non_differentiable")
+                expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
+                f"derivative rule", f"register one with @srcgrad.defvjp({source}), or mark it "
+                f"with srcgrad.non_differentiable({source})")
         for keyword in expr.keywords:
             if keyword.arg is None or self.activity.is_varied(keyword.value):
                 raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
