@@ -61,16 +61,16 @@ def _source_file(function: Callable[..., Any], source: Optional[str] = None) -> 
     """The file a function's source comes from, as the transformer names it in messages."""
     if source is not None:
         return f"<source given for {function.__qualname__}>"
-    function = inspect.unwrap(function)
+    code = getattr(function, "__code__", None)  # not unwrapped: the wrapper is what runs
     try:
-        return inspect.getsourcefile(function) or function.__code__.co_filename
-    except TypeError:
-        return getattr(getattr(function, "__code__", None), "co_filename", "<unknown>")
+        return inspect.getsourcefile(code) or code.co_filename  # type: ignore[arg-type,union-attr]
+    except (TypeError, AttributeError):
+        return getattr(code, "co_filename", "<unknown>")
 
 
 def _definition(function: Callable[..., Any], source: Optional[str] = None) -> Optional[Tuple[str, int]]:
     """The file and ``def`` line of a user function, for errors that concern it as a whole."""
-    code = getattr(inspect.unwrap(function), "__code__", None)
+    code = getattr(function, "__code__", None)
     if code is None:
         return None
     return _source_file(function, source), 1 if source is not None else code.co_firstlineno
@@ -110,7 +110,9 @@ class Derivative:
         self._by_signature: dict[Signature, Generated] = {}  # signature -> the code that runs
         self.last_run: Optional[Generated] = None  # the Generated code of the latest call
         self._specializations = 0
-        self._wrt_positions = self._parameter_names = None  # known at the first call
+        # Known at the first call: the parameter names and the positions of the wrt arguments.
+        self._wrt_positions: Optional[list[Union[int, str]]] = None
+        self._parameter_names: list[str] = []
 
     @property
     def generated(self) -> Generated:
@@ -137,7 +139,7 @@ class Derivative:
                 names = parameter_names(self.function)
                 self._parameter_names, self._wrt_positions = names, wrt_positions(self.wrt, names)
             check_differentiable(args, kwargs, self._wrt_positions, self._parameter_names,
-                                 self.__name__)
+                                 getattr(self.function, "__name__", "the function"))
             generated = self._by_signature.get(argument_signature(args, kwargs))
             if generated is None:
                 generated = self.generated_for(args, kwargs)

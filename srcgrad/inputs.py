@@ -5,13 +5,11 @@ to a complex value needs a convention srcgrad does not implement, so both are re
 HIPS autograd and PyTorch refuse them, with the argument named and the fix spelled out.
 """
 import inspect
+from typing import Any, List, Mapping, Sequence, Union
 
 from .errors import InputTypeError
 
-_FLOAT_KINDS = ("f",)
-
-
-def parameter_names(function):
+def parameter_names(function: Any) -> List[str]:
     """The positional parameter names of ``function`` (a Derivative: of what it wraps)."""
     function = getattr(function, "function", function)
     try:
@@ -21,10 +19,10 @@ def parameter_names(function):
         return []
 
 
-def wrt_positions(wrt, names):
+def wrt_positions(wrt: Any, names: Sequence[str]) -> List[Union[int, str]]:
     """Positions (or keyword names) of the ``wrt`` arguments."""
     items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
-    found = []
+    found: List[Union[int, str]] = []
     for item in items:
         if isinstance(item, str) and item in names:
             found.append(names.index(item))
@@ -33,7 +31,9 @@ def wrt_positions(wrt, names):
     return found
 
 
-def check_differentiable(args, kwargs, positions, names, function_name):
+def check_differentiable(args: Sequence[Any], kwargs: Mapping[str, Any],
+                         positions: Sequence[Union[int, str]], names: Sequence[str],
+                         function_name: str) -> None:
     """Raise InputTypeError if an argument to differentiate is not real floating point."""
     for position in positions:
         if isinstance(position, int):
@@ -51,7 +51,7 @@ def check_differentiable(args, kwargs, positions, names, function_name):
                 f"cannot differentiate {function_name} with respect to {name}: {problem}")
 
 
-def _problem(value, depth=0):
+def _problem(value: Any, depth: int = 0) -> Union[str, None]:
     kind = type(value)
     if kind is float:
         return None
