@@ -1,0 +1,384 @@
+"""Issue #11: silent wrong derivatives, crashes and false refusals, each as a minimal reproducer.
+
+Every test asserts the right value (or, where the construct cannot be supported, a
+``srcgrad.errors.SrcgradError`` naming this file and the line). Tests marked
+``xfail(strict=True)`` fail on main today; the lead removes the mark when the fix lands (a fix
+makes the strict xfail "XPASS" and fail, so the mark cannot be forgotten).
+"""
+import functools
+import os
+
+import numpy as np
+import pytest
+
+import srcgrad as sg
+from checks import check_grads, derivative_findings
+
+THIS_FILE = os.path.basename(__file__)
+
+
+def right_or_refused(thunk, expected, rtol=1e-7, atol=1e-9):
+    """``thunk()`` equals ``expected``, or srcgrad refuses naming this file and a line."""
+    try:
+        result = thunk()
+    except sg.SrcgradError as error:
+        assert THIS_FILE in str(error) and "line" in str(error), (
+            f"a refusal that does not name the user's file and line: {error}")
+        return None
+    if isinstance(expected, tuple):
+        assert isinstance(result, tuple) and len(result) == len(expected), result
+        for r, e in zip(result, expected):
+            assert not np.iscomplexobj(r), f"a complex derivative of a real input: {r}"
+            np.testing.assert_allclose(r, e, rtol=rtol, atol=atol)
+    else:
+        assert not np.iscomplexobj(result), f"a complex derivative of a real input: {result}"
+        np.testing.assert_allclose(result, expected, rtol=rtol, atol=atol)
+    return result
+
+
+def no_findings(f, *args, **options):
+    findings = derivative_findings(f, *args, catch=True, **options)
+    assert not findings, "\n".join(map(str, findings))
+
+
+# ------------------------------------------------------------------------------------------------
+# A helper called with the same array twice, in a loop: only one argument's adjoint survives.
+
+def inner(a, b):
+    return a * b
+
+
+def square_by_inner(a, n):
+    for i in range(n):
+        a = inner(a, a)
+    return a
+
+
+def square_by_inner_no_loop(a):
+    return inner(a, a)
+
+
+@pytest.mark.xfail(strict=True, reason="inner(a, a) in a loop: the adjoint of one argument is lost")
+def test_aliased_helper_call_in_a_loop():
+    assert sg.grad(square_by_inner)(3.0, 1) == pytest.approx(6.0)
+    assert sg.grad(square_by_inner)(3.0, 2) == pytest.approx(4 * 3.0 ** 3)
+
+
+def test_aliased_helper_call_outside_a_loop():
+    assert sg.grad(square_by_inner_no_loop)(3.0) == pytest.approx(6.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# value_and_grad of a loop that overwrites its input returns the input the reverse sweep restored.
+
+def cube_thrice(a):
+    for i in range(3):
+        a = a * a * a
+    return a
+
+
+def rebind_in_while(a, b):
+    n0 = 0
+    while b > 0.8 and n0 < 1:
+        n0 += 1
+        a = -np.exp(np.tanh(0.5))
+    return a
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad returns the value of the restored input")
+def test_value_and_grad_of_a_loop_overwriting_its_input():
+    value, gradient = sg.value_and_grad(cube_thrice)(1.1)
+    assert value == pytest.approx(1.1 ** 27)
+    assert gradient == pytest.approx(27 * 1.1 ** 26)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad returns the value of the restored input "
+                   "(found by the random programs, default grammar)")
+def test_value_and_grad_of_a_while_loop_rebinding_a_parameter():
+    value, gradients = sg.value_and_grad(rebind_in_while, wrt=(0, 1))(-1.1, 1.43)
+    assert value == pytest.approx(-np.exp(np.tanh(0.5)))
+    assert gradients == (0.0, 0.0)
+
+
+def test_grad_of_a_loop_overwriting_its_input():
+    check_grads(cube_thrice, 1.1, modes=("grad", "vjp", "jvp"))
+
+
+# ------------------------------------------------------------------------------------------------
+# A tuple (or list) of differentiated values passed to a helper that indexes it.
+
+def pair_product(p):
+    return p[0] * p[1]
+
+
+def product_of_pair(x, y):
+    return pair_product((x, y))
+
+
+def product_of_list(x, y):
+    return pair_product([x, y])
+
+
+@pytest.mark.xfail(strict=True, reason="a tuple of active values passed to a helper: zeros")
+def test_tuple_argument_to_a_helper():
+    assert sg.grad(product_of_pair, wrt=(0, 1))(2.0, 3.0) == (3.0, 2.0)
+
+
+@pytest.mark.xfail(strict=True, reason="a list of active values passed to a helper: zeros")
+def test_list_argument_to_a_helper():
+    assert sg.grad(product_of_list, wrt=(0, 1))(2.0, 3.0) == (3.0, 2.0)
+
+
+@pytest.mark.xfail(strict=True, reason="a tuple of active values passed to a helper: jvp zeros")
+def test_tuple_argument_to_a_helper_forward():
+    assert sg.jvp(product_of_pair, (2.0, 3.0), (1.0, 0.0))[1] == 3.0
+
+
+# ------------------------------------------------------------------------------------------------
+# Array constructors with differentiated arguments: all-zero derivatives.
+
+def sum_r_(x):
+    return np.sum(np.r_[x, x] ** 2)
+
+
+def sum_row_stack(x, y):
+    return np.sum(np.row_stack((x, y)) ** 2)
+
+
+def linspace_times(a, b, x):
+    return np.sum(np.linspace(a, b, 5) * x)
+
+
+def full_times(a, x):
+    return np.sum(np.full(3, a) * x)
+
+
+def arange_times(a, x):
+    return np.sum(np.arange(a, a + 3.0) * x)
+
+
+X3 = np.array([0.5, -1.0, 2.0])
+X5 = np.array([0.5, -1.0, 2.0, 0.25, 1.5])
+
+
+@pytest.mark.xfail(strict=True, reason="np.r_ of active values: zero derivative")
+def test_r_():
+    right_or_refused(lambda: sg.grad(sum_r_)(X3), 4 * X3)
+
+
+@pytest.mark.xfail(strict=True, reason="np.row_stack of active values: zero derivative")
+def test_row_stack():
+    y = X3[::-1].copy()
+    right_or_refused(lambda: sg.grad(sum_row_stack, wrt=(0, 1))(X3, y), (2 * X3, 2 * y))
+
+
+@pytest.mark.xfail(strict=True, reason="np.linspace of active end points: zero derivative")
+def test_linspace():
+    t = np.linspace(0.0, 1.0, 5)
+    right_or_refused(lambda: sg.grad(linspace_times, wrt=(0, 1))(0.5, 2.0, X5),
+                     (np.sum((1 - t) * X5), np.sum(t * X5)))
+
+
+@pytest.mark.xfail(strict=True, reason="np.full of an active fill value: zero derivative")
+def test_full():
+    right_or_refused(lambda: sg.grad(full_times)(0.7, X3), np.sum(X3))
+
+
+@pytest.mark.xfail(strict=True, reason="np.arange of an active start: zero derivative")
+def test_arange():
+    right_or_refused(lambda: sg.grad(arange_times)(0.7, X3), np.sum(X3))
+
+
+# ------------------------------------------------------------------------------------------------
+# The walrus operator in a condition.
+
+def walrus_sum(x):
+    if (s := np.sum(x)) > 0:
+        return s * s
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="a name bound by := in a condition: zero derivative")
+def test_walrus_in_a_condition():
+    x = np.array([1.0, 2.0, 3.0])
+    right_or_refused(lambda: sg.grad(walrus_sum)(x), np.full(3, 12.0))
+    right_or_refused(lambda: sg.jvp(walrus_sum, (x,), (np.ones(3),))[1], 36.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# A module global rebound between two calls of the same derivative.
+
+SCALE = 2.0
+
+
+def scaled_square(x):
+    return np.sum(SCALE * x ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="a global's value is frozen into the derivative at its "
+                   "first call")
+def test_a_rebound_global_is_seen_by_the_next_call():
+    global SCALE
+    derivative, forward = sg.grad(scaled_square), sg.jvp(scaled_square)
+    try:
+        SCALE = 2.0
+        np.testing.assert_allclose(derivative(np.ones(2)), [4.0, 4.0])
+        assert forward(np.ones(2), np.ones(2))[0] == pytest.approx(4.0)
+        SCALE = 3.0
+        np.testing.assert_allclose(derivative(np.ones(2)), [6.0, 6.0])
+        assert forward(np.ones(2), np.ones(2)) == pytest.approx((6.0, 12.0))
+    finally:
+        SCALE = 2.0
+
+
+# ------------------------------------------------------------------------------------------------
+# An integer array: the derivative must be refused (a TypeError that says astype(float)).
+
+def sum_of_scaled_squares(x):
+    total = 0.0
+    for i in range(x.shape[0]):
+        total = total + 0.1 * x[i] ** 2
+    return total
+
+
+@pytest.mark.xfail(strict=True, reason="an integer array input gives silent zeros")
+def test_an_integer_array_is_refused():
+    with pytest.raises(TypeError) as caught:
+        sg.grad(sum_of_scaled_squares)(np.arange(1, 4))
+    assert isinstance(caught.value, sg.SrcgradError)
+    assert "astype(float)" in str(caught.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# Element writes on copies, rows and columns.
+
+def scale_first(a, c):
+    w = a * 1.0
+    w[0] = w[0] * c
+    return np.sum(w)
+
+
+def scale_first_column(X, s):
+    w = X.copy()
+    w[:, 0] = w[:, 0] * s
+    return np.sum(w)
+
+
+def scale_first_row_then_shift(a, c):
+    w = np.outer(a, a)
+    w[0, :] = w[0, :] * c
+    for i in range(2):
+        w = w + 1.0
+    return np.sum(w)
+
+
+def write_into_zeros(b):
+    w = np.zeros(2)
+    w[0] = b[0] * 2.0
+    return w * w
+
+
+@pytest.mark.xfail(strict=True, reason="jvp writes into its caller's array")
+def test_jvp_of_an_element_write_leaves_the_input_alone():
+    a, da = np.array([1.0, 2.0, 3.0]), np.ones(3)
+    value, tangent = sg.jvp(scale_first, (a, 2.0), (da, 1.0))
+    np.testing.assert_array_equal(a, [1.0, 2.0, 3.0])
+    assert (value, tangent) == pytest.approx((7.0, 5.0))
+
+
+@pytest.mark.xfail(strict=True, reason="jvp of a column write on a copy: tangent 4.0, not 2.0")
+def test_jvp_of_a_column_write_on_a_copy():
+    X = np.ones((2, 2))
+    value, tangent = sg.jvp(scale_first_column, (X, 2.0), (np.zeros((2, 2)), 1.0))
+    assert (value, tangent) == pytest.approx((6.0, 2.0))
+    np.testing.assert_array_equal(X, np.ones((2, 2)))
+
+
+def test_grad_of_a_column_write_on_a_copy():
+    check_grads(scale_first_column, np.ones((2, 2)), 2.0, modes=("grad", "value_and_grad"))
+
+
+@pytest.mark.xfail(strict=True, reason="a row write before a loop rebinding the matrix: "
+                   "d/dc 3.0 where the answer is 6.0")
+def test_row_write_then_a_loop():
+    a = np.array([1.0, 2.0, 3.0])
+    no_findings(scale_first_row_then_shift, a, 2.0)
+    assert sg.grad(scale_first_row_then_shift, wrt=1)(a, 2.0) == pytest.approx(6.0)
+
+
+@pytest.mark.xfail(strict=True, reason="a vjp pullback called a second time returns zeros")
+def test_a_pullback_called_twice():
+    out, pullback = sg.vjp(write_into_zeros)(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(out, [4.0, 0.0])
+    np.testing.assert_allclose(pullback(np.ones(2)), [8.0, 0.0])
+    np.testing.assert_allclose(pullback(np.ones(2)), [8.0, 0.0])
+
+
+# ------------------------------------------------------------------------------------------------
+# In-place augmented assignment through an alias of the caller's array.
+
+def add_through_alias(a, b):
+    v = a
+    v += b          # changes a too: the function returns sum((a + b) ** 2)
+    return np.sum(v * a)
+
+
+@pytest.mark.xfail(strict=True, reason="v = a; v += b: treated as rebinding v, so a keeps its "
+                   "old value: neither refused nor right")
+def test_in_place_add_through_an_alias():
+    a, b = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    assert add_through_alias(a.copy(), b) == pytest.approx(np.sum((a + b) ** 2))
+    right_or_refused(lambda: sg.grad(add_through_alias, wrt=(0, 1))(a.copy(), b),
+                     (2 * (a + b), 2 * (a + b)))
+
+
+# ------------------------------------------------------------------------------------------------
+# A decorator written with functools.wraps: srcgrad must differentiate what the name calls.
+
+def doubled(function):
+    @functools.wraps(function)
+    def wrapper(x):
+        return 2.0 * function(x)
+    return wrapper
+
+
+@doubled
+def doubled_square(x):
+    return x * x
+
+
+@pytest.mark.xfail(strict=True, reason="srcgrad differentiates the undecorated function")
+def test_a_wrapped_function_is_differentiated_as_called():
+    assert doubled_square(3.0) == 18.0
+    right_or_refused(lambda: sg.grad(doubled_square)(3.0), 12.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# A complex intermediate in a real function.
+
+def abs_of_complex(b):
+    return np.sum(np.abs(b * (1 + 2j)))
+
+
+@pytest.mark.xfail(strict=True, reason="a complex intermediate gives a complex gradient")
+def test_a_complex_intermediate():
+    b = np.array([1.0, -2.0])
+    right_or_refused(lambda: sg.grad(abs_of_complex)(b), np.sqrt(5.0) * np.sign(b))
+
+
+# ------------------------------------------------------------------------------------------------
+# nonlocal in a nested function.
+
+def accumulate_nonlocal(x):
+    total = 0.0
+
+    def add(v):
+        nonlocal total
+        total = total + v
+    add(x * x)
+    return total
+
+
+@pytest.mark.xfail(strict=True, reason="nonlocal: an internal SyntaxError, not a srcgrad error")
+def test_nonlocal_is_right_or_refused_at_the_users_line():
+    right_or_refused(lambda: sg.grad(accumulate_nonlocal)(3.0), 6.0)
