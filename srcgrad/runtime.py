@@ -105,6 +105,14 @@ def own_copies(stack, *values):
     return (stack, *copies)
 
 
+def refuse_in_place(value, filename, lineno, construct, advice):
+    """Raise where ``v += ...`` would change an array (or list) that another name shares: the
+    derivative reads the update as ``v = v + ...``, which is exact only for numbers."""
+    if hasattr(type(value), "__iadd__"):
+        from .errors import UnsupportedSyntax
+        raise UnsupportedSyntax(construct, filename, lineno, advice)
+
+
 def reshape_to(a, shape, order="C"):
     """``np.reshape(a, shape, order=order)``, naming ``order`` only when it is not "C".
 

@@ -8,7 +8,7 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (array_library, broadcast_like, cast_like, copy_of, expand_reduced, ndim_of,
+from ..runtime import (refuse_in_place, array_library, broadcast_like, cast_like, copy_of, expand_reduced, ndim_of,
                        ravel_in, reshape_to, scalar_seed, shape_of, size_of, unbroadcast,
                        zeros_like_each)
 from .registry import jvp, non_differentiable, vjp
@@ -84,5 +84,5 @@ def ravel_in_jvp(ans, value, order="C", *, dvalue):
     return ravel_in(dvalue, order)
 
 
-non_differentiable(array_library, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
+non_differentiable(refuse_in_place, array_library, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
                    getattr, hasattr, isinstance, reversed)

@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
 from ..rules.shape import astype
-from ..runtime import copy_of
+from ..runtime import copy_of, refuse_in_place
 from .analyze import assigned_names, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
@@ -112,7 +112,8 @@ class Desugar:
                 return [located(gast.Assign(targets=[target], value=value, type_comment=None),
                                 stmt)]
             value = gast.BinOp(left=as_load(stmt.target), op=stmt.op, right=stmt.value)
-            return [located(assign(stmt.target.id, value), stmt)]
+            guard = [self.in_place_guard(stmt)] if hasattr(stmt, "sg_shared_with") else []
+            return guard + [located(assign(stmt.target.id, value), stmt)]
         if isinstance(stmt, gast.AnnAssign):
             if stmt.value is None:
                 return []
@@ -276,12 +277,14 @@ class Desugar:
         return [stmt]
 
     def check_in_place_updates(self, body):
-        """``v += b`` changes an array in place: refused where another name sees the change.
+        """``v += b`` changes an array in place; srcgrad reads it as ``v = v + b``.
 
-        srcgrad reads it as ``v = v + b``. That is exact for numbers and for arrays nothing else
-        refers to; where ``v`` came from (or was handed to) another name by a plain assignment or
-        a view (``v = a``, ``u = v.T``), and that name is read afterwards, the reader would see
-        the change in the plain function and not in the derivative, so it is refused.
+        That is exact for numbers and for arrays nothing else refers to. Where ``v`` came from
+        (or was handed to) another name by a plain assignment or a view (``v = a``, ``v = a[0]``,
+        ``u = v.T``) and that name is read afterwards, the reader would see the change in the
+        plain function and not in the derivative. Whether ``v`` is then an array or a number is
+        known only when the code runs, so such an update is guarded: generated code refuses it
+        at the user's line if ``v`` turns out to be changeable in place.
         """
         module = gast.Module(body=body, type_ignores=[])
         links = {}  # name -> names it may share memory with, by direct assignment or view
@@ -309,12 +312,26 @@ class Desugar:
             for read in gast.walk(module):
                 if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
                         read.id in sharing and getattr(read, "lineno", 0) >= first:
-                    raise self.parsed.unsupported(
-                        node, f"{name} {_AUGMENTED_WORDS.get(type(node.op), 'op')}= ... "
-                        f"(it changes in place the array {name} shares with {read.id}, which is "
-                        f"read afterwards)",
-                        f"write {name} = {name} {_OPERATOR_SYMBOLS.get(type(node.op), '+')} ... "
-                        f"to make a new array")
+                    node.sg_shared_with = read.id
+                    break
+
+    def in_place_guard(self, stmt):
+        """``refuse_in_place(v, ...)``: raises at the user's line if ``v`` is an array (or list)
+        that ``v += ...`` would change under another name."""
+        name, other = stmt.target.id, stmt.sg_shared_with
+        symbol = _OPERATOR_SYMBOLS.get(type(stmt.op), "+")
+        construct = (f"{name} {symbol}= ... (it changes in place the array {name} shares with "
+                     f"{other}, which is read afterwards)")
+        advice = f"write {name} = {name} {symbol} ... to make a new array"
+        guard = call(load(self.names_for_guard()), load(name), constant(self.parsed.filename),
+                     constant(stmt.lineno), constant(construct), constant(advice))
+        return located(gast.Expr(value=guard), stmt)
+
+    def names_for_guard(self):
+        self.parsed.namespace.setdefault("refuse_in_place", refuse_in_place)
+        if self.parsed.namespace["refuse_in_place"] is not refuse_in_place:
+            raise self.parsed.unsupported(None, "a function that defines refuse_in_place")
+        return "refuse_in_place"
 
     def check_element_writes(self, body, params):
         """Writing into ``y[i]`` changes y in place: y must be an array this function made."""
