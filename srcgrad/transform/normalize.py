@@ -776,8 +776,8 @@ class ToANF:
             keywords.append(gast.keyword(arg=keyword.arg,
                                          value=self.atom(keyword.value, out, hint)))
         args = []
-        for arg in self.arguments(expr, out, hint, source):
-            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
+        for original, arg in zip(expr.args, self.arguments(expr, out, hint, source)):
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(original):
                 # A sequence of differentiated values handed to a helper gets a name, so its
                 # adjoint is a list whose elements flow back to the values.
                 items = self.names.fresh(hint + "_items")
