@@ -12,7 +12,7 @@ from . import tracebacks
 from .errors import SourceError, SrcgradError, qualified_name
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode
-from .transform.shapes import argument_shape
+from .transform.shapes import SEQUENCE, argument_shape
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
 #: them (the derivative is then a tuple, in that order).
@@ -124,7 +124,10 @@ class Derivative:
         signature = argument_signature(args, kwargs)
         if signature in self._by_signature:
             return self._by_signature[signature]
-        if self.mode == "jvp" or self._specializations >= MAX_SPECIALIZATIONS:
+        # Code for any shapes cannot know which arguments are lists (whose adjoints are lists):
+        # those always get code of their own.
+        sequences = SEQUENCE in signature[0] or any(s == SEQUENCE for _, s in signature[1])
+        if self.mode == "jvp" or (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
             generated = self.generated  # forward mode is not specialized (yet)
         else:
             generated = _generated(self.function, self.wrt, self.mode, self.source, signature)

@@ -6,7 +6,9 @@ refused with the user's file and line. ``to_anf`` then splits every *active* exp
 each assignment performs one differentiable operation on names (A-normal form); expressions that
 carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
 """
+import importlib
 import inspect
+import logging
 
 import gast
 import numpy as np
@@ -82,6 +84,9 @@ class Desugar:
             loops = []
             stmt.value = self.hoist_comprehensions(stmt.value, loops, stmt)
             return [s for loop in loops for s in self.block(loop)] + self.statement(stmt, top)
+        if isinstance(stmt, (gast.Import, gast.ImportFrom)):
+            self.import_now(stmt)
+            return []
         if isinstance(stmt, (gast.Return, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
             return [stmt]  # a raise or an assert runs in the primal; it has no derivative
         if isinstance(stmt, gast.FunctionDef) or (
@@ -153,6 +158,34 @@ class Desugar:
             elif value is not None:
                 setattr(stmt, field, hoist.visit(value))
         return hoist.hoisted + [stmt]
+
+    def import_now(self, stmt):
+        """``import math`` inside the function: imported once, here, and read as a global."""
+        namespace = self.parsed.namespace
+        package = namespace.get("__package__") or None
+        try:
+            for alias in stmt.names:
+                if isinstance(stmt, gast.Import):
+                    module = importlib.import_module(alias.name)
+                    if alias.asname:
+                        namespace[alias.asname] = module
+                    else:
+                        top = alias.name.split(".")[0]
+                        namespace[top] = importlib.import_module(top)
+                    continue
+                if alias.name == "*":
+                    raise self.parsed.unsupported(stmt, "from ... import * inside the function",
+                                                  "import the names you use by name")
+                origin = "." * (stmt.level or 0) + (stmt.module or "")
+                module = importlib.import_module(origin, package)
+                value = getattr(module, alias.name, None)
+                if value is None:
+                    value = importlib.import_module(f"{module.__name__}.{alias.name}")
+                namespace[alias.asname or alias.name] = value
+        except ImportError as error:
+            raise self.parsed.unsupported(stmt, f"an import that fails ({error})",
+                                          "fix the import; it runs when srcgrad reads the "
+                                          "function") from None
 
     def hoist_comprehensions(self, expr, loops, stmt):
         """``[f(v) for v in xs if c]`` -> a list built by a loop before the statement."""
@@ -573,7 +606,7 @@ class ToANF:
         if isinstance(stmt, gast.Expr) and appended is None and isinstance(stmt.value, gast.Call) \
                 and self.activity.is_varied(stmt.value):
             function = resolve(stmt.value.func, self.parsed.namespace, self.locals)
-            if function is not print:  # its only effect would be on its arguments: unseen
+            if not _only_reports(function):  # its only effect would be on its arguments: unseen
                 raise self.unsupported(
                     stmt, f"the call {_dotted(stmt.value.func)}(...) whose result is discarded",
                     "srcgrad differentiates values, not changes made in place: assign the "
@@ -824,6 +857,13 @@ class ToANF:
     def no_rule(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current
         return NoDerivativeRule(construct, self.parsed.filename, node.lineno, advice)
+
+
+def _only_reports(function):
+    """print, logging and warnings: calls that show values and change none."""
+    if function is print or isinstance(getattr(function, "__self__", None), logging.Logger):
+        return True
+    return getattr(function, "__module__", None) in ("logging", "warnings", "_warnings")
 
 
 def _is_plain(expr):
