@@ -10,6 +10,7 @@ import numpy as np
 
 from . import tracebacks
 from .errors import SourceError, SrcgradError, qualified_name
+from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode
 from .transform.shapes import SEQUENCE, argument_shape
@@ -103,10 +104,18 @@ class Derivative:
                  source: Optional[str] = None) -> None:
         if not callable(function):
             raise SrcgradError(f"srcgrad needs a function to differentiate, got {function!r}")
-        _check_transformable(function, mode)
+        try:  # methods, partials, lambdas, callable objects, primitives with a rule
+            adapted = adapt(function, wrt, source)
+        except SourceError:
+            _check_transformable(function, mode)
+            raise
         # Only the name and docstring: a wrapped Derivative's own fields must not come along.
         functools.update_wrapper(self, function, updated=())
-        self.function, self.wrt, self.mode, self.source = function, wrt, mode, source
+        if not hasattr(self, "__name__"):
+            self.__name__ = getattr(adapted.function, "__name__", "function")
+        self.function, self.wrt, self.mode = adapted.function, adapted.wrt, mode
+        self.source = adapted.source
+        self._bound_args, self._bound_kwargs = adapted.bound_args, adapted.bound_kwargs
         self._by_signature: dict[Signature, Generated] = {}  # signature -> the code that runs
         self.last_run: Optional[Generated] = None  # the Generated code of the latest call
         self._specializations = 0
@@ -137,6 +146,8 @@ class Derivative:
         return generated
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._bound_args or self._bound_kwargs:  # self of a method, a partial's arguments
+            args, kwargs = self._bound_args + args, {**self._bound_kwargs, **kwargs}
         try:
             if self._wrt_positions is None:
                 names = parameter_names(self.function)
@@ -331,11 +342,9 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
     if len(primals) != len(tangents):
         raise SrcgradError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                            f"{len(tangents)} tangents")
-    check_differentiable(primals, {}, list(range(len(primals))), parameter_names(function),
-                         getattr(function, "__name__", "the function"))
-    generated = _generated(function, tuple(range(len(primals))), "jvp", source)
-    names = _compiled(generated).__srcgrad_tangents__
-    return _compiled(generated)(*primals, **dict(zip(names, tangents)))
+    derivative = Derivative(function, tuple(range(len(primals))), "jvp", source)
+    names = _compiled(derivative.generated).__srcgrad_tangents__
+    return derivative(*primals, **dict(zip(names, tangents)))
 
 
 @_boundary

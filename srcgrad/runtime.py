@@ -95,14 +95,21 @@ def copy_of(x):
 
 
 def own_copies(stack, *values):
-    """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack``, in
-    which every saved entry that is one of those values is its copy: a pullback called again
-    then starts from the state the primal left, and what it saved still shares memory with
-    what it restores into."""
-    copies = [copy_of(v) for v in values]
-    by_identity = {id(v): c for v, c in zip(values, copies)}
-    stack = [by_identity.get(id(entry), entry) for entry in stack] if stack is not None else None
-    return (stack, *copies)
+    """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack`` with
+    every saved array and list copied too, so a pullback called again starts from the state the
+    primal left. One object saved several times (or also in ``values``) stays one copy: what
+    the adjoint restores into still shares memory with what it later reads."""
+    copies = {}
+
+    def own(value):
+        if not (isinstance(value, list) or hasattr(value, "shape")):
+            return value  # numbers and other values the adjoint never changes
+        if id(value) not in copies:
+            copies[id(value)] = (value, copy_of(value))  # the original is kept alive with it
+        return copies[id(value)][1]
+
+    stack = [own(entry) for entry in stack] if stack is not None else None
+    return (stack, *(own(value) for value in values))
 
 
 def refuse_in_place(value, filename, lineno, construct, advice):

@@ -6,6 +6,7 @@ refused with the user's file and line. ``to_anf`` then splits every *active* exp
 each assignment performs one differentiable operation on names (A-normal form); expressions that
 carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
 """
+import functools
 import importlib
 import inspect
 import logging
@@ -766,9 +767,9 @@ class ToANF:
         if function is None and isinstance(expr.func, gast.Attribute) and \
                 self.activity.is_varied(expr.func.value):
             return self.method_call(expr, out, hint)
-        if function is None:
-            raise self.unsupported(expr, f"a call to {source}, which is not a global function",
-                                   "call functions defined at module level")
+        if function is None or (rule_for(function) is None and _called_at_run_time(function)):
+            # self.helper(x), layer(x), a partial: which function runs is known when it runs
+            return self.user_call(expr, DynamicCallee(source), out, hint)
         if rule_for(function) is None and not is_non_differentiable(function):
             if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
@@ -857,6 +858,29 @@ class ToANF:
     def no_rule(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current
         return NoDerivativeRule(construct, self.parsed.filename, node.lineno, advice)
+
+
+class DynamicCallee:
+    """Stands for the function a call reaches through an object (``self.helper``, ``layer``):
+    the generated code asks for its derivative when it runs (srcgrad.dynamic)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
+            "_", "").isalnum() else "callee"
+
+
+def _called_at_run_time(function):
+    """A bound method, a partial or a callable object: differentiated when the code runs."""
+    if inspect.isclass(function) or inspect.isbuiltin(function) or \
+            isinstance(function, np.ufunc) or is_user_function(function):
+        return False
+    if inspect.ismethod(function):
+        return is_user_function(function.__func__)
+    if isinstance(function, functools.partial):
+        return True
+    call = getattr(type(function), "__call__", None)
+    return inspect.isfunction(call) and is_user_function(call)
 
 
 def _only_reports(function):

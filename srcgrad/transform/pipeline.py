@@ -1,4 +1,5 @@
 """The passes in order, from a user function to its compiled, readable derivative."""
+import inspect
 import weakref
 from dataclasses import dataclass
 
@@ -232,6 +233,8 @@ _returned_shapes = weakref.WeakKeyDictionary()  # function -> {signature: shape 
 
 def returned_shape(function, signature):
     """The shape of what a user function returns for arguments of these shapes, or UNKNOWN."""
+    if not inspect.isfunction(function):  # a callee known only at run time
+        return UNKNOWN
     try:
         known = _returned_shapes.setdefault(function, {})
     except TypeError:  # not weakly referenceable

@@ -20,6 +20,7 @@ import operator
 import gast
 import numpy as np
 
+from ..dynamic import call_vjp
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
 from ..errors import NonScalarOutput
@@ -30,7 +31,7 @@ from .analyze import (annotate_available, annotate_defined, annotate_unsafe, ass
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
-from .normalize import appended_list, popped_list
+from .normalize import DynamicCallee, appended_list, popped_list
 from .optimize import name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, rename_loads, replace, unparse
@@ -607,12 +608,7 @@ class ReverseMode(Sweep):
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
         live = [o for o in outputs if o in self.varied and
                 state.get(self.adjoint(o), ZERO) != ZERO]
-        try:
-            bound = inspect.signature(function).bind(
-                *value.args, **{k.arg: k.value for k in value.keywords})
-        except TypeError as error:
-            raise self.parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
-        active = [(param, arg) for param, arg in bound.arguments.items()
+        active = [(param, arg) for param, arg in call_arguments(function, value, stmt, self.parsed)
                   if isinstance(arg, gast.Name) and arg.id in self.varied]
         if not live or not active:
             state = dict(state)
@@ -621,10 +617,16 @@ class ReverseMode(Sweep):
             return [stmt], [], state
         state = dict(state)
         wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
-        vjp_name = self.binder.bind(f"{function.__name__}_vjp", derivative(function, wrt, "vjp"))
-        self.callees.append(self.binder.bound[vjp_name])
         pullback = self.pullback_names[id(stmt)]
-        primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
+        if isinstance(function, DynamicCallee):  # call_vjp(self.helper, wrt, x)
+            primal_call = gast.Call(func=load(self.binder.bind("call_vjp", call_vjp)),
+                                    args=[clone(value.func), literal(wrt)] + value.args,
+                                    keywords=value.keywords)
+        else:
+            vjp_name = self.binder.bind(f"{function.__name__}_vjp",
+                                        derivative(function, wrt, "vjp"))
+            self.callees.append(self.binder.bound[vjp_name])
+            primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
         forward = located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), store(pullback)],
                                                           ctx=gast.Store())],
                                       value=primal_call, type_comment=None), stmt)
@@ -1072,6 +1074,19 @@ class ReverseMode(Sweep):
         primal, adjoint = drop_redundant_saves(pushes + primal, seed_code + adjoint + pops
                                                + recompute, self.saved_pairs)
         return primal, adjoint, result, gradients, output_adjoint
+
+
+def call_arguments(function, value, stmt, parsed):
+    """(parameter, argument) of a call of a user function: by name, or for a callee known only
+    at run time (DynamicCallee), by position and keyword as written."""
+    if isinstance(function, DynamicCallee):
+        return list(enumerate(value.args)) + [(k.arg, k.value) for k in value.keywords]
+    try:
+        bound = inspect.signature(function).bind(
+            *value.args, **{k.arg: k.value for k in value.keywords})
+    except TypeError as error:
+        raise parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
+    return list(bound.arguments.items())
 
 
 def _same_state(left, right):
