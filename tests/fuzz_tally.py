@@ -88,10 +88,11 @@ def user_case(k, seed, directory):
 
 
 def signature(finding):
+    import re
     first = finding.message.splitlines()[0]
     if finding.error is not None:
         first = type(finding.error).__name__ + ": " + str(finding.error).split(":")[-1][:80]
-    return first[:120]
+    return re.sub(r"#\d+|line \d+|-?\d+\.\d+", "N", first)[:120]
 
 
 def main(argv=None):
