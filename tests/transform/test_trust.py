@@ -382,3 +382,124 @@ def accumulate_nonlocal(x):
 @pytest.mark.xfail(strict=True, reason="nonlocal: an internal SyntaxError, not a srcgrad error")
 def test_nonlocal_is_right_or_refused_at_the_users_line():
     right_or_refused(lambda: sg.grad(accumulate_nonlocal)(3.0), 6.0)
+
+
+# ================================================================================================
+# Found by the random programs (tests/transform/test_random_programs.py, SRCGRAD_EXTRA_FEATURES)
+# and the user-side programs (tests/test_user_programs.py), shrunk by hand.
+
+def stack_of_appended(a):
+    rows = []
+    for i in range(2):
+        rows.append(a * a)
+    return np.stack(rows)
+
+
+def comprehension_of_dots(X, w):
+    return np.array([np.dot(row, w) for row in X])
+
+
+@pytest.mark.xfail(strict=True, reason="a pullback called twice pops an empty list "
+                   "(list.append in a loop): IndexError")
+def test_a_pullback_of_list_appends_called_twice():
+    a = np.array([0.5, -1.0])
+    out, pullback = sg.vjp(stack_of_appended)(a)
+    np.testing.assert_allclose(pullback(np.ones((2, 2))), 4 * a)
+    np.testing.assert_allclose(pullback(np.ones((2, 2))), 4 * a)
+
+
+@pytest.mark.xfail(strict=True, reason="a pullback called twice pops an empty list "
+                   "(a list comprehension): IndexError")
+def test_a_pullback_of_a_comprehension_called_twice():
+    X, w = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.5, -1.0])
+    out, pullback = sg.vjp(comprehension_of_dots, wrt=1)(X, w)
+    np.testing.assert_allclose(pullback(np.ones(2)), [4.0, 6.0])
+    np.testing.assert_allclose(pullback(np.ones(2)), [4.0, 6.0])
+
+
+def write_element_of_copy(X, s):
+    w = X.copy()
+    w[1, 0] = s
+    return np.sum(w * w)
+
+
+@pytest.mark.xfail(strict=True, reason="a pullback called twice after a 2-D element write "
+                   "gives a different result")
+def test_a_pullback_of_a_2d_element_write_called_twice():
+    X = np.array([[0.5, -1.0], [2.0, 0.3]])
+    out, pullback = sg.vjp(write_element_of_copy, wrt=(0, 1))(X, 0.7)
+    expected = (2 * X * np.array([[1, 1], [0, 1]]), 1.4)
+    for _ in range(2):
+        dX, ds = pullback(1.0)
+        np.testing.assert_allclose(dX, expected[0])
+        assert ds == pytest.approx(expected[1])
+
+
+def scale_first_row(X, s):
+    w = X.copy()
+    w[0, :] = w[0, :] * s
+    return np.sum(w)
+
+
+@pytest.mark.xfail(strict=True, reason="jvp of a row write on a copy: tangent 4.0, not 2.0")
+def test_jvp_of_a_row_write_on_a_copy():
+    value, tangent = sg.jvp(scale_first_row, (np.ones((2, 2)), 2.0), (np.zeros((2, 2)), 1.0))
+    assert (value, tangent) == pytest.approx((6.0, 2.0))
+
+
+def sum_of_none_index(b):
+    return np.sum(b[None, :] * 2.0)
+
+
+def outer_by_none_index(b):
+    return np.sum(b[:, None] * b[None, :])
+
+
+@pytest.mark.xfail(strict=True, reason="b[None, :]: the generated adjoint "
+                   "add_at(db, (None, :), ...) is a SyntaxError")
+def test_none_in_an_index():
+    b = np.array([0.5, -1.0, 2.0])
+    right_or_refused(lambda: sg.grad(sum_of_none_index)(b), np.full(3, 2.0))
+    right_or_refused(lambda: sg.grad(outer_by_none_index)(b), np.full(3, 2 * np.sum(b)))
+
+
+def loop_over_list(weights, x):
+    out = x
+    for W in weights:
+        out = np.tanh(out * W)
+    return np.sum(out)
+
+
+def two_layers(w1, w2, x):
+    return loop_over_list([w1, w2], x)
+
+
+@pytest.mark.xfail(strict=True, reason="a list of active values passed to a helper that loops "
+                   "over it: zero derivatives (jvp wrong too)")
+def test_a_helper_looping_over_a_list_argument():
+    x = np.array([0.5, -1.0, 2.0])
+    no_findings(two_layers, 0.5, -0.3, x)
+
+
+def outer_dot_in_a_loop(a):
+    for i in range(2):
+        t0 = np.dot(np.outer(a, a), a)
+    return np.sum(t0)
+
+
+def outer_dot(a):
+    t0 = np.dot(np.outer(a, a), a)
+    return np.sum(t0)
+
+
+@pytest.mark.xfail(strict=True, reason="np.dot(np.outer(a, a), a) in a loop: IndexError in "
+                   "runtime.dot_adjoint_right")
+def test_dot_of_an_outer_product_in_a_loop():
+    a = np.array([0.5, -1.0, 2.0])
+    expected = np.dot(a, a) + 2 * np.sum(a) * a    # f = sum(a) * (a . a)
+    np.testing.assert_allclose(sg.grad(outer_dot)(a), expected)
+    np.testing.assert_allclose(sg.grad(outer_dot_in_a_loop)(a), expected)
+
+
+def test_dot_of_an_outer_product():
+    check_grads(outer_dot, np.array([0.5, -1.0, 2.0]))
