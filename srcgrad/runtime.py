@@ -94,6 +94,17 @@ def copy_of(x):
     return x.copy() if hasattr(x, "copy") else x
 
 
+def own_copies(stack, *values):
+    """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack``, in
+    which every saved entry that is one of those values is its copy: a pullback called again
+    then starts from the state the primal left, and what it saved still shares memory with
+    what it restores into."""
+    copies = [copy_of(v) for v in values]
+    by_identity = {id(v): c for v, c in zip(values, copies)}
+    stack = [by_identity.get(id(entry), entry) for entry in stack] if stack is not None else None
+    return (stack, *copies)
+
+
 def reshape_to(a, shape, order="C"):
     """``np.reshape(a, shape, order=order)``, naming ``order`` only when it is not "C".
 

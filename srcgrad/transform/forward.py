@@ -13,6 +13,7 @@ import operator
 import gast
 import numpy as np
 
+from ..errors import qualified_name
 from ..rules import forward_rule_for
 from .analyze import annotate_defined, assigned_names, loaded_names, mutated_names
 from .build import assign, call, clone, constant, expr_stmt, load, located, store
@@ -130,7 +131,8 @@ class ForwardMode(Sweep):
         rule = forward_rule_for(primitive)
         if rule is None:
             raise self.parsed.unsupported(stmt, f"the operation {unparse(value)} in forward mode",
-                                          "it has no forward rule; register one with srcgrad.jvp")
+                                          "it has no forward rule; register one with "
+                                          f"@srcgrad.defjvp({qualified_name(primitive)})")
         bindings = _bind(rule, args, keywords, self.parsed, stmt, self.binder)
         wanted = []
         for param, tangent_param in zip(rule.differentiable, rule.tangents):

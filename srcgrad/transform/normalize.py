@@ -11,14 +11,14 @@ import inspect
 import gast
 import numpy as np
 
-from ..errors import NoDerivativeRule
+from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
 from ..rules.shape import astype
 from ..runtime import copy_of
 from .analyze import assigned_names, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
-from .parse import resolve
+from .parse import is_user_function, resolve
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
 ARRAY_METHODS = {
@@ -32,21 +32,6 @@ ARRAY_METHODS = {
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
                   gast.Pow: "pow", gast.MatMult: "at", gast.USub: "neg", gast.UAdd: "pos"}
 
-UNSUPPORTED_STATEMENTS = {
-    gast.Try: ("try/except", "move error handling outside the differentiated function"),
-    gast.With: ("a with block", "move the context manager outside the differentiated function"),
-    gast.AsyncFunctionDef: ("an async def", "differentiate a plain def"),
-    gast.ClassDef: ("a class definition", "define the class at module level"),
-    gast.Global: ("a global statement", "pass the value in as an argument and return it"),
-    gast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return it"),
-    gast.Delete: ("a del statement", "let the name go out of scope instead"),
-    gast.Raise: ("a raise statement", "check inputs before calling the differentiated function"),
-    gast.Assert: ("an assert statement", "check inputs before calling the differentiated function"),
-    gast.Import: ("an import inside the function", "import at module level"),
-    gast.ImportFrom: ("an import inside the function", "import at module level"),
-    gast.AsyncFor: ("async for", "use a plain for loop"),
-    gast.AsyncWith: ("async with", "move it outside the differentiated function"),
-}
 
 
 def _origin(stmt, parsed):
@@ -69,16 +54,13 @@ class Desugar:
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
         for node in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(node, (gast.Yield, gast.YieldFrom)):
-                raise self.parsed.unsupported(node, "a generator (yield)",
-                                              "return a value or a list instead")
-        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Return) and node.value is None:
                 raise self.parsed.unsupported(node, f"a return without a value in {tree.name}",
                                               "return the value to differentiate")
         if not body:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
+        self.check_in_place_updates(body)
         body = self.block(body, top=True)
         params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
         body = self.lifting.lift(body, set(params) | assigned_names(body))
@@ -93,17 +75,15 @@ class Desugar:
         return out
 
     def statement(self, stmt, top):
-        kind = type(stmt)
+        if _own_named_expressions(stmt):
+            return self.block(self.without_named_expressions(stmt))
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr)) \
                 and getattr(stmt, "value", None) is not None and _has_comprehension(stmt.value):
             loops = []
             stmt.value = self.hoist_comprehensions(stmt.value, loops, stmt)
             return [s for loop in loops for s in self.block(loop)] + self.statement(stmt, top)
-        if kind in UNSUPPORTED_STATEMENTS:
-            construct, advice = UNSUPPORTED_STATEMENTS[kind]
-            raise self.parsed.unsupported(stmt, construct, advice)
-        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)):
-            return [stmt]
+        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
+            return [stmt]  # a raise or an assert runs in the primal; it has no derivative
         if isinstance(stmt, gast.FunctionDef) or (
                 isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Lambda) and
                 len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
@@ -153,6 +133,25 @@ class Desugar:
             stmt.body = self.block(stmt.body)
             return [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
+
+    def without_named_expressions(self, stmt):
+        """``if (s := f(x)) > 0:`` -> ``s = f(x)`` then ``if s > 0:``, in evaluation order.
+
+        A ``while`` test is evaluated before every iteration, so ``while (s := f(x)) > 0:``
+        becomes ``while True:`` whose body starts with ``s = f(x)`` and ``if not s > 0: break``.
+        """
+        if isinstance(stmt, gast.While):
+            exit_test = located(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=stmt.test),
+                                        body=[located(gast.Break(), stmt)], orelse=[]), stmt)
+            return [replace_fields(stmt, test=constant(True), body=[exit_test] + stmt.body)]
+        hoist = _HoistNamedExpressions(self.parsed, stmt)
+        for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
+            value = getattr(stmt, field)
+            if isinstance(value, list):
+                setattr(stmt, field, [hoist.visit(v) for v in value])
+            elif value is not None:
+                setattr(stmt, field, hoist.visit(value))
+        return hoist.hoisted + [stmt]
 
     def hoist_comprehensions(self, expr, loops, stmt):
         """``[f(v) for v in xs if c]`` -> a list built by a loop before the statement."""
@@ -276,6 +275,47 @@ class Desugar:
         self._check_target(target, stmt, element=True)
         return [stmt]
 
+    def check_in_place_updates(self, body):
+        """``v += b`` changes an array in place: refused where another name sees the change.
+
+        srcgrad reads it as ``v = v + b``. That is exact for numbers and for arrays nothing else
+        refers to; where ``v`` came from (or was handed to) another name by a plain assignment or
+        a view (``v = a``, ``u = v.T``), and that name is read afterwards, the reader would see
+        the change in the plain function and not in the derivative, so it is refused.
+        """
+        module = gast.Module(body=body, type_ignores=[])
+        links = {}  # name -> names it may share memory with, by direct assignment or view
+        for node in gast.walk(module):
+            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], gast.Name):
+                source = _aliased_name(node.value, self.parsed.namespace)
+                if source is not None:
+                    links.setdefault(node.targets[0].id, set()).add(source)
+                    links.setdefault(source, set()).add(node.targets[0].id)
+        loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
+        for node in gast.walk(module):
+            if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
+                continue
+            name, sharing, pending = node.target.id, set(), [node.target.id]
+            while pending:
+                for other in links.get(pending.pop(), ()):
+                    if other not in sharing:
+                        sharing.add(other)
+                        pending.append(other)
+            sharing.discard(name)
+            # Read afterwards: on a later line, or anywhere in a loop around the update.
+            first = min([node.lineno + 1] + [loop.lineno for loop in loops
+                                              if any(n is node for n in gast.walk(loop))])
+            for read in gast.walk(module):
+                if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
+                        read.id in sharing and getattr(read, "lineno", 0) >= first:
+                    raise self.parsed.unsupported(
+                        node, f"{name} {_AUGMENTED_WORDS.get(type(node.op), 'op')}= ... "
+                        f"(it changes in place the array {name} shares with {read.id}, which is "
+                        f"read afterwards)",
+                        f"write {name} = {name} {_OPERATOR_SYMBOLS.get(type(node.op), '+')} ... "
+                        f"to make a new array")
+
     def check_element_writes(self, body, params):
         """Writing into ``y[i]`` changes y in place: y must be an array this function made."""
         definitions = {}
@@ -296,6 +336,104 @@ class Desugar:
                     raise self.parsed.unsupported(
                         stmt, f"a write into {name}, which may share memory with another array",
                         f"make it a copy where it is created: {name} = np.copy(...)")
+
+
+# The expressions a statement evaluates itself (not those of the statements it contains).
+_EXPRESSION_FIELDS = {
+    gast.Assign: ("value", "targets"), gast.AugAssign: ("value", "target"),
+    gast.AnnAssign: ("value",), gast.Return: ("value",), gast.Expr: ("value",),
+    gast.If: ("test",), gast.For: ("iter",), gast.While: ("test",),
+    gast.Raise: ("exc", "cause"), gast.Assert: ("test", "msg"),
+}
+
+
+def _own_named_expressions(stmt):
+    """The ``name := value`` expressions ``stmt`` evaluates itself."""
+    found = []
+    for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
+        value = getattr(stmt, field)
+        for root in value if isinstance(value, list) else [value]:
+            if root is not None:
+                found += [n for n in gast.walk(root) if isinstance(n, gast.NamedExpr)]
+    return found
+
+
+class _HoistNamedExpressions(gast.NodeTransformer):
+    """Moves each ``name := value`` that always runs out in front of its statement."""
+
+    def __init__(self, parsed, stmt):
+        self.parsed, self.stmt, self.hoisted = parsed, stmt, []
+        for named in _own_named_expressions(stmt):
+            position = (named.lineno, named.col_offset)
+            for field in _EXPRESSION_FIELDS[type(stmt)]:
+                value = getattr(stmt, field)
+                for root in value if isinstance(value, list) else [value]:
+                    for node in gast.walk(root) if root is not None else ():
+                        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                                node.id == named.target.id and \
+                                (node.lineno, node.col_offset) < position:
+                            raise parsed.unsupported(
+                                stmt, f"{named.target.id} read before the := that binds it "
+                                f"in the same statement", "bind it on a line of its own first")
+
+    def visit_NamedExpr(self, node):
+        self.generic_visit(node)  # an inner := runs first
+        self.hoisted.append(located(assign(node.target.id, node.value), self.stmt))
+        return load(node.target.id)
+
+    def refuse_inside(self, node, where):
+        if any(isinstance(n, gast.NamedExpr) for n in gast.walk(node)):
+            raise self.parsed.unsupported(
+                self.stmt, f"an assignment expression (:=) {where}",
+                "bind the value on a line of its own, inside an if statement if it is conditional")
+        return node
+
+    def visit_BoolOp(self, node):
+        node.values = [self.visit(node.values[0])] + [
+            self.refuse_inside(v, "that and/or may skip") for v in node.values[1:]]
+        return node
+
+    def visit_IfExp(self, node):
+        node.test = self.visit(node.test)
+        self.refuse_inside(node.body, "in a branch of a conditional expression")
+        self.refuse_inside(node.orelse, "in a branch of a conditional expression")
+        return node
+
+    def visit_ListComp(self, node):
+        return self.refuse_inside(node, "inside a comprehension")
+
+    visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_Lambda = visit_ListComp
+
+
+def replace_fields(node, **fields):
+    for key, value in fields.items():
+        setattr(node, key, value)
+    return node
+
+
+_AUGMENTED_WORDS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
+                    gast.Pow: "**", gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
+_OPERATOR_SYMBOLS = _AUGMENTED_WORDS
+
+
+def _aliased_name(value, namespace):
+    """The name ``value`` may share memory with (``a``, ``a.T``, ``a[0]``, ``np.reshape(a, s)``),
+    or None for a value that is new."""
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, gast.Attribute) and value.attr == "T":
+        return _aliased_name(value.value, namespace)
+    if isinstance(value, gast.Subscript):
+        return _aliased_name(value.value, namespace)
+    if isinstance(value, gast.Call) and value.args:
+        function = resolve(value.func, namespace, set())
+        if function in VIEW_FUNCTIONS:
+            return _aliased_name(value.args[0], namespace)
+        if function is None and isinstance(value.func, gast.Attribute) and \
+                value.func.attr in ("reshape", "ravel", "view", "squeeze", "transpose",
+                                    "swapaxes"):
+            return _aliased_name(value.func.value, namespace)
+    return None
 
 
 # Functions that return a view of (or the very same) array they were given.
@@ -355,8 +493,14 @@ class ToANF:
         self.locals = local_names
         self.loop = None  # the innermost loop being normalized: views are shared only inside it
         self.view_names = {}
+        self.written = None  # arrays the function writes into element by element
 
     def block(self, stmts):
+        if self.written is None:
+            self.written = {node.targets[0].value.id
+                            for node in gast.walk(gast.Module(body=stmts, type_ignores=[]))
+                            if isinstance(node, gast.Assign) and
+                            isinstance(node.targets[0], gast.Subscript)}
         out = []
         for stmt in stmts:
             out.extend(self.statement(stmt))
@@ -365,10 +509,18 @@ class ToANF:
     def statement(self, stmt):
         self.current = stmt
         self.views_of_statement = set()
+        value = getattr(stmt, "value", None)
+        if isinstance(value, gast.AST) and self.activity.is_varied(value) and any(
+                isinstance(n, gast.Constant) and isinstance(n.value, complex)
+                for n in gast.walk(value)):
+            raise self.unsupported(stmt, "a complex number in a differentiated computation "
+                                   "(srcgrad differentiates real functions)",
+                                   "compute with the real and imaginary parts as real arrays")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if not self.activity.is_varied(stmt.value):
                 return [stmt]
+
             if isinstance(target, gast.Subscript):  # y[i] = value: the value becomes a name
                 if self.activity.is_varied(target.slice):
                     raise self.unsupported(stmt, "an index computed from a differentiated value",
@@ -463,7 +615,15 @@ class ToANF:
         if not self.activity.is_varied(expr) and _is_plain(expr):
             return expr
         value = self.operation(expr, out, hint) if self.activity.is_varied(expr) else expr
-        if _is_view(value):
+        if _is_view(value) and value.value.id in self.written:
+            # A view of an array the function writes into would change under the reader
+            # (the derivative reads it after the write): the value is copied out.
+            view = self.names.fresh(_describe(value) or hint + "_part")
+            out.append(located(assign(view, value), self.current))
+            value = call(load(self.binder.bind("copy_of", copy_of)), load(view))
+            value.sg_function = copy_of
+            name = self.names.fresh(view + "_copy")
+        elif _is_view(value):
             # The same view (err[i]) read in both branches of an if gets one name, so the
             # adjoint can recompute it instead of saving it.
             key = (self.loop, gast.dump(value))
@@ -491,8 +651,7 @@ class ToANF:
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, out, hint))
         if isinstance(expr, gast.Subscript):
             if self.activity.is_varied(expr.slice):
-                raise self.unsupported(expr, "an index computed from a differentiated value",
-                                       "compute integer indices from shapes or int(...)")
+                return self.index_trick(expr, out, hint)
             return subscript(self.atom(expr.value, out, hint), expr.slice)
         if isinstance(expr, gast.Attribute):
             if expr.attr == "T":
@@ -525,6 +684,32 @@ class ToANF:
                                    "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
 
+    def index_trick(self, expr, out, hint):
+        """``np.r_[a, b]`` and ``np.c_[a, b]``: the concatenations they stand for."""
+        owner = resolve(expr.value, self.parsed.namespace, self.locals)
+        parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        plain = not any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and
+                                                       isinstance(p.value, str)) for p in parts)
+        if owner is np.r_ and plain:
+            numpy = load(self.binder.bind("np", np))
+            rows = [call(gast.Attribute(value=numpy, attr="atleast_1d", ctx=gast.Load()), p)
+                    for p in parts]
+            joined = call(gast.Attribute(value=load(self.binder.bind("np", np)),
+                                         attr="concatenate", ctx=gast.Load()),
+                          gast.List(elts=rows, ctx=gast.Load()))
+            return self.operation(gast.copy_location(joined, expr), out, hint)
+        if owner is np.c_ and plain:
+            stacked = call(gast.Attribute(value=load(self.binder.bind("np", np)),
+                                          attr="column_stack", ctx=gast.Load()),
+                           gast.List(elts=parts, ctx=gast.Load()))
+            return self.operation(gast.copy_location(stacked, expr), out, hint)
+        if owner in (np.r_, np.c_):
+            raise self.unsupported(expr, "np.r_ / np.c_ with slices or string directives over "
+                                   "differentiated values",
+                                   "use np.concatenate, np.stack or np.column_stack")
+        raise self.unsupported(expr, "an index computed from a differentiated value",
+                               "compute integer indices from shapes or int(...)")
+
     def call(self, expr, out, hint):
         function = resolve(expr.func, self.parsed.namespace, self.locals)
         source = _dotted(expr.func)
@@ -535,13 +720,12 @@ class ToANF:
             raise self.unsupported(expr, f"a call to {source}, which is not a global function",
                                    "call functions defined at module level")
         if rule_for(function) is None and not is_non_differentiable(function):
-            if inspect.isfunction(function):
+            if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
-            name = getattr(function, "__qualname__", source)
-            module = getattr(function, "__module__", None)
             raise self.no_rule(
-                expr, f"a call to {source} ({module}.{name}), which has no derivative rule",
-                "register one with @srcgrad.vjp, or mark it with srcgrad.non_differentiable")
+                expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
+                f"derivative rule", f"register one with @srcgrad.defvjp({source}), or mark it "
+                f"with srcgrad.non_differentiable({source})")
         for keyword in expr.keywords:
             if keyword.arg is None or self.activity.is_varied(keyword.value):
                 raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
@@ -574,8 +758,17 @@ class ToANF:
                                        "pass the keyword arguments one by one")
             keywords.append(gast.keyword(arg=keyword.arg,
                                          value=self.atom(keyword.value, out, hint)))
-        node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
-                         keywords=keywords)
+        args = []
+        for arg in self.arguments(expr, out, hint, source):
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
+                # A sequence of differentiated values handed to a helper gets a name, so its
+                # adjoint is a list whose elements flow back to the values.
+                items = self.names.fresh(hint + "_items")
+                out.append(located(assign(items, gast.List(elts=arg.elts, ctx=gast.Load())),
+                                   self.current))
+                arg = load(items)
+            args.append(arg)
+        node = gast.Call(func=expr.func, args=args, keywords=keywords)
         node.sg_user_function = function
         return node
 

@@ -2,6 +2,10 @@
 import builtins
 import inspect
 import linecache
+import os
+import site
+import sys
+import sysconfig
 import textwrap
 from dataclasses import dataclass
 
@@ -49,7 +53,8 @@ def parse_function(function, source=None):
     ``source``, when given, is the text of the function's ``def`` (for functions made by
     ``exec`` or typed at a plain REPL, whose source Python does not keep).
     """
-    function = inspect.unwrap(function)
+    # No inspect.unwrap: a decorator's wrapper (functools.wraps) is what the user calls, and
+    # its own code, which calls the function it wraps, is what gets differentiated.
     if function in _PARSED:
         parsed = _PARSED[function]
         return ParsedFunction(function, clone(parsed.tree), parsed.filename,
@@ -61,9 +66,10 @@ def parse_function(function, source=None):
         lines, first_line = textwrap.dedent(source).splitlines(True), 1
         linecache.cache[filename] = (len(source), None, lines, filename)
     else:
-        filename = inspect.getsourcefile(function) or function.__code__.co_filename
+        code = function.__code__  # the code object: inspect would unwrap the function
+        filename = inspect.getsourcefile(code) or code.co_filename
         try:
-            lines, first_line = inspect.getsourcelines(function)
+            lines, first_line = inspect.getsourcelines(code)
         except (OSError, TypeError) as error:
             raise SourceError(
                 f"srcgrad cannot read the source of {function.__qualname__} (defined in "
@@ -84,6 +90,35 @@ def parse_function(function, source=None):
     tree.decorator_list = []
     return ParsedFunction(function, tree, filename, linecache.getlines(filename) or lines,
                           resolve_namespace(function))
+
+
+def _library_folders():
+    paths = sysconfig.get_paths()
+    folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    folders |= set(site.getsitepackages()) | {site.getusersitepackages()}
+    return tuple(os.path.realpath(folder) + os.sep for folder in folders if folder)
+
+
+_LIBRARY_FOLDERS = _library_folders()
+_LIBRARY_MODULES = ("numpy", "scipy", "srcgrad")
+
+
+def is_user_function(function):
+    """Is ``function`` the user's own Python code, which srcgrad may read and differentiate?
+
+    Code of installed packages and of the standard library is never walked: a function there
+    either has a derivative rule or is an error at the user's call.
+    """
+    if not inspect.isfunction(function) or function in _PARSED:
+        return function in _PARSED
+    module = getattr(function, "__module__", None) or ""
+    if module == "srcgrad.runtime":
+        return True  # the helpers generated code calls, differentiated again for higher order
+    module = module.split(".")[0]
+    if module in _LIBRARY_MODULES or module in sys.stdlib_module_names:
+        return False
+    filename = os.path.realpath(function.__code__.co_filename)
+    return not filename.startswith(_LIBRARY_FOLDERS)
 
 
 def resolve_namespace(function):

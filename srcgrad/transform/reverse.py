@@ -650,14 +650,18 @@ class ReverseMode(Sweep):
         for output in outputs:  # the outputs' adjoints are consumed by the call
             if output not in [arg.id for _, arg in active]:
                 state[self.adjoint(output)] = ZERO
+        replaced = {}  # x = helper(x, x): the old x's adjoint is the sum of its parts
         for (_, arg), part in zip(active, parts):
             if part is None:
                 continue
-            if arg.id in outputs:  # x = helper(x): the old x's adjoint replaces the new one's
-                code.append(assign(self.adjoint(arg.id), part, stmt))
-                state[self.adjoint(arg.id)] = SHARED
+            if arg.id in outputs:
+                replaced[arg.id] = part if arg.id not in replaced else \
+                    gast.BinOp(left=replaced[arg.id], op=gast.Add(), right=part)
             else:
                 code += self.accumulate(arg.id, part, state, stmt, shaped=True)
+        for name, total in replaced.items():  # ... and replaces the new x's adjoint
+            code.append(assign(self.adjoint(name), total, stmt))
+            state[self.adjoint(name)] = OWNED if isinstance(total, gast.BinOp) else SHARED
         self.locals.add(pullback)
         new = set(outputs) | {pullback}
         read = set().union(*(loaded_names(s) for s in code)) & self.locals
@@ -747,7 +751,8 @@ class ReverseMode(Sweep):
         if array not in stmt.sg_rebound_before:
             read.discard(array)  # the same array throughout: its contents are restored below
         pushes, pops, recompute = self.serve_reads(read, stmt.sg_unsafe_before, stmt)
-        return pushes + [save, stmt], [restore] + pops + recompute + code, state
+        # The array's binding comes back first (pushed last), then its elements go back into it.
+        return [save] + pushes + [stmt], pops + [restore] + recompute + code, state
 
     def accumulating_rule(self, stmt, rule, bindings, name, previous, state):
         """Indexing reads: add the adjoint into a slice of the operand's adjoint, in place."""

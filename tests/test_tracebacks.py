@@ -1,0 +1,247 @@
+"""Errors point at the user: messages name the user's file and line and the right API, srcgrad's
+own frames are hidden, and a failure of the user's own code inside a derivative names their line.
+
+Each scenario runs as a script in a fresh interpreter, so what is checked is what a user sees
+from Python's default exception hook (which, before 3.13, cannot show generated lines).
+"""
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import srcgrad as sg
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HIDES_EVERY_FRAME = sys.version_info >= (3, 11)  # 3.10 keeps the one frame that re-raises
+
+
+def run_script(tmp_path, text, name="script.py", env=None):
+    """Run ``text`` as a script with srcgrad importable; returns (script path, stderr lines)."""
+    script = tmp_path / name
+    script.write_text(textwrap.dedent(text))
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    environment.pop("SRCGRAD_TRACEBACK", None) if not env else None
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=environment, cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    return str(script), run.stderr.splitlines()
+
+
+def without_carets(lines):
+    """Traceback lines less the ``^^^^`` and ``~~~^^`` markers that 3.11+ add under a call."""
+    return [line for line in lines if set(line.strip()) - {"^", "~"}]
+
+
+SHAPE_BUG = """\
+    import numpy as np
+    import srcgrad as sg
+
+
+    def loss(w, x):
+        h = x @ w
+        bad = h + np.ones(5)
+        return np.sum(bad ** 2)
+
+
+    sg.grad(loss)(np.ones(3), np.ones((4, 3)))
+"""
+
+
+def test_a_failure_in_the_users_code_names_their_file_line_and_source(tmp_path):
+    script, lines = run_script(tmp_path, SHAPE_BUG)
+    note = ["srcgrad: raised in the generated derivative, at this line of yours:",
+            f'  File "{script}", line 7, in loss',
+            "    bad = h + np.ones(5)"]
+    message = "ValueError: operands could not be broadcast together with shapes (4,) (5,) "
+    assert lines[-4:] == [message] + note
+    # the user's call, then the generated line where the failing operation ran; srcgrad's own
+    # frames are dropped (3.10 keeps the one that re-raises)
+    frames = [line for line in lines if line.startswith("  File")]
+    own = [f'  File "{ROOT / "srcgrad" / "api.py"}"'] if not HIDES_EVERY_FRAME else []
+    assert [f.split(",")[0] for f in frames] == \
+        [f'  File "{script}"'] + own + ['  File "<srcgrad grad of loss #1>"', f'  File "{script}"']
+    assert '  File "<srcgrad grad of loss #1>", line 3, in loss_grad' in lines
+
+
+def test_the_note_is_attached_in_process_too():
+    def loss(w, x):
+        h = x @ w
+        return np.sum((h + np.ones(5)) ** 2)
+    with pytest.raises(ValueError) as caught:
+        sg.grad(loss)(np.ones(3), np.ones((4, 3)))
+    first_line = loss.__code__.co_firstlineno
+    assert caught.value.__notes__ == [
+        "srcgrad: raised in the generated derivative, at this line of yours:\n"
+        f'  File "{__file__}", line {first_line + 2}, in loss\n'
+        "    return np.sum((h + np.ones(5)) ** 2)"]
+
+
+HELPER_BUG = """\
+    import numpy as np
+    import srcgrad as sg
+
+
+    def helper(v):
+        return v[np.array([0, 7])]
+
+
+    def loss(x):
+        y = np.sin(x)
+        return np.sum(helper(y))
+
+
+    sg.grad(loss)(np.ones(3))
+"""
+
+
+def test_a_failure_inside_a_called_helper_names_the_helpers_line(tmp_path):
+    script, lines = run_script(tmp_path, HELPER_BUG)
+    assert lines[-4:] == [
+        "IndexError: index 7 is out of bounds for axis 0 with size 3",
+        "srcgrad: raised in the generated derivative, at this line of yours:",
+        f'  File "{script}", line 6, in helper',
+        "    return v[np.array([0, 7])]"]
+
+
+NO_RULE = """\
+    import numpy as np
+    from scipy.special import erf
+    import srcgrad as sg
+
+
+    def loss(x):
+        return np.sum(erf(x) * x)
+
+
+    sg.grad(loss)(np.ones(3))
+"""
+
+
+def test_a_missing_rule_shows_the_message_right_after_the_users_call(tmp_path):
+    pytest.importorskip("scipy")
+    script, lines = run_script(tmp_path, NO_RULE)
+    message = (f"srcgrad.errors.NoDerivativeRule: {script}, line 7: srcgrad cannot differentiate "
+               f"a call to erf (scipy.special.erf), which has no derivative rule. Register one "
+               f"with @srcgrad.defvjp(erf), or mark it with srcgrad.non_differentiable(erf)")
+    lines = without_carets(lines)
+    user_call = [f'  File "{script}", line 10, in <module>', "    sg.grad(loss)(np.ones(3))"]
+    if HIDES_EVERY_FRAME:
+        assert lines == ["Traceback (most recent call last):"] + user_call + [message]
+    else:
+        assert lines[:3] == ["Traceback (most recent call last):"] + user_call
+        assert len(lines) == 6 and "srcgrad/api.py" in lines[3] and lines[-1] == message
+
+
+def test_srcgrad_traceback_full_keeps_the_internal_frames(tmp_path):
+    pytest.importorskip("scipy")
+    _, lines = run_script(tmp_path, NO_RULE, env={"SRCGRAD_TRACEBACK": "full"})
+    assert any("srcgrad/transform/normalize.py" in line for line in lines)
+
+
+NON_SCALAR = """\
+    import numpy as np
+    import srcgrad as sg
+
+
+    def double(x):
+        y = x * 2.0
+        return y
+
+
+    sg.grad(double)(np.ones(2))
+"""
+
+
+def test_a_non_scalar_output_names_the_return_line_and_vjp(tmp_path):
+    script, lines = run_script(tmp_path, NON_SCALAR)
+    assert without_carets(lines)[-1] == (
+        f"srcgrad.errors.NonScalarOutput: {script}, line 7: grad needs double to return a "
+        f"scalar, but it returned an array of shape (2,); use srcgrad.vjp for array-valued "
+        f"functions, or reduce the output (for example with np.sum) before returning it")
+
+
+def test_a_wrong_wrt_names_the_functions_def_line():
+    def f(x, y):
+        return np.sum(x * y)
+    with pytest.raises(sg.SrcgradError) as caught:
+        sg.grad(f, wrt="z")(np.ones(2), np.ones(2))
+    assert str(caught.value) == (
+        f"{__file__}, line {f.__code__.co_firstlineno}: wrt='z' does not name a parameter of "
+        f"f(x, y); give positions or parameter names")
+    assert caught.value.filename == __file__
+    assert caught.value.lineno == f.__code__.co_firstlineno
+
+
+def test_misusing_the_api_names_the_callers_line():
+    with pytest.raises(sg.SrcgradError) as caught:
+        sg.source(np.sin)
+    call_line = sys._getframe().f_lineno - 1
+    assert str(caught.value).startswith(f"{__file__}, line {call_line}: srcgrad.source takes")
+
+
+def test_the_vjp_transform_of_a_ufunc_points_to_defvjp():
+    with pytest.raises(sg.SourceError) as caught:
+        sg.vjp(np.exp)
+    assert str(caught.value).endswith(
+        ": srcgrad.vjp transforms Python functions, and numpy.exp is not one (it is a ufunc). "
+        "To give it a derivative, register a rule: @srcgrad.defvjp(numpy.exp)")
+    special = pytest.importorskip("scipy.special")
+    with pytest.raises(sg.SourceError) as caught:
+        sg.vjp(special.erf)
+    assert str(caught.value).endswith(
+        ": srcgrad.vjp transforms Python functions, and scipy.special.erf is not one (it is a "
+        "ufunc). To give it a derivative, register a rule: @srcgrad.defvjp(scipy.special.erf)")
+    with pytest.raises(sg.SourceError) as caught:
+        sg.jvp(special.erf, wrt=0)
+    assert "register a rule: @srcgrad.defjvp(scipy.special.erf)" in str(caught.value)
+
+
+def cube(x):
+    return x ** 3
+
+
+@sg.defvjp(cube)
+def cube_vjp(g, ans, x):
+    return g * 3 * x ** 2
+
+
+def uses_cube(x):
+    return np.sum(cube(x))
+
+
+def test_forward_mode_without_a_forward_rule_points_to_defjvp():
+    with pytest.raises(sg.UnsupportedSyntax) as caught:
+        sg.jvp(uses_cube, wrt=0)(np.ones(2), np.ones(2))
+    message = str(caught.value)
+    assert message.startswith(f"{__file__}, line {uses_cube.__code__.co_firstlineno + 1}: ")
+    assert message.endswith("It has no forward rule; register one with "
+                            f"@srcgrad.defjvp({__name__}.cube)")
+
+
+def summed(x, axis=None):
+    return np.sum(x, axis=axis)
+
+
+@sg.defvjp(summed)
+def summed_vjp(g, ans, x, axis=None):
+    if axis is not None:
+        expanded = np.expand_dims(g, axis)
+    else:
+        expanded = g
+    return np.broadcast_to(expanded, x.shape)
+
+
+def column_sums(x):
+    return np.sum(summed(x * x, axis=0))
+
+
+def test_a_rule_that_tests_an_option_against_none_compiles_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        source = sg.source(sg.grad(column_sums))
+    assert "if 0 is not None:" in source  # the rule's test, with the call's axis substituted
