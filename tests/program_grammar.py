@@ -177,6 +177,7 @@ class Expr:
     text: str
     prec: int = ATOM
     view_of: str = None  # the expression is this name or a basic slice of it (shares memory)
+    element: bool = False  # the expression is one element v[k] of an array
 
 
 def wrap(e, minimum):
@@ -234,6 +235,7 @@ class Context:
         self.counts = {}
         self.tainted = set()   # arrays that may share memory with another name
         self.buffers = set()   # arrays created for element writes; never aliased
+        self.elements = set()  # floats read as one element of an array (t = v[0], for e in v)
 
     def fresh(self, stem=None):
         stem = stem or self.prefix
@@ -483,6 +485,8 @@ class ProgramGenerator:
     def rhs(self, scope, shape, target, depth=None):
         """An expression for ``target = ...``; records aliasing when it is a view."""
         e = self.expr(scope, shape, self.c.integer(1, 2) if depth is None else depth)
+        if not shape and e.element:
+            self.ctx.elements.add(target)
         if shape and e.view_of:
             if e.view_of in self.ctx.buffers:
                 e = binop(e, "*", const(1.0))
@@ -523,6 +527,10 @@ class ProgramGenerator:
 
         def render():
             if shape and name in ctx.tainted:   # in place would change an alias: rebind
+                return f"{name} = {binop(Expr(name), op, e).text}"
+            if not shape and name in ctx.elements:
+                # srcgrad refuses t = v[0]; t += e (test_trust.py::
+                # test_augmented_assignment_to_an_element_read_from_an_array, a false refusal)
                 return f"{name} = {binop(Expr(name), op, e).text}"
             return f"{name} {op}= {e.text}"
         return [(0, render)]
@@ -658,6 +666,7 @@ class ProgramGenerator:
                     self.ctx.tainted.add(e.view_of)
             source = e.text
         var = self.ctx.fresh("e")
+        self.ctx.elements.add(var)
         inner = scope.copy()
         inner.vars[var] = 0
         loop = Loop("for")
@@ -1039,7 +1048,7 @@ class ProgramGenerator:
             if kind == "index":
                 self.use("index")
                 v = self._favored(vectors)
-                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]")
+                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]", element=True)
             if kind == "loopvar":
                 var, _ = self.c.pick(scope.indices)
                 return binop(const(self.c.pick([0.5, 0.1, 0.3])), "*", Expr(var))

@@ -28,35 +28,24 @@ MANY = int(os.environ.get("SRCGRAD_USER_PROGRAMS", "0") or 0)
 BASE = int(os.environ.get("SRCGRAD_USER_SEED", "0") or 0) or random.randrange(1, 10 ** 6)
 DEFAULT_SEEDS = range(120)
 
-_VALUE = "value_and_grad returns the value of an input a loop overwrote"
 _NONE_INDEX = "x[None, :] / x[:, None]: the generated adjoint is a SyntaxError"
-_LIST_LOOP = "a list of arrays passed to a helper that loops over it: zero derivatives"
-_PULLBACK = "a vjp pullback called twice: a different result or IndexError"
+_RAGGED_LIST = "a list of arrays of different shapes passed to a helper: ValueError"
 #: seed -> the failure class, for the default seeds that fail on main today.
 KNOWN = {
     1: _NONE_INDEX,
     4: _NONE_INDEX,
     10: _NONE_INDEX,
-    20: _LIST_LOOP,
-    22: _LIST_LOOP,
-    24: _VALUE,
-    26: _VALUE,
-    28: _PULLBACK,
-    37: _PULLBACK,
+    20: _RAGGED_LIST,
+    22: _RAGGED_LIST,
     39: _NONE_INDEX,
-    51: _PULLBACK,
-    54: _LIST_LOOP,
+    54: _RAGGED_LIST,
     58: _NONE_INDEX,
-    62: _LIST_LOOP,
-    68: _VALUE,
+    62: _RAGGED_LIST,
     79: _NONE_INDEX,
     80: _NONE_INDEX,
-    84: _VALUE,
-    99: _PULLBACK,
-    104: _LIST_LOOP,
-    115: _LIST_LOOP,
-    118: _VALUE,
-    119: _LIST_LOOP,
+    104: _RAGGED_LIST,
+    115: _RAGGED_LIST,
+    119: _RAGGED_LIST,
 }
 
 
