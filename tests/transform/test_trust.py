@@ -531,3 +531,97 @@ def test_a_list_of_arrays_of_different_shapes():
     gradients = sg.grad(ragged_pair, wrt=(0, 1))(a, b)
     np.testing.assert_allclose(gradients[0], 2 * a)
     np.testing.assert_allclose(gradients[1], 2 * b)
+
+
+# ------------------------------------------------------------------------------------------------
+# More found by the random programs after main's fixes (SRCGRAD_EXTRA_FEATURES=1, seed 3).
+
+def pair_sum(p):
+    u, v = p
+    return u + 2.0 * v
+
+
+def product_of_elements(c, b):
+    return pair_product((c[0], b[2]))
+
+
+def product_of_fancy_and_slice(b):
+    return np.sum(pair_product([b[[0, 2, 1]], b[:]]))
+
+
+def sum_of_scalar_and_vector(a):
+    return np.sum(pair_sum((a[0], a)))
+
+
+@pytest.mark.xfail(strict=True, reason="a tuple of subscripts (c[0], b[2]) passed to a helper: "
+                   "zero derivatives in every mode")
+def test_a_tuple_of_elements_passed_to_a_helper():
+    c, b = np.array([0.5, -1.0, 2.0]), np.array([0.3, 0.7, -0.2])
+    gradients = sg.grad(product_of_elements, wrt=(0, 1))(c, b)
+    np.testing.assert_allclose(gradients[0], [b[2], 0.0, 0.0])
+    np.testing.assert_allclose(gradients[1], [0.0, 0.0, c[0]])
+    no_findings(product_of_fancy_and_slice, c)
+
+
+@pytest.mark.xfail(strict=True, reason="a tuple of a float and an array passed to a helper: "
+                   "ValueError (inhomogeneous shape) in the reverse modes")
+def test_a_tuple_of_a_float_and_an_array_passed_to_a_helper():
+    a = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(sg.grad(sum_of_scalar_and_vector)(a), [5.0, 2.0, 2.0])
+
+
+def nested_if_without_active_statements(a):
+    if a > 0.1:
+        if a > 1.0:
+            y0 = 1.0  # noqa: F841
+        elif a < 1.5:
+            t3 = np.tanh(a)  # noqa: F841
+    return a
+
+
+def loop_over_branches_without_active_statements(a, c):
+    for i in range(2):
+        if a <= 0.1:
+            t2 = c  # noqa: F841
+        elif c < 1.0:
+            t3 = c  # noqa: F841
+    return a
+
+
+@pytest.mark.xfail(strict=True, reason="jvp of an if/elif without active statements inside an "
+                   "if or a for (default grammar): IndentationError in the generated code")
+def test_jvp_of_nested_branches_without_active_statements():
+    assert sg.jvp(nested_if_without_active_statements, (-0.6,), (1.0,)) == (-0.6, 1.0)
+    assert sg.jvp(loop_over_branches_without_active_statements, (-0.27, -1.04),
+                  (1.0, 1.0)) == (-0.27, 1.0)
+
+
+def list_made_in_an_outer_loop(a):
+    for i in range(2):
+        parts = []
+        for j in range(2):
+            parts.append(a[j] * a[i])
+        total = np.sum(np.stack(parts))
+    return total
+
+
+@pytest.mark.xfail(strict=True, reason="a pullback called twice pops an empty list (a list "
+                   "made anew in each pass of an outer loop): IndexError")
+def test_a_pullback_of_nested_list_loops_called_twice():
+    a = np.array([0.5, -1.0, 2.0])
+    out, pullback = sg.vjp(list_made_in_an_outer_loop)(a)
+    expected = np.array([a[1], a[0] + 2 * a[1], 0.0])   # f = (a0 + a1) * a1
+    np.testing.assert_allclose(pullback(1.0), expected)
+    np.testing.assert_allclose(pullback(1.0), expected)
+
+
+def add_to_a_float_alias(a):
+    t = a
+    t += 1.0
+    return t * a
+
+
+@pytest.mark.xfail(strict=True, reason="t = a; t += 1.0 with a float a refused as an in-place "
+                   "change of an array")
+def test_augmented_assignment_to_a_float_alias():
+    assert sg.grad(add_to_a_float_alias)(0.7) == pytest.approx(2 * 0.7 + 1.0)
