@@ -69,21 +69,13 @@ DEFAULT_FEATURES = frozenset({
     "broadcast",         # floats mixed with arrays in one operation
     "maximum",           # np.maximum(e, c) (inputs near the kink are skipped)
     "abs",               # np.abs(e) (inputs near the kink are skipped)
-})
-
-#: Implemented, but off by default (constructs srcgrad gained later than the ones above). Move a
-#: name into DEFAULT_FEATURES to keep it on; SRCGRAD_EXTRA_FEATURES=1 turns them all on for a run,
-#: SRCGRAD_EXTRA_FEATURES=break,helpers only those named.
-EXTRA_FEATURES = frozenset({
+    # once extra, on by default since main passes them in every mode (issue #11)
     "break",             # if cond: break (inside a loop)
     "continue",          # if cond: continue (inside a loop)
     "early_return",      # if cond: return expr (anywhere, loops included)
     "helpers",           # module-level def h0(u, v): ... called from f (and later helpers)
     "subscript_write",   # y0 = np.zeros(3) / y0 = v * 1.0; y0[i] = e; y0[1] += e
-    "list_append",       # l0 = []; for ...: l0.append(e); ... np.stack(l0) / sum(l0)
-    # issue #11: constructs where srcgrad gave silent wrong derivatives
     "aliased_calls",     # inner(t, t), t = inner(t, t) in loops and branches; h0(t, t)
-    "tuple_args",        # pair_product((x, y)), pair_sum([x, y]): the helper indexes/unpacks p
     "overwrite_loop",    # for i in range(k): a = a * a * a (a parameter rebound in a loop)
     "walrus",            # if (w0 := np.sum(x)) > 0.3: ... (w0 used inside and after)
     "global_scale",      # SCALE = 2.0 at module level, read by f; rebound between two checks
@@ -91,6 +83,15 @@ EXTRA_FEATURES = frozenset({
                          # m0[0, :] = ...; m0[i, j] = ...; for i ...: m0 = m0 + 1.0; reductions
     "where",             # np.where(v > 0.3, e, 1.0), np.where(v < c, 1.0, -1.0) * e
     "copy_buffer",       # y0 = v.copy(); y0[i] = e (a copy made before element writes)
+})
+
+#: Off by default: constructs where main still gives wrong derivatives (test_trust.py holds the
+#: reproducers: pullbacks of list appends called twice, tuples of subscripts passed to helpers).
+#: Move a name into DEFAULT_FEATURES once they pass; SRCGRAD_EXTRA_FEATURES=1 turns them all on for a run,
+#: SRCGRAD_EXTRA_FEATURES=break,helpers only those named.
+EXTRA_FEATURES = frozenset({
+    "list_append",       # l0 = []; for ...: l0.append(e); ... np.stack(l0) / sum(l0)
+    "tuple_args",        # pair_product((x, y)), pair_sum([x, y]): the helper indexes/unpacks p
 })
 
 #: Module-level helpers the ``aliased_calls`` and ``tuple_args`` features call.

@@ -1,9 +1,12 @@
 """Differential test: srcgrad in every mode against finite differences on random programs.
 
 Hypothesis writes small functions from the grammar in ``tests/program_grammar.py`` (assignment and
-rebinding, augmented and tuple assignment, if/elif/else, for and while loops nested twice,
-indexing and slicing, floats broadcast against arrays, + - * / **, the smooth NumPy functions,
-reductions, np.dot, np.maximum/np.abs away from their kinks), writes each one to its own ``.py``
+rebinding, augmented and tuple assignment, if/elif/else, for and while loops nested twice, break,
+continue, early return, the walrus operator, indexing and slicing, element writes into vectors
+and 3x3 matrices (rows, columns, elements, copies first), floats broadcast against arrays,
++ - * / **, the smooth NumPy functions, reductions, np.dot, np.where, np.maximum/np.abs away from
+their kinks, helper functions called with aliased arguments, a module global rebound between two
+checks), writes each one to its own ``.py``
 file so that ``inspect.getsource`` can read it, imports it, and checks it with
 ``checks.derivative_findings`` in every first-order mode: ``sg.grad`` and the pullback of
 ``sg.vjp`` against central differences, the value of ``sg.value_and_grad``, ``sg.jvp`` by the
@@ -201,9 +204,8 @@ def test_generated_programs_run_return_a_scalar_and_leave_their_inputs_alone(fea
 def test_default_programs_use_no_extra_construct():
     for program in sample(DEFAULT_FEATURES, 300, seed=1):
         assert not program.features & EXTRA_FEATURES
-        for word in ("break", "continue", ".append(", "def h", "np.zeros", "] = ", "] += "):
+        for word in (".append(", "pair_product", "pair_sum"):
             assert word not in program.source, program.source
-        assert program.source.count("return") == 1, program.source
 
 
 def test_enabled_features_reads_the_environment():
