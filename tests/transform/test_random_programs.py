@@ -16,10 +16,11 @@ A program whose module defines globals it reads (``SCALE``) is checked again aft
 * ``python -m pytest tests/transform/test_random_programs.py -q``: 500 programs, the same ones
   on every run (derandomized).
 * ``SRCGRAD_MANY_PROGRAMS=5000``: that many programs, new ones on each run.
-* ``SRCGRAD_EXTRA_FEATURES=1`` (or ``=break,helpers``): also the constructs that are off by
-  default (``program_grammar.EXTRA_FEATURES``: break, continue, early return, helper functions,
-  element writes, lists, and issue #11's aliased calls, tuple arguments, loops that overwrite
-  a parameter, walrus, rebound globals, 2-D element writes, np.where, copies); move a name into ``DEFAULT_FEATURES`` there to keep it on.
+* ``SRCGRAD_EXTRA_FEATURES=1`` (or ``=list_append``): also the constructs that are off by
+  default because main still fails them (``program_grammar.EXTRA_FEATURES``: list appends,
+  tuples and lists passed to helpers); move a name into ``DEFAULT_FEATURES`` once they pass.
+* ``python tests/fuzz_tally.py grammar --count 300 [--extra] [--order 2] [--eager]``: counts
+  outcomes per mode instead of stopping at the first failure.
 
 A failure shows the program, its inputs and a standalone reproducer; Hypothesis shrinks it first.
 """
