@@ -712,3 +712,34 @@ def test_element_write_after_rebinding_a_view_to_a_copy():
     X = np.array([[0.5, -1.0], [2.0, 0.3]])
     no_findings(write_after_copying_a_transpose, X, 0.7)
     no_findings(write_after_np_copy_of_a_transpose, X, 0.7)
+
+
+# Second order of user-side programs (fuzz_tally.py user --only hessian --order 2, 150 programs:
+# 26 refusals that name srcgrad's generated code, 5 crashes = the x[None, :] class above).
+
+def sum_of_squares_of_a_fancy_index(x):
+    return np.sum(x[[0, 1, 1]] ** 2)
+
+
+def square_root_by_newton_with_early_return(a):
+    x = a
+    for i in range(50):
+        x_new = 0.5 * (x + a / x)
+        if abs(x_new - x) < 1e-13:
+            return x_new
+        x = x_new
+    return x
+
+
+@pytest.mark.xfail(strict=True, reason="hessian through a fancy index (cross-entropy's "
+                   "logp[np.arange(n), y]): the generated add_at(...) is refused")
+def test_hessian_through_a_fancy_index():
+    right_or_refused(lambda: sg.hessian(sum_of_squares_of_a_fancy_index)(
+        np.array([0.5, -1.0, 2.0])), np.diag([2.0, 4.0, 0.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="hessian of a Newton loop with an early return: the "
+                   "generated dx += ... is refused")
+def test_hessian_of_newton_with_an_early_return():
+    right_or_refused(lambda: sg.hessian(square_root_by_newton_with_early_return)(1.5),
+                     -0.25 * 1.5 ** -1.5, rtol=1e-6)
