@@ -69,21 +69,13 @@ DEFAULT_FEATURES = frozenset({
     "broadcast",         # floats mixed with arrays in one operation
     "maximum",           # np.maximum(e, c) (inputs near the kink are skipped)
     "abs",               # np.abs(e) (inputs near the kink are skipped)
-})
-
-#: Implemented, but off by default (constructs srcgrad gained later than the ones above). Move a
-#: name into DEFAULT_FEATURES to keep it on; SRCGRAD_EXTRA_FEATURES=1 turns them all on for a run,
-#: SRCGRAD_EXTRA_FEATURES=break,helpers only those named.
-EXTRA_FEATURES = frozenset({
+    # once extra, on by default since main passes them in every mode (issue #11)
     "break",             # if cond: break (inside a loop)
     "continue",          # if cond: continue (inside a loop)
     "early_return",      # if cond: return expr (anywhere, loops included)
     "helpers",           # module-level def h0(u, v): ... called from f (and later helpers)
     "subscript_write",   # y0 = np.zeros(3) / y0 = v * 1.0; y0[i] = e; y0[1] += e
-    "list_append",       # l0 = []; for ...: l0.append(e); ... np.stack(l0) / sum(l0)
-    # issue #11: constructs where srcgrad gave silent wrong derivatives
     "aliased_calls",     # inner(t, t), t = inner(t, t) in loops and branches; h0(t, t)
-    "tuple_args",        # pair_product((x, y)), pair_sum([x, y]): the helper indexes/unpacks p
     "overwrite_loop",    # for i in range(k): a = a * a * a (a parameter rebound in a loop)
     "walrus",            # if (w0 := np.sum(x)) > 0.3: ... (w0 used inside and after)
     "global_scale",      # SCALE = 2.0 at module level, read by f; rebound between two checks
@@ -91,6 +83,15 @@ EXTRA_FEATURES = frozenset({
                          # m0[0, :] = ...; m0[i, j] = ...; for i ...: m0 = m0 + 1.0; reductions
     "where",             # np.where(v > 0.3, e, 1.0), np.where(v < c, 1.0, -1.0) * e
     "copy_buffer",       # y0 = v.copy(); y0[i] = e (a copy made before element writes)
+})
+
+#: Off by default: constructs where main still gives wrong derivatives (test_trust.py holds the
+#: reproducers: pullbacks of list appends called twice, tuples of subscripts passed to helpers).
+#: Move a name into DEFAULT_FEATURES once they pass; SRCGRAD_EXTRA_FEATURES=1 turns them all on for a run,
+#: SRCGRAD_EXTRA_FEATURES=break,helpers only those named.
+EXTRA_FEATURES = frozenset({
+    "list_append",       # l0 = []; for ...: l0.append(e); ... np.stack(l0) / sum(l0)
+    "tuple_args",        # pair_product((x, y)), pair_sum([x, y]): the helper indexes/unpacks p
 })
 
 #: Module-level helpers the ``aliased_calls`` and ``tuple_args`` features call.
@@ -177,6 +178,7 @@ class Expr:
     text: str
     prec: int = ATOM
     view_of: str = None  # the expression is this name or a basic slice of it (shares memory)
+    element: bool = False  # the expression is one element v[k] of an array
 
 
 def wrap(e, minimum):
@@ -234,6 +236,7 @@ class Context:
         self.counts = {}
         self.tainted = set()   # arrays that may share memory with another name
         self.buffers = set()   # arrays created for element writes; never aliased
+        self.elements = set()  # floats read as one element of an array (t = v[0], for e in v)
 
     def fresh(self, stem=None):
         stem = stem or self.prefix
@@ -483,6 +486,10 @@ class ProgramGenerator:
     def rhs(self, scope, shape, target, depth=None):
         """An expression for ``target = ...``; records aliasing when it is a view."""
         e = self.expr(scope, shape, self.c.integer(1, 2) if depth is None else depth)
+        if not shape and (e.element or e.text in scope.vars):
+            # a float that is an element of an array, or another name's float: srcgrad refuses
+            # augmented assignment to either (test_trust.py, false refusals), so both rebind
+            self.ctx.elements.update((target, e.text) if e.text in scope.vars else (target,))
         if shape and e.view_of:
             if e.view_of in self.ctx.buffers:
                 e = binop(e, "*", const(1.0))
@@ -524,6 +531,11 @@ class ProgramGenerator:
         def render():
             if shape and name in ctx.tainted:   # in place would change an alias: rebind
                 return f"{name} = {binop(Expr(name), op, e).text}"
+            if not shape and name in ctx.elements:
+                # srcgrad refuses t = v[0]; t += e and t = a; t += e for floats (test_trust.py::
+                # test_augmented_assignment_to_an_element_read_from_an_array and
+                # test_augmented_assignment_to_a_float_alias): drop this once they pass
+                return f"{name} = {binop(Expr(name), op, e).text}"
             return f"{name} {op}= {e.text}"
         return [(0, render)]
 
@@ -536,6 +548,8 @@ class ProgramGenerator:
             p, q = self.c.pick(pairs)
             if scope.vars[p]:
                 self.ctx.tainted.update((p, q))
+            else:
+                self.ctx.elements.update((p, q))
             return [(0, f"{p}, {q} = {q}, {p}")]
         targets, values = [], []
         for _ in range(2):
@@ -568,6 +582,8 @@ class ProgramGenerator:
             branches[0] = ("if", f"({name} := {term.text}) {op} "
                                  f"{const(self.c.pick(CONSTANTS)).text}")
             scope.vars[name] = 0   # bound whichever branch runs
+            if term.text in scope.vars or term.element:
+                self.ctx.elements.update((name, term.text))
         for _ in range(self.c.integer(0, 2) if self.on("elif") else 0):
             self.use("elif")
             branches.append(("elif", self.condition(scope)))
@@ -658,6 +674,7 @@ class ProgramGenerator:
                     self.ctx.tainted.add(e.view_of)
             source = e.text
         var = self.ctx.fresh("e")
+        self.ctx.elements.add(var)
         inner = scope.copy()
         inner.vars[var] = 0
         loop = Loop("for")
@@ -1039,7 +1056,7 @@ class ProgramGenerator:
             if kind == "index":
                 self.use("index")
                 v = self._favored(vectors)
-                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]")
+                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]", element=True)
             if kind == "loopvar":
                 var, _ = self.c.pick(scope.indices)
                 return binop(const(self.c.pick([0.5, 0.1, 0.3])), "*", Expr(var))

@@ -1,9 +1,12 @@
 """Differential test: srcgrad in every mode against finite differences on random programs.
 
 Hypothesis writes small functions from the grammar in ``tests/program_grammar.py`` (assignment and
-rebinding, augmented and tuple assignment, if/elif/else, for and while loops nested twice,
-indexing and slicing, floats broadcast against arrays, + - * / **, the smooth NumPy functions,
-reductions, np.dot, np.maximum/np.abs away from their kinks), writes each one to its own ``.py``
+rebinding, augmented and tuple assignment, if/elif/else, for and while loops nested twice, break,
+continue, early return, the walrus operator, indexing and slicing, element writes into vectors
+and 3x3 matrices (rows, columns, elements, copies first), floats broadcast against arrays,
++ - * / **, the smooth NumPy functions, reductions, np.dot, np.where, np.maximum/np.abs away from
+their kinks, helper functions called with aliased arguments, a module global rebound between two
+checks), writes each one to its own ``.py``
 file so that ``inspect.getsource`` can read it, imports it, and checks it with
 ``checks.derivative_findings`` in every first-order mode: ``sg.grad`` and the pullback of
 ``sg.vjp`` against central differences, the value of ``sg.value_and_grad``, ``sg.jvp`` by the
@@ -13,10 +16,11 @@ A program whose module defines globals it reads (``SCALE``) is checked again aft
 * ``python -m pytest tests/transform/test_random_programs.py -q``: 500 programs, the same ones
   on every run (derandomized).
 * ``SRCGRAD_MANY_PROGRAMS=5000``: that many programs, new ones on each run.
-* ``SRCGRAD_EXTRA_FEATURES=1`` (or ``=break,helpers``): also the constructs that are off by
-  default (``program_grammar.EXTRA_FEATURES``: break, continue, early return, helper functions,
-  element writes, lists, and issue #11's aliased calls, tuple arguments, loops that overwrite
-  a parameter, walrus, rebound globals, 2-D element writes, np.where, copies); move a name into ``DEFAULT_FEATURES`` there to keep it on.
+* ``SRCGRAD_EXTRA_FEATURES=1`` (or ``=list_append``): also the constructs that are off by
+  default because main still fails them (``program_grammar.EXTRA_FEATURES``: list appends,
+  tuples and lists passed to helpers); move a name into ``DEFAULT_FEATURES`` once they pass.
+* ``python tests/fuzz_tally.py grammar --count 300 [--extra] [--order 2] [--eager]``: counts
+  outcomes per mode instead of stopping at the first failure.
 
 A failure shows the program, its inputs and a standalone reproducer; Hypothesis shrinks it first.
 """
@@ -201,9 +205,8 @@ def test_generated_programs_run_return_a_scalar_and_leave_their_inputs_alone(fea
 def test_default_programs_use_no_extra_construct():
     for program in sample(DEFAULT_FEATURES, 300, seed=1):
         assert not program.features & EXTRA_FEATURES
-        for word in ("break", "continue", ".append(", "def h", "np.zeros", "] = ", "] += "):
+        for word in (".append(", "pair_product", "pair_sum"):
             assert word not in program.source, program.source
-        assert program.source.count("return") == 1, program.source
 
 
 def test_enabled_features_reads_the_environment():

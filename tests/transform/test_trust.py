@@ -359,3 +359,387 @@ def accumulate_nonlocal(x):
 
 def test_nonlocal_is_right_or_refused_at_the_users_line():
     right_or_refused(lambda: sg.grad(accumulate_nonlocal)(3.0), 6.0)
+
+
+# ================================================================================================
+# Found by the random programs (tests/transform/test_random_programs.py, SRCGRAD_EXTRA_FEATURES)
+# and the user-side programs (tests/test_user_programs.py), shrunk by hand.
+
+def stack_of_appended(a):
+    rows = []
+    for i in range(2):
+        rows.append(a * a)
+    return np.stack(rows)
+
+
+def comprehension_of_dots(X, w):
+    return np.array([np.dot(row, w) for row in X])
+
+
+def test_a_pullback_of_list_appends_called_twice():
+    a = np.array([0.5, -1.0])
+    out, pullback = sg.vjp(stack_of_appended)(a)
+    np.testing.assert_allclose(pullback(np.ones((2, 2))), 4 * a)
+    np.testing.assert_allclose(pullback(np.ones((2, 2))), 4 * a)
+
+
+def test_a_pullback_of_a_comprehension_called_twice():
+    X, w = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.5, -1.0])
+    out, pullback = sg.vjp(comprehension_of_dots, wrt=1)(X, w)
+    np.testing.assert_allclose(pullback(np.ones(2)), [4.0, 6.0])
+    np.testing.assert_allclose(pullback(np.ones(2)), [4.0, 6.0])
+
+
+def write_element_of_copy(X, s):
+    w = X.copy()
+    w[1, 0] = s
+    return np.sum(w * w)
+
+
+def test_a_pullback_of_a_2d_element_write_called_twice():
+    X = np.array([[0.5, -1.0], [2.0, 0.3]])
+    out, pullback = sg.vjp(write_element_of_copy, wrt=(0, 1))(X, 0.7)
+    expected = (2 * X * np.array([[1, 1], [0, 1]]), 1.4)
+    for _ in range(2):
+        dX, ds = pullback(1.0)
+        np.testing.assert_allclose(dX, expected[0])
+        assert ds == pytest.approx(expected[1])
+
+
+def scale_first_row(X, s):
+    w = X.copy()
+    w[0, :] = w[0, :] * s
+    return np.sum(w)
+
+
+def test_jvp_of_a_row_write_on_a_copy():
+    value, tangent = sg.jvp(scale_first_row, (np.ones((2, 2)), 2.0), (np.zeros((2, 2)), 1.0))
+    assert (value, tangent) == pytest.approx((6.0, 2.0))
+
+
+def sum_of_none_index(b):
+    return np.sum(b[None, :] * 2.0)
+
+
+def outer_by_none_index(b):
+    return np.sum(b[:, None] * b[None, :])
+
+
+@pytest.mark.xfail(strict=True, reason="b[None, :]: the generated adjoint "
+                   "add_at(db, (None, :), ...) is a SyntaxError")
+def test_none_in_an_index():
+    b = np.array([0.5, -1.0, 2.0])
+    right_or_refused(lambda: sg.grad(sum_of_none_index)(b), np.full(3, 2.0))
+    right_or_refused(lambda: sg.grad(outer_by_none_index)(b), np.full(3, 2 * np.sum(b)))
+
+
+def loop_over_list(weights, x):
+    out = x
+    for W in weights:
+        out = np.tanh(out * W)
+    return np.sum(out)
+
+
+def two_layers(w1, w2, x):
+    return loop_over_list([w1, w2], x)
+
+
+def test_a_helper_looping_over_a_list_argument():
+    x = np.array([0.5, -1.0, 2.0])
+    no_findings(two_layers, 0.5, -0.3, x)
+
+
+def outer_dot_in_a_loop(a):
+    for i in range(2):
+        t0 = np.dot(np.outer(a, a), a)
+    return np.sum(t0)
+
+
+def outer_dot(a):
+    t0 = np.dot(np.outer(a, a), a)
+    return np.sum(t0)
+
+
+@pytest.mark.xfail(strict=True, reason="np.dot(np.outer(a, a), a) in a loop: IndexError in "
+                   "runtime.dot_adjoint_right")
+def test_dot_of_an_outer_product_in_a_loop():
+    a = np.array([0.5, -1.0, 2.0])
+    expected = np.dot(a, a) + 2 * np.sum(a) * a    # f = sum(a) * (a . a)
+    np.testing.assert_allclose(sg.grad(outer_dot)(a), expected)
+    np.testing.assert_allclose(sg.grad(outer_dot_in_a_loop)(a), expected)
+
+
+def test_dot_of_an_outer_product():
+    check_grads(outer_dot, np.array([0.5, -1.0, 2.0]))
+
+
+# ------------------------------------------------------------------------------------------------
+# False refusal (since main's 23cdd3a, found by the default random programs): an element of a 1-D
+# array is a float copy, so ``t += e`` changes nothing another name can see.
+
+def add_to_an_element(a, b):
+    t = a[0]
+    t += b
+    return t * np.sum(a)
+
+
+def add_to_an_element_in_a_loop(a):
+    for e in a:
+        t = a[0]
+        t += 0.5
+    return t
+
+
+@pytest.mark.xfail(strict=True, reason="t = a[0]; t += b refused as an in-place change of a "
+                   "(a[0] of a 1-D array is a copy)")
+def test_augmented_assignment_to_an_element_read_from_an_array():
+    a = np.array([0.5, -1.0, 2.0])
+    no_findings(add_to_an_element, a, 0.3)
+    no_findings(add_to_an_element_in_a_loop, a)
+    assert sg.grad(add_to_an_element, wrt=1)(a, 0.3) == pytest.approx(np.sum(a))
+
+
+# ------------------------------------------------------------------------------------------------
+# A list of arrays of different shapes passed to a helper (the layers of a network): the reverse
+# modes crash with numpy's ValueError (an adjoint list turned into one array); jvp is right.
+
+def sum_of_squares_of_list(ws):
+    s = 0.0
+    for w in ws:
+        s = s + np.sum(w * w)
+    return s
+
+
+def ragged_pair(a, b):
+    return sum_of_squares_of_list([a, b])
+
+
+def product_of_list_sums(ws):
+    return np.sum(ws[0]) * np.sum(ws[1])
+
+
+def ragged_pair_indexed(a, b):
+    return product_of_list_sums([a, b])
+
+
+@pytest.mark.xfail(strict=True, reason="a list of arrays of different shapes: ValueError "
+                   "(inhomogeneous shape) in grad, value_and_grad and vjp")
+def test_a_list_of_arrays_of_different_shapes():
+    a, b = np.array([0.5, -1.0]), np.array([2.0, 0.3, 1.0])
+    no_findings(ragged_pair, a, b)
+    no_findings(ragged_pair_indexed, a, b)
+    gradients = sg.grad(ragged_pair, wrt=(0, 1))(a, b)
+    np.testing.assert_allclose(gradients[0], 2 * a)
+    np.testing.assert_allclose(gradients[1], 2 * b)
+
+
+# ------------------------------------------------------------------------------------------------
+# More found by the random programs after main's fixes (SRCGRAD_EXTRA_FEATURES=1, seed 3).
+
+def pair_sum(p):
+    u, v = p
+    return u + 2.0 * v
+
+
+def product_of_elements(c, b):
+    return pair_product((c[0], b[2]))
+
+
+def product_of_fancy_and_slice(b):
+    return np.sum(pair_product([b[[0, 2, 1]], b[:]]))
+
+
+def sum_of_scalar_and_vector(a):
+    return np.sum(pair_sum((a[0], a)))
+
+
+@pytest.mark.xfail(strict=True, reason="a tuple of subscripts (c[0], b[2]) passed to a helper: "
+                   "zero derivatives in every mode")
+def test_a_tuple_of_elements_passed_to_a_helper():
+    c, b = np.array([0.5, -1.0, 2.0]), np.array([0.3, 0.7, -0.2])
+    gradients = sg.grad(product_of_elements, wrt=(0, 1))(c, b)
+    np.testing.assert_allclose(gradients[0], [b[2], 0.0, 0.0])
+    np.testing.assert_allclose(gradients[1], [0.0, 0.0, c[0]])
+    no_findings(product_of_fancy_and_slice, c)
+
+
+@pytest.mark.xfail(strict=True, reason="a tuple of a float and an array passed to a helper: "
+                   "ValueError (inhomogeneous shape) in the reverse modes")
+def test_a_tuple_of_a_float_and_an_array_passed_to_a_helper():
+    a = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(sg.grad(sum_of_scalar_and_vector)(a), [5.0, 2.0, 2.0])
+
+
+def nested_if_without_active_statements(a):
+    if a > 0.1:
+        if a > 1.0:
+            y0 = 1.0  # noqa: F841
+        elif a < 1.5:
+            t3 = np.tanh(a)  # noqa: F841
+    return a
+
+
+def loop_over_branches_without_active_statements(a, c):
+    for i in range(2):
+        if a <= 0.1:
+            t2 = c  # noqa: F841
+        elif c < 1.0:
+            t3 = c  # noqa: F841
+    return a
+
+
+@pytest.mark.xfail(strict=True, reason="jvp of an if/elif without active statements inside an "
+                   "if or a for (default grammar): IndentationError in the generated code")
+def test_jvp_of_nested_branches_without_active_statements():
+    assert sg.jvp(nested_if_without_active_statements, (-0.6,), (1.0,)) == (-0.6, 1.0)
+    assert sg.jvp(loop_over_branches_without_active_statements, (-0.27, -1.04),
+                  (1.0, 1.0)) == (-0.27, 1.0)
+
+
+def list_made_in_an_outer_loop(a):
+    for i in range(2):
+        parts = []
+        for j in range(2):
+            parts.append(a[j] * a[i])
+        total = np.sum(np.stack(parts))
+    return total
+
+
+@pytest.mark.xfail(strict=True, reason="a pullback called twice pops an empty list (a list "
+                   "made anew in each pass of an outer loop): IndexError")
+def test_a_pullback_of_nested_list_loops_called_twice():
+    a = np.array([0.5, -1.0, 2.0])
+    out, pullback = sg.vjp(list_made_in_an_outer_loop)(a)
+    expected = np.array([a[1], a[0] + 2 * a[1], 0.0])   # f = (a0 + a1) * a1
+    np.testing.assert_allclose(pullback(1.0), expected)
+    np.testing.assert_allclose(pullback(1.0), expected)
+
+
+def add_to_a_float_alias(a):
+    t = a
+    t += 1.0
+    return t * a
+
+
+@pytest.mark.xfail(strict=True, reason="t = a; t += 1.0 with a float a refused as an in-place "
+                   "change of an array")
+def test_augmented_assignment_to_a_float_alias():
+    assert sg.grad(add_to_a_float_alias)(0.7) == pytest.approx(2 * 0.7 + 1.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# Second order (fuzz_tally.py grammar --only hessian --order 2): of 150 default-grammar programs
+# 44 refused and 1 crashed. The refusals name srcgrad's own code, not the user's line.
+
+def cube_by_helper(x):
+    return inner(x, x) * x
+
+
+def sum_of_outer_dot(a, b):
+    return np.sum(np.dot(np.outer(a, a), b))
+
+
+def column_writes_in_a_loop(a, b, c):
+    m0 = np.outer(b, c)
+    for i in range(3):
+        m0[i, 1] = m0[i, 1] * c[-1]
+    return np.sum(m0) * a
+
+
+@pytest.mark.xfail(strict=True, reason="hessian of a function calling a helper: NoDerivativeRule "
+                   "for inner_vjp, at '<srcgrad grad of ...>', not the user's line")
+def test_hessian_through_a_helper():
+    right_or_refused(lambda: sg.hessian(cube_by_helper)(0.7), 6 * 0.7)
+
+
+@pytest.mark.xfail(strict=True, reason="hessian of np.dot(matrix, vector): NoDerivativeRule for "
+                   "np.tensordot at srcgrad/runtime.py, not the user's line")
+def test_hessian_of_a_matrix_vector_dot():
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([0.3, 0.7, -0.2])
+    right_or_refused(lambda: sg.hessian(sum_of_outer_dot)(a, b), b[None, :] + b[:, None])
+
+
+@pytest.mark.xfail(strict=True, reason="grad(grad(f)) after element writes in a loop: "
+                   "IndexError (pop from empty list)")
+def test_grad_of_grad_after_element_writes_in_a_loop():
+    b, c = np.array([0.5, -1.0, 2.0]), np.array([0.3, 0.7, -0.2])
+    assert sg.grad(sg.grad(column_writes_in_a_loop, wrt=0), wrt=0)(0.3, b, c) == 0.0
+
+
+# ------------------------------------------------------------------------------------------------
+# The eager Tensor (fuzz_tally.py grammar --only eager --eager): a Tensor written into a NumPy
+# array loses its tape without a word. (PyTorch refuses: numpy() of a Tensor that requires grad.)
+
+def subtract_into_a_numpy_buffer(a):
+    y0 = np.zeros(3)
+    y0[-1] -= a
+    return np.sum(y0) + a
+
+
+@pytest.mark.xfail(strict=True, reason="eager: a Tensor stored into a NumPy array silently "
+                   "drops its tape: gradient 1.0 where the answer is 0.0")
+def test_eager_tensor_written_into_a_numpy_array():
+    a = sg.tensor(0.8, requires_grad=True)
+    try:
+        out = subtract_into_a_numpy_buffer(a)
+        out.backward()
+    except sg.SrcgradError:
+        return  # refusing is right too
+    assert float(a.grad.detach().numpy()) == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# False refusal (user-side programs): a name that was a view, rebound to a copy, is still refused
+# element writes, even when the user follows the advice of the message (z = np.copy(...)).
+
+def write_after_copying_a_transpose(x, s):
+    z = x.T
+    z = z.copy()
+    z[0] = z[0] * s
+    return np.sum(z * z)
+
+
+def write_after_np_copy_of_a_transpose(x, s):
+    z = x.T
+    z = np.copy(z)
+    z[0] = z[0] * s
+    return np.sum(z * z)
+
+
+@pytest.mark.xfail(strict=True, reason="z = x.T; z = z.copy(); z[0] = ...: refused as a write "
+                   "into an array that may share memory")
+def test_element_write_after_rebinding_a_view_to_a_copy():
+    X = np.array([[0.5, -1.0], [2.0, 0.3]])
+    no_findings(write_after_copying_a_transpose, X, 0.7)
+    no_findings(write_after_np_copy_of_a_transpose, X, 0.7)
+
+
+# Second order of user-side programs (fuzz_tally.py user --only hessian --order 2, 150 programs:
+# 26 refusals that name srcgrad's generated code, 5 crashes = the x[None, :] class above).
+
+def sum_of_squares_of_a_fancy_index(x):
+    return np.sum(x[[0, 1, 1]] ** 2)
+
+
+def square_root_by_newton_with_early_return(a):
+    x = a
+    for i in range(50):
+        x_new = 0.5 * (x + a / x)
+        if abs(x_new - x) < 1e-13:
+            return x_new
+        x = x_new
+    return x
+
+
+@pytest.mark.xfail(strict=True, reason="hessian through a fancy index (cross-entropy's "
+                   "logp[np.arange(n), y]): the generated add_at(...) is refused")
+def test_hessian_through_a_fancy_index():
+    right_or_refused(lambda: sg.hessian(sum_of_squares_of_a_fancy_index)(
+        np.array([0.5, -1.0, 2.0])), np.diag([2.0, 4.0, 0.0]))
+
+
+@pytest.mark.xfail(strict=True, reason="hessian of a Newton loop with an early return: the "
+                   "generated dx += ... is refused")
+def test_hessian_of_newton_with_an_early_return():
+    right_or_refused(lambda: sg.hessian(square_root_by_newton_with_early_return)(1.5),
+                     -0.25 * 1.5 ** -1.5, rtol=1e-6)
