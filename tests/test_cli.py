@@ -152,3 +152,24 @@ def test_bad_arguments_are_reported(tmp_path):
     assert run.returncode == 2
     assert run.stderr == ("srcgrad: cannot evaluate --args 'np.ones(3), undefined_name': "
                           "NameError: name 'undefined_name' is not defined\n")
+
+
+REFUSED_SCRIPT = """\
+    import numpy as np
+
+
+    def loss(x):
+        try:
+            y = np.exp(x)
+        except OverflowError:
+            y = x
+        return np.sum(y)
+"""
+
+
+def test_a_refused_construct_is_reported_at_the_users_line(tmp_path):
+    script = write(tmp_path, REFUSED_SCRIPT, "refused.py")
+    run = srcgrad_cli("show", f"{script}:loss", cwd=tmp_path)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == (f"srcgrad: {script}, line 5: srcgrad cannot differentiate try/except. "
+                          f"Move error handling outside the differentiated function\n")

@@ -245,3 +245,19 @@ def test_a_rule_that_tests_an_option_against_none_compiles_without_warnings():
         warnings.simplefilter("error")
         source = sg.source(sg.grad(column_sums))
     assert "if 0 is not None:" in source  # the rule's test, with the call's axis substituted
+
+
+def test_errors_of_api_calls_name_the_callers_line():
+    def f(x):
+        return np.sum(x * x)
+    with pytest.raises(sg.SrcgradError) as caught:
+        sg.jvp(f, (np.ones(2),), ())
+    call_line = sys._getframe().f_lineno - 1
+    assert str(caught.value) == (f"{__file__}, line {call_line}: jvp needs one tangent per "
+                                 f"primal: got 1 primals and 0 tangents")
+    with pytest.raises(sg.SrcgradError) as caught:
+        sg.jacobian(f, wrt=(0, 1))
+    call_line = sys._getframe().f_lineno - 1
+    assert str(caught.value) == (f"{__file__}, line {call_line}: jacobian takes one argument "
+                                 f"position as wrt; call it once per argument")
+    assert len(caught.traceback) == (1 if HIDES_EVERY_FRAME else 2)  # srcgrad's frames hidden
