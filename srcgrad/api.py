@@ -467,3 +467,13 @@ def defjvp(*primitives: Callable[..., Any]) -> Callable[[_F], _F]:
     """
     from .rules import jvp as register
     return cast(Callable[[_F], _F], register(*primitives))
+
+
+def non_differentiable(*functions: Callable[..., Any]) -> None:
+    """Declare functions whose results carry no derivative (a random draw, a count, an index).
+
+    A call to one of them contributes nothing to a derivative instead of raising
+    :class:`~srcgrad.errors.NoDerivativeRule`. Example: ``srcgrad.non_differentiable(np.round)``.
+    """
+    from .rules import non_differentiable as declare
+    declare(*functions)
