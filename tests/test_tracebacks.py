@@ -261,3 +261,21 @@ def test_errors_of_api_calls_name_the_callers_line():
     assert str(caught.value) == (f"{__file__}, line {call_line}: jacobian takes one argument "
                                  f"position as wrt; call it once per argument")
     assert len(caught.traceback) == (1 if HIDES_EVERY_FRAME else 2)  # srcgrad's frames hidden
+
+
+def test_a_bug_in_srcgrad_itself_keeps_its_whole_traceback(monkeypatch):
+    import traceback
+
+    import srcgrad.api
+
+    def broken_transform(*args, **kwargs):
+        raise RuntimeError("a bug in the transformer")
+    monkeypatch.setattr(srcgrad.api, "reverse_mode", broken_transform)
+
+    def f(x):
+        return np.sum(x)
+    with pytest.raises(RuntimeError) as caught:
+        sg.grad(f)(np.ones(2))
+    names = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+    assert names[-3:] == ["generated_for", "_generated", "broken_transform"]
+    assert not hasattr(caught.value, "__notes__")
