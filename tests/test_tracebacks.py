@@ -279,3 +279,15 @@ def test_a_bug_in_srcgrad_itself_keeps_its_whole_traceback(monkeypatch):
     names = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
     assert names[-3:] == ["generated_for", "_generated", "broken_transform"]
     assert not hasattr(caught.value, "__notes__")
+
+
+def test_functions_are_named_as_a_user_imports_them():
+    import math
+
+    from srcgrad.errors import qualified_name
+    assert qualified_name(np.exp) == "numpy.exp"  # a ufunc: no __module__ of its own
+    assert qualified_name(np.linalg.det) == "numpy.linalg.det"
+    assert qualified_name(math.erf) == "math.erf"
+    assert qualified_name(cube) == f"{__name__}.cube"
+    special = pytest.importorskip("scipy.special")
+    assert qualified_name(special.erf) == "scipy.special.erf"
