@@ -57,6 +57,31 @@ def with_origin_comments(stmts, comments):
     return out
 
 
+class _FoldNoneTests(ast.NodeTransformer):
+    """``0 is not None`` -> ``True``, and an ``if`` on a constant -> the branch that runs.
+
+    A rule that tests an option (``if axis is not None:``) reads so once the call's value is
+    substituted; left as it is, the test is dead code and Python warns about ``is`` with a
+    literal wherever the text is compiled (a module written by ``--out`` too).
+    """
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)) and \
+                isinstance(node.left, ast.Constant) and \
+                isinstance(node.comparators[0], ast.Constant) and \
+                None in (node.left.value, node.comparators[0].value):
+            same = node.left.value is node.comparators[0].value
+            return ast.Constant(value=same if isinstance(node.ops[0], ast.Is) else not same)
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return (node.body if node.test.value else node.orelse) or ast.Pass()
+        return node
+
+
 def to_source(function_def, comments=()):
     """Python source text of a gast FunctionDef, with comment markers turned into comments.
 
@@ -69,6 +94,7 @@ def to_source(function_def, comments=()):
     finally:
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
+    tree = _FoldNoneTests().visit(tree)
     ast.fix_missing_locations(tree)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None
