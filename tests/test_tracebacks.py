@@ -296,3 +296,20 @@ def test_functions_are_named_as_a_user_imports_them():
     assert qualified_name(cube) == f"{__name__}.cube"
     special = pytest.importorskip("scipy.special")
     assert qualified_name(special.erf) == "scipy.special.erf"
+
+
+@pytest.mark.parametrize("source, folded", [
+    ("if 0 is not None:\n    a = 1\nelse:\n    a = 2\nb = a", "a = 1\nb = a"),
+    ("if None is not None:\n    a = 1\nb = 2", "b = 2"),
+    ("for i in g:\n    if (0, 1) is None:\n        a = 1", "for i in g:\n    pass"),
+    ("if g is None:\n    a = 1", "if g is None:\n    a = 1"),  # not known before it runs
+    ("if 1 is 1:\n    a = 1", "if 1 is 1:\n    a = 1"),  # identity of numbers: left alone
+])
+def test_tests_of_literals_against_none_are_decided_in_the_text(source, folded):
+    import ast
+
+    from srcgrad.transform.emit import _FoldNoneTests
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        tree = ast.parse(source)
+    assert ast.unparse(_FoldNoneTests().fold(tree)) == folded

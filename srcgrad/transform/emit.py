@@ -67,19 +67,37 @@ class _FoldNoneTests(ast.NodeTransformer):
 
     def visit_Compare(self, node):
         self.generic_visit(node)
-        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)) and \
-                isinstance(node.left, ast.Constant) and \
-                isinstance(node.comparators[0], ast.Constant) and \
-                None in (node.left.value, node.comparators[0].value):
-            same = node.left.value is node.comparators[0].value
-            return ast.Constant(value=same if isinstance(node.ops[0], ast.Is) else not same)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            left, right = _literal(node.left), _literal(node.comparators[0])
+            if left is not _NOT_LITERAL and right is not _NOT_LITERAL and None in (left, right):
+                same = left is right
+                return ast.Constant(value=same if isinstance(node.ops[0], ast.Is) else not same)
         return node
 
     def visit_If(self, node):
         self.generic_visit(node)
         if isinstance(node.test, ast.Constant):
-            return (node.body if node.test.value else node.orelse) or ast.Pass()
+            return node.body if node.test.value else node.orelse
         return node
+
+    def fold(self, tree):
+        tree = self.visit(tree)
+        for node in ast.walk(tree):  # a branch that ran dry leaves its block empty
+            if isinstance(getattr(node, "body", None), list) and not node.body:
+                node.body = [ast.Pass()]
+        return tree
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node):
+    """The value of a constant or a tuple of constants (a rule option's default), else a marker."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple) and all(isinstance(e, ast.Constant) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return _NOT_LITERAL
 
 
 def to_source(function_def, comments=()):
@@ -94,7 +112,7 @@ def to_source(function_def, comments=()):
     finally:
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
-    tree = _FoldNoneTests().visit(tree)
+    tree = _FoldNoneTests().fold(tree)
     ast.fix_missing_locations(tree)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None
