@@ -333,6 +333,18 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
     argument) returns ``(f(*primals), the derivative of f along tangents)``.
     ``srcgrad.jvp(f, wrt=0)`` (or ``@srcgrad.jvp``) returns the generated function: it takes the
     arguments, then one tangent per ``wrt`` argument, and returns ``(value, tangent)``.
+    This is the transform; the forward rule of a function of your own is registered with
+    :func:`srcgrad.defjvp`.
+
+    Args:
+        function: a Python function.
+        primals: the arguments to evaluate ``function`` at (JAX's form).
+        tangents: one tangent per primal, each shaped like it (JAX's form).
+        wrt: with no primals: the argument(s) whose tangents the generated function takes.
+        source: the text of the function's ``def`` where Python kept none.
+
+    Returns:
+        ``(value, tangent)`` given primals and tangents; otherwise a :class:`Derivative`.
     """
     if function is None:
         return lambda f: Derivative(f, wrt, "jvp", source)
@@ -484,3 +496,13 @@ def defjvp(*primitives: Callable[..., Any]) -> Callable[[_F], _F]:
     """
     from .rules import jvp as register
     return cast(Callable[[_F], _F], register(*primitives))
+
+
+def non_differentiable(*functions: Callable[..., Any]) -> None:
+    """Declare functions whose results carry no derivative (a random draw, a count, an index).
+
+    A call to one of them contributes nothing to a derivative instead of raising
+    :class:`~srcgrad.errors.NoDerivativeRule`. Example: ``srcgrad.non_differentiable(np.round)``.
+    """
+    from .rules import non_differentiable as declare
+    declare(*functions)

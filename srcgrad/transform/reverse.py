@@ -405,6 +405,9 @@ class ReverseMode(Sweep):
         local = {}
         shapes = self.shape_reader(local)
         for stmt in prelude:
+            if not isinstance(stmt, (gast.Assign, gast.AugAssign)):  # a user rule's own `if`
+                local.update((target, UNKNOWN) for target in assigned_names(stmt))
+                continue
             stmt.value = self.specialize(stmt.value, local)
             for target in assigned_names(stmt):
                 local[target] = shapes.of(stmt.value) if isinstance(stmt, gast.Assign) \
