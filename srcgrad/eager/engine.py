@@ -5,22 +5,45 @@ from ..runtime import shape_of
 from .errors import EagerError
 from .grad_mode import set_grad_enabled
 from .node import AccumulateGrad, edge_of
-from .tensor import Tensor, as_array
+from .tensor import Size, Tensor, as_array
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' .grad."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' .grad;
+    with ``inputs``, only into the .grad of those tensors (leaves or not)."""
     tensors = _as_tuple(tensors)
     if grad_tensors is not None:
         grad_tensors = _as_tuple(grad_tensors)
     roots = _roots(tensors, grad_tensors, create_graph)
-    run(roots, create_graph if retain_graph is None else retain_graph, create_graph)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        run(roots, retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise EagerError("'inputs' argument to backward() cannot be empty.")
+    for tensor in inputs:
+        if not tensor.requires_grad:
+            raise EagerError("One of the differentiated Tensors does not require grad")
+    targets = [edge_of(tensor) for tensor in inputs]
+    captured = run(roots, retain_graph, create_graph, targets)
+    for tensor, edge in zip(inputs, targets):
+        if edge in captured:
+            _accumulate(tensor, captured[edge], create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (leaves or intermediate tensors),
-    returned as a tuple; no ``.grad`` is touched."""
+    returned as a tuple; no ``.grad`` is touched. An input the outputs do not depend on is an
+    error, or gets None with ``allow_unused=True``, or zeros with ``materialize_grads=True``."""
+    if is_grads_batched:
+        raise NotImplementedError("srcgrad.autograd.grad has no batched gradients; call it once "
+                                  "per row of grad_outputs")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     if grad_outputs is not None:
         grad_outputs = _as_tuple(grad_outputs)
@@ -32,11 +55,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     captured = run(roots, create_graph if retain_graph is None else retain_graph, create_graph,
                    targets)
     gradients = []
-    for edge in targets:
+    for tensor, edge in zip(inputs, targets):
         gradient = captured.get(edge)
         if gradient is None and not allow_unused:
             raise EagerError("One of the differentiated Tensors appears to not have been used in "
                              "the graph. Set allow_unused=True if this is the desired behavior.")
+        if gradient is None and materialize_grads:
+            gradient = np.zeros_like(tensor._data)
         gradients.append(None if gradient is None else _as_tensor(gradient))
     return tuple(gradients)
 
@@ -61,18 +86,19 @@ def _roots(tensors, gradients, create_graph):
             raise EagerError(f"element {i} of tensors does not require grad and does not have a "
                              f"grad_fn")
         if gradient is None:
-            if tensor.data.size != 1:
+            if tensor._data.size != 1:
                 raise EagerError("grad can be implicitly created only for scalar outputs; pass "
                                  "gradient= (the weights w of sum(w * output)) for a tensor of "
                                  f"shape {tensor.shape}")
-            gradient = np.ones_like(tensor.data)
+            gradient = np.ones_like(tensor._data)
         elif shape_of(gradient) != tensor.shape:
             raise EagerError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                             f"{shape_of(gradient)} and output[{i}] has a shape of {tensor.shape}.")
+                             f"{Size(shape_of(gradient))} and output[{i}] has a shape of "
+                             f"{tensor.shape}.")
         if create_graph:
             gradient = _as_tensor(gradient)
         elif isinstance(gradient, Tensor):
-            gradient = gradient.data
+            gradient = gradient._data
         roots.append((edge_of(tensor), gradient))
     return roots
 
@@ -185,24 +211,38 @@ def _run_tensor_hooks(node, grads, create_graph):
         for hook in list(hooks.values()):
             replaced = hook(_as_tensor(grads[output_nr]))
             if replaced is not None:
+                if shape_of(replaced) != shape_of(grads[output_nr]):
+                    # As PyTorch: a hook may change the values, not the shape (no broadcasting).
+                    raise EagerError(f"hook '{getattr(hook, '__name__', 'hook')}' has changed "
+                                     f"the size of value: {tuple(shape_of(grads[output_nr]))} "
+                                     f"became {tuple(shape_of(replaced))}")
                 grads[output_nr] = (_as_tensor(replaced) if create_graph
                                     else as_array(replaced))
     return grads
 
 
 def _accumulate(leaf, gradient, create_graph):
-    if create_graph or (leaf.grad is not None and leaf.grad.requires_grad):
+    if create_graph:
         gradient = _as_tensor(gradient)  # the graph of the gradient is kept, for a later backward
-        leaf.grad = gradient if leaf.grad is None else leaf.grad + gradient
-    elif leaf.grad is None:
+        if gradient._data.dtype != leaf._data.dtype:
+            gradient = gradient.to(leaf._data.dtype)
+        leaf._grad = gradient if leaf._grad is None else leaf._grad + gradient
+        return
+    if isinstance(gradient, Tensor):
+        gradient = gradient._data
+    if leaf._grad is None:
         # A copy of its own: the gradient may be a read-only broadcast view, or shared with
         # another leaf's gradient, and .grad must stay writable (grad.zero_()).
         data = np.copy(gradient)
-        leaf.grad = Tensor._make(data if data.dtype == leaf.data.dtype
-                                 else data.astype(leaf.data.dtype))
+        leaf._grad = Tensor._make(data if data.dtype == leaf._data.dtype
+                                  else data.astype(leaf._data.dtype))
+    elif leaf._grad._requires_grad:
+        # A gradient with a graph (from backward(create_graph=True)) gets the new one added out
+        # of place, as PyTorch does, so that the graph it holds stays as it was.
+        leaf._grad = Tensor._make(leaf._grad._data + gradient)
     else:
-        leaf.grad.data += gradient
-        leaf.grad._version.value += 1
+        leaf._grad._data += gradient
+        leaf._grad._version.value += 1
 
 
 def _retain(node, grads, create_graph):
