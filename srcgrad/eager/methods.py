@@ -207,6 +207,19 @@ class TensorMethods:
     def __ne__(self, other):
         return record(np.not_equal, (self, other))
 
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
+
+    def equal(self, other):
+        return bool(self.shape == other.shape and np.all(self._data == unwrap(other)))
+
+    def isnan(self):
+        return record(np.isnan, (self,))
+
     def add(self, other, *, alpha=1):
         return self + (other if alpha == 1 else other * alpha)
 

@@ -74,4 +74,15 @@ def tensor_repr(tensor):
         extras.append(f"grad_fn=<{tensor.grad_fn.name()}>")
     elif tensor._requires_grad:
         extras.append("requires_grad=True")
-    return "tensor(" + ", ".join([body] + extras) + ")"
+    # As PyTorch: a suffix that would pass the line width goes on a line of its own (PyTorch
+    # counts two characters more than the last line has; so does this, to wrap where it does).
+    text = "tensor(" + body
+    last_line = len(text.rsplit("\n", 1)[-1]) + 2
+    for extra in extras:
+        if last_line + len(extra) + 2 > LINE_WIDTH:
+            text += ",\n" + " " * len("tensor(") + extra
+            last_line = len("tensor(") + len(extra)
+        else:
+            text += ", " + extra
+            last_line += len(extra) + 2
+    return text + ")"

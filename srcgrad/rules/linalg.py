@@ -71,15 +71,14 @@ def einsum_adjoints(g, subscripts, operands):
         others = [s for j, s in enumerate(inputs) if j != k]
         other_operands = [o for j, o in enumerate(operands) if j != k]
         known = set(output).union(*others)
-        alone = "".join(c for c in letters if c not in known)
-        spec = ",".join([output] + others) + "->" + letters
-        terms = [g] + other_operands
-        if alone:  # stretched by ones of those lengths
-            sizes = [shape_of(operands[k])[letters.index(c)] for c in alone]
-            spec = ",".join([output] + others + [alone]) + "->" + letters
-            terms.append(np.ones(sizes, dtype=np.result_type(*[getattr(t, "dtype", float)
-                                                               for t in terms])))
-        adjoints.append(np.einsum(spec, *terms))
+        kept = "".join(c for c in letters if c in known)
+        adjoint = np.einsum(",".join([output] + others) + "->" + kept, g, *other_operands)
+        if kept != letters:  # an index only this operand has: the adjoint is stretched along it
+            for position, letter in enumerate(letters):
+                if letter not in known:
+                    adjoint = np.expand_dims(adjoint, position)
+            adjoint = np.broadcast_to(adjoint, shape_of(operands[k]))
+        adjoints.append(adjoint)
     return adjoints
 
 
