@@ -1,7 +1,7 @@
 """PyTorch-style names for eager mode: ``srcgrad.autograd.grad``, ``srcgrad.autograd.Function``,
 ``srcgrad.autograd.functional.jacobian`` ... (the transformer's ``srcgrad.grad`` is another)."""
 from .eager import Function, FunctionCtx, backward, grad, once_differentiable
-from .eager import functional  # noqa: F401  (srcgrad.autograd.functional.jacobian ...)
+from .eager import function, functional  # noqa: F401  (autograd.functional.jacobian ...)
 from .eager.grad_mode import (enable_grad, inference_mode, is_grad_enabled, no_grad,
                               set_grad_enabled)
 from .eager.tensor import Tensor
@@ -15,5 +15,5 @@ def Variable(data, requires_grad=False, volatile=False):  # noqa: N802  (PyTorch
 
 
 __all__ = ["Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "enable_grad",
-           "functional", "grad", "gradcheck", "gradgradcheck", "inference_mode",
+           "function", "functional", "grad", "gradcheck", "gradgradcheck", "inference_mode",
            "is_grad_enabled", "no_grad", "once_differentiable", "set_grad_enabled"]

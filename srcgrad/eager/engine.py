@@ -26,9 +26,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if not tensor.requires_grad:
             raise EagerError("One of the differentiated Tensors does not require grad")
     targets = [edge_of(tensor) for tensor in inputs]
-    captured = run(roots, retain_graph, create_graph, targets)
+    # Tensors that retain their gradient get it as in a backward without inputs (PyTorch).
+    captured = run(roots, retain_graph, create_graph, targets, fill_retained=True)
     for tensor, edge in zip(inputs, targets):
-        if edge in captured:
+        if edge in captured and not tensor._retains_grad:
             _accumulate(tensor, captured[edge], create_graph)
 
 
@@ -58,8 +59,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for tensor, edge in zip(inputs, targets):
         gradient = captured.get(edge)
         if gradient is None and not allow_unused:
-            raise EagerError("One of the differentiated Tensors appears to not have been used in "
-                             "the graph. Set allow_unused=True if this is the desired behavior.")
+            raise EagerError(f"The differentiated Tensor at index {len(gradients)} appears to not "
+                             f"have been used in the graph. Set allow_unused=True if this is the "
+                             f"desired behavior.")
         if gradient is None and materialize_grads:
             gradient = np.zeros_like(tensor._data)
         gradients.append(None if gradient is None else _as_tensor(gradient))
@@ -136,11 +138,12 @@ def _needed_for(order, targets):
     return needed
 
 
-def run(roots, retain_graph, create_graph, targets=None):
+def run(roots, retain_graph, create_graph, targets=None, fill_retained=False):
     """Run the backward pass from ``roots``.
 
-    Without ``targets`` gradients go into leaves' ``.grad``; with them (autograd.grad) only the
-    nodes leading to the targets run, and the targets' gradients are returned by edge.
+    Without ``targets`` gradients go into leaves' ``.grad``; with them (autograd.grad, backward
+    with inputs) only the nodes leading to the targets run, and the targets' gradients are
+    returned by edge; ``fill_retained``: tensors that called retain_grad get theirs then too.
     """
     pending = {}  # node -> gradient of each of its outputs, summed over all consumers
     for (node, output_nr), gradient in roots:
@@ -155,6 +158,8 @@ def run(roots, retain_graph, create_graph, targets=None):
             if grads is None:
                 continue
             grads = _run_tensor_hooks(node, grads, create_graph)
+            if node._retained and (fill_retained or target_edges is None):
+                _retain(node, grads, create_graph)
             if target_edges is not None:
                 for output_nr, gradient in enumerate(grads):
                     if (node, output_nr) in target_edges and gradient is not None:
@@ -164,8 +169,6 @@ def run(roots, retain_graph, create_graph, targets=None):
             if isinstance(node, AccumulateGrad):
                 _accumulate(node.variable, grads[0], create_graph)
                 continue
-            if target_edges is None and node._retained:
-                _retain(node, grads, create_graph)
             input_grads = node.apply(grads, create_graph)
             for k, ((child, output_nr), gradient) in enumerate(zip(node.next_functions,
                                                                    input_grads)):
@@ -237,12 +240,14 @@ def _accumulate(leaf, gradient, create_graph):
         leaf._grad = Tensor._make(data if data.dtype == leaf._data.dtype
                                   else data.astype(leaf._data.dtype))
     elif leaf._grad._requires_grad:
-        # A gradient with a graph (from backward(create_graph=True)) gets the new one added out
-        # of place, as PyTorch does, so that the graph it holds stays as it was.
-        leaf._grad = Tensor._make(leaf._grad._data + gradient)
+        # A gradient with a graph (from backward(create_graph=True)) gets the new one added to
+        # its values and keeps its graph, as PyTorch's in-place accumulation does; new memory,
+        # because the graph may have saved the old values.
+        leaf._grad._data = np.asarray(leaf._grad._data + gradient)
+        leaf._grad._counter.value += 1
     else:
         leaf._grad._data += gradient
-        leaf._grad._version.value += 1
+        leaf._grad._counter.value += 1
 
 
 def _retain(node, grads, create_graph):

@@ -10,7 +10,8 @@ from ..runtime import cast_like, unbroadcast
 from .dispatch import unwrap
 from .function import Function
 from .grad_mode import no_grad
-from .inplace import assign_index, change_by_ufunc, change_in_place
+from .indexing import IndexPut
+from .inplace import change_by_ufunc, change_in_place
 from .tensor import Tensor
 
 
@@ -46,6 +47,24 @@ class CopyBackwards(Function):
         grad_source = (cast_like(unbroadcast(grad, source), source)
                        if isinstance(source, Tensor) else None)
         return grad * 0, grad_source
+
+
+class Fill(IndexPut):
+    """``x.fill_(value)``: every element set (the gradient of x is zero)."""
+
+    _node_name = "FillBackward2"
+
+
+class Zero(IndexPut):
+    _node_name = "ZeroBackward0"
+
+
+def _assign_all(target, value, function):
+    """``target[...] = value``, recorded under ``function``'s name."""
+    def change_data():
+        target._data[...] = unwrap(value)
+    return change_in_place(target, (value,), change_data,
+                           lambda old: function.apply(old, Ellipsis, value))
 
 
 class InPlaceMethods:
@@ -104,11 +123,10 @@ class InPlaceMethods:
         return _in_place(self, "masked_fill", mask, value)
 
     def fill_(self, value):
-        assign_index(self, Ellipsis, value)
-        return self
+        return _assign_all(self, value, Fill)
 
     def zero_(self):
-        return self.fill_(0)
+        return _assign_all(self, 0, Zero)
 
     def copy_(self, source):
         return change_in_place(self, (source,),

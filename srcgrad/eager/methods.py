@@ -91,7 +91,9 @@ def _true_divide(x, y):
     data_y = y._data if isinstance(y, Tensor) else np.asarray(y)
     data_x = x._data if isinstance(x, Tensor) else np.asarray(x)
     if data_x.dtype.kind in "biu" and data_y.dtype.kind in "biu":
-        x = cast(x, default_float()) if isinstance(x, Tensor) else np.asarray(x, default_float())
+        wanted = default_float()
+        x = cast(x, wanted) if isinstance(x, Tensor) else np.asarray(x, wanted)
+        y = cast(y, wanted) if isinstance(y, Tensor) else np.asarray(y, wanted)
     return record(operator.truediv, (x, y))
 
 
@@ -102,10 +104,10 @@ def _matmul_name(a, b):
             (3, 3): "BmmBackward0"}.get(dims)
 
 
-def _check_dims(function, tensor, wanted, name):
+def _check_dims(tensor, wanted, name):
     if tensor.ndim != wanted:
-        raise EagerError(f"{name} must be a {wanted}D tensor, but got a {tensor.ndim}D tensor "
-                         f"in {function}")
+        kind = {1: "a vector", 2: "a matrix"}.get(wanted, f"a {wanted}D tensor")
+        raise EagerError(f"{name} must be {kind}")
 
 
 ReturnTypes = {name: collections.namedtuple(name, ["values", "indices"])
@@ -257,7 +259,7 @@ class TensorMethods:
         return 1 / _float(self).sqrt()
 
     def square(self):
-        return self * self
+        return self ** 2
 
     def maximum(self, other):
         self, other = promoted(self, other)
@@ -379,24 +381,25 @@ class TensorMethods:
         return self @ other
 
     def mm(self, mat2):
-        _check_dims("mm", self, 2, "self")
-        _check_dims("mm", mat2, 2, "mat2")
+        _check_dims(self, 2, "self")
+        _check_dims(mat2, 2, "mat2")
         if self.shape[1] != mat2.shape[0]:
             raise EagerError(f"mat1 and mat2 shapes cannot be multiplied ({self.shape[0]}x"
                              f"{self.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
         return record(operator.matmul, (self, mat2), name="MmBackward0")
 
     def mv(self, vec):
-        _check_dims("mv", self, 2, "self")
-        _check_dims("mv", vec, 1, "vec")
+        if self.ndim != 2 or vec.ndim != 1:
+            raise EagerError(f"vector + matrix @ vector expected, got 1, {self.ndim}, "
+                             f"{vec.ndim}")
         if self.shape[1] != vec.shape[0]:
             raise EagerError(f"size mismatch, got input ({self.shape[0]}), mat ({self.shape[0]}x"
                              f"{self.shape[1]}), vec ({vec.shape[0]})")
         return record(operator.matmul, (self, vec), name="MvBackward0")
 
     def bmm(self, mat2):
-        _check_dims("bmm", self, 3, "batch1")
-        _check_dims("bmm", mat2, 3, "batch2")
+        _check_dims(self, 3, "batch1")
+        _check_dims(mat2, 3, "batch2")
         if self.shape[0] != mat2.shape[0] or self.shape[2] != mat2.shape[1]:
             raise EagerError(f"Expected size for first two dimensions of batch2 tensor to be: "
                              f"[{self.shape[0]}, {self.shape[2]}] but got: "

@@ -240,7 +240,8 @@ class RuleNode(Node):
                 saved.append(value)
         self.saved, self.slots = saved, slots
         # Without a guarded value, nothing is freed by a backward pass: a second one works.
-        self.frees = bool(checked) or (self.result_checked and layout.reads_result)
+        self.frees = (self.result_checked and layout.reads_result) or any(
+            isinstance(saved[i], (SavedTensor, SavedSequence)) for i in checked)
         self.next_functions, self.input_shapes = tuple(edges), tuple(shapes)
         self._pre_hooks = self._retained = None
 

@@ -25,7 +25,10 @@ def _float_formatter(values):
         text = lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)  # noqa: E731
     else:
         text = lambda v: f"{v:.{PRECISION}f}" if np.isfinite(v) else str(v)  # noqa: E731
-    width = max((len(text(float(v))) for v in values.ravel()), default=0)
+    # As PyTorch, the width is that of the widest nonzero finite number (nan, inf may stick out).
+    width = max((len(text(float(v))) for v in finite[finite != 0]), default=1)
+    if scientific or not whole:
+        width = max(width, len(text(0.0))) if finite.size > nonzero.size else width
     return lambda v: text(float(v)).rjust(width)
 
 

@@ -18,10 +18,10 @@ class SavedTensor:
         self.tensor = tensor
         self._data = tensor._data  # the array as it was: rebinding tensor._data later does not matter
         # None: the backward pass reads only the shape, so an in-place change is no error.
-        self.version = tensor._version.value if checked else None
+        self.version = tensor._counter.value if checked else None
 
     def unpack(self, node, as_tensor):
-        current = self.tensor._version.value
+        current = self.tensor._counter.value
         if current != self.version and self.version is not None:
             raise InplaceModifiedError(describe(self._data), node.name(), current, self.version)
         return self.tensor if as_tensor else self._data
@@ -39,8 +39,8 @@ class SavedOutput:
 
     def __init__(self, tensor, checked=True):
         self._data = tensor._data
-        self.counter = tensor._version
-        self.version = tensor._version.value if checked else None
+        self.counter = tensor._counter
+        self.version = tensor._counter.value if checked else None
         self.output_nr = tensor._output_nr
 
     def unpack(self, node, as_tensor):

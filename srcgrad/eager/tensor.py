@@ -55,7 +55,7 @@ class Tensor:
     the node that made this tensor, None for a leaf. Tensors made by the user are leaves.
     """
 
-    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_version", "_base",
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_counter", "_base",
                  "_view_steps", "_hooks", "_accumulator", "_retains_grad", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, so hashing is by identity
 
@@ -70,7 +70,7 @@ class Tensor:
         self.grad_fn = grad_fn
         self._requires_grad = requires_grad
         self._output_nr = output_nr
-        self._version = version
+        self._counter = version
         self._base = None  # the tensor whose memory this one views, if any
         self._view_steps = None  # how to make this view from _base: ((primitive, args, kwargs),)
         self._hooks = None
@@ -100,6 +100,12 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else as_array(value)
 
     @property
+    def _version(self):
+        """How many in-place changes the data has seen (shared with views and detached copies),
+        as PyTorch's ``tensor._version``."""
+        return self._counter.value
+
+    @property
     def array(self):
         """The array inside (NumPy, CuPy, Dask ...), shared: what ``numpy()`` returns, also for
         arrays of other libraries and for tensors that require grad."""
@@ -117,13 +123,15 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
             if value._data.shape != self._data.shape:
-                raise EagerError(f"assigned grad has data of a different size: "
-                                 f"{Size(value._data.shape)} for a tensor of "
-                                 f"{Size(self._data.shape)}")
+                raise EagerError(f"attempting to assign a gradient of size "
+                                 f"'{list(value._data.shape)}' to a tensor of size "
+                                 f"'{list(self._data.shape)}'. Please ensure that the gradient "
+                                 f"and the tensor are the same size")
             if value._data.dtype != self._data.dtype:
-                raise EagerError(f"assigned grad has data of a different type: "
-                                 f"{dtype_of(value._data.dtype)} for a tensor of "
-                                 f"{dtype_of(self._data.dtype)}")
+                raise EagerError(f"attempting to assign a gradient with dtype "
+                                 f"'{dtype_of(value._data.dtype)}' to a tensor with dtype "
+                                 f"'{dtype_of(self._data.dtype)}'. Please ensure that the "
+                                 f"gradient and the tensor have the same dtype")
         self._grad = value
 
     # --- autograd state ----------------------------------------------------------------------
@@ -193,7 +201,7 @@ class Tensor:
 
     def detach(self):
         """The same data (and version counter) without history."""
-        detached = Tensor._make(self._data, version=self._version)
+        detached = Tensor._make(self._data, version=self._counter)
         detached._base = self._base
         return detached
 
@@ -306,7 +314,8 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise EagerError(f"Boolean value of Tensor with {'no values' if self._data.size == 0 else 'more than one value'} is ambiguous")
+            amount = "no values" if self._data.size == 0 else "more than one value"
+            raise EagerError(f"Boolean value of Tensor with {amount} is ambiguous")
         return bool(self._data.item())
 
     def __index__(self):
@@ -360,12 +369,20 @@ class RemovableHandle:
 
 
 def index_node_name(index):
-    """PyTorch's node of an indexing read: SelectBackward0 for one integer, SliceBackward0 for
-    one slice, IndexBackward0 for arrays and the rest."""
+    """PyTorch's node of an indexing read: with integers and slices only, SelectBackward0 or
+    SliceBackward0 after the last one that picks something (PyTorch applies them in turn);
+    IndexBackward0 for arrays and the rest."""
     kind = type(index)
     if kind is int:
         return "SelectBackward0"
     if kind is slice:
+        return "SliceBackward0"
+    if kind is tuple and all(type(i) in (int, slice) for i in index):
+        for item in reversed(index):
+            if type(item) is int:
+                return "SelectBackward0"
+            if item != slice(None):
+                return "SliceBackward0"
         return "SliceBackward0"
     return "IndexBackward0"
 
