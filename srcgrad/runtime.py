@@ -267,7 +267,9 @@ def ndim_of(x):
 
 def size_of(x):
     """The number of elements of an array, or 1 for a Python or NumPy scalar."""
-    return getattr(x, "size", 1)
+    size = getattr(x, "size", 1)
+    # An eager Tensor's size is PyTorch's method size(); its count of elements is numel().
+    return x.numel() if callable(size) else size
 
 
 def as_array_like(g, x):

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from srcgrad.rules import NON_DIFFERENTIABLE, VJP_RULES
+from srcgrad.rules.activations import log_softmax, sigmoid, softmax
+from srcgrad.rules.linalg import einsum
 from srcgrad.rules.shape import astype, transpose_attribute
 from srcgrad.runtime import (broadcast_like, cast_like, copy_of, expand_reduced, ravel_in,
                              reshape_to, shape_of, unbroadcast)
@@ -236,6 +238,26 @@ unary(operator.neg, np.negative, operator.pos, np.positive, np.exp, np.expm1, np
 unary(np.log, np.sqrt, np.log1p, values=lambda rng, shape: rng.uniform(0.3, 3.0, shape))
 unary(np.tan, values=lambda rng, shape: rng.uniform(-1.2, 1.2, shape))
 unary(np.abs, abs, values=away_from_zero)
+unary(sigmoid, values=lambda rng, shape: 3 * rng.standard_normal(shape))
+
+
+@case(softmax, log_softmax)
+def softmax_along_an_axis(draw, rng):
+    shape = draw(nonscalar_shapes)
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return (3 * rng.standard_normal(shape), axis), {}
+
+
+EINSUM_SPECS = [("ij,jk->ik", [(2, 3), (3, 4)]), ("i,i->", [(3,), (3,)]), ("ij->j", [(2, 3)]),
+                ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]), ("i,j->ij", [(2,), (3,)]),
+                ("ij,j", [(2, 3), (3,)]), ("ijk,k,j->i", [(2, 3, 4), (4,), (3,)]),
+                ("ij->ji", [(2, 3)])]
+
+
+@case(einsum)
+def einsum_products(draw, rng):
+    subscripts, operand_shapes = draw(st.sampled_from(EINSUM_SPECS))
+    return (subscripts, [rng.standard_normal(shape) for shape in operand_shapes]), {}
 
 
 # --- Python's functions of numbers (srcgrad/rules/python_numbers.py) ------------------------------
