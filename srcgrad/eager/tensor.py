@@ -451,6 +451,7 @@ Tensor.__mul__, Tensor.__rmul__ = _binary_operator(operator.mul)
 Tensor.__truediv__, Tensor.__rtruediv__ = _binary_operator(operator.truediv)
 Tensor.__pow__, Tensor.__rpow__ = _binary_operator(operator.pow)
 Tensor.__matmul__, Tensor.__rmatmul__ = _binary_operator(operator.matmul)
+Tensor.__mod__, Tensor.__rmod__ = _binary_operator(operator.mod)
 # Logical operators on masks (never differentiated: masks do not require grad).
 Tensor.__and__, Tensor.__rand__ = _binary_operator(operator.and_)
 Tensor.__or__, Tensor.__ror__ = _binary_operator(operator.or_)

@@ -1,0 +1,269 @@
+"""Every rule through both engines, in the spirit of autograd's test_systematic.py.
+
+Each case is a function of ``systematic_cases`` (one primitive read out through a nonlinear
+scalar) with argument sets over shapes, broadcasting, axes and keepdims. For each it checks, against
+central differences in float64:
+- reverse mode (``sg.grad``) and the value of ``sg.value_and_grad``;
+- forward mode (``sg.jvp``) against the gradient by the dot-product test;
+- second order (``sg.hvp``: forward over the generated gradient) against differences of the
+  gradient;
+- the eager Tensor (first order, and second order through ``create_graph=True``);
+- float32 inputs keep float32 gradients.
+"""
+import numpy as np
+import pytest
+
+import srcgrad as sg
+import systematic_cases as fns
+
+EPS = 1e-6
+
+
+def numerical_gradient(f, args, k):
+    args = [np.array(a, dtype=np.float64) for a in args]
+    x = args[k]
+    gradient = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        original = x[i]
+        x[i] = original + EPS
+        above = f(*args)
+        x[i] = original - EPS
+        below = f(*args)
+        x[i] = original
+        gradient[i] = (above - below) / (2 * EPS)
+    return gradient
+
+
+def close(actual, expected, rtol=1e-5, atol=1e-6, what=""):
+    assert np.shape(actual) == np.shape(expected), (what, np.shape(actual), np.shape(expected))
+    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=rtol,
+                               atol=atol, err_msg=what)
+
+
+# --- argument builders: rng -> list of argument tuples ------------------------------------------
+
+UNARY_SHAPES = [(), (3,), (2, 3)]
+BINARY_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ())]
+
+
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def uniform(low, high):
+    return lambda rng, shape: rng.uniform(low, high, shape)
+
+
+def signed(low, high):
+    return lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(low, high, shape)
+
+
+def unary(values=normal, shapes=UNARY_SHAPES):
+    return lambda rng: [(values(rng, s),) for s in shapes]
+
+
+def binary(x_values=normal, y_values=normal, shapes=BINARY_SHAPES):
+    return lambda rng: [(x_values(rng, a), y_values(rng, b)) for a, b in shapes]
+
+
+def fixed(*arg_sets):
+    return lambda rng: [tuple(np.array(a, dtype=np.float64) for a in args) for args in arg_sets]
+
+
+def shaped(*shape_sets, values=normal):
+    """Argument sets of the given shapes (one tuple of shapes per set)."""
+    return lambda rng: [tuple(values(rng, s) for s in shapes) for shapes in shape_sets]
+
+
+def quarter_steps(rng, shape):
+    """Values at quarter integers plus a little noise: no two closer than about 0.05 apart after
+    rounding to a grid, so that remainders and ties stay away from their jumps."""
+    return rng.integers(-8, 8, shape) * 0.5 + 0.25 + rng.uniform(-0.05, 0.05, shape)
+
+
+CASES = {}
+
+
+def case(function, build, second_order=True, eager=True, float32=True, rtol=1e-5, atol=1e-6):
+    CASES[function.__name__] = dict(function=function, build=build, second_order=second_order,
+                                    eager=eager, float32=float32, rtol=rtol, atol=atol)
+
+
+# --- elementwise -------------------------------------------------------------------------------
+case(fns.arcsin_, unary(uniform(-0.8, 0.8)))
+case(fns.arccos_, unary(uniform(-0.8, 0.8)))
+case(fns.arcsinh_, unary())
+case(fns.arccosh_, unary(uniform(1.2, 3.0)))
+case(fns.arctanh_, unary(uniform(-0.8, 0.8)))
+case(fns.arctan_, unary())
+case(fns.arctan2_, binary(signed(0.3, 2.0), signed(0.3, 2.0)))
+case(fns.hypot_, binary(signed(0.3, 2.0), signed(0.3, 2.0)))
+case(fns.reciprocal_, unary(signed(0.5, 2.0)))
+case(fns.cbrt_, unary(signed(0.5, 2.0)))
+case(fns.exp2_, unary())
+case(fns.log2_, unary(uniform(0.3, 3.0)))
+case(fns.log10_, unary(uniform(0.3, 3.0)))
+case(fns.logaddexp_, binary())
+case(fns.logaddexp2_, binary())
+case(fns.fabs_, unary(signed(0.3, 2.0)))
+case(fns.abs_, unary(signed(0.3, 2.0)))
+case(fns.fmax_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+case(fns.fmin_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+case(fns.maximum_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+case(fns.minimum_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+for _f in (fns.mod_, fns.remainder_, fns.percent_, fns.fmod_):
+    case(_f, binary(quarter_steps, lambda rng, s: rng.choice([-1.0, 1.0], s) * 1.1))
+case(fns.sinc_, unary())
+case(fns.deg2rad_, unary())
+case(fns.rad2deg_, unary(uniform(-0.02, 0.02)))
+case(fns.degrees_, unary(uniform(-0.02, 0.02)))
+case(fns.radians_, unary())
+case(fns.nan_to_num_, unary())
+case(fns.real_, unary())
+case(fns.conj_, unary())
+case(fns.float_power_, binary(uniform(0.5, 2.0), uniform(-2.0, 2.0)), float32=False)
+case(fns.copysign_, unary(signed(0.3, 2.0)))
+for _f in (fns.exp_, fns.expm1_, fns.sin_, fns.cos_, fns.sinh_, fns.cosh_, fns.tanh_,
+           fns.square_):
+    case(_f, unary())
+for _f in (fns.log_, fns.log1p_, fns.sqrt_):
+    case(_f, unary(uniform(0.3, 3.0)))
+case(fns.tan_, unary(uniform(-1.0, 1.0)))
+case(fns.power_, binary(uniform(0.5, 2.0), uniform(-2.0, 2.0)))
+case(fns.divide_, binary(normal, signed(0.5, 2.0)))
+case(fns.multiply_, binary())
+case(fns.subtract_, binary())
+case(fns.where_, binary(quarter_steps, normal))
+case(fns.clip_, unary(lambda rng, s: rng.choice([-1.0, 0.0, 1.0], s) + rng.uniform(-.3, .3, s)))
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+def argument_sets(name):
+    spec = CASES[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    return [tuple(np.asarray(a, dtype=np.float64) if np.ndim(a) else np.float64(a)
+                  for a in args) for args in spec["build"](rng)]
+
+
+def expand(names):
+    return [(name, k) for name in names for k in range(len(argument_sets(name)))]
+
+
+ALL = expand(sorted(CASES))
+
+
+def ids(entries):
+    return [f"{name}-{k}" for name, k in entries]
+
+
+SECOND = [e for e in ALL if CASES[e[0]]["second_order"]]
+EAGER = [e for e in ALL if CASES[e[0]]["eager"]]
+FLOAT32 = [e for e in ALL if CASES[e[0]]["float32"]]
+
+
+@pytest.mark.parametrize("name, k", ALL, ids=ids(ALL))
+def test_reverse_forward_and_value(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    rtol, atol = spec["rtol"], spec["atol"]
+    positions = tuple(range(len(args)))
+    expected = [numerical_gradient(f, args, p) for p in positions]
+    value, gradients = sg.value_and_grad(f, wrt=positions)(*args)
+    close(value, f(*args), what="value")
+    for p in positions:
+        close(gradients[p], expected[p], rtol, atol, f"reverse, argument {p}")
+    rng = np.random.default_rng(k)
+    tangents = tuple(rng.standard_normal(np.shape(a)) for a in args)
+    value, tangent = sg.jvp(f, args, tangents)
+    close(value, f(*args), what="jvp value")
+    dot = sum(float(np.sum(g * t)) for g, t in zip(gradients, tangents))
+    close(tangent, dot, 1e-8, 1e-9, "forward against reverse (dot-product test)")
+
+
+@pytest.mark.parametrize("name, k", SECOND, ids=ids(SECOND))
+def test_second_order(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    rng = np.random.default_rng(k + 100)
+    for p in range(len(args)):
+        v = rng.standard_normal(np.shape(args[p]))
+        hv = sg.hvp(f, wrt=p)(*args, v)
+        gradient = sg.grad(f, wrt=p)
+        step = 1e-5
+        up = [np.array(a, dtype=np.float64) for a in args]
+        down = [np.array(a, dtype=np.float64) for a in args]
+        up[p] = up[p] + step * v
+        down[p] = down[p] - step * v
+        expected = (gradient(*up) - gradient(*down)) / (2 * step)
+        close(hv, expected, 1e-4, 1e-5, f"hvp, argument {p}")
+
+
+@pytest.mark.parametrize("name, k", EAGER, ids=ids(EAGER))
+def test_eager_tensor(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    inputs = [sg.tensor(a, requires_grad=True) for a in args]
+    out = f(*inputs)
+    close(np.asarray(out.data), f(*args), what="eager value")
+    gradients = sg.autograd.grad(out, inputs, create_graph=spec["second_order"])
+    for p, gradient in enumerate(gradients):
+        close(gradient.data, numerical_gradient(f, args, p), spec["rtol"], spec["atol"],
+              f"eager, argument {p}")
+    if not spec["second_order"]:
+        return
+    rng = np.random.default_rng(k + 200)
+    vs = [rng.standard_normal(np.shape(a)) for a in args]
+    total = sum(np.sum(g * v) for g, v in zip(gradients, vs))
+    second = sg.autograd.grad(total, inputs, allow_unused=True)
+    for p in range(len(args)):
+        gp = sg.grad(f, wrt=p)
+        # the mixed term: d/dx_p sum_q <grad_q f, v_q>, by differences of the gradients
+        step = 1e-5
+        up = [np.array(a, dtype=np.float64) for a in args]
+        down = [np.array(a, dtype=np.float64) for a in args]
+        for q in range(len(args)):
+            up[q] = up[q] + step * vs[q]
+            down[q] = down[q] - step * vs[q]
+        expected = (gp(*up) - gp(*down)) / (2 * step)
+        actual = 0.0 if second[p] is None else second[p].data
+        close(np.broadcast_to(actual, np.shape(args[p])), expected, 1e-4, 1e-5,
+              f"eager second order, argument {p}")
+
+
+@pytest.mark.parametrize("name, k", FLOAT32, ids=ids(FLOAT32))
+def test_float32_stays_float32(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    args32 = tuple(np.float32(a) if np.ndim(a) == 0 else a.astype(np.float32) for a in args)
+    positions = tuple(range(len(args)))
+    gradients = sg.grad(f, wrt=positions)(*args32)
+    expected = sg.grad(f, wrt=positions)(*args)
+    for p in positions:
+        assert np.asarray(gradients[p]).dtype == np.float32, (p, np.asarray(gradients[p]).dtype)
+        close(gradients[p], expected[p], 2e-3, 2e-3, f"float32, argument {p}")
+
+
+# --- coverage: every rule is exercised here or in test_rules.py ---------------------------------
+
+def primitives_called(function):
+    """The functions and operators a case function applies, resolved in its module."""
+    import ast
+    import inspect
+    import operator
+    operators = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                 ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
+                 ast.Mod: operator.mod, ast.USub: operator.neg}
+    found = set()
+    for node in ast.walk(ast.parse(inspect.getsource(function))):
+        if isinstance(node, ast.Call):
+            try:
+                found.add(eval(ast.unparse(node.func), vars(fns)))
+            except Exception:
+                pass
+        elif isinstance(node, (ast.BinOp, ast.UnaryOp)) and type(node.op) in operators:
+            found.add(operators[type(node.op)])
+    return found
+
+
+COVERED = set().union(*(primitives_called(spec["function"]) for spec in CASES.values()))
