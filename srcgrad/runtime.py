@@ -475,3 +475,263 @@ def array_adjoint(g, obj):
     if isinstance(obj, (list, tuple)):
         return [array_adjoint(part, item) for part, item in zip(unstack(g, 0), obj)]
     return g
+
+
+# --- statistics, scans and products (rules added with the covered-functions table) ------------
+
+def average_weights(a, axis, weights):
+    """The derivative of np.average(a, axis, weights) with respect to each element of a (an array
+    that broadcasts against a): w / sum(w) along axis, 1 / count without weights."""
+    if weights is None:
+        shape = shape_of(a)
+        count = 1
+        for axis_ in _normed_axes(a, axis):
+            count *= shape[axis_]
+        return 1.0 / count
+    if ndim_of(weights) == 1 and ndim_of(a) > 1:  # 1-D weights along one axis of a
+        shape = [1] * ndim_of(a)
+        shape[axis] = -1
+        weights = np.reshape(weights, shape)
+    return weights / np.sum(weights, axis=axis, keepdims=True)
+
+
+def diff_adjoint(g, n, axis):
+    """The adjoint of ``np.diff(a, n, axis)``: n zeros padded at both ends of ``g`` along axis, then
+    differenced n times with the sign flipped n times (the transpose of one difference is minus a
+    difference of the padded array)."""
+    widths = [(0, 0)] * ndim_of(g)
+    widths[axis] = (n, n)
+    difference = np.diff(np.pad(g, widths), n, axis)
+    return -difference if n % 2 else difference
+
+
+def count_of(mask, like, axis=None, keepdims=False):
+    """The number of True elements of ``mask`` along ``axis``, in the dtype of ``like`` (a float32
+    adjoint divided by an integer count would become float64)."""
+    return np.sum(mask, axis=axis, keepdims=keepdims, dtype=getattr(like, "dtype", None))
+
+
+# --- shapes and order ---------------------------------------------------------------------------
+
+def pad_widths(pad_width, ndim):
+    """np.pad's ``pad_width`` (an int, one pair, or one pair per axis) as one (before, after)
+    pair of ints per axis."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+    return [(int(before), int(after)) for before, after in widths]
+
+
+def unpad(g, pad_width, mode="constant"):
+    """The adjoint of ``np.pad(array, pad_width)`` in constant mode: the middle of ``g``."""
+    index = tuple(slice(before, shape - after) for (before, after), shape in
+                  zip(pad_widths(pad_width, ndim_of(g)), shape_of(g)))
+    return g[index]
+
+
+def joined_shape(shape, joiner):
+    """The shape an array of ``shape`` takes inside ``joiner`` (np.vstack makes a 1-D array a row,
+    np.column_stack a column, np.dstack a (1, n, 1) block ...) and the axis they are joined on."""
+    ndim = len(shape)
+    if joiner is np.hstack:
+        return (shape or (1,)), (0 if ndim <= 1 else 1)
+    if joiner is np.vstack:
+        return ((1,) * (2 - ndim) + shape if ndim < 2 else shape), 0
+    if joiner is np.column_stack:
+        return ((shape + (1,)) if ndim == 1 else (1,) * (2 - ndim) + shape), 1
+    if joiner is np.dstack:
+        if ndim == 0:
+            return (1, 1, 1), 2
+        if ndim == 1:
+            return (1,) + shape + (1,), 2
+        return (shape + (1,) if ndim == 2 else shape), 2
+    raise ValueError(f"no joined shape for {joiner!r}")
+
+
+def unjoin(g, arrays, joiner):
+    """The adjoint of ``joiner(arrays)`` (np.vstack, np.hstack, np.column_stack, np.dstack): one
+    piece of ``g`` per array, in the array's own shape."""
+    pieces, start = [], 0
+    for x in arrays:
+        shape, axis = joined_shape(shape_of(x), joiner)
+        if ndim_of(g) == 1:  # hstack of 1-D arrays (and numbers)
+            axis = 0
+        index = (slice(None),) * axis + (slice(start, start + shape[axis]),)
+        pieces.append(np.reshape(g[index], shape_of(x)))
+        start += shape[axis]
+    return pieces
+
+
+def repeat_adjoint(g, a, repeats, axis):
+    """The adjoint of ``np.repeat(a, repeats, axis)``: each element's copies summed."""
+    if axis is None:
+        a_flat_shape = (size_of(a),)
+        axis_ = 0
+    else:
+        axis_ = axis % ndim_of(a)
+        a_flat_shape = shape_of(a)
+    n = a_flat_shape[axis_]
+    if np.ndim(repeats) == 0 or np.size(repeats) == 1:
+        count = int(np.reshape(repeats, ()))
+        split = a_flat_shape[:axis_] + (n, count) + a_flat_shape[axis_ + 1:]
+        summed = np.sum(np.reshape(g, split), axis=axis_ + 1)
+    else:  # one count per element: sums of consecutive runs, from a cumulative sum
+        ends = np.cumsum(np.asarray(repeats))
+        totals = np.cumsum(g, axis=axis_)
+        zero = np.zeros_like(np.take(totals, [0], axis=axis_))
+        totals = np.concatenate([zero, totals], axis=axis_)
+        at_ends = np.take(totals, np.concatenate([[0], ends]), axis=axis_)
+        summed = np.diff(at_ends, axis=axis_)
+    return np.reshape(summed, shape_of(a))
+
+
+def tile_adjoint(g, a, reps):
+    """The adjoint of ``np.tile(a, reps)``: the copies summed back onto one."""
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    ndim = max(ndim_of(a), len(reps))
+    shape = (1,) * (ndim - ndim_of(a)) + shape_of(a)
+    reps = (1,) * (ndim - len(reps)) + reps
+    interleaved = []
+    for count, size in zip(reps, shape):
+        interleaved += [count, size]
+    summed = np.sum(np.reshape(g, interleaved), axis=tuple(range(0, 2 * ndim, 2)))
+    return np.reshape(summed, shape_of(a))
+
+
+def negated(shift):
+    """``-shift`` for an int or a tuple of ints (np.roll's shift)."""
+    if isinstance(shift, (tuple, list)):
+        return tuple(-s for s in shift)
+    return -shift
+
+
+def rollaxis_order(ndim, axis, start):
+    """The axes of ``np.rollaxis(a, axis, start)`` in terms of a's axes (a permutation)."""
+    axis = axis % ndim
+    start = start % (ndim + 1) if start < 0 else start
+    order = list(range(ndim))
+    order.remove(axis)
+    order.insert(start - 1 if start > axis else start, axis)
+    return tuple(order)
+
+
+def diagonal_positions(shape, offset, axis1, axis2):
+    """Row and column indices of the ``offset`` diagonal of a (shape[axis1], shape[axis2]) matrix."""
+    rows, cols = shape[axis1], shape[axis2]
+    length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    start_row, start_col = max(-offset, 0), max(offset, 0)
+    return (np.arange(start_row, start_row + length), np.arange(start_col, start_col + length))
+
+
+def diagonal_adjoint(g, a, offset, axis1, axis2):
+    """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: zeros with ``g`` on that diagonal
+    (np.diagonal puts the diagonal last and keeps the other axes in order)."""
+    ndim = ndim_of(a)
+    axis1, axis2 = axis1 % ndim, axis2 % ndim
+    rows, cols = diagonal_positions(shape_of(a), offset, axis1, axis2)
+    moved = np.zeros_like(np.moveaxis(a, (axis1, axis2), (-2, -1)))
+    if array_library(moved) == "dask":  # no assignment through two index arrays: one-hot products
+        n, m, length = shape_of(moved)[-2], shape_of(moved)[-1], len(rows)
+        start_row, start_col = (int(rows[0]), int(cols[0])) if length else (0, 0)
+        row_of = np.eye(n, length, -start_row, dtype=moved.dtype, like=moved)
+        col_of = np.eye(m, length, -start_col, dtype=moved.dtype, like=moved)
+        moved = (row_of * np.expand_dims(g, -2)) @ np.transpose(col_of)
+    else:
+        moved[..., rows, cols] = g
+    return np.moveaxis(moved, (-2, -1), (axis1, axis2))
+
+
+def diagonal_mask(a, offset, axis1, axis2):
+    """Ones on the ``offset`` diagonal of axes (axis1, axis2) of ``a``, zeros elsewhere, shaped to
+    broadcast against ``a`` (length 1 along every other axis), in a's dtype and library."""
+    ndim = ndim_of(a)
+    axis1, axis2 = axis1 % ndim, axis2 % ndim
+    shape = shape_of(a)
+    mask = np.eye(shape[axis1], shape[axis2], offset, dtype=getattr(a, "dtype", None), like=a)
+    if axis1 > axis2:
+        mask = np.transpose(mask)
+    sizes = [1] * ndim
+    sizes[axis1], sizes[axis2] = shape[axis1], shape[axis2]
+    return np.reshape(mask, sizes)
+
+
+def trace_adjoint(g, a, offset, axis1, axis2):
+    """The adjoint of ``np.trace(a, offset, axis1, axis2)``: ``g`` spread over that diagonal."""
+    ndim = ndim_of(a)
+    g = as_array_like(g, a)
+    expanded = np.expand_dims(g, tuple(sorted((axis1 % ndim, axis2 % ndim))))
+    return expanded * diagonal_mask(a, offset, axis1, axis2)
+
+
+def take_adjoint(g, a, indices, axis):
+    """The adjoint of ``np.take(a, indices, axis)``: ``g`` added at the picked positions
+    (repeated indices add up)."""
+    g = as_array_like(g, a)
+    if axis is None:
+        flat = np.zeros_like(np.ravel(a))
+        add_at(flat, indices, g)
+        return np.reshape(flat, shape_of(a))
+    da = np.zeros_like(a)
+    add_at(da, (slice(None),) * (axis % ndim_of(a)) + (indices,), g)
+    return da
+
+
+def along_axis_index(indices, axis, shape):
+    """The full index that ``np.take_along_axis(arr, indices, axis)`` reads, for a result of
+    ``shape``: ``indices`` on axis, broadcast ranges on the other axes."""
+    ndim = len(shape)
+    index = []
+    for k in range(ndim):
+        if k == axis:
+            index.append(indices)
+        else:
+            sizes = [1] * ndim
+            sizes[k] = shape[k]
+            index.append(np.reshape(np.arange(shape[k]), sizes))
+    return tuple(index)
+
+
+def take_along_axis_adjoint(g, arr, indices, axis):
+    """The adjoint of ``np.take_along_axis(arr, indices, axis)``."""
+    if axis is None:
+        flat = np.zeros_like(np.ravel(arr))
+        add_at(flat, indices, g)
+        return np.reshape(flat, shape_of(arr))
+    da = np.zeros_like(arr)
+    add_at(da, along_axis_index(indices, axis % ndim_of(arr), shape_of(g)), g)
+    return da
+
+
+def select_adjoint(g, condlist, choicelist):
+    """The adjoints of each choice of ``np.select(condlist, choicelist, default)``: ``g`` where the
+    choice is the first whose condition holds."""
+    adjoints, taken = [], False
+    for condition, choice in zip(condlist, choicelist):
+        chosen = condition & ~taken
+        adjoints.append(unbroadcast(np.where(chosen, g, 0.0), choice))
+        taken = taken | condition
+    return adjoints
+
+
+def linspace_fractions(ans, num, endpoint, axis):
+    """For ``np.linspace(start, stop, num, endpoint, axis=axis)``: how far along each sample lies,
+    from 0 at start to 1 at stop, shaped to broadcast against ``ans``."""
+    steps = max(num - 1, 1) if endpoint else max(num, 1)
+    fractions = np.arange(num, like=ans) / steps
+    sizes = [1] * ndim_of(ans)
+    sizes[axis] = num
+    return np.reshape(fractions, sizes)
+
+
+def constant_mode(mode):
+    """np.pad's mode, which must be "constant" for the derivative rule of np.pad."""
+    if mode != "constant":
+        raise NotImplementedError(f"srcgrad has a derivative rule for np.pad(..., mode='constant') "
+                                  f"only, not mode={mode!r}")
+    return mode
+
+
+def diag_adjoint(g, v, k):
+    """The adjoint of ``np.diag(v, k)``: the diagonal of ``g`` for a vector ``v``, ``g`` put on the
+    diagonal for a matrix ``v``."""
+    if ndim_of(v) == 1:
+        return np.diag(g, k)
+    return diagonal_adjoint(g, v, k, 0, 1)

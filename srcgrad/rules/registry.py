@@ -42,6 +42,10 @@ import gast
 VJP_RULES = {}
 JVP_RULES = {}
 NON_DIFFERENTIABLE = set()
+# Primitives whose result is a list or tuple of arrays (np.linalg.eigh, np.split ...): the adjoint
+# of such a result is a list with one adjoint per element, and so is the cotangent ``g`` their
+# reverse rule receives.
+SEQUENCE_RESULTS = set()
 
 
 @dataclass
@@ -171,6 +175,19 @@ def vjp_into(*primitives):
             VJP_RULES[primitive] = rule
         return function
     return register
+
+
+def sequence_result(*primitives):
+    """Declare primitives whose result is a list or tuple of arrays."""
+    SEQUENCE_RESULTS.update(primitives)
+
+
+def returns_sequence(function):
+    """Does ``function`` return a list or tuple of arrays, each with an adjoint of its own?"""
+    try:
+        return function in SEQUENCE_RESULTS
+    except TypeError:
+        return False
 
 
 def non_differentiable(*functions):

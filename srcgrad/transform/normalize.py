@@ -27,6 +27,12 @@ ARRAY_METHODS = {
     "clip": (np.clip, False), "ravel": (np.ravel, False), "flatten": (np.ravel, False),
     "squeeze": (np.squeeze, False), "copy": (copy_of, False), "swapaxes": (np.swapaxes, False),
     "reshape": (np.reshape, True), "transpose": (np.transpose, True), "astype": (astype, False),
+    "var": (np.var, False), "std": (np.std, False), "cumsum": (np.cumsum, False),
+    "cumprod": (np.cumprod, False), "diagonal": (np.diagonal, False), "trace": (np.trace, False),
+    "repeat": (np.repeat, False), "take": (np.take, False), "conj": (np.conj, False),
+    "conjugate": (np.conjugate, False), "argmax": (np.argmax, False),
+    "argmin": (np.argmin, False), "argsort": (np.argsort, False), "nonzero": (np.nonzero, False),
+    "any": (np.any, False), "all": (np.all, False), "round": (np.round, False),
 }
 
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",

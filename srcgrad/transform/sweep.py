@@ -4,6 +4,7 @@ import copy
 import gast
 import numpy as np
 
+from ..rules import returns_sequence
 from .build import clone, load
 
 
@@ -29,7 +30,8 @@ class Sweep:
         self.list_names = {  # lists the function builds: their derivatives are lists too
             node.targets[0].id for node in gast.walk(gast.Module(body=body, type_ignores=[]))
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
-            and isinstance(node.value, gast.List)}
+            and (isinstance(node.value, gast.List)
+                 or returns_sequence(getattr(node.value, "sg_function", None)))}
 
     def derivative(self, name):
         """The derivative variable of a primal name: ``dx`` for ``x``, ``d_W`` for ``W``."""

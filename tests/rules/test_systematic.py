@@ -15,6 +15,7 @@ import pytest
 
 import srcgrad as sg
 import systematic_cases as fns
+from srcgrad.rules import JVP_RULES, VJP_RULES
 
 EPS = 1e-6
 
@@ -135,6 +136,101 @@ case(fns.multiply_, binary())
 case(fns.subtract_, binary())
 case(fns.where_, binary(quarter_steps, normal))
 case(fns.clip_, unary(lambda rng, s: rng.choice([-1.0, 0.0, 1.0], s) + rng.uniform(-.3, .3, s)))
+
+
+# --- reductions and scans ----------------------------------------------------------------------
+def distinct(rng, shape):
+    """Values at least 0.3 apart from each other: no ties for max, min and ptp."""
+    size = int(np.prod(shape))
+    values = rng.permutation(size) * 0.4 - size * 0.2 + rng.uniform(-0.05, 0.05, size)
+    return values.reshape(shape)
+
+
+# The eager Tensor has no var, std, cumsum or cumprod methods (np.var(t) ... work).
+for _f in (fns.var_, fns.std_, fns.average_, fns.cumsum_):
+    case(_f, unary(shapes=[(3,), (2, 3), (2, 3, 2)]))
+for _f in (fns.var_method_, fns.cumsum_method_):
+    case(_f, unary(shapes=[(3,), (2, 3), (2, 3, 2)]), eager=False)
+for _f in (fns.var_axis_, fns.std_axis_ddof_, fns.cumsum_axis_, fns.mean_method_, fns.prod_,
+           fns.diff_axis_):
+    case(_f, unary(shapes=[(3, 2), (2, 3, 2)]))
+case(fns.std_method_, unary(shapes=[(3, 2), (2, 3, 2)]), eager=False)
+# float64 weights make NumPy's own result float64.
+case(fns.average_weighted_, unary(shapes=[(3, 2), (2, 3, 2)]), float32=False)
+case(fns.var_axes_keepdims_ddof_, unary(shapes=[(3, 2), (2, 3, 2)]))
+case(fns.ptp_, unary(distinct, shapes=[(3,), (2, 3)]))
+case(fns.ptp_axis_, unary(distinct, shapes=[(3, 2), (2, 3, 2)]))
+case(fns.max_axes_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2, 2)]))
+case(fns.min_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2)]))
+case(fns.sum_axes_, unary(shapes=[(2, 3, 2)]))
+for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_):
+    case(_f, unary(lambda rng, s: distinct(rng, s) * 0.5 + 0.5, shapes=[(3, 2), (4, 3)]))
+for _f in (fns.cumprod_, fns.cumprod_axis_):
+    case(_f, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]))
+case(fns.cumprod_method_, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]), eager=False)
+case(fns.diff_, unary(shapes=[(3,), (2, 4)]))
+case(fns.diff_twice_, unary(shapes=[(4,), (2, 5)]))
+
+
+# --- shapes and order -------------------------------------------------------------------------
+def far_apart(rng, shape):
+    """Distinct values (no ties for sort and partition)."""
+    return distinct(rng, shape)
+
+
+case(fns.vstack_, shaped(((3,), (3,)), ((2, 3), (3,)), ((), ()), ((2, 3), (1, 3))))
+case(fns.row_stack_, shaped(((2, 3), (3,))))
+case(fns.hstack_, shaped(((3,), (2,)), ((2, 3), (2, 1)), ((), (2,))))
+case(fns.column_stack_, shaped(((3,), (3,)), ((3, 2), (3,))))
+case(fns.dstack_, shaped(((3,), (3,)), ((2, 3), (2, 3)), ((2, 3, 2), (2, 3))))
+case(fns.concatenate_, shaped(((3,), (2,)), ((2, 3), (1, 3))))
+case(fns.stack_, shaped(((3,), (3,)), ((2, 3), (2, 3))))
+case(fns.append_, shaped(((3,), (2,)), ((2, 2), (3,)), ((), ())))
+case(fns.append_axis_, shaped(((2, 3), (1, 3))))
+case(fns.atleast_1d_, unary(shapes=[(), (3,)]))
+case(fns.atleast_2d_, unary(shapes=[(), (3,), (2, 3)]))
+case(fns.atleast_3d_, unary(shapes=[(), (3,), (2, 3), (2, 3, 2)]))
+case(fns.repeat_, unary(shapes=[(), (3,), (2, 3)]))
+case(fns.repeat_axis_, unary(shapes=[(3,), (2, 3)]))
+case(fns.repeat_counts_, unary(shapes=[(3,), (3, 2)]))
+case(fns.repeat_method_, unary(shapes=[(3,), (2, 3)]), eager=False)
+case(fns.tile_, unary(shapes=[(), (3,), (2, 3)]))
+case(fns.tile_2d_, unary(shapes=[(3,), (2, 3), (2, 1, 2)]))
+case(fns.roll_, unary(shapes=[(3,), (2, 3)]), float32=False)
+case(fns.roll_axes_, unary(shapes=[(2, 3), (3, 2, 2)]), float32=False)
+case(fns.rollaxis_, unary(shapes=[(2, 3, 4)]), float32=False)
+case(fns.flip_, unary(shapes=[(3,), (2, 3)]), float32=False)
+case(fns.flipud_, unary(shapes=[(3,), (2, 3)]), float32=False)
+case(fns.fliplr_, unary(shapes=[(2, 3), (2, 3, 2)]), float32=False)
+case(fns.rot90_, unary(shapes=[(2, 3)]), float32=False)
+case(fns.rot90_k_, unary(shapes=[(2, 3)]), float32=False)
+case(fns.pad_, unary(shapes=[(3,), (2, 3)]))
+case(fns.pad_widths_, unary(shapes=[(2, 3)]))
+case(fns.tril_, unary(shapes=[(3, 3), (2, 3, 4)]))
+case(fns.triu_, unary(shapes=[(3, 3), (2, 4, 3)]))
+case(fns.diag_vector_, unary(shapes=[(3,)]))
+case(fns.diag_matrix_, unary(shapes=[(3, 3), (4, 3)]))
+case(fns.diagonal_, unary(shapes=[(3, 3), (2, 4, 3)]))
+case(fns.diagonal_axes_, unary(shapes=[(3, 2, 4)]))
+case(fns.diagonal_method_, unary(shapes=[(3, 4)]), eager=False)
+case(fns.trace_, unary(shapes=[(3, 3), (2, 4)]))
+case(fns.trace_axes_, unary(shapes=[(3, 2, 4)]))
+case(fns.sort_, unary(far_apart, shapes=[(3,), (2, 4)]), float32=False)
+case(fns.sort_axis_, unary(far_apart, shapes=[(3, 2)]), float32=False)
+case(fns.sort_flat_, unary(far_apart, shapes=[(2, 3)]), float32=False)
+case(fns.partition_, unary(far_apart, shapes=[(4,), (2, 4)]))
+case(fns.take_, unary(shapes=[(3,), (2, 2)]))
+case(fns.take_axis_, unary(shapes=[(2, 3), (2, 2, 2)]))
+case(fns.take_method_, unary(shapes=[(3,), (2, 3)]), eager=False)
+case(fns.take_along_axis_, unary(shapes=[(2, 3)]))
+case(fns.select_, binary(quarter_steps, normal, shapes=[((3,), (3,)), ((2, 3), (3,))]))
+# np.full and np.asarray do not dispatch to a Tensor (np.asarray takes its data out).
+case(fns.full_, fixed((0.3,), (-1.2,)), eager=False, float32=False)
+case(fns.full_like_, unary(shapes=[(3,), (3, 2)]))
+case(fns.linspace_, fixed((0.3, 1.7), (-1.0, 0.5)), float32=False)
+case(fns.linspace_open_, fixed((0.3, 1.7)), float32=False)
+for _f in (fns.asarray_, fns.asanyarray_, fns.ascontiguousarray_):
+    case(_f, unary(), eager=False)
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -267,3 +363,25 @@ def primitives_called(function):
 
 
 COVERED = set().union(*(primitives_called(spec["function"]) for spec in CASES.values()))
+
+
+def runtime_helpers_called_by_rules():
+    """Runtime helpers that rules call: generated gradients call them, so the second-order tests
+    of those rules go through the helpers' own rules."""
+    import inspect
+    from srcgrad import runtime
+    sources = "\n".join(inspect.getsource(rule.function) for table in (VJP_RULES, JVP_RULES)
+                        for rule in table.values())
+    return {f for name, f in vars(runtime).items() if callable(f) and f"{name}(" in sources}
+
+
+def is_covered(primitive):
+    from test_rules import CASES as RULE_CASES
+    return (primitive in COVERED or primitive in RULE_CASES
+            or primitive in runtime_helpers_called_by_rules())
+
+
+def test_every_rule_is_covered_here_or_in_test_rules():
+    missing = [p for table in (VJP_RULES, JVP_RULES) for p, rule in table.items()
+               if rule.function.__module__.startswith("srcgrad.") and not is_covered(p)]
+    assert not missing, f"rules no test exercises: {missing}"
