@@ -426,7 +426,7 @@ def _vector_norm_derivative(x, ans, ord, axes):
         return np.sign(x)
     if ord in (np.inf, -np.inf):
         is_extreme = np.abs(x) == ans
-        return np.sign(x) * is_extreme / np.sum(is_extreme, axis=axes, keepdims=True)
+        return np.sign(x) * is_extreme / count_of(is_extreme, x, axes, True)
     # At the zero vector (ans == 0) this gives the subgradient 0 for p > 1.
     return np.sign(x) * (np.abs(x) / np.where(ans == 0, 1, ans)) ** (ord - 1)
 
@@ -448,7 +448,13 @@ def _matrix_norm_derivative(x, ord, axes):
         sums = np.sum(np.abs(x), axis=summed_axis, keepdims=True)
         extreme = np.max if ord > 0 else np.min
         is_extreme = sums == extreme(sums, axis=compared_axis, keepdims=True)
-        return np.sign(x) * is_extreme / np.sum(is_extreme, axis=compared_axis, keepdims=True)
+        return np.sign(x) * is_extreme / count_of(is_extreme, x, compared_axis, True)
+    return unknown_matrix_norm(ord)
+
+
+def unknown_matrix_norm(ord):
+    """Refuse a matrix norm order without a rule (a function of its own, so that the helpers
+    above stay free of raise statements, which srcgrad does not differentiate through)."""
     raise ValueError(f"np.linalg.norm has no derivative rule for ord={ord!r} over two axes")
 
 
@@ -735,3 +741,186 @@ def diag_adjoint(g, v, k):
     if ndim_of(v) == 1:
         return np.diag(g, k)
     return diagonal_adjoint(g, v, k, 0, 1)
+
+
+# --- products and factorizations ----------------------------------------------------------------
+
+def tensordot_axes(ndim_a, ndim_b, axes):
+    """np.tensordot's ``axes`` as two lists of non-negative axes, of a and of b."""
+    if isinstance(axes, (int, np.integer)):
+        return list(range(ndim_a - axes, ndim_a)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, (int, np.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, np.integer)) else list(b_axes)
+    return [k % ndim_a for k in a_axes], [k % ndim_b for k in b_axes]
+
+
+def tensordot_left_plan(ndim_a, ndim_b, axes):
+    """For the adjoint of a in ``np.tensordot(a, b, axes)``: the axes to contract g with b over,
+    and the permutation that puts the result's axes in a's order."""
+    a_axes, b_axes = tensordot_axes(ndim_a, ndim_b, axes)
+    a_free = [k for k in range(ndim_a) if k not in a_axes]
+    b_free = [k for k in range(ndim_b) if k not in b_axes]
+    g_axes = list(range(len(a_free), len(a_free) + len(b_free)))
+    # b's contracted axes come out in b's order; each stands for its partner axis of a.
+    partners = [a_axes[b_axes.index(k)] for k in sorted(b_axes)]
+    return (g_axes, b_free), inverse_permutation(a_free + partners)
+
+
+def tensordot_right_plan(ndim_a, ndim_b, axes):
+    """For the adjoint of b in ``np.tensordot(a, b, axes)`` (see tensordot_left_plan)."""
+    a_axes, b_axes = tensordot_axes(ndim_a, ndim_b, axes)
+    a_free = [k for k in range(ndim_a) if k not in a_axes]
+    b_free = [k for k in range(ndim_b) if k not in b_axes]
+    partners = [b_axes[a_axes.index(k)] for k in sorted(a_axes)]
+    return (a_free, list(range(len(a_free)))), inverse_permutation(partners + b_free)
+
+
+def inner_axes(a, b):
+    """np.inner(a, b) as np.tensordot(a, b, axes): the last axes, or none for a number."""
+    if ndim_of(a) == 0 or ndim_of(b) == 0:
+        return ([], [])
+    return ([ndim_of(a) - 1], [ndim_of(b) - 1])
+
+
+def kron_plan(a, b):
+    """For the adjoints of ``np.kron(a, b)``: both shapes padded to the same number of axes, the
+    result's shape with each axis split in (a's length, b's length), and where those halves are."""
+    ndim = max(ndim_of(a), ndim_of(b))
+    a_shape = (1,) * (ndim - ndim_of(a)) + shape_of(a)
+    b_shape = (1,) * (ndim - ndim_of(b)) + shape_of(b)
+    split = []
+    for m, n in zip(a_shape, b_shape):
+        split += [m, n]
+    return (tuple(split), a_shape, b_shape, list(range(0, 2 * ndim, 2)),
+            list(range(1, 2 * ndim, 2)), list(range(ndim)))
+
+
+def identity_like(x):
+    """The identity matrix of the size of ``x``'s last axis, in x's dtype and library."""
+    return np.eye(shape_of(x)[-1], dtype=getattr(x, "dtype", None), like=x)
+
+
+def transposed(x):
+    """``x`` with its last two axes swapped (the matrix transpose of a stack of matrices)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def lower_factor(x, upper):
+    """The lower-triangular factor, given the one np.linalg.cholesky returned."""
+    return transposed(x) if upper else x
+
+
+def mirror_triangle(m, UPLO):
+    """The derivative with respect to the matrix whose ``UPLO`` triangle alone is read (eigh,
+    cholesky), from the derivative ``m`` with respect to a symmetric matrix: each entry off the
+    diagonal stands for two."""
+    both = m + transposed(m)
+    off_diagonal = np.tril(both, -1) if UPLO == "L" else np.triu(both, 1)
+    return off_diagonal + m * identity_like(m)
+
+
+def symmetric_from_triangle(m, UPLO):
+    """The symmetric matrix that the ``UPLO`` triangle of ``m`` stands for."""
+    if UPLO == "L":
+        return np.tril(m) + transposed(np.tril(m, -1))
+    return np.triu(m) + transposed(np.triu(m, 1))
+
+
+def svd_adjoint(g, ans, a, full_matrices, compute_uv):
+    """The adjoint of a in ``np.linalg.svd(a, full_matrices=False)`` from the adjoints of
+    (u, s, vh), for distinct nonzero singular values."""
+    svd_options_checked(a, full_matrices, compute_uv)
+    u, s, vh = ans[0], ans[1], ans[2]
+    gu, gs, gvh = g[0], g[1], g[2]
+    v, gv = transposed(vh), transposed(gvh)
+    eye = identity_like(u[..., :1, :])
+    s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    f = 1.0 / (s_row * s_row - s_col * s_col + eye) - eye  # f[i, j] = 1 / (s_j^2 - s_i^2)
+    utgu = transposed(u) @ gu
+    vtgv = transposed(v) @ gv
+    core = ((f * (utgu - transposed(utgu))) * s_row + eye * np.expand_dims(gs, -1)
+            + s_col * (f * (vtgv - transposed(vtgv))))
+    da = u @ core @ vh
+    da = da + ((gu - u @ utgu) / s_row) @ vh  # the part of gu outside u's columns
+    scaled = transposed(gv) / s_col
+    return da + u @ (scaled - (scaled @ v) @ vh)  # the part of gvh outside vh's rows
+
+
+def qr_adjoint(g, ans, a, mode):
+    """The adjoint of a in ``np.linalg.qr(a)`` (reduced, a with at least as many rows as columns)
+    from the adjoints of (q, r)."""
+    qr_options_checked(a, mode)
+    q, r = ans[0], ans[1]
+    gq, gr = g[0], g[1]
+    m = r @ transposed(gr) - transposed(gq) @ q
+    lower = np.tril(m, -1)
+    copied = lower + transposed(lower) + m * identity_like(m)  # lower triangle copied up
+    x = gq + q @ copied
+    return transposed(np.linalg.solve(r, transposed(x)))  # x @ inv(r).T
+
+
+def as_columns(v, b):
+    """``v`` as a stack of columns when ``b`` (the right side of np.linalg.solve) is 1-D."""
+    return np.expand_dims(v, -1) if ndim_of(b) == 1 else v
+
+
+def from_columns(m, b):
+    """The inverse of as_columns: a single column back to a vector when ``b`` is 1-D."""
+    return np.squeeze(m, -1) if ndim_of(b) == 1 else m
+
+
+def reduced_mode(mode):
+    """np.linalg.qr's mode, which must be "reduced" for its derivative rule."""
+    if mode != "reduced":
+        raise NotImplementedError(f"srcgrad differentiates np.linalg.qr(a, mode='reduced') only, "
+                                  f"not mode={mode!r}")
+    return mode
+
+
+def svd_tangent(da, ans, a, full_matrices, compute_uv):
+    """The tangent of (u, s, vh) = ``np.linalg.svd(a, full_matrices=False)`` along ``da``."""
+    svd_options_checked(a, full_matrices, compute_uv)
+    u, s, vh = ans[0], ans[1], ans[2]
+    v = transposed(vh)
+    eye = identity_like(u[..., :1, :])
+    s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    f = 1.0 / (s_row * s_row - s_col * s_col + eye) - eye
+    rotated = transposed(u) @ da @ v
+    ds = np.sum(rotated * eye, axis=-1)
+    du = u @ (f * (rotated * s_row + s_col * transposed(rotated)))
+    du = du + (da @ v - u @ rotated) / s_row
+    dv = v @ (f * (s_col * rotated + transposed(rotated) * s_row))
+    dv = dv + (transposed(da) @ u - v @ transposed(rotated)) / s_row
+    return [du, ds, transposed(dv)]
+
+
+def qr_tangent(da, ans, a, mode):
+    """The tangent of (q, r) = ``np.linalg.qr(a)`` along ``da`` (see qr_adjoint)."""
+    qr_options_checked(a, mode)
+    q, r = ans[0], ans[1]
+    da_rinv = transposed(np.linalg.solve(transposed(r), transposed(da)))  # da @ inv(r)
+    qt_da_rinv = transposed(q) @ da_rinv
+    lower = np.tril(qt_da_rinv, -1)
+    skew = lower - transposed(lower)
+    return [q @ (skew - qt_da_rinv) + da_rinv, (qt_da_rinv - skew) @ r]
+
+
+def svd_options_checked(a, full_matrices, compute_uv):
+    """Refuse the np.linalg.svd calls the rule does not cover (kept apart from the rule's
+    arithmetic, which srcgrad differentiates again for second derivatives)."""
+    if not compute_uv:
+        raise NotImplementedError("for singular values alone, differentiate np.linalg.svdvals(a)")
+    if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
+        raise NotImplementedError("srcgrad differentiates np.linalg.svd(a, full_matrices=False) "
+                                  "of a non-square a")
+    return True
+
+
+def qr_options_checked(a, mode):
+    """Refuse the np.linalg.qr calls the rule does not cover (see svd_options_checked)."""
+    reduced_mode(mode)
+    if shape_of(a)[-2] < shape_of(a)[-1]:
+        raise NotImplementedError("srcgrad differentiates np.linalg.qr(a) for a with at least as "
+                                  "many rows as columns")
+    return True

@@ -5,11 +5,12 @@ import sys
 
 import numpy as np
 
-from ..rules import is_non_differentiable, rule_for
+from ..rules import is_non_differentiable, returns_sequence, rule_for
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule
 from .grad_mode import is_grad_enabled
 from .node import MISSING, RuleLayout, RuleNode
+from .saved import SavedOutput
 from .tensor import Tensor
 
 # Results of these functions may be views of their first argument. They share its version
@@ -79,11 +80,25 @@ def record(primitive, args, kwargs=None, name=None):
         else:
             layout = layout_of(rule)
             node = RuleNode(layout, bind(layout, args, kwargs, primitive), name)
+            if returns_sequence(primitive):  # np.linalg.eigh ...: one output Tensor per result
+                return several_outputs(ans, node)
             out = Tensor._make(ans, grad_fn=node, requires_grad=True)
             node.save_output(out)
     if primitive in VIEW_PRIMITIVES:
         share_version_if_view(out, args[0])
     return out
+
+
+def several_outputs(ans, node):
+    """The results of a primitive that returns several arrays, as Tensors that are outputs
+    0, 1 ... of ``node`` (a named tuple stays one)."""
+    items = [Tensor._make(np.asarray(item) if isinstance(item, np.generic) else item,
+                          grad_fn=node, requires_grad=True, output_nr=k)
+             for k, item in enumerate(ans)]
+    node.saved_output = tuple(SavedOutput(item) for item in items)
+    if hasattr(ans, "_fields"):
+        return type(ans)(*items)
+    return items if isinstance(ans, list) else tuple(items)
 
 
 def layout_of(rule):

@@ -9,7 +9,8 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 import numpy as np
 
 from ..runtime import (array_library, broadcast_like, cast_like, copy_of, count_of,
-                       expand_reduced, ndim_of, split_like, unstack,
+                       expand_reduced, ndim_of, split_like, unstack, add_each, unknown_matrix_norm,
+                       _normed_axes, inverse_permutation, tensordot_axes,
                        ravel_in, reshape_to, scalar_seed, shape_of, size_of, unbroadcast,
                        zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
@@ -106,6 +107,17 @@ def unstack_jvp(ans, value, axis, *, dvalue):
     return unstack(dvalue, axis)
 
 
-sequence_result(split_like, unstack)
-non_differentiable(array_library, count_of, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
+@vjp(add_each)
+def add_each_rule(g, ans, left, right):
+    return g, g
+
+
+@jvp(add_each)
+def add_each_jvp(ans, left, right, *, dleft, dright):
+    return dleft, dright
+
+
+sequence_result(split_like, unstack, zeros_like_each, add_each)
+non_differentiable(unknown_matrix_norm, _normed_axes, inverse_permutation, tensordot_axes,
+                   array_library, count_of, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
                    getattr, hasattr, isinstance, reversed)

@@ -184,6 +184,7 @@ case(fns.hstack_, shaped(((3,), (2,)), ((2, 3), (2, 1)), ((), (2,))))
 case(fns.column_stack_, shaped(((3,), (3,)), ((3, 2), (3,))))
 case(fns.dstack_, shaped(((3,), (3,)), ((2, 3), (2, 3)), ((2, 3, 2), (2, 3))))
 case(fns.concatenate_, shaped(((3,), (2,)), ((2, 3), (1, 3))))
+case(fns.list_used_twice_, shaped(((3,), (3,))))
 case(fns.stack_, shaped(((3,), (3,)), ((2, 3), (2, 3))))
 case(fns.append_, shaped(((3,), (2,)), ((2, 2), (3,)), ((), ())))
 case(fns.append_axis_, shaped(((2, 3), (1, 3))))
@@ -231,6 +232,66 @@ case(fns.linspace_, fixed((0.3, 1.7), (-1.0, 0.5)), float32=False)
 case(fns.linspace_open_, fixed((0.3, 1.7)), float32=False)
 for _f in (fns.asarray_, fns.asanyarray_, fns.ascontiguousarray_):
     case(_f, unary(), eager=False)
+
+
+# --- linear algebra ----------------------------------------------------------------------------
+def well_conditioned(rng, shape):
+    """Random square matrices near 3 I (far from singular)."""
+    return rng.standard_normal(shape) * 0.5 + 3.0 * np.eye(shape[-1])
+
+
+def positive_definite(rng, shape):
+    """Symmetric positive definite matrices with well separated eigenvalues."""
+    b = rng.standard_normal(shape) * 0.5
+    return b @ np.swapaxes(b, -1, -2) + np.diag(np.arange(1.0, shape[-1] + 1.0))
+
+
+def separated_singular_values(rng, shape):
+    m, n = shape[-2:]
+    k = min(m, n)
+    u = np.linalg.qr(rng.standard_normal(shape[:-2] + (m, k)))[0]
+    v = np.linalg.qr(rng.standard_normal(shape[:-2] + (n, k)))[0]
+    s = np.arange(1.0, k + 1.0) + rng.uniform(0.0, 0.2, k)
+    return (u * s) @ np.swapaxes(v, -1, -2)
+
+
+case(fns.half_dot_, unary(shapes=[(3,)]))
+case(fns.dot_, shaped(((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
+                      ((2, 2, 3), (3, 2)), ((), (3,))))
+case(fns.matmul_, shaped(((3,), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3,)), ((2, 1, 3), (2, 3, 2))))
+case(fns.outer_, shaped(((3,), (2,)), ((2, 2), (3,))))
+case(fns.tensordot_, shaped(((2, 3), (3, 4)), ((3,), (3, 2))))
+case(fns.tensordot2_, shaped(((2, 3, 4), (3, 4, 2)), ((3, 4), (3, 4))))
+case(fns.tensordot_lists_, shaped(((2, 3, 4), (4, 2))))
+case(fns.tensordot0_, shaped(((2,), (3,)), ((), (2, 2))))
+case(fns.inner_, shaped(((3,), (3,)), ((2, 3), (4, 3)), ((), (3,))))
+case(fns.vdot_, shaped(((2, 3), (3, 2)), ((3,), (3,))))
+case(fns.kron_, shaped(((2,), (3,)), ((2, 2), (3, 1)), ((2,), (2, 3))))
+case(fns.cross_, shaped(((3,), (3,)), ((2, 3), (3,))))
+case(fns.inv_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.solve_, lambda rng: [(well_conditioned(rng, (3, 3)), normal(rng, (3,))),
+                              (well_conditioned(rng, (3, 3)), normal(rng, (3, 2))),
+                              (well_conditioned(rng, (2, 3, 3)), normal(rng, (2, 3, 2)))])
+case(fns.det_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.slogdet_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.cholesky_, unary(positive_definite, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.eigh_, unary(positive_definite, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.eigh_upper_, unary(positive_definite, shapes=[(3, 3)]))
+case(fns.eigvalsh_, unary(positive_definite, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.svd_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (3, 3), (2, 3, 2)]))
+case(fns.svdvals_, unary(separated_singular_values, shapes=[(3, 2), (2, 3)]))
+case(fns.qr_, unary(separated_singular_values, shapes=[(3, 2), (3, 3), (2, 3, 2)]))
+case(fns.pinv_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (3, 3)]))
+for _f in (fns.norm_, fns.norm_1_, fns.norm_inf_, fns.norm_minus_inf_, fns.norm_3_,
+           fns.norm_half_, fns.norm_minus_1_):
+    case(_f, unary(distinct, shapes=[(3,), (4,)]))
+case(fns.norm_axis_, unary(distinct, shapes=[(2, 3)]))
+for _f in (fns.norm_fro_, fns.norm_1_matrix_, fns.norm_minus_1_matrix_, fns.norm_inf_matrix_,
+           fns.norm_minus_inf_matrix_):
+    case(_f, unary(distinct, shapes=[(3, 2), (2, 3)]))
+for _f in (fns.norm_nuc_, fns.norm_2_matrix_, fns.norm_minus_2_matrix_):
+    case(_f, unary(separated_singular_values, shapes=[(3, 2), (3, 3)]))
+case(fns.norm_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2)]))
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -372,7 +433,8 @@ def runtime_helpers_called_by_rules():
     from srcgrad import runtime
     sources = "\n".join(inspect.getsource(rule.function) for table in (VJP_RULES, JVP_RULES)
                         for rule in table.values())
-    return {f for name, f in vars(runtime).items() if callable(f) and f"{name}(" in sources}
+    helpers = {f for name, f in vars(runtime).items() if callable(f) and f"{name}(" in sources}
+    return helpers | {runtime.add_each}  # generated code adds list adjoints with it
 
 
 def is_covered(primitive):
