@@ -924,3 +924,40 @@ def qr_options_checked(a, mode):
         raise NotImplementedError("srcgrad differentiates np.linalg.qr(a) for a with at least as "
                                   "many rows as columns")
     return True
+
+
+# --- triangular solves (scipy.linalg) -----------------------------------------------------------
+
+def trans_code(trans):
+    """scipy.linalg.solve_triangular's ``trans`` as 0 (solve with a) or 1 (with a transposed)."""
+    return 0 if trans in (0, "N") else 1
+
+
+def triangle_name(lower):
+    """The triangle a factorization reads: "L" or "U"."""
+    return "L" if lower else "U"
+
+
+def as_matrix(v):
+    """A 1-D right-hand side as one column; a matrix as it is."""
+    return np.expand_dims(v, -1) if ndim_of(v) == 1 else v
+
+
+def op_of(m, trans):
+    """``m`` or its transpose, as solve_triangular's ``trans`` says."""
+    return m if trans_code(trans) == 0 else transposed(m)
+
+
+def triangle_of(m, lower, unit_diagonal=False):
+    """The part of ``m`` in the triangle a triangular solve reads (without the diagonal when it
+    is taken to be ones)."""
+    if lower:
+        return np.tril(m, -1 if unit_diagonal else 0)
+    return np.triu(m, 1 if unit_diagonal else 0)
+
+
+def outer_adjoint(db, x, trans):
+    """The adjoint of the matrix in x = op(a)^-1 b, given db = op(a)^-T g: -db x^T, transposed
+    back when op transposes."""
+    m = -(as_matrix(db) @ transposed(as_matrix(x)))
+    return m if trans_code(trans) == 0 else transposed(m)

@@ -1,6 +1,13 @@
 """Derivative rules of primitives, one module per family; importing this fills the tables."""
 from . import (adjoints, arithmetic, arrays, elementwise, linalg, reductions, scans, shape,  # noqa: F401
                statistics, ufuncs)
+
+try:  # SciPy is optional: its rules exist only where it imports
+    import scipy  # noqa: F401
+except ImportError:
+    pass
+else:
+    from . import scipy_special  # noqa: F401
 from .registry import (JVP_RULES, NON_DIFFERENTIABLE, SEQUENCE_RESULTS, VJP_RULES, ForwardRule,
                        Rule, forward_rule_for, is_non_differentiable, jvp, non_differentiable,
                        returns_sequence, rule_for, sequence_result, vjp, vjp_into)
