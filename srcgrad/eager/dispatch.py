@@ -6,6 +6,8 @@ import sys
 import numpy as np
 
 from ..rules import is_non_differentiable, returns_sequence, rule_for
+from ..rules.registry import missing_rule_advice
+from ..rules.registry import qualified_name as registry_qualified_name
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule
 from .grad_mode import is_grad_enabled
@@ -134,7 +136,14 @@ def bind(layout, args, kwargs, primitive):
             raise TypeError(f"{qualified_name(primitive)} needs the argument {name!r} for its "
                             f"derivative rule ({', '.join(params)})")
     for index in layout.option_indices:
-        values[index] = unwrap(values[index])  # an option or an index: never differentiated
+        value = values[index]
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise NoEagerRule(
+                f"{user_location()}: the derivative rule of {qualified_name(primitive)} treats "
+                f"its argument {layout.rule.params[index]!r} as a constant, but it was given a "
+                f"Tensor that requires grad; pass tensor.detach() if no gradient should flow "
+                f"through it, or register a rule that differentiates it (srcgrad.defvjp)")
+        values[index] = unwrap(value)  # an option or an index: never differentiated
     return values
 
 
@@ -145,12 +154,7 @@ def share_version_if_view(out, base):
 
 
 def qualified_name(function):
-    if isinstance(function, np.ufunc):
-        return f"numpy.{function.__name__}"
-    module = getattr(function, "__module__", None) or ""
-    module = {"_operator": "operator", "builtins": ""}.get(module, module)
-    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
-    return f"{module}.{name}" if module else name
+    return registry_qualified_name(function)
 
 
 def user_location():
@@ -170,9 +174,10 @@ def no_rule_error(primitive):
     name = qualified_name(primitive)
     return NoEagerRule(
         f"{user_location()}: srcgrad has no derivative rule for {name}, which was called on a "
-        f"Tensor that requires grad. Register one with srcgrad.defvjp({name}) as the rules in "
-        f"srcgrad/rules/ are written, write a srcgrad.autograd.Function, or pass "
-        f"tensor.detach() if no gradient should flow through it.")
+        f"Tensor that requires grad. To differentiate it, "
+        f"{missing_rule_advice(primitive).replace('; or declare', '. Or declare')}; or write "
+        f"a srcgrad.autograd.Function, or pass tensor.detach() if no gradient should flow "
+        f"through it.")
 
 
 def numpy_ufunc(ufunc, method, inputs, kwargs):

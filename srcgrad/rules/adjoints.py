@@ -120,4 +120,4 @@ def add_each_jvp(ans, left, right, *, dleft, dright):
 sequence_result(split_like, unstack, zeros_like_each, add_each)
 non_differentiable(unknown_matrix_norm, _normed_axes, inverse_permutation, tensordot_axes,
                    array_library, count_of, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
-                   getattr, hasattr, isinstance, reversed)
+                   getattr, hasattr, isinstance)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import NoDerivativeRule
 from ..rules import is_non_differentiable, rule_for
+from ..rules.registry import is_library_code, missing_rule_advice, qualified_name
 from ..rules.shape import astype
 from ..runtime import copy_of
 from .analyze import assigned_names, mutated_names
@@ -541,21 +542,34 @@ class ToANF:
             raise self.unsupported(expr, f"a call to {source}, which is not a global function",
                                    "call functions defined at module level")
         if rule_for(function) is None and not is_non_differentiable(function):
-            if inspect.isfunction(function):
+            if inspect.isfunction(function) and not is_library_code(function):
                 return self.user_call(expr, function, out, hint)
-            name = getattr(function, "__qualname__", source)
-            module = getattr(function, "__module__", None)
             raise self.no_rule(
-                expr, f"a call to {source} ({module}.{name}), which has no derivative rule",
-                "register one with @srcgrad.vjp, or mark it with srcgrad.non_differentiable")
+                expr, f"a call to {source} ({qualified_name(function)}), which has no "
+                f"derivative rule", missing_rule_advice(function))
         for keyword in expr.keywords:
             if keyword.arg is None or self.activity.is_varied(keyword.value):
                 raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
                                        "pass differentiated values positionally")
+        self.check_options(expr, function, source)
         node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
                          keywords=expr.keywords)
         node.sg_function = function
         return node
+
+    def check_options(self, expr, function, source):
+        """A differentiated value passed where the rule has an option (a parameter with a
+        default, which gets no derivative) is refused: it would silently get none."""
+        rule = rule_for(function)
+        if rule is None or rule.accumulates:
+            return
+        for param, arg in zip(rule.params, expr.args):
+            if param in rule.defaults and self.activity.is_varied(arg):
+                raise self.no_rule(
+                    expr, f"{source}(...) with respect to its argument {param!r}, which its "
+                    f"derivative rule treats as a constant",
+                    "pass a constant there, or register a rule that differentiates it with "
+                    "@srcgrad.defvjp and @srcgrad.defjvp")
 
     def arguments(self, expr, out, hint, source):
         args = []
@@ -609,6 +623,7 @@ class ToANF:
             if self.activity.is_varied(keyword.value):
                 raise self.unsupported(node, "a differentiated keyword argument",
                                        "pass differentiated values positionally")
+        self.check_options(node, function, _dotted(node.func))
         node.args = self.arguments(node, out, hint, _dotted(node.func))
         node.sg_function = function
         return node
