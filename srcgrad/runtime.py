@@ -961,3 +961,33 @@ def outer_adjoint(db, x, trans):
     back when op transposes."""
     m = -(as_matrix(db) @ transposed(as_matrix(x)))
     return m if trans_code(trans) == 0 else transposed(m)
+
+
+# --- np.r_ and np.c_ ----------------------------------------------------------------------------
+
+def r_join(arrays):
+    """``np.r_[a, b, ...]`` as a function of the list of its items (arrays and numbers)."""
+    return np.r_[tuple(arrays)]
+
+
+def c_join(arrays):
+    """``np.c_[a, b, ...]`` as a function of the list of its items (arrays and numbers)."""
+    return np.c_[tuple(arrays)]
+
+
+def index_trick_pieces(g, arrays, joiner):
+    """The adjoint of ``r_join(arrays)`` or ``c_join(arrays)``: one piece of ``g`` per item, in
+    the item's shape. np.r_ joins items made at least 1-D along the first axis; np.c_ joins them
+    made at least 2-D (a vector as a column) along the last."""
+    pieces, start = [], 0
+    for x in arrays:
+        shape = shape_of(x)
+        if joiner is r_join:
+            length = shape[0] if shape else 1
+            piece = g[start:start + length]
+        else:
+            length = shape[-1] if len(shape) >= 2 else 1
+            piece = g[..., start:start + length]
+        pieces.append(np.reshape(piece, shape))
+        start += length
+    return pieces

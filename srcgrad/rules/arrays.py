@@ -6,7 +6,7 @@ rules of their own below, so that second derivatives go through them.
 """
 import numpy as np
 
-from ..runtime import (as_array_like, broadcast_like, cast_like, diagonal_adjoint, inverse_permutation,
+from ..runtime import (c_join, index_trick_pieces, r_join, as_array_like, broadcast_like, cast_like, diagonal_adjoint, inverse_permutation,
                        linspace_fractions, ndim_of, negated, repeat_adjoint, rollaxis_order,
                        select_adjoint, shape_of, split_like, take_adjoint, take_along_axis_adjoint,
                        tile_adjoint, trace_adjoint, unbroadcast, unjoin, unpad, constant_mode,
@@ -416,3 +416,38 @@ def ascontiguousarray_jvp(ans, a, dtype=None, *, da):
 
 sequence_result(unjoin, select_adjoint)
 non_differentiable(negated, rollaxis_order, linspace_fractions, constant_mode)
+
+
+# --- np.r_[...] and np.c_[...] (the transformer turns the subscript into these calls) ------------
+@vjp(r_join)
+def r_join_rule(g, ans, arrays):
+    return index_trick_pieces(g, arrays, r_join)
+
+
+@jvp(r_join)
+def r_join_jvp(ans, arrays, *, darrays):
+    return r_join(darrays)
+
+
+@vjp(c_join)
+def c_join_rule(g, ans, arrays):
+    return index_trick_pieces(g, arrays, c_join)
+
+
+@jvp(c_join)
+def c_join_jvp(ans, arrays, *, darrays):
+    return c_join(darrays)
+
+
+@vjp(index_trick_pieces)
+def index_trick_pieces_rule(g, ans, value, arrays, joiner):
+    return joiner(g), None, None
+
+
+@jvp(index_trick_pieces)
+def index_trick_pieces_jvp(ans, value, arrays, joiner, *, dvalue):
+    return index_trick_pieces(dvalue, arrays, joiner)
+
+
+sequence_result(index_trick_pieces)
+INDEX_TRICKS = {id(np.r_): r_join, id(np.c_): c_join}  # np.r_[...] -> r_join([...])

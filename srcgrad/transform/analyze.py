@@ -10,6 +10,13 @@ import numpy as np
 from ..rules import is_non_differentiable
 from .parse import resolve
 
+
+def index_trick(expr, namespace, local_names):
+    """The function srcgrad reads ``np.r_[...]`` or ``np.c_[...]`` as, if ``expr`` names one."""
+    from ..rules.arrays import INDEX_TRICKS
+    obj = resolve(expr, namespace, local_names)
+    return None if obj is None else INDEX_TRICKS.get(id(obj))
+
 # Attributes of arrays that describe them rather than compute from their values.
 INACTIVE_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "itemsize", "nbytes"}
 
@@ -79,8 +86,10 @@ class Activity:
             if expr.attr in INACTIVE_ATTRIBUTES:
                 return False
             return self.is_varied(expr.value)
-        if isinstance(expr, gast.Subscript):
-            return self.is_varied(expr.value)
+        if isinstance(expr, gast.Subscript):  # np.r_[x, y] is an array made of x and y
+            return self.is_varied(expr.value) or (
+                index_trick(expr.value, self.namespace, self.locals) is not None
+                and self.is_varied(expr.slice))
         if isinstance(expr, gast.Call):
             function = resolve(expr.func, self.namespace, self.locals)
             if function is not None and is_non_differentiable(function):

@@ -16,7 +16,7 @@ from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import is_library_code, missing_rule_advice, qualified_name
 from ..rules.shape import astype
 from ..runtime import copy_of
-from .analyze import assigned_names, mutated_names
+from .analyze import assigned_names, index_trick, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
 from .parse import resolve
@@ -497,6 +497,9 @@ class ToANF:
         if isinstance(expr, gast.UnaryOp):
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, out, hint))
         if isinstance(expr, gast.Subscript):
+            joiner = index_trick(expr.value, self.parsed.namespace, self.locals)
+            if joiner is not None and self.activity.is_varied(expr.slice):
+                return self.index_trick_call(expr, joiner, out, hint)
             if self.activity.is_varied(expr.slice):
                 raise self.unsupported(expr, "an index computed from a differentiated value",
                                        "compute integer indices from shapes or int(...)")
@@ -555,6 +558,22 @@ class ToANF:
         node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
                          keywords=expr.keywords)
         node.sg_function = function
+        return node
+
+    def index_trick_call(self, expr, joiner, out, hint):
+        """``np.r_[a, b]`` -> ``r_join([a, b])`` (likewise np.c_): items that are arrays or
+        numbers only, no slices or directive strings."""
+        items = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        if any(isinstance(item, gast.Slice) or (isinstance(item, gast.Constant)
+                                                 and isinstance(item.value, str))
+               for item in items):
+            raise self.unsupported(expr, f"{_dotted(expr.value)}[...] with slices or a directive "
+                                   f"string around differentiated values",
+                                   "build the array with np.concatenate or np.stack")
+        parts = gast.List(elts=[self.atom(item, out, hint) for item in items], ctx=gast.Load())
+        node = gast.Call(func=load(self.binder.bind(joiner.__name__, joiner)), args=[parts],
+                         keywords=[])
+        node.sg_function = joiner
         return node
 
     def check_options(self, expr, function, source):

@@ -207,3 +207,8 @@ def norm_minus_1_matrix_(x): return np.sin(np.linalg.norm(x, -1))
 def norm_inf_matrix_(x): return np.sin(np.linalg.norm(x, np.inf))
 def norm_minus_inf_matrix_(x): return np.sin(np.linalg.norm(x, -np.inf))
 def norm_axes_keepdims_(x): return np.sum(np.sin(np.linalg.norm(x, axis=(1, 2), keepdims=True)))
+
+
+# --- index tricks ---------------------------------------------------------------------------
+def r_(x, y): return np.sum(np.sin(np.r_[x, 2.0 * y, 0.5]))
+def c_(x, y): return np.sum(np.sin(np.c_[x, y]) * np.cos(np.c_[y, x]))

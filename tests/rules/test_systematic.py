@@ -228,6 +228,9 @@ case(fns.take_method_, unary(shapes=[(3,), (2, 3)]), eager=False)
 case(fns.take_along_axis_, unary(shapes=[(2, 3)]))
 case(fns.select_, binary(quarter_steps, normal, shapes=[((3,), (3,)), ((2, 3), (3,))]))
 # np.full and np.asarray do not dispatch to a Tensor (np.asarray takes its data out).
+# np.r_ and np.c_ build NumPy arrays from whatever they get: the transformer only.
+case(fns.r_, shaped(((3,), (2,)), ((), (2,))), eager=False)
+case(fns.c_, shaped(((3,), (3,)), ((2, 2), (2, 2))), eager=False)
 case(fns.full_, fixed((0.3,), (-1.2,)), eager=False, float32=False)
 case(fns.full_like_, unary(shapes=[(3,), (3, 2)]))
 case(fns.linspace_, fixed((0.3, 1.7), (-1.0, 0.5)), float32=False)
