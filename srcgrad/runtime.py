@@ -991,3 +991,8 @@ def index_trick_pieces(g, arrays, joiner):
         pieces.append(np.reshape(piece, shape))
         start += length
     return pieces
+
+
+def hsplit_axis(ary):
+    """The axis np.hsplit cuts: the second, or the only one of a vector."""
+    return 1 if ndim_of(ary) > 1 else 0

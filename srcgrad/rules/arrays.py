@@ -6,7 +6,7 @@ rules of their own below, so that second derivatives go through them.
 """
 import numpy as np
 
-from ..runtime import (c_join, index_trick_pieces, r_join, as_array_like, broadcast_like, cast_like, diagonal_adjoint, inverse_permutation,
+from ..runtime import (c_join, hsplit_axis, index_trick_pieces, r_join, as_array_like, broadcast_like, cast_like, diagonal_adjoint, inverse_permutation,
                        linspace_fractions, ndim_of, negated, repeat_adjoint, rollaxis_order,
                        select_adjoint, shape_of, split_like, take_adjoint, take_along_axis_adjoint,
                        tile_adjoint, trace_adjoint, unbroadcast, unjoin, unpad, constant_mode,
@@ -451,3 +451,48 @@ def index_trick_pieces_jvp(ans, value, arrays, joiner, *, dvalue):
 
 sequence_result(index_trick_pieces)
 INDEX_TRICKS = {id(np.r_): r_join, id(np.c_): c_join}  # np.r_[...] -> r_join([...])
+
+
+# --- splitting (results: lists of arrays) -------------------------------------------------------
+@vjp(np.split, np.array_split)
+def split(g, ans, ary, indices_or_sections, axis=0):
+    return np.concatenate(g, axis), None
+
+
+@jvp(np.split, np.array_split)
+def split_jvp(ans, ary, indices_or_sections, axis=0, *, dary):
+    return np.array_split(dary, indices_or_sections, axis)
+
+
+@vjp(np.vsplit)
+def vsplit(g, ans, ary, indices_or_sections):
+    return np.concatenate(g, 0), None
+
+
+@jvp(np.vsplit)
+def vsplit_jvp(ans, ary, indices_or_sections, *, dary):
+    return np.vsplit(dary, indices_or_sections)
+
+
+@vjp(np.hsplit)
+def hsplit(g, ans, ary, indices_or_sections):
+    return np.concatenate(g, hsplit_axis(ary)), None
+
+
+@jvp(np.hsplit)
+def hsplit_jvp(ans, ary, indices_or_sections, *, dary):
+    return np.hsplit(dary, indices_or_sections)
+
+
+@vjp(np.dsplit)
+def dsplit(g, ans, ary, indices_or_sections):
+    return np.concatenate(g, 2), None
+
+
+@jvp(np.dsplit)
+def dsplit_jvp(ans, ary, indices_or_sections, *, dary):
+    return np.dsplit(dary, indices_or_sections)
+
+
+sequence_result(np.split, np.array_split, np.vsplit, np.hsplit, np.dsplit)
+non_differentiable(hsplit_axis)

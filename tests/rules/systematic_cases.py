@@ -212,3 +212,21 @@ def norm_axes_keepdims_(x): return np.sum(np.sin(np.linalg.norm(x, axis=(1, 2), 
 # --- index tricks ---------------------------------------------------------------------------
 def r_(x, y): return np.sum(np.sin(np.r_[x, 2.0 * y, 0.5]))
 def c_(x, y): return np.sum(np.sin(np.c_[x, y]) * np.cos(np.c_[y, x]))
+
+
+# --- splitting ------------------------------------------------------------------------------
+def split_(x):
+    a, b, c = np.split(x, 3)
+    return np.sum(np.sin(a) * np.cos(c))
+def array_split_(x):
+    parts = np.array_split(x, 2, axis=-1)
+    return np.sum(np.sin(parts[0])) + np.sum(np.cos(parts[1]) * parts[1])
+def vsplit_(x):
+    top, bottom = np.vsplit(x, [1])
+    return np.sum(np.sin(top)) + np.sum(np.cos(bottom))
+def hsplit_(x):
+    left, right = np.hsplit(x, 2)
+    return np.sum(np.sin(left) * right)
+def dsplit_(x):
+    front, back = np.dsplit(x, 2)
+    return np.sum(np.sin(front) + np.cos(back))

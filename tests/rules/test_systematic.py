@@ -231,6 +231,11 @@ case(fns.select_, binary(quarter_steps, normal, shapes=[((3,), (3,)), ((2, 3), (
 # np.r_ and np.c_ build NumPy arrays from whatever they get: the transformer only.
 case(fns.r_, shaped(((3,), (2,)), ((), (2,))), eager=False)
 case(fns.c_, shaped(((3,), (3,)), ((2, 2), (2, 2))), eager=False)
+case(fns.split_, unary(shapes=[(6,), (3, 2)]))
+case(fns.array_split_, unary(shapes=[(5,), (2, 3)]))
+case(fns.vsplit_, unary(shapes=[(3, 2)]))
+case(fns.hsplit_, unary(shapes=[(4,), (2, 4)]))
+case(fns.dsplit_, unary(shapes=[(2, 2, 4)]))
 case(fns.full_, fixed((0.3,), (-1.2,)), eager=False, float32=False)
 case(fns.full_like_, unary(shapes=[(3,), (3, 2)]))
 case(fns.linspace_, fixed((0.3, 1.7), (-1.0, 0.5)), float32=False)
