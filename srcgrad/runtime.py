@@ -996,3 +996,103 @@ def index_trick_pieces(g, arrays, joiner):
 def hsplit_axis(ary):
     """The axis np.hsplit cuts: the second, or the only one of a vector."""
     return 1 if ndim_of(ary) > 1 else 0
+
+
+# --- einsum -------------------------------------------------------------------------------------
+
+def einsum_of(subscripts, operands):
+    """``np.einsum(subscripts, *operands)`` with the operands as one list (the form srcgrad
+    differentiates: the rule needs one parameter for all of them)."""
+    return np.einsum(subscripts, *operands)
+
+
+def einsum_plan(subscripts, k, ndims):
+    """For the adjoint of operand ``k`` of ``np.einsum(subscripts, ...)``: the einsum of g and the
+    other operands that gives it, and its shape before broadcasting (length 1 for an index that
+    only operand k has, which it summed away)."""
+    if "..." in subscripts:
+        raise NotImplementedError("srcgrad differentiates np.einsum without '...'; write the "
+                                  "batch axes out as letters")
+    subscripts = subscripts.replace(" ", "")
+    inputs, _, output = subscripts.partition("->")
+    inputs = inputs.split(",")
+    if "->" not in subscripts:  # implicit output: the indices seen once, in alphabetical order
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    target = inputs[k]
+    if len(set(target)) != len(target):
+        raise NotImplementedError(f"srcgrad differentiates np.einsum when no operand repeats an "
+                                  f"index (operand {k} has {target!r})")
+    others = [term for j, term in enumerate(inputs) if j != k]
+    available = set(output).union(*others)
+    kept = "".join(c for c in target if c in available)
+    expression = ",".join([output] + others) + "->" + kept
+    return expression, [c in available for c in target]
+
+
+def einsum_adjoint(g, subscripts, operands, k):
+    """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``."""
+    plan = einsum_plan(subscripts, k, None)
+    inputs = [as_array_like(g, operands[k])]
+    for j in range(len(operands)):
+        if j != k:
+            inputs.append(operands[j])
+    adjoint = einsum_of(plan[0], inputs)
+    shape = shape_of(operands[k])
+    if all(plan[1]):
+        return adjoint
+    kept_shape = tuple(n if kept else 1 for n, kept in zip(shape, plan[1]))
+    return np.broadcast_to(np.reshape(adjoint, kept_shape), shape)
+
+
+def einsum_adjoints(g, subscripts, operands):
+    """The adjoints of every operand of ``np.einsum(subscripts, *operands)``."""
+    adjoints = []
+    for k in range(len(operands)):
+        adjoints.append(einsum_adjoint(g, subscripts, operands, k))
+    return adjoints
+
+
+def einsum_tangent(subscripts, operands, doperands):
+    """The tangent of ``np.einsum(subscripts, *operands)``: one term per operand's tangent."""
+    total = 0.0
+    for k in range(len(operands)):
+        moved = list(operands)
+        moved[k] = doperands[k]
+        total = total + einsum_of(subscripts, moved)
+    return total
+
+
+def replaced(items, k, value):
+    """A copy of the list ``items`` with item ``k`` replaced by ``value``."""
+    items = list(items)
+    items[k] = value
+    return items
+
+
+def einsum_adjoints_adjoints(g, subscripts, operands, cotangents):
+    """For second derivatives: the adjoints of the operands in ``einsum_adjoints(g, subscripts,
+    operands)`` against ``cotangents`` (one per operand). That result is multilinear, so the
+    adjoint of operand j collects, for every other k, operand j's adjoint in the einsum whose
+    operand k is replaced by its cotangent."""
+    adjoints = []
+    for j in range(len(operands)):
+        total = np.zeros_like(operands[j])
+        for k in range(len(operands)):
+            if k != j:
+                total = total + einsum_adjoint(g, subscripts, replaced(operands, k, cotangents[k]), j)
+        adjoints.append(total)
+    return adjoints
+
+
+def einsum_adjoints_tangent(g, subscripts, operands, doperands):
+    """The tangent of ``einsum_adjoints(g, subscripts, operands)`` along the operands' tangents
+    (see einsum_adjoints_adjoints); the tangent along g is einsum_adjoints of g's tangent."""
+    tangents = []
+    for k in range(len(operands)):
+        total = np.zeros_like(operands[k])
+        for j in range(len(operands)):
+            if j != k:
+                total = total + einsum_adjoint(g, subscripts, replaced(operands, j, doperands[j]), k)
+        tangents.append(total)
+    return tangents

@@ -8,13 +8,14 @@ import operator
 
 import numpy as np
 
-from ..runtime import (as_array_like, as_columns, broadcast_like, dot_adjoint_left,
+from ..runtime import (einsum_adjoints, einsum_adjoints_adjoints, einsum_adjoints_tangent,
+                       einsum_of, einsum_plan, einsum_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
                        dot_adjoint_right, from_columns, identity_like, inner_axes, kron_plan,
                        lower_factor, matmul_adjoint_left, matmul_adjoint_right, mirror_triangle,
                        ndim_of, norm_adjoint, norm_tangent, qr_adjoint, qr_tangent, reduced_mode,
                        shape_of, svd_adjoint, svd_options_checked, svd_tangent, qr_options_checked, symmetric_from_triangle,
                        tensordot_left_plan, tensordot_right_plan, transposed, unbroadcast)
-from .registry import jvp, non_differentiable, sequence_result, vjp
+from .registry import PACKED_ARGUMENTS, jvp, non_differentiable, sequence_result, vjp
 
 
 @vjp(operator.matmul, np.matmul)
@@ -317,3 +318,32 @@ sequence_result(np.linalg.slogdet, np.linalg.eigh, np.linalg.svd, np.linalg.qr)
 non_differentiable(tensordot_left_plan, tensordot_right_plan, inner_axes, kron_plan,
                    identity_like, reduced_mode, svd_options_checked, qr_options_checked,
                    np.linalg.matrix_rank)
+
+
+# --- einsum: np.einsum(s, a, b, ...) reaches srcgrad as einsum_of(s, [a, b, ...]) ----------------
+@vjp(einsum_of)
+def einsum(g, ans, subscripts, operands):
+    return None, einsum_adjoints(g, subscripts, operands)
+
+
+@jvp(einsum_of)
+def einsum_jvp(ans, subscripts, operands, *, doperands):
+    return einsum_tangent(subscripts, operands, doperands)
+
+
+sequence_result(einsum_adjoints, einsum_adjoints_adjoints, einsum_adjoints_tangent)
+non_differentiable(einsum_plan)
+PACKED_ARGUMENTS[np.einsum] = (einsum_of, 1)
+
+
+@vjp(einsum_adjoints)
+def einsum_adjoints_rule(g, ans, value, subscripts, operands):
+    # g: one cotangent per operand's adjoint. The map is linear in value (the einsum's own g).
+    return (einsum_tangent(subscripts, operands, g), None,
+            einsum_adjoints_adjoints(value, subscripts, operands, g))
+
+
+@jvp(einsum_adjoints)
+def einsum_adjoints_jvp(ans, value, subscripts, operands, *, dvalue, doperands):
+    return (einsum_adjoints(dvalue, subscripts, operands),
+            einsum_adjoints_tangent(value, subscripts, operands, doperands))

@@ -49,6 +49,9 @@ NON_DIFFERENTIABLE = set()
 # of such a result is a list with one adjoint per element, and so is the cotangent ``g`` their
 # reverse rule receives.
 SEQUENCE_RESULTS = set()
+# Primitives that take their arrays as *args (np.einsum(s, a, b)): primitive -> (the function
+# of one list that srcgrad differentiates instead, how many leading arguments stay apart).
+PACKED_ARGUMENTS = {}
 
 
 @dataclass
@@ -183,6 +186,18 @@ def vjp_into(*primitives):
 def sequence_result(*primitives):
     """Declare primitives whose result is a list or tuple of arrays."""
     SEQUENCE_RESULTS.update(primitives)
+
+
+def packed_form(function, args):
+    """``(einsum_of, (s, [a, b]))`` for ``np.einsum`` and ``(s, a, b)``; None for others."""
+    try:
+        packed = PACKED_ARGUMENTS.get(function)
+    except TypeError:
+        return None
+    if packed is None:
+        return None
+    target, leading = packed
+    return target, tuple(args[:leading]) + (list(args[leading:]),)
 
 
 def returns_sequence(function):

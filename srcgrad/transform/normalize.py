@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import NoDerivativeRule
 from ..rules import is_non_differentiable, rule_for
-from ..rules.registry import is_library_code, missing_rule_advice, qualified_name
+from ..rules.registry import (PACKED_ARGUMENTS, is_library_code, missing_rule_advice,
+                              qualified_name)
 from ..rules.shape import astype
 from ..runtime import copy_of
 from .analyze import assigned_names, index_trick, mutated_names
@@ -544,6 +545,14 @@ class ToANF:
         if function is None:
             raise self.unsupported(expr, f"a call to {source}, which is not a global function",
                                    "call functions defined at module level")
+        if PACKED_ARGUMENTS.get(function) is not None and not any(
+                isinstance(arg, gast.Starred) for arg in expr.args):
+            target, leading = PACKED_ARGUMENTS[function]  # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            expr = gast.Call(func=load(self.binder.bind(target.__name__, target)),
+                             args=expr.args[:leading] + [gast.List(elts=expr.args[leading:],
+                                                                   ctx=gast.Load())],
+                             keywords=expr.keywords)
+            function, source = target, target.__name__
         if rule_for(function) is None and not is_non_differentiable(function):
             if inspect.isfunction(function) and not is_library_code(function):
                 return self.user_call(expr, function, out, hint)

@@ -230,3 +230,12 @@ def hsplit_(x):
 def dsplit_(x):
     front, back = np.dsplit(x, 2)
     return np.sum(np.sin(front) + np.cos(back))
+
+
+# --- einsum ---------------------------------------------------------------------------------
+def einsum_matmul_(x, y): return np.sum(np.sin(np.einsum("ij,jk->ik", x, y)))
+def einsum_implicit_(x, y): return np.sum(np.sin(np.einsum("ij,jk", x, y)))
+def einsum_dot_(x): return np.sin(np.einsum("i,i->", x, x))
+def einsum_sum_away_(x, y): return np.sum(np.sin(np.einsum("ij,k->ik", x, y)))
+def einsum_three_(x, y, z): return np.sum(np.sin(np.einsum("ab,bc,ca->a", x, y, z)))
+def einsum_transpose_(x): return np.sum(np.sin(np.einsum("ij->ji", x)) * np.cos(x.T))

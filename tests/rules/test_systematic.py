@@ -278,6 +278,12 @@ case(fns.inner_, shaped(((3,), (3,)), ((2, 3), (4, 3)), ((), (3,))))
 case(fns.vdot_, shaped(((2, 3), (3, 2)), ((3,), (3,))))
 case(fns.kron_, shaped(((2,), (3,)), ((2, 2), (3, 1)), ((2,), (2, 3))))
 case(fns.cross_, shaped(((3,), (3,)), ((2, 3), (3,))))
+case(fns.einsum_matmul_, shaped(((2, 3), (3, 4))))
+case(fns.einsum_implicit_, shaped(((2, 3), (3, 4))))
+case(fns.einsum_dot_, unary(shapes=[(3,)]))
+case(fns.einsum_sum_away_, shaped(((2, 3), (4,))))
+case(fns.einsum_three_, shaped(((2, 3), (3, 4), (4, 2))))
+case(fns.einsum_transpose_, unary(shapes=[(2, 3)]))
 case(fns.inv_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
 case(fns.solve_, lambda rng: [(well_conditioned(rng, (3, 3)), normal(rng, (3,))),
                               (well_conditioned(rng, (3, 3)), normal(rng, (3, 2))),
