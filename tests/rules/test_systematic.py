@@ -16,6 +16,7 @@ import pytest
 import srcgrad as sg
 import systematic_cases as fns
 from srcgrad.rules import JVP_RULES, VJP_RULES
+from srcgrad.rules.registry import PACKED_ARGUMENTS
 
 EPS = 1e-6
 
@@ -483,6 +484,7 @@ def primitives_called(function):
 
 
 COVERED = set().union(*(primitives_called(spec["function"]) for spec in CASES.values()))
+COVERED |= {PACKED_ARGUMENTS[p][0] for p in list(COVERED) if p in PACKED_ARGUMENTS}
 
 
 def runtime_helpers_called_by_rules():
