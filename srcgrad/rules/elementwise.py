@@ -252,13 +252,13 @@ def nan_to_num_jvp(ans, x, copy=True, nan=0.0, posinf=None, neginf=None, *, dx):
     return np.where(np.isfinite(x), dx, 0.0)
 
 
-@vjp(np.real, np.conj, np.conjugate)
+@vjp(np.real, np.conj, np.conjugate, np.real_if_close)
 def real(g, ans, val):
     # Real inputs only: these are the identity.
     return g
 
 
-@jvp(np.real, np.conj, np.conjugate)
+@jvp(np.real, np.conj, np.conjugate, np.real_if_close)
 def real_jvp(ans, val, *, dval):
     return dval
 
@@ -290,4 +290,5 @@ non_differentiable(np.floor_divide, operator.floordiv, np.heaviside, np.signbit,
                    np.iscomplex, np.isposinf, np.isneginf, np.isnat, np.argwhere, np.flatnonzero,
                    np.count_nonzero, np.searchsorted, np.digitize, np.any, np.all, np.tri, np.tril_indices, np.triu_indices,
                    np.diag_indices, np.indices, np.argpartition, np.lexsort, np.result_type,
-                   np.iscomplexobj, np.isrealobj, np.isscalar, np.sign)
+                   np.iscomplexobj, np.isrealobj, np.isscalar, np.sign,
+                   np.imag)  # the imaginary part of a real array is zero whatever it holds

@@ -125,6 +125,7 @@ case(fns.radians_, unary())
 case(fns.nan_to_num_, unary())
 case(fns.real_, unary())
 case(fns.conj_, unary())
+case(fns.real_if_close_, unary())
 case(fns.float_power_, binary(uniform(0.5, 2.0), uniform(-2.0, 2.0)), float32=False)
 case(fns.copysign_, unary(signed(0.3, 2.0)))
 for _f in (fns.exp_, fns.expm1_, fns.sin_, fns.cos_, fns.sinh_, fns.cosh_, fns.tanh_,
