@@ -5,11 +5,14 @@ import sys
 
 import numpy as np
 
-from ..rules import is_non_differentiable, rule_for
+from ..rules import is_non_differentiable, returns_sequence, rule_for
+from ..rules.registry import missing_rule_advice, packed_form
+from ..rules.registry import qualified_name as registry_qualified_name
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule, ShapeError
 from .grad_mode import is_grad_enabled
 from .node import MISSING, RuleLayout, RuleNode
+from .saved import SavedOutput
 from .tensor import Tensor
 
 # Results of these functions may be views of their first argument. They share its version
@@ -48,6 +51,9 @@ def wrap(value):
 def record(primitive, args, kwargs=None, name=None):
     """``primitive(*args, **kwargs)`` on the arrays inside; recorded when grad mode is on and a
     Tensor that requires grad is among the arguments. ``name`` overrides the node's name."""
+    packed = packed_form(primitive, args)
+    if packed is not None:  # np.einsum(s, a, b) is recorded as einsum_of(s, [a, b])
+        primitive, args = packed
     requires_grad = False
     raw_args = []
     for arg in args:
@@ -88,11 +94,25 @@ def record(primitive, args, kwargs=None, name=None):
         else:
             layout = layout_of(rule)
             node = RuleNode(layout, bind(layout, args, kwargs, primitive), name)
+            if returns_sequence(primitive):  # np.linalg.eigh ...: one output Tensor per result
+                return several_outputs(ans, node)
             out = Tensor._make(ans, grad_fn=node, requires_grad=True)
             node.save_output(out)
     if primitive in VIEW_PRIMITIVES:
         share_version_if_view(out, args[0], primitive, raw_args[1:], raw_kwargs)
     return out
+
+
+def several_outputs(ans, node):
+    """The results of a primitive that returns several arrays, as Tensors that are outputs
+    0, 1 ... of ``node`` (a named tuple stays one)."""
+    items = [Tensor._make(np.asarray(item) if isinstance(item, np.generic) else item,
+                          grad_fn=node, requires_grad=True, output_nr=k)
+             for k, item in enumerate(ans)]
+    node.saved_output = tuple(SavedOutput(item) for item in items)
+    if hasattr(ans, "_fields"):
+        return type(ans)(*items)
+    return items if isinstance(ans, list) else tuple(items)
 
 
 def layout_of(rule):
@@ -128,7 +148,14 @@ def bind(layout, args, kwargs, primitive):
             raise TypeError(f"{qualified_name(primitive)} needs the argument {name!r} for its "
                             f"derivative rule ({', '.join(params)})")
     for index in layout.option_indices:
-        values[index] = unwrap(values[index])  # an option or an index: never differentiated
+        value = values[index]
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise NoEagerRule(
+                f"{user_location()}: the derivative rule of {qualified_name(primitive)} treats "
+                f"its argument {layout.rule.params[index]!r} as a constant, but it was given a "
+                f"Tensor that requires grad; pass tensor.detach() if no gradient should flow "
+                f"through it, or register a rule that differentiates it (srcgrad.defvjp)")
+        values[index] = unwrap(value)  # an option or an index: never differentiated
     return values
 
 
@@ -169,12 +196,7 @@ def shape_error(primitive, args, error):
 
 
 def qualified_name(function):
-    if isinstance(function, np.ufunc):
-        return f"numpy.{function.__name__}"
-    module = getattr(function, "__module__", None) or ""
-    module = {"_operator": "operator", "builtins": ""}.get(module, module)
-    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
-    return f"{module}.{name}" if module else name
+    return registry_qualified_name(function)
 
 
 def user_location():
@@ -194,9 +216,10 @@ def no_rule_error(primitive):
     name = qualified_name(primitive)
     return NoEagerRule(
         f"{user_location()}: srcgrad has no derivative rule for {name}, which was called on a "
-        f"Tensor that requires grad. Register one with srcgrad.defvjp({name}) as the rules in "
-        f"srcgrad/rules/ are written, write a srcgrad.autograd.Function, or pass "
-        f"tensor.detach() if no gradient should flow through it.")
+        f"Tensor that requires grad. To differentiate it, "
+        f"{missing_rule_advice(primitive).replace('; or declare', '. Or declare')}; or write "
+        f"a srcgrad.autograd.Function, or pass tensor.detach() if no gradient should flow "
+        f"through it.")
 
 
 def numpy_ufunc(ufunc, method, inputs, kwargs):

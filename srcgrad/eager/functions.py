@@ -5,7 +5,7 @@ not one; those with several tensor arguments (cat, stack, where ...) record thei
 """
 import numpy as np
 
-from ..rules.linalg import einsum as einsum_primitive
+from ..runtime import einsum_of as einsum_primitive
 from .dispatch import record
 from .methods import promoted, where  # noqa: F401  (where is one of the module functions)
 from .tensor import Tensor, as_array

@@ -257,7 +257,12 @@ class RuleNode(Node):
             raise GraphFreedError()
         args = [v.unpack(self, create_graph) if isinstance(v, (SavedTensor, SavedSequence)) else v
                 for v in self.saved]
-        ans = None if self.saved_output is None else self.saved_output.unpack(self, create_graph)
+        ans = None if self.saved_output is None else self.saved_output.unpack(self, create_graph) \
+            if not isinstance(self.saved_output, tuple) else \
+            [saved.unpack(self, create_graph) for saved in self.saved_output]
+        if isinstance(self.saved_output, tuple):  # several results: the rule takes a list of
+            grads = [[g if g is not None else np.zeros_like(out)  # adjoints, zeros for unused
+                      for g, out in zip(list(grads) + [None] * len(ans), ans)]]
         rule = self.layout.rule
         if rule.accumulates:
             adjoint = np.zeros_like(args[0])

@@ -93,7 +93,9 @@ class ForwardMode(Sweep):
         if not self.activity.is_varied(value):
             if name in self.list_names:  # items = []: its tangent list starts empty too
                 state[tangent] = OWNED
-                return [stmt, assign(tangent, gast.List(elts=[], ctx=gast.Load()), stmt)], state
+                zeros = gast.List(elts=[], ctx=gast.Load()) if isinstance(value, gast.List) \
+                    else self.zeros(name, {name})  # a constant list of arrays: zeros each
+                return [stmt, assign(tangent, zeros, stmt)], state
             state[tangent] = ZERO
             return [stmt], state
         previous = self.names.fresh(name + "_prev") if name in loaded_names(value) else None
@@ -103,7 +105,10 @@ class ForwardMode(Sweep):
             return [stmt], state
         total = terms[0]
         for term in terms[1:]:
-            total = gast.BinOp(left=total, op=gast.Add(), right=term)
+            if name in self.list_names:  # lists of tangents add element by element
+                total = call(self.runtime("add_each"), total, term)
+            else:
+                total = gast.BinOp(left=total, op=gast.Add(), right=term)
         state[tangent] = OWNED if _is_fresh(total) else SHARED
         code = [located(s, stmt) for s in prelude] + [assign(tangent, total, stmt)]
         read = set().union(*(loaded_names(s) for s in code))
@@ -228,8 +233,8 @@ class ForwardMode(Sweep):
         if status == ZERO and not value_live:
             return [stmt], state
         code = [stmt]
-        if status == ZERO:
-            code.append(assign(tangent, call(self.np_function("zeros_like"), load(array)), stmt))
+        if status == ZERO:  # a list (of a primitive's results) gets a list of zeros
+            code.append(assign(tangent, self.zeros(array, {array}), stmt))
         elif status == SHARED:
             code.append(assign(tangent, call(self.runtime("copy_of"), load(tangent)), stmt))
         state[tangent] = OWNED

@@ -16,9 +16,10 @@ import numpy as np
 
 from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
+from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
 from ..rules.shape import astype
 from ..runtime import copy_of, refuse_in_place
-from .analyze import assigned_names, mutated_names
+from .analyze import assigned_names, index_trick, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
@@ -30,6 +31,12 @@ ARRAY_METHODS = {
     "clip": (np.clip, False), "ravel": (np.ravel, False), "flatten": (np.ravel, False),
     "squeeze": (np.squeeze, False), "copy": (copy_of, False), "swapaxes": (np.swapaxes, False),
     "reshape": (np.reshape, True), "transpose": (np.transpose, True), "astype": (astype, False),
+    "var": (np.var, False), "std": (np.std, False), "cumsum": (np.cumsum, False),
+    "cumprod": (np.cumprod, False), "diagonal": (np.diagonal, False), "trace": (np.trace, False),
+    "repeat": (np.repeat, False), "take": (np.take, False), "conj": (np.conj, False),
+    "conjugate": (np.conjugate, False), "argmax": (np.argmax, False),
+    "argmin": (np.argmin, False), "argsort": (np.argsort, False), "nonzero": (np.nonzero, False),
+    "any": (np.any, False), "all": (np.all, False), "round": (np.round, False),
 }
 
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
@@ -701,8 +708,11 @@ class ToANF:
         if isinstance(expr, gast.UnaryOp):
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, out, hint))
         if isinstance(expr, gast.Subscript):
+            joiner = index_trick(expr.value, self.parsed.namespace, self.locals)
+            if joiner is not None and self.activity.is_varied(expr.slice):
+                return self.index_trick_call(expr, joiner, out, hint)
             if self.activity.is_varied(expr.slice):
-                return self.index_trick(expr, out, hint)
+                raise self.varied_index(expr)
             return subscript(self.atom(expr.value, out, hint), expr.slice)
         if isinstance(expr, gast.Attribute):
             if expr.attr == "T":
@@ -735,31 +745,9 @@ class ToANF:
                                    "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
 
-    def index_trick(self, expr, out, hint):
-        """``np.r_[a, b]`` and ``np.c_[a, b]``: the concatenations they stand for."""
-        owner = resolve(expr.value, self.parsed.namespace, self.locals)
-        parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
-        plain = not any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and
-                                                       isinstance(p.value, str)) for p in parts)
-        if owner is np.r_ and plain:
-            numpy = load(self.binder.bind("np", np))
-            rows = [call(gast.Attribute(value=numpy, attr="atleast_1d", ctx=gast.Load()), p)
-                    for p in parts]
-            joined = call(gast.Attribute(value=load(self.binder.bind("np", np)),
-                                         attr="concatenate", ctx=gast.Load()),
-                          gast.List(elts=rows, ctx=gast.Load()))
-            return self.operation(gast.copy_location(joined, expr), out, hint)
-        if owner is np.c_ and plain:
-            stacked = call(gast.Attribute(value=load(self.binder.bind("np", np)),
-                                          attr="column_stack", ctx=gast.Load()),
-                           gast.List(elts=parts, ctx=gast.Load()))
-            return self.operation(gast.copy_location(stacked, expr), out, hint)
-        if owner in (np.r_, np.c_):
-            raise self.unsupported(expr, "np.r_ / np.c_ with slices or string directives over "
-                                   "differentiated values",
-                                   "use np.concatenate, np.stack or np.column_stack")
-        raise self.unsupported(expr, "an index computed from a differentiated value",
-                               "compute integer indices from shapes or int(...)")
+    def varied_index(self, expr):
+        return self.unsupported(expr, "an index computed from a differentiated value",
+                                "compute integer indices from shapes or int(...)")
 
     def call(self, expr, out, hint):
         function = resolve(expr.func, self.parsed.namespace, self.locals)
@@ -767,6 +755,14 @@ class ToANF:
         if function is None and isinstance(expr.func, gast.Attribute) and \
                 self.activity.is_varied(expr.func.value):
             return self.method_call(expr, out, hint)
+        if PACKED_ARGUMENTS.get(function) is not None and not any(
+                isinstance(arg, gast.Starred) for arg in expr.args):
+            target, leading = PACKED_ARGUMENTS[function]  # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            expr = gast.Call(func=load(self.binder.bind(target.__name__, target)),
+                             args=expr.args[:leading] + [gast.List(elts=expr.args[leading:],
+                                                                   ctx=gast.Load())],
+                             keywords=expr.keywords)
+            function, source = target, target.__name__
         if function is None or (rule_for(function) is None and _called_at_run_time(function)):
             # self.helper(x), layer(x), a partial: which function runs is known when it runs
             return self.user_call(expr, DynamicCallee(source), out, hint)
@@ -775,16 +771,46 @@ class ToANF:
                 return self.user_call(expr, function, out, hint)
             raise self.no_rule(
                 expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
-                f"derivative rule", f"register one with @srcgrad.defvjp({source}), or mark it "
-                f"with srcgrad.non_differentiable({source})")
+                f"derivative rule", missing_rule_advice(function))
         for keyword in expr.keywords:
             if keyword.arg is None or self.activity.is_varied(keyword.value):
                 raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
                                        "pass differentiated values positionally")
+        self.check_options(expr, function, source)
         node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
                          keywords=expr.keywords)
         node.sg_function = function
         return node
+
+    def index_trick_call(self, expr, joiner, out, hint):
+        """``np.r_[a, b]`` -> ``r_join([a, b])`` (likewise np.c_): items that are arrays or
+        numbers only, no slices or directive strings."""
+        items = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        if any(isinstance(item, gast.Slice) or (isinstance(item, gast.Constant)
+                                                 and isinstance(item.value, str))
+               for item in items):
+            raise self.unsupported(expr, f"{_dotted(expr.value)}[...] with slices or a directive "
+                                   f"string around differentiated values",
+                                   "build the array with np.concatenate or np.stack")
+        parts = gast.List(elts=[self.atom(item, out, hint) for item in items], ctx=gast.Load())
+        node = gast.Call(func=load(self.binder.bind(joiner.__name__, joiner)), args=[parts],
+                         keywords=[])
+        node.sg_function = joiner
+        return node
+
+    def check_options(self, expr, function, source):
+        """A differentiated value passed where the rule has an option (a parameter with a
+        default, which gets no derivative) is refused: it would silently get none."""
+        rule = rule_for(function)
+        if rule is None or rule.accumulates:
+            return
+        for param, arg in zip(rule.params, expr.args):
+            if param in rule.defaults and self.activity.is_varied(arg):
+                raise self.no_rule(
+                    expr, f"{source}(...) with respect to its argument {param!r}, which its "
+                    f"derivative rule treats as a constant",
+                    "pass a constant there, or register a rule that differentiates it with "
+                    "@srcgrad.defvjp and @srcgrad.defjvp")
 
     def arguments(self, expr, out, hint, source):
         args = []
@@ -847,6 +873,7 @@ class ToANF:
             if self.activity.is_varied(keyword.value):
                 raise self.unsupported(node, "a differentiated keyword argument",
                                        "pass differentiated values positionally")
+        self.check_options(node, function, _dotted(node.func))
         node.args = self.arguments(node, out, hint, _dotted(node.func))
         node.sg_function = function
         return node

@@ -40,7 +40,7 @@ ZERO, SHARED, OWNED = "zero", "shared", "owned"
 
 BINARY_PRIMITIVES = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
                      gast.Div: operator.truediv, gast.Pow: operator.pow,
-                     gast.MatMult: operator.matmul}
+                     gast.MatMult: operator.matmul, gast.Mod: operator.mod}
 UNARY_PRIMITIVES = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 

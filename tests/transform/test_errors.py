@@ -38,7 +38,7 @@ def writes_element(x):
 
 
 def calls_method(x):
-    return np.sum(x.cumsum())
+    return np.sum(x.compress([True, False, True]))
 
 
 def calls_builtin(x):
@@ -65,14 +65,14 @@ def may_fall_off_the_end(x):
 
 
 def uses_unknown_numpy_function(x):
-    return np.sum(np.cbrt(x))
+    return np.sum(np.interp(x, [0.0, 1.0], [1.0, 2.0]))
 
 
 @pytest.mark.parametrize("function, text, construct", [
     (uses_try, "try:", "try/except"),
     (uses_with, "with np.errstate", "a with block"),
     (writes_element, "y[0] = 1.0", "a write into y, which may share memory"),
-    (calls_method, "x.cumsum()", "the array method .cumsum()"),
+    (calls_method, "x.compress(", "the array method .compress()"),
     (writes_global, "global counter", "a global statement"),
     (generator, "yield x", "a generator (yield)"),
 ])
@@ -95,7 +95,7 @@ def test_call_without_rule_says_how_to_register_one():
 
 
 def test_numpy_function_without_rule():
-    with pytest.raises(sg.NoDerivativeRule, match=r"a call to np\.cbrt \(numpy\.cbrt\), which has no derivative rule"):
+    with pytest.raises(sg.NoDerivativeRule, match=r"a call to np\.interp \(numpy\.interp\), which has no derivative rule"):
         sg.grad(uses_unknown_numpy_function)(np.ones(4))
 
 
