@@ -512,6 +512,15 @@ def _zeros_like_leaf(value):
     return np.zeros_like(value)
 
 
+def zeros_for(value):
+    """A zero cotangent for any returned value (aux of has_aux): containers in kind, None for
+    what has no zero (a string, an object)."""
+    try:
+        return _zeros_like_leaf(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def add_each(left, right):
     """Two container adjoints added element by element (nested containers in kind)."""
     if isinstance(left, dict):

@@ -110,3 +110,54 @@ def test_gradient_has_the_arguments_structure(f, params):
 def test_the_generated_code_reads_the_entries():
     text = sg.source(sg.grad(dict_mlp), PARAMS, X)
     assert "dp['W'] = dp['W'] + x.T @ " in text and "dp = zeros_like_each(p)" in text
+
+
+def loss_with_accuracy(params, x, labels):
+    logits = x @ params["W"] + params["b"]
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    loss = -np.mean(log_probs[np.arange(labels.shape[0]), labels])
+    accuracy = np.mean(np.argmax(logits, axis=1) == labels)
+    return loss, {"accuracy": accuracy, "logits": logits}
+
+
+def test_has_aux_and_argnums_as_in_jax():
+    labels = np.array([0, 1, 1, 0])
+    plain = sg.grad(lambda p, x, y: loss_with_accuracy(p, x, y)[0])(PARAMS, X, labels)
+    gradient, aux = sg.grad(loss_with_accuracy, has_aux=True)(PARAMS, X, labels)
+    for key in PARAMS:
+        np.testing.assert_allclose(gradient[key], plain[key], rtol=1e-12)
+    assert set(aux) == {"accuracy", "logits"} and 0.0 <= aux["accuracy"] <= 1.0
+    (value, aux2), gradient2 = sg.value_and_grad(loss_with_accuracy, has_aux=True)(
+        PARAMS, X, labels)
+    assert value == pytest.approx(loss_with_accuracy(PARAMS, X, labels)[0])
+    np.testing.assert_allclose(gradient2["W"], plain["W"], rtol=1e-12)
+    out, pullback, aux3 = sg.vjp(loss_with_accuracy, has_aux=True)(PARAMS, X, labels)
+    np.testing.assert_allclose(pullback(2.0)["b"], 2.0 * plain["b"], rtol=1e-12)
+    by_position = sg.grad(dict_mlp, argnums=1)(PARAMS, X)
+    np.testing.assert_allclose(by_position, sg.grad(dict_mlp, wrt=1)(PARAMS, X), rtol=1e-12)
+
+
+def test_has_aux_needs_a_pair():
+    with pytest.raises(sg.SrcgradError, match="has_aux=True needs dict_mlp to return a pair"):
+        sg.grad(dict_mlp, has_aux=True)(PARAMS, X)
+
+
+def returns_a_dict(x):
+    return {"square": x * x, "sine": np.sin(x)}
+
+
+def reads_a_dict_it_made(x):
+    parts = {"a": x * 2.0, "b": np.exp(x)}
+    return np.sum(parts["a"] * parts["b"])
+
+
+def test_dicts_made_in_the_function():
+    x = np.array([0.3, -0.5])
+    out, pullback = sg.vjp(returns_a_dict)(x)
+    gradient = pullback({"square": np.ones(2), "sine": 2.0 * np.ones(2)})
+    np.testing.assert_allclose(gradient, 2 * x + 2.0 * np.cos(x), rtol=1e-12)
+    _, tangent = sg.jvp(returns_a_dict, (x,), (np.ones(2),))
+    np.testing.assert_allclose(tangent["sine"], np.cos(x), rtol=1e-12)
+    np.testing.assert_allclose(sg.grad(reads_a_dict_it_made)(x),
+                               2.0 * np.exp(x) + 2.0 * x * np.exp(x), rtol=1e-12)

@@ -750,6 +750,11 @@ class ToANF:
                                    "build the result with a for loop and np.stack")
         if isinstance(expr, gast.List):
             return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Dict):  # {"W": w, "b": b}: a dict whose adjoint is a dict
+            if not all(isinstance(k, gast.Constant) for k in expr.keys):
+                raise self.unsupported(expr, "a dict of differentiated values with keys that are "
+                                       "not constants (or with **)", "write each key out")
+            return gast.Dict(keys=expr.keys, values=[self.atom(v, out, hint) for v in expr.values])
         if isinstance(expr, gast.Tuple):
             raise self.unsupported(expr, "a tuple of differentiated values",
                                    "use a list, or pass it straight to np.stack / np.concatenate")

@@ -499,9 +499,11 @@ class ReverseMode(Sweep):
         if not self.activity.is_varied(value):
             state[adjoint] = ZERO  # a constant or inactive value: nothing flows back
             return [stmt], [], state
-        if isinstance(value, gast.List):  # items = [a, b]: each element's adjoint
+        if isinstance(value, (gast.List, gast.Dict)):  # items = [a, b]: each element's adjoint
             sources = {}
-            for position, element in enumerate(value.elts):
+            pairs = enumerate(value.elts) if isinstance(value, gast.List) else \
+                zip((k.value for k in value.keys), value.values)
+            for position, element in pairs:
                 if isinstance(element, gast.Name) and element.id in self.varied:
                     sources.setdefault(element.id, []).append(
                         subscript(load(adjoint), constant(position)))

@@ -235,6 +235,12 @@ class Shapes:
     def _shape(self, expr):
         if isinstance(expr, gast.Constant):
             return () if type(expr.value) in (int, float, bool, complex) else UNKNOWN
+        if isinstance(expr, (gast.Tuple, gast.List)) and isinstance(expr.ctx, gast.Load) and \
+                not any(isinstance(e, gast.Starred) for e in expr.elts):
+            return Tree(tuple(range(len(expr.elts))), tuple(self._shape(e) for e in expr.elts))
+        if isinstance(expr, gast.Dict) and all(isinstance(k, gast.Constant) for k in expr.keys):
+            return Tree(tuple(k.value for k in expr.keys), tuple(self._shape(v)
+                                                                 for v in expr.values))
         if isinstance(expr, gast.Name):
             shape = self.lookup(expr.id)
             if shape is None:
