@@ -1,6 +1,7 @@
 """Parameters in containers: dicts, lists, tuples and named tuples of arrays and floats, nested,
 as arguments to differentiate. The gradient has the argument's structure (JAX's semantics)."""
 from collections import namedtuple
+from dataclasses import dataclass, is_dataclass, replace
 
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ X = RNG.standard_normal((4, 3))
 
 def leaves(tree):
     """(path, leaf) for each float or array in ``tree``."""
+    if is_dataclass(tree):
+        return [((k,) + p, v) for k in vars(tree) for p, v in leaves(getattr(tree, k))]
     if isinstance(tree, dict):
         return [((k,) + p, v) for k, sub in tree.items() for p, v in leaves(sub)]
     if isinstance(tree, (list, tuple)):
@@ -25,6 +28,8 @@ def replaced(tree, path, value):
     if not path:
         return value
     head, rest = path[0], path[1:]
+    if is_dataclass(tree):
+        return replace(tree, **{head: replaced(getattr(tree, head), rest, value)})
     if isinstance(tree, dict):
         return {k: replaced(v, rest, value) if k == head else v for k, v in tree.items()}
     parts = [replaced(v, rest, value) if i == head else v for i, v in enumerate(tree)]
@@ -35,7 +40,7 @@ def replaced(tree, path, value):
 
 def at(tree, path):
     for key in path:
-        tree = tree[key]
+        tree = getattr(tree, key) if is_dataclass(tree) else tree[key]
     return tree
 
 
@@ -161,3 +166,23 @@ def test_dicts_made_in_the_function():
     np.testing.assert_allclose(tangent["sine"], np.cos(x), rtol=1e-12)
     np.testing.assert_allclose(sg.grad(reads_a_dict_it_made)(x),
                                2.0 * np.exp(x) + 2.0 * x * np.exp(x), rtol=1e-12)
+
+
+@dataclass
+class Line:
+    slope: np.ndarray
+    intercept: float
+
+
+def line_loss(line, x, y):
+    return np.sum((line.slope * x + line.intercept - y) ** 2)
+
+
+def named_fields(layer, x):
+    return np.sum(np.tanh(x @ layer.W + layer.b) ** 2)
+
+
+def test_attributes_of_dataclasses_and_named_tuples():
+    x, y = np.array([0.5, 1.0, -2.0]), np.array([1.0, 0.0, 2.0])
+    check_tree_gradient(line_loss, Line(np.array([0.3, -0.2, 0.1]), 0.7), x, y)
+    check_tree_gradient(named_fields, Linear(PARAMS["W"], PARAMS["b"]), X)

@@ -773,7 +773,8 @@ class ReverseMode(Sweep):
             accumulator = self.adjoint(source)
             code += self.make_owned(accumulator, state, stmt)
         bindings["dx"] = load(accumulator)
-        if source in self.list_names:  # items[k]: replace the element, never add in place
+        if source in self.list_names and rule.function.__name__ != "field_rule":
+            # items[k]: replace the element, never add in place
             element = subscript(load(accumulator), clone(bindings["index"]))
             total = call(self.runtime("add_each"), element, bindings["g"]) \
                 if name in self.list_names else \

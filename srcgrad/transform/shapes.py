@@ -13,6 +13,7 @@ loop that grows an array), the name is UNKNOWN.
 """
 import builtins
 import operator
+import dataclasses
 from dataclasses import dataclass
 
 import gast
@@ -62,6 +63,8 @@ def argument_shape(value, depth=0):
     tuple or dict of such values, else UNKNOWN."""
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return ()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and depth < 32:
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple, dict)) and depth < 32 and len(value) <= MAX_TREE_SIZE:
         items = value.items() if isinstance(value, dict) else enumerate(value)
         try:
