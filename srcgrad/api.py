@@ -14,6 +14,7 @@ from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode
 from .runtime import restructured, scalar_seed, zeros_for
+from .rules import non_differentiable as _declare_non_differentiable
 from .transform.shapes import Tree, argument_shape
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
@@ -439,12 +440,16 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
 
 
 @_boundary
-def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
+def jacobian(function: Callable[..., Any], wrt: int = 0,
+             mode: Optional[str] = None) -> Callable[..., Any]:
     """A function returning the Jacobian of ``function`` with respect to argument ``wrt``.
 
     The result has shape ``out.shape + x.shape``. Columns come from forward mode when the input
-    is the smaller side, rows from reverse mode otherwise, so the cost follows min(n_in, n_out).
+    is the smaller side, rows from reverse mode otherwise, so the cost follows min(n_in, n_out);
+    ``mode="forward"`` or ``"reverse"`` chooses (:func:`jacfwd` and :func:`jacrev`).
     """
+    if mode not in (None, "forward", "reverse"):
+        raise SrcgradError(f"jacobian's mode is 'forward', 'reverse' or None, not {mode!r}")
     if not isinstance(wrt, int):
         raise SrcgradError("jacobian takes one argument position as wrt; call it once per argument")
     forward, backward = Derivative(function, wrt, "jvp"), Derivative(function, wrt, "vjp")
@@ -456,7 +461,7 @@ def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
         in_shape, out_shape = getattr(x, "shape", ()), getattr(out, "shape", ())
         n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
         tangent_name = _compiled(forward.generated).__srcgrad_tangents__[0]
-        if n_in <= n_out:
+        if mode == "forward" or (mode is None and n_in <= n_out):
             columns = []
             for i in range(n_in):
                 direction = np.reshape(np.zeros_like(x), (-1,))
@@ -474,6 +479,22 @@ def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
 
     functools.update_wrapper(jacobian_of, function)
     return jacobian_of
+
+
+def jacfwd(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
+    """The Jacobian by forward mode, one column per input element (JAX's ``jacfwd``)."""
+    return jacobian(function, wrt, mode="forward")
+
+
+def jacrev(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
+    """The Jacobian by reverse mode, one row per output element (JAX's ``jacrev``)."""
+    return jacobian(function, wrt, mode="reverse")
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` itself, through which no derivative flows (JAX's ``stop_gradient``; for a Tensor
+    of the eager engine, use ``x.detach()``)."""
+    return x
 
 
 @_boundary
@@ -585,3 +606,6 @@ def non_differentiable(*functions: Callable[..., Any]) -> None:
     """
     from .rules import non_differentiable as declare
     declare(*functions)
+
+
+_declare_non_differentiable(stop_gradient)
