@@ -743,3 +743,17 @@ def test_hessian_through_a_fancy_index():
 def test_hessian_of_newton_with_an_early_return():
     right_or_refused(lambda: sg.hessian(square_root_by_newton_with_early_return)(1.5),
                      -0.25 * 1.5 ** -1.5, rtol=1e-6)
+
+
+def product_of_two_computed_values(a, b):
+    return pair_product((a * 2.0, b * 3.0))
+
+
+@pytest.mark.xfail(strict=True, reason="a tuple whose items are all computed (no bare name: "
+                   "(a * 2.0, b * 3.0), (np.tanh(b), -b), (c[0], b[2])) passed to a helper: "
+                   "zero derivatives in every mode")
+def test_a_tuple_of_computed_values_passed_to_a_helper():
+    assert sg.grad(product_of_two_computed_values, wrt=(0, 1))(0.7, 0.5) == \
+        pytest.approx((6 * 0.5, 6 * 0.7))
+    assert sg.jvp(product_of_two_computed_values, (0.7, 0.5), (1.0, 0.0))[1] == \
+        pytest.approx(6 * 0.5)
