@@ -10,9 +10,10 @@ import numpy as np
 
 from . import tracebacks
 from .errors import SourceError, SrcgradError, qualified_name
+from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode
-from .transform.shapes import argument_shape
+from .transform.shapes import SEQUENCE, argument_shape
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
 #: them (the derivative is then a tuple, in that order).
@@ -103,10 +104,18 @@ class Derivative:
                  source: Optional[str] = None) -> None:
         if not callable(function):
             raise SrcgradError(f"srcgrad needs a function to differentiate, got {function!r}")
-        _check_transformable(function, mode)
+        try:  # methods, partials, lambdas, callable objects, primitives with a rule
+            adapted = adapt(function, wrt, source)
+        except SourceError:
+            _check_transformable(function, mode)
+            raise
         # Only the name and docstring: a wrapped Derivative's own fields must not come along.
         functools.update_wrapper(self, function, updated=())
-        self.function, self.wrt, self.mode, self.source = function, wrt, mode, source
+        if not hasattr(self, "__name__"):
+            self.__name__ = getattr(adapted.function, "__name__", "function")
+        self.function, self.wrt, self.mode = adapted.function, adapted.wrt, mode
+        self.source = adapted.source
+        self._bound_args, self._bound_kwargs = adapted.bound_args, adapted.bound_kwargs
         self._by_signature: dict[Signature, Generated] = {}  # signature -> the code that runs
         self.last_run: Optional[Generated] = None  # the Generated code of the latest call
         self._specializations = 0
@@ -124,7 +133,10 @@ class Derivative:
         signature = argument_signature(args, kwargs)
         if signature in self._by_signature:
             return self._by_signature[signature]
-        if self.mode == "jvp" or self._specializations >= MAX_SPECIALIZATIONS:
+        # Code for any shapes cannot know which arguments are lists (whose adjoints are lists):
+        # those always get code of their own.
+        sequences = SEQUENCE in signature[0] or any(s == SEQUENCE for _, s in signature[1])
+        if self.mode == "jvp" or (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
             generated = self.generated  # forward mode is not specialized (yet)
         else:
             generated = _generated(self.function, self.wrt, self.mode, self.source, signature)
@@ -134,6 +146,8 @@ class Derivative:
         return generated
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._bound_args or self._bound_kwargs:  # self of a method, a partial's arguments
+            args, kwargs = self._bound_args + args, {**self._bound_kwargs, **kwargs}
         try:
             if self._wrt_positions is None:
                 names = parameter_names(self.function)
@@ -319,6 +333,18 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
     argument) returns ``(f(*primals), the derivative of f along tangents)``.
     ``srcgrad.jvp(f, wrt=0)`` (or ``@srcgrad.jvp``) returns the generated function: it takes the
     arguments, then one tangent per ``wrt`` argument, and returns ``(value, tangent)``.
+    This is the transform; the forward rule of a function of your own is registered with
+    :func:`srcgrad.defjvp`.
+
+    Args:
+        function: a Python function.
+        primals: the arguments to evaluate ``function`` at (JAX's form).
+        tangents: one tangent per primal, each shaped like it (JAX's form).
+        wrt: with no primals: the argument(s) whose tangents the generated function takes.
+        source: the text of the function's ``def`` where Python kept none.
+
+    Returns:
+        ``(value, tangent)`` given primals and tangents; otherwise a :class:`Derivative`.
     """
     if function is None:
         return lambda f: Derivative(f, wrt, "jvp", source)
@@ -328,11 +354,9 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
     if len(primals) != len(tangents):
         raise SrcgradError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                            f"{len(tangents)} tangents")
-    check_differentiable(primals, {}, list(range(len(primals))), parameter_names(function),
-                         getattr(function, "__name__", "the function"))
-    generated = _generated(function, tuple(range(len(primals))), "jvp", source)
-    names = _compiled(generated).__srcgrad_tangents__
-    return _compiled(generated)(*primals, **dict(zip(names, tangents)))
+    derivative = Derivative(function, tuple(range(len(primals))), "jvp", source)
+    names = _compiled(derivative.generated).__srcgrad_tangents__
+    return derivative(*primals, **dict(zip(names, tangents)))
 
 
 @_boundary
@@ -472,3 +496,13 @@ def defjvp(*primitives: Callable[..., Any]) -> Callable[[_F], _F]:
     """
     from .rules import jvp as register
     return cast(Callable[[_F], _F], register(*primitives))
+
+
+def non_differentiable(*functions: Callable[..., Any]) -> None:
+    """Declare functions whose results carry no derivative (a random draw, a count, an index).
+
+    A call to one of them contributes nothing to a derivative instead of raising
+    :class:`~srcgrad.errors.NoDerivativeRule`. Example: ``srcgrad.non_differentiable(np.round)``.
+    """
+    from .rules import non_differentiable as declare
+    declare(*functions)

@@ -50,7 +50,8 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("--args", metavar="EXPRESSIONS",
                       help='example arguments, e.g. "np.ones(3), np.ones((4, 3))": show the code '
                            "specialized to their shapes (the code that runs for them); the file's "
-                           "names and np are in scope")
+                           "names and np are in scope. Forward mode takes the tangents after the "
+                           "arguments")
     show.add_argument("--wrt", default="0", help="argument positions or names, e.g. 0,1")
     show.add_argument("--mode", default="grad", choices=MODES + ("forward",),
                       help="grad (default), value_and_grad, vjp, or forward (= jvp)")
@@ -80,5 +81,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(source(derivative, *args), end="")
     except SrcgradError as error:
         print(f"srcgrad: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # the derivative failed on the example arguments
+        notes = "".join(f"\n{note}" for note in getattr(error, "__notes__", []))
+        print(f"srcgrad: the derivative failed on --args {options.args!r}: "
+              f"{type(error).__name__}: {error}{notes}", file=sys.stderr)
         return 1
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any, Optional
 
 
@@ -81,10 +82,14 @@ def qualified_name(function: Any, written: str = "") -> str:
 
 
 def _holds(module: Any, name: str, function: Any) -> bool:
-    try:
-        return getattr(module, name, None) is function
-    except Exception:  # a module whose attribute access misbehaves
-        return False
+    # Looking a name up may warn (a deprecated alias) or fail in a module with a __getattr__ of
+    # its own; neither concerns the user, who only gets a better name in a message.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return getattr(module, name, None) is function
+        except Exception:
+            return False
 
 
 def _public(module: str, name: str, function: Any) -> str:

@@ -95,14 +95,29 @@ def copy_of(x):
 
 
 def own_copies(stack, *values):
-    """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack``, in
-    which every saved entry that is one of those values is its copy: a pullback called again
-    then starts from the state the primal left, and what it saved still shares memory with
-    what it restores into."""
-    copies = [copy_of(v) for v in values]
-    by_identity = {id(v): c for v, c in zip(values, copies)}
-    stack = [by_identity.get(id(entry), entry) for entry in stack] if stack is not None else None
-    return (stack, *copies)
+    """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack`` with
+    every saved array and list copied too, so a pullback called again starts from the state the
+    primal left. One object saved several times (or also in ``values``) stays one copy: what
+    the adjoint restores into still shares memory with what it later reads."""
+    copies = {}
+
+    def own(value):
+        if not (isinstance(value, list) or hasattr(value, "shape")):
+            return value  # numbers and other values the adjoint never changes
+        if id(value) not in copies:
+            copies[id(value)] = (value, copy_of(value))  # the original is kept alive with it
+        return copies[id(value)][1]
+
+    stack = [own(entry) for entry in stack] if stack is not None else None
+    return (stack, *(own(value) for value in values))
+
+
+def refuse_in_place(value, filename, lineno, construct, advice):
+    """Raise where ``v += ...`` would change an array (or list) that another name shares: the
+    derivative reads the update as ``v = v + ...``, which is exact only for numbers."""
+    if hasattr(type(value), "__iadd__"):
+        from .errors import UnsupportedSyntax
+        raise UnsupportedSyntax(construct, filename, lineno, advice)
 
 
 def reshape_to(a, shape, order="C"):
@@ -252,7 +267,9 @@ def ndim_of(x):
 
 def size_of(x):
     """The number of elements of an array, or 1 for a Python or NumPy scalar."""
-    return getattr(x, "size", 1)
+    size = getattr(x, "size", 1)
+    # An eager Tensor's size is PyTorch's method size(); its count of elements is numel().
+    return x.numel() if callable(size) else size
 
 
 def as_array_like(g, x):
@@ -437,7 +454,7 @@ def _vector_norm_derivative(x, ans, ord, axes):
         return np.sign(x)
     if ord in (np.inf, -np.inf):
         is_extreme = np.abs(x) == ans
-        return np.sign(x) * is_extreme / np.sum(is_extreme, axis=axes, keepdims=True)
+        return np.sign(x) * is_extreme / count_of(is_extreme, x, axes, True)
     # At the zero vector (ans == 0) this gives the subgradient 0 for p > 1.
     return np.sign(x) * (np.abs(x) / np.where(ans == 0, 1, ans)) ** (ord - 1)
 
@@ -459,7 +476,13 @@ def _matrix_norm_derivative(x, ord, axes):
         sums = np.sum(np.abs(x), axis=summed_axis, keepdims=True)
         extreme = np.max if ord > 0 else np.min
         is_extreme = sums == extreme(sums, axis=compared_axis, keepdims=True)
-        return np.sign(x) * is_extreme / np.sum(is_extreme, axis=compared_axis, keepdims=True)
+        return np.sign(x) * is_extreme / count_of(is_extreme, x, compared_axis, True)
+    return unknown_matrix_norm(ord)
+
+
+def unknown_matrix_norm(ord):
+    """Refuse a matrix norm order without a rule (a function of its own, so that the helpers
+    above stay free of raise statements, which srcgrad does not differentiate through)."""
     raise ValueError(f"np.linalg.norm has no derivative rule for ord={ord!r} over two axes")
 
 
@@ -486,3 +509,618 @@ def array_adjoint(g, obj):
     if isinstance(obj, (list, tuple)):
         return [array_adjoint(part, item) for part, item in zip(unstack(g, 0), obj)]
     return g
+
+
+# --- statistics, scans and products (rules added with the covered-functions table) ------------
+
+def average_weights(a, axis, weights):
+    """The derivative of np.average(a, axis, weights) with respect to each element of a (an array
+    that broadcasts against a): w / sum(w) along axis, 1 / count without weights."""
+    if weights is None:
+        shape = shape_of(a)
+        count = 1
+        for axis_ in _normed_axes(a, axis):
+            count *= shape[axis_]
+        return 1.0 / count
+    if ndim_of(weights) == 1 and ndim_of(a) > 1:  # 1-D weights along one axis of a
+        shape = [1] * ndim_of(a)
+        shape[axis] = -1
+        weights = np.reshape(weights, shape)
+    return weights / np.sum(weights, axis=axis, keepdims=True)
+
+
+def diff_adjoint(g, n, axis):
+    """The adjoint of ``np.diff(a, n, axis)``: n zeros padded at both ends of ``g`` along axis, then
+    differenced n times with the sign flipped n times (the transpose of one difference is minus a
+    difference of the padded array)."""
+    widths = [(0, 0)] * ndim_of(g)
+    widths[axis] = (n, n)
+    difference = np.diff(np.pad(g, widths), n, axis)
+    return -difference if n % 2 else difference
+
+
+def count_of(mask, like, axis=None, keepdims=False):
+    """The number of True elements of ``mask`` along ``axis``, in the dtype of ``like`` (a float32
+    adjoint divided by an integer count would become float64)."""
+    return np.sum(mask, axis=axis, keepdims=keepdims, dtype=getattr(like, "dtype", None))
+
+
+# --- shapes and order ---------------------------------------------------------------------------
+
+def pad_widths(pad_width, ndim):
+    """np.pad's ``pad_width`` (an int, one pair, or one pair per axis) as one (before, after)
+    pair of ints per axis."""
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+    return [(int(before), int(after)) for before, after in widths]
+
+
+def unpad(g, pad_width, mode="constant"):
+    """The adjoint of ``np.pad(array, pad_width)`` in constant mode: the middle of ``g``."""
+    index = tuple(slice(before, shape - after) for (before, after), shape in
+                  zip(pad_widths(pad_width, ndim_of(g)), shape_of(g)))
+    return g[index]
+
+
+def joined_shape(shape, joiner):
+    """The shape an array of ``shape`` takes inside ``joiner`` (np.vstack makes a 1-D array a row,
+    np.column_stack a column, np.dstack a (1, n, 1) block ...) and the axis they are joined on."""
+    ndim = len(shape)
+    if joiner is np.hstack:
+        return (shape or (1,)), (0 if ndim <= 1 else 1)
+    if joiner is np.vstack:
+        return ((1,) * (2 - ndim) + shape if ndim < 2 else shape), 0
+    if joiner is np.column_stack:
+        return ((shape + (1,)) if ndim == 1 else (1,) * (2 - ndim) + shape), 1
+    if joiner is np.dstack:
+        if ndim == 0:
+            return (1, 1, 1), 2
+        if ndim == 1:
+            return (1,) + shape + (1,), 2
+        return (shape + (1,) if ndim == 2 else shape), 2
+    raise ValueError(f"no joined shape for {joiner!r}")
+
+
+def unjoin(g, arrays, joiner):
+    """The adjoint of ``joiner(arrays)`` (np.vstack, np.hstack, np.column_stack, np.dstack): one
+    piece of ``g`` per array, in the array's own shape."""
+    pieces, start = [], 0
+    for x in arrays:
+        shape, axis = joined_shape(shape_of(x), joiner)
+        if ndim_of(g) == 1:  # hstack of 1-D arrays (and numbers)
+            axis = 0
+        index = (slice(None),) * axis + (slice(start, start + shape[axis]),)
+        pieces.append(np.reshape(g[index], shape_of(x)))
+        start += shape[axis]
+    return pieces
+
+
+def repeat_adjoint(g, a, repeats, axis):
+    """The adjoint of ``np.repeat(a, repeats, axis)``: each element's copies summed."""
+    if axis is None:
+        a_flat_shape = (size_of(a),)
+        axis_ = 0
+    else:
+        axis_ = axis % ndim_of(a)
+        a_flat_shape = shape_of(a)
+    n = a_flat_shape[axis_]
+    if np.ndim(repeats) == 0 or np.size(repeats) == 1:
+        count = int(np.reshape(repeats, ()))
+        split = a_flat_shape[:axis_] + (n, count) + a_flat_shape[axis_ + 1:]
+        summed = np.sum(np.reshape(g, split), axis=axis_ + 1)
+    else:  # one count per element: sums of consecutive runs, from a cumulative sum
+        ends = np.cumsum(np.asarray(repeats))
+        totals = np.cumsum(g, axis=axis_)
+        zero = np.zeros_like(np.take(totals, [0], axis=axis_))
+        totals = np.concatenate([zero, totals], axis=axis_)
+        at_ends = np.take(totals, np.concatenate([[0], ends]), axis=axis_)
+        summed = np.diff(at_ends, axis=axis_)
+    return np.reshape(summed, shape_of(a))
+
+
+def tile_adjoint(g, a, reps):
+    """The adjoint of ``np.tile(a, reps)``: the copies summed back onto one."""
+    reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
+    ndim = max(ndim_of(a), len(reps))
+    shape = (1,) * (ndim - ndim_of(a)) + shape_of(a)
+    reps = (1,) * (ndim - len(reps)) + reps
+    interleaved = []
+    for count, size in zip(reps, shape):
+        interleaved += [count, size]
+    summed = np.sum(np.reshape(g, interleaved), axis=tuple(range(0, 2 * ndim, 2)))
+    return np.reshape(summed, shape_of(a))
+
+
+def negated(shift):
+    """``-shift`` for an int or a tuple of ints (np.roll's shift)."""
+    if isinstance(shift, (tuple, list)):
+        return tuple(-s for s in shift)
+    return -shift
+
+
+def rollaxis_order(ndim, axis, start):
+    """The axes of ``np.rollaxis(a, axis, start)`` in terms of a's axes (a permutation)."""
+    axis = axis % ndim
+    start = start % (ndim + 1) if start < 0 else start
+    order = list(range(ndim))
+    order.remove(axis)
+    order.insert(start - 1 if start > axis else start, axis)
+    return tuple(order)
+
+
+def diagonal_positions(shape, offset, axis1, axis2):
+    """Row and column indices of the ``offset`` diagonal of a (shape[axis1], shape[axis2]) matrix."""
+    rows, cols = shape[axis1], shape[axis2]
+    length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    start_row, start_col = max(-offset, 0), max(offset, 0)
+    return (np.arange(start_row, start_row + length), np.arange(start_col, start_col + length))
+
+
+def diagonal_adjoint(g, a, offset, axis1, axis2):
+    """The adjoint of ``np.diagonal(a, offset, axis1, axis2)``: zeros with ``g`` on that diagonal
+    (np.diagonal puts the diagonal last and keeps the other axes in order)."""
+    ndim = ndim_of(a)
+    axis1, axis2 = axis1 % ndim, axis2 % ndim
+    rows, cols = diagonal_positions(shape_of(a), offset, axis1, axis2)
+    moved = np.zeros_like(np.moveaxis(a, (axis1, axis2), (-2, -1)))
+    if array_library(moved) == "dask":  # no assignment through two index arrays: one-hot products
+        n, m, length = shape_of(moved)[-2], shape_of(moved)[-1], len(rows)
+        start_row, start_col = (int(rows[0]), int(cols[0])) if length else (0, 0)
+        row_of = np.eye(n, length, -start_row, dtype=moved.dtype, like=moved)
+        col_of = np.eye(m, length, -start_col, dtype=moved.dtype, like=moved)
+        moved = (row_of * np.expand_dims(g, -2)) @ np.transpose(col_of)
+    else:
+        moved[..., rows, cols] = g
+    return np.moveaxis(moved, (-2, -1), (axis1, axis2))
+
+
+def diagonal_mask(a, offset, axis1, axis2):
+    """Ones on the ``offset`` diagonal of axes (axis1, axis2) of ``a``, zeros elsewhere, shaped to
+    broadcast against ``a`` (length 1 along every other axis), in a's dtype and library."""
+    ndim = ndim_of(a)
+    axis1, axis2 = axis1 % ndim, axis2 % ndim
+    shape = shape_of(a)
+    mask = np.eye(shape[axis1], shape[axis2], offset, dtype=getattr(a, "dtype", None), like=a)
+    if axis1 > axis2:
+        mask = np.transpose(mask)
+    sizes = [1] * ndim
+    sizes[axis1], sizes[axis2] = shape[axis1], shape[axis2]
+    return np.reshape(mask, sizes)
+
+
+def trace_adjoint(g, a, offset, axis1, axis2):
+    """The adjoint of ``np.trace(a, offset, axis1, axis2)``: ``g`` spread over that diagonal."""
+    ndim = ndim_of(a)
+    g = as_array_like(g, a)
+    expanded = np.expand_dims(g, tuple(sorted((axis1 % ndim, axis2 % ndim))))
+    return expanded * diagonal_mask(a, offset, axis1, axis2)
+
+
+def take_adjoint(g, a, indices, axis):
+    """The adjoint of ``np.take(a, indices, axis)``: ``g`` added at the picked positions
+    (repeated indices add up)."""
+    g = as_array_like(g, a)
+    if axis is None:
+        flat = np.zeros_like(np.ravel(a))
+        add_at(flat, indices, g)
+        return np.reshape(flat, shape_of(a))
+    da = np.zeros_like(a)
+    add_at(da, (slice(None),) * (axis % ndim_of(a)) + (indices,), g)
+    return da
+
+
+def along_axis_index(indices, axis, shape):
+    """The full index that ``np.take_along_axis(arr, indices, axis)`` reads, for a result of
+    ``shape``: ``indices`` on axis, broadcast ranges on the other axes."""
+    ndim = len(shape)
+    index = []
+    for k in range(ndim):
+        if k == axis:
+            index.append(indices)
+        else:
+            sizes = [1] * ndim
+            sizes[k] = shape[k]
+            index.append(np.reshape(np.arange(shape[k]), sizes))
+    return tuple(index)
+
+
+def take_along_axis_adjoint(g, arr, indices, axis):
+    """The adjoint of ``np.take_along_axis(arr, indices, axis)``."""
+    if axis is None:
+        flat = np.zeros_like(np.ravel(arr))
+        add_at(flat, indices, g)
+        return np.reshape(flat, shape_of(arr))
+    da = np.zeros_like(arr)
+    add_at(da, along_axis_index(indices, axis % ndim_of(arr), shape_of(g)), g)
+    return da
+
+
+def select_adjoint(g, condlist, choicelist):
+    """The adjoints of each choice of ``np.select(condlist, choicelist, default)``: ``g`` where the
+    choice is the first whose condition holds."""
+    adjoints, taken = [], False
+    for condition, choice in zip(condlist, choicelist):
+        chosen = condition & ~taken
+        adjoints.append(unbroadcast(np.where(chosen, g, 0.0), choice))
+        taken = taken | condition
+    return adjoints
+
+
+def linspace_fractions(ans, num, endpoint, axis):
+    """For ``np.linspace(start, stop, num, endpoint, axis=axis)``: how far along each sample lies,
+    from 0 at start to 1 at stop, shaped to broadcast against ``ans``."""
+    steps = max(num - 1, 1) if endpoint else max(num, 1)
+    fractions = np.arange(num, like=ans) / steps
+    sizes = [1] * ndim_of(ans)
+    sizes[axis] = num
+    return np.reshape(fractions, sizes)
+
+
+def constant_mode(mode):
+    """np.pad's mode, which must be "constant" for the derivative rule of np.pad."""
+    if mode != "constant":
+        raise NotImplementedError(f"srcgrad has a derivative rule for np.pad(..., mode='constant') "
+                                  f"only, not mode={mode!r}")
+    return mode
+
+
+def diag_adjoint(g, v, k):
+    """The adjoint of ``np.diag(v, k)``: the diagonal of ``g`` for a vector ``v``, ``g`` put on the
+    diagonal for a matrix ``v``."""
+    if ndim_of(v) == 1:
+        return np.diag(g, k)
+    return diagonal_adjoint(g, v, k, 0, 1)
+
+
+# --- products and factorizations ----------------------------------------------------------------
+
+def tensordot_axes(ndim_a, ndim_b, axes):
+    """np.tensordot's ``axes`` as two lists of non-negative axes, of a and of b."""
+    if isinstance(axes, (int, np.integer)):
+        return list(range(ndim_a - axes, ndim_a)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, (int, np.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, np.integer)) else list(b_axes)
+    return [k % ndim_a for k in a_axes], [k % ndim_b for k in b_axes]
+
+
+def tensordot_left_plan(ndim_a, ndim_b, axes):
+    """For the adjoint of a in ``np.tensordot(a, b, axes)``: the axes to contract g with b over,
+    and the permutation that puts the result's axes in a's order."""
+    a_axes, b_axes = tensordot_axes(ndim_a, ndim_b, axes)
+    a_free = [k for k in range(ndim_a) if k not in a_axes]
+    b_free = [k for k in range(ndim_b) if k not in b_axes]
+    g_axes = list(range(len(a_free), len(a_free) + len(b_free)))
+    # b's contracted axes come out in b's order; each stands for its partner axis of a.
+    partners = [a_axes[b_axes.index(k)] for k in sorted(b_axes)]
+    return (g_axes, b_free), inverse_permutation(a_free + partners)
+
+
+def tensordot_right_plan(ndim_a, ndim_b, axes):
+    """For the adjoint of b in ``np.tensordot(a, b, axes)`` (see tensordot_left_plan)."""
+    a_axes, b_axes = tensordot_axes(ndim_a, ndim_b, axes)
+    a_free = [k for k in range(ndim_a) if k not in a_axes]
+    b_free = [k for k in range(ndim_b) if k not in b_axes]
+    partners = [b_axes[a_axes.index(k)] for k in sorted(a_axes)]
+    return (a_free, list(range(len(a_free)))), inverse_permutation(partners + b_free)
+
+
+def inner_axes(a, b):
+    """np.inner(a, b) as np.tensordot(a, b, axes): the last axes, or none for a number."""
+    if ndim_of(a) == 0 or ndim_of(b) == 0:
+        return ([], [])
+    return ([ndim_of(a) - 1], [ndim_of(b) - 1])
+
+
+def kron_plan(a, b):
+    """For the adjoints of ``np.kron(a, b)``: both shapes padded to the same number of axes, the
+    result's shape with each axis split in (a's length, b's length), and where those halves are."""
+    ndim = max(ndim_of(a), ndim_of(b))
+    a_shape = (1,) * (ndim - ndim_of(a)) + shape_of(a)
+    b_shape = (1,) * (ndim - ndim_of(b)) + shape_of(b)
+    split = []
+    for m, n in zip(a_shape, b_shape):
+        split += [m, n]
+    return (tuple(split), a_shape, b_shape, list(range(0, 2 * ndim, 2)),
+            list(range(1, 2 * ndim, 2)), list(range(ndim)))
+
+
+def identity_like(x):
+    """The identity matrix of the size of ``x``'s last axis, in x's dtype and library."""
+    return np.eye(shape_of(x)[-1], dtype=getattr(x, "dtype", None), like=x)
+
+
+def transposed(x):
+    """``x`` with its last two axes swapped (the matrix transpose of a stack of matrices)."""
+    return np.swapaxes(x, -1, -2)
+
+
+def lower_factor(x, upper):
+    """The lower-triangular factor, given the one np.linalg.cholesky returned."""
+    return transposed(x) if upper else x
+
+
+def mirror_triangle(m, UPLO):
+    """The derivative with respect to the matrix whose ``UPLO`` triangle alone is read (eigh,
+    cholesky), from the derivative ``m`` with respect to a symmetric matrix: each entry off the
+    diagonal stands for two."""
+    both = m + transposed(m)
+    off_diagonal = np.tril(both, -1) if UPLO == "L" else np.triu(both, 1)
+    return off_diagonal + m * identity_like(m)
+
+
+def symmetric_from_triangle(m, UPLO):
+    """The symmetric matrix that the ``UPLO`` triangle of ``m`` stands for."""
+    if UPLO == "L":
+        return np.tril(m) + transposed(np.tril(m, -1))
+    return np.triu(m) + transposed(np.triu(m, 1))
+
+
+def svd_adjoint(g, ans, a, full_matrices, compute_uv):
+    """The adjoint of a in ``np.linalg.svd(a, full_matrices=False)`` from the adjoints of
+    (u, s, vh), for distinct nonzero singular values."""
+    svd_options_checked(a, full_matrices, compute_uv)
+    u, s, vh = ans[0], ans[1], ans[2]
+    gu, gs, gvh = g[0], g[1], g[2]
+    v, gv = transposed(vh), transposed(gvh)
+    eye = identity_like(u[..., :1, :])
+    s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    f = 1.0 / (s_row * s_row - s_col * s_col + eye) - eye  # f[i, j] = 1 / (s_j^2 - s_i^2)
+    utgu = transposed(u) @ gu
+    vtgv = transposed(v) @ gv
+    core = ((f * (utgu - transposed(utgu))) * s_row + eye * np.expand_dims(gs, -1)
+            + s_col * (f * (vtgv - transposed(vtgv))))
+    da = u @ core @ vh
+    da = da + ((gu - u @ utgu) / s_row) @ vh  # the part of gu outside u's columns
+    scaled = transposed(gv) / s_col
+    return da + u @ (scaled - (scaled @ v) @ vh)  # the part of gvh outside vh's rows
+
+
+def qr_adjoint(g, ans, a, mode):
+    """The adjoint of a in ``np.linalg.qr(a)`` (reduced, a with at least as many rows as columns)
+    from the adjoints of (q, r)."""
+    qr_options_checked(a, mode)
+    q, r = ans[0], ans[1]
+    gq, gr = g[0], g[1]
+    m = r @ transposed(gr) - transposed(gq) @ q
+    lower = np.tril(m, -1)
+    copied = lower + transposed(lower) + m * identity_like(m)  # lower triangle copied up
+    x = gq + q @ copied
+    return transposed(np.linalg.solve(r, transposed(x)))  # x @ inv(r).T
+
+
+def as_columns(v, b):
+    """``v`` as a stack of columns when ``b`` (the right side of np.linalg.solve) is 1-D."""
+    return np.expand_dims(v, -1) if ndim_of(b) == 1 else v
+
+
+def from_columns(m, b):
+    """The inverse of as_columns: a single column back to a vector when ``b`` is 1-D."""
+    return np.squeeze(m, -1) if ndim_of(b) == 1 else m
+
+
+def reduced_mode(mode):
+    """np.linalg.qr's mode, which must be "reduced" for its derivative rule."""
+    if mode != "reduced":
+        raise NotImplementedError(f"srcgrad differentiates np.linalg.qr(a, mode='reduced') only, "
+                                  f"not mode={mode!r}")
+    return mode
+
+
+def svd_tangent(da, ans, a, full_matrices, compute_uv):
+    """The tangent of (u, s, vh) = ``np.linalg.svd(a, full_matrices=False)`` along ``da``."""
+    svd_options_checked(a, full_matrices, compute_uv)
+    u, s, vh = ans[0], ans[1], ans[2]
+    v = transposed(vh)
+    eye = identity_like(u[..., :1, :])
+    s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
+    f = 1.0 / (s_row * s_row - s_col * s_col + eye) - eye
+    rotated = transposed(u) @ da @ v
+    ds = np.sum(rotated * eye, axis=-1)
+    du = u @ (f * (rotated * s_row + s_col * transposed(rotated)))
+    du = du + (da @ v - u @ rotated) / s_row
+    dv = v @ (f * (s_col * rotated + transposed(rotated) * s_row))
+    dv = dv + (transposed(da) @ u - v @ transposed(rotated)) / s_row
+    return [du, ds, transposed(dv)]
+
+
+def qr_tangent(da, ans, a, mode):
+    """The tangent of (q, r) = ``np.linalg.qr(a)`` along ``da`` (see qr_adjoint)."""
+    qr_options_checked(a, mode)
+    q, r = ans[0], ans[1]
+    da_rinv = transposed(np.linalg.solve(transposed(r), transposed(da)))  # da @ inv(r)
+    qt_da_rinv = transposed(q) @ da_rinv
+    lower = np.tril(qt_da_rinv, -1)
+    skew = lower - transposed(lower)
+    return [q @ (skew - qt_da_rinv) + da_rinv, (qt_da_rinv - skew) @ r]
+
+
+def svd_options_checked(a, full_matrices, compute_uv):
+    """Refuse the np.linalg.svd calls the rule does not cover (kept apart from the rule's
+    arithmetic, which srcgrad differentiates again for second derivatives)."""
+    if not compute_uv:
+        raise NotImplementedError("for singular values alone, differentiate np.linalg.svdvals(a)")
+    if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
+        raise NotImplementedError("srcgrad differentiates np.linalg.svd(a, full_matrices=False) "
+                                  "of a non-square a")
+    return True
+
+
+def qr_options_checked(a, mode):
+    """Refuse the np.linalg.qr calls the rule does not cover (see svd_options_checked)."""
+    reduced_mode(mode)
+    if shape_of(a)[-2] < shape_of(a)[-1]:
+        raise NotImplementedError("srcgrad differentiates np.linalg.qr(a) for a with at least as "
+                                  "many rows as columns")
+    return True
+
+
+# --- triangular solves (scipy.linalg) -----------------------------------------------------------
+
+def trans_code(trans):
+    """scipy.linalg.solve_triangular's ``trans`` as 0 (solve with a) or 1 (with a transposed)."""
+    return 0 if trans in (0, "N") else 1
+
+
+def triangle_name(lower):
+    """The triangle a factorization reads: "L" or "U"."""
+    return "L" if lower else "U"
+
+
+def as_matrix(v):
+    """A 1-D right-hand side as one column; a matrix as it is."""
+    return np.expand_dims(v, -1) if ndim_of(v) == 1 else v
+
+
+def op_of(m, trans):
+    """``m`` or its transpose, as solve_triangular's ``trans`` says."""
+    return m if trans_code(trans) == 0 else transposed(m)
+
+
+def triangle_of(m, lower, unit_diagonal=False):
+    """The part of ``m`` in the triangle a triangular solve reads (without the diagonal when it
+    is taken to be ones)."""
+    if lower:
+        return np.tril(m, -1 if unit_diagonal else 0)
+    return np.triu(m, 1 if unit_diagonal else 0)
+
+
+def outer_adjoint(db, x, trans):
+    """The adjoint of the matrix in x = op(a)^-1 b, given db = op(a)^-T g: -db x^T, transposed
+    back when op transposes."""
+    m = -(as_matrix(db) @ transposed(as_matrix(x)))
+    return m if trans_code(trans) == 0 else transposed(m)
+
+
+# --- np.r_ and np.c_ ----------------------------------------------------------------------------
+
+def r_join(arrays):
+    """``np.r_[a, b, ...]`` as a function of the list of its items (arrays and numbers)."""
+    return np.r_[tuple(arrays)]
+
+
+def c_join(arrays):
+    """``np.c_[a, b, ...]`` as a function of the list of its items (arrays and numbers)."""
+    return np.c_[tuple(arrays)]
+
+
+def index_trick_pieces(g, arrays, joiner):
+    """The adjoint of ``r_join(arrays)`` or ``c_join(arrays)``: one piece of ``g`` per item, in
+    the item's shape. np.r_ joins items made at least 1-D along the first axis; np.c_ joins them
+    made at least 2-D (a vector as a column) along the last."""
+    pieces, start = [], 0
+    for x in arrays:
+        shape = shape_of(x)
+        if joiner is r_join:
+            length = shape[0] if shape else 1
+            piece = g[start:start + length]
+        else:
+            length = shape[-1] if len(shape) >= 2 else 1
+            piece = g[..., start:start + length]
+        pieces.append(np.reshape(piece, shape))
+        start += length
+    return pieces
+
+
+def hsplit_axis(ary):
+    """The axis np.hsplit cuts: the second, or the only one of a vector."""
+    return 1 if ndim_of(ary) > 1 else 0
+
+
+# --- einsum -------------------------------------------------------------------------------------
+
+def einsum_of(subscripts, operands):
+    """``np.einsum(subscripts, *operands)`` with the operands as one list (the form srcgrad
+    differentiates: the rule needs one parameter for all of them)."""
+    return np.einsum(subscripts, *operands)
+
+
+def einsum_plan(subscripts, k, ndims):
+    """For the adjoint of operand ``k`` of ``np.einsum(subscripts, ...)``: the einsum of g and the
+    other operands that gives it, and its shape before broadcasting (length 1 for an index that
+    only operand k has, which it summed away)."""
+    if "..." in subscripts:
+        raise NotImplementedError("srcgrad differentiates np.einsum without '...'; write the "
+                                  "batch axes out as letters")
+    subscripts = subscripts.replace(" ", "")
+    inputs, _, output = subscripts.partition("->")
+    inputs = inputs.split(",")
+    if "->" not in subscripts:  # implicit output: the indices seen once, in alphabetical order
+        letters = "".join(inputs)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    target = inputs[k]
+    if len(set(target)) != len(target):
+        raise NotImplementedError(f"srcgrad differentiates np.einsum when no operand repeats an "
+                                  f"index (operand {k} has {target!r})")
+    others = [term for j, term in enumerate(inputs) if j != k]
+    available = set(output).union(*others)
+    kept = "".join(c for c in target if c in available)
+    expression = ",".join([output] + others) + "->" + kept
+    return expression, [c in available for c in target]
+
+
+def einsum_adjoint(g, subscripts, operands, k):
+    """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``."""
+    plan = einsum_plan(subscripts, k, None)
+    inputs = [as_array_like(g, operands[k])]
+    for j in range(len(operands)):
+        if j != k:
+            inputs.append(operands[j])
+    adjoint = einsum_of(plan[0], inputs)
+    shape = shape_of(operands[k])
+    if all(plan[1]):
+        return adjoint
+    kept_shape = tuple(n if kept else 1 for n, kept in zip(shape, plan[1]))
+    return np.broadcast_to(np.reshape(adjoint, kept_shape), shape)
+
+
+def einsum_adjoints(g, subscripts, operands):
+    """The adjoints of every operand of ``np.einsum(subscripts, *operands)``."""
+    adjoints = []
+    for k in range(len(operands)):
+        adjoints.append(einsum_adjoint(g, subscripts, operands, k))
+    return adjoints
+
+
+def einsum_tangent(subscripts, operands, doperands):
+    """The tangent of ``np.einsum(subscripts, *operands)``: one term per operand's tangent."""
+    total = 0.0
+    for k in range(len(operands)):
+        moved = list(operands)
+        moved[k] = doperands[k]
+        total = total + einsum_of(subscripts, moved)
+    return total
+
+
+def replaced(items, k, value):
+    """A copy of the list ``items`` with item ``k`` replaced by ``value``."""
+    items = list(items)
+    items[k] = value
+    return items
+
+
+def einsum_adjoints_adjoints(g, subscripts, operands, cotangents):
+    """For second derivatives: the adjoints of the operands in ``einsum_adjoints(g, subscripts,
+    operands)`` against ``cotangents`` (one per operand). That result is multilinear, so the
+    adjoint of operand j collects, for every other k, operand j's adjoint in the einsum whose
+    operand k is replaced by its cotangent."""
+    adjoints = []
+    for j in range(len(operands)):
+        total = np.zeros_like(operands[j])
+        for k in range(len(operands)):
+            if k != j:
+                total = total + einsum_adjoint(g, subscripts, replaced(operands, k, cotangents[k]), j)
+        adjoints.append(total)
+    return adjoints
+
+
+def einsum_adjoints_tangent(g, subscripts, operands, doperands):
+    """The tangent of ``einsum_adjoints(g, subscripts, operands)`` along the operands' tangents
+    (see einsum_adjoints_adjoints); the tangent along g is einsum_adjoints of g's tangent."""
+    tangents = []
+    for k in range(len(operands)):
+        total = np.zeros_like(operands[k])
+        for j in range(len(operands)):
+            if j != k:
+                total = total + einsum_adjoint(g, subscripts, replaced(operands, j, doperands[j]), k)
+        tangents.append(total)
+    return tangents

@@ -102,23 +102,31 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def hide_own_frames(error: BaseException) -> None:
-    """Drop srcgrad's own frames from the traceback of an exception the user's code raised, so
-    it reads: the user's call, the generated code, the library call that failed."""
+    """Drop srcgrad's frames between the user's call and the generated code from the traceback
+    of an exception raised as generated code ran, so it reads: the user's call, the generated
+    line, what failed below it. An exception that did not come through generated code (a bug in
+    srcgrad itself) keeps its whole traceback."""
     if full_tracebacks() or error.__traceback__ is None:
         return
-    kept = []
+    entries = []
     tb: Optional[types.TracebackType] = error.__traceback__
     while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(_PACKAGE):
-            kept.append(tb)
+        entries.append(tb)
         tb = tb.tb_next
+    generated = [k for k, entry in enumerate(entries)
+                 if entry.tb_frame.f_code.co_filename in LINE_ORIGINS]
+    if not generated:
+        return
+    last = generated[-1]
+    kept = [entry for k, entry in enumerate(entries)
+            if k >= last or not entry.tb_frame.f_code.co_filename.startswith(_PACKAGE)]
     for earlier, later in zip(kept, kept[1:] + [None]):
         earlier.tb_next = later
-    head = error.__traceback__
-    if kept and head is not kept[0]:
+    head = entries[0]
+    if head is not kept[0]:
         # 3.10 re-raises the traceback it caught, whose first entry is the boundary's frame
         head.tb_next = kept[0]
-    error.__traceback__ = kept[0] if kept else None
+    error.__traceback__ = kept[0]
 
 
 def caller_location(tb: Optional[types.TracebackType]) -> Optional[Tuple[str, int]]:

@@ -347,8 +347,13 @@ class _Checker:
     def check_jvp(self):
         expected = self.plain()
         directions = [self.random_like(self.args[p]) for p in self.wrt]
-        value, tangent = self.call("sg.jvp", lambda: sg.jvp(self.f, wrt=self.wrt)(
-            *self.args, *directions))
+        def forward():  # tangents by name: after parameters with defaults they are keywords
+            derivative = sg.jvp(self.f, wrt=self.wrt)
+            if not isinstance(derivative, sg.Derivative):  # a stand-in of the tests
+                return derivative(*self.args, *directions)
+            names = derivative.generated.function.__srcgrad_tangents__
+            return derivative(*self.args, **dict(zip(names, directions)))
+        value, tangent = self.call("sg.jvp", forward)
         self.check_value("sg.jvp", value, expected)
         if np.shape(tangent) != np.shape(expected) and np.size(tangent) != 1:
             self.find("wrong", f"sg.jvp's tangent has shape {np.shape(tangent)}; the function "

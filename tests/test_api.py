@@ -196,3 +196,13 @@ def test_the_version_is_the_packages():
 def test_the_package_is_marked_as_typed():
     assert (ROOT / "srcgrad" / "py.typed").is_file()
     assert 'srcgrad = ["py.typed"]' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_help_of_the_rule_registrations_names_them():
+    import pydoc
+    for function, summary in [(sg.defvjp, "Register the decorated function as the reverse-mode"),
+                              (sg.defjvp, "Register the decorated function as the forward-mode")]:
+        text = pydoc.render_doc(function, renderer=pydoc.plaintext)
+        name = function.__name__
+        assert (f"{name}(*primitives: 'Callable[..., Any]') -> 'Callable[[_F], _F]'\n"
+                f"    {summary}") in text

@@ -103,11 +103,19 @@ def test_a_wrong_hessian_and_a_wrong_hvp_are_caught(monkeypatch):
                                     derivative_findings(smooth, X, Y, order=2)]
 
 
+def refused_everywhere(x):
+    try:  # srcgrad refuses try/except
+        y = np.sum(x)
+    except ValueError:
+        y = 0.0
+    return y
+
+
 def test_exceptions_propagate_from_check_grads_and_are_findings_otherwise():
-    findings = derivative_findings(lambda x: np.sum(x), X)   # a lambda has no def to read
+    findings = derivative_findings(refused_everywhere, X)
     assert findings and {f.kind for f in findings} <= {"refused", "crash"}
     with pytest.raises(Exception):
-        check_grads(lambda x: np.sum(x), X)
+        check_grads(refused_everywhere, X)
 
 
 def test_finite_differences_judge():

@@ -152,3 +152,41 @@ def test_bad_arguments_are_reported(tmp_path):
     assert run.returncode == 2
     assert run.stderr == ("srcgrad: cannot evaluate --args 'np.ones(3), undefined_name': "
                           "NameError: name 'undefined_name' is not defined\n")
+
+
+REFUSED_SCRIPT = """\
+    import numpy as np
+
+
+    def loss(x):
+        try:
+            y = np.exp(x)
+        except OverflowError:
+            y = x
+        return np.sum(y)
+"""
+
+
+def test_a_refused_construct_is_reported_at_the_users_line(tmp_path):
+    script = write(tmp_path, REFUSED_SCRIPT, "refused.py")
+    run = srcgrad_cli("show", f"{script}:loss", cwd=tmp_path)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == (f"srcgrad: {script}, line 5: srcgrad cannot differentiate try/except. "
+                          f"Move error handling outside the differentiated function\n")
+
+
+def test_a_derivative_that_fails_on_the_example_arguments_is_reported(tmp_path):
+    script = write(tmp_path, TRAINING_SCRIPT, "train_fails.py")
+    run = srcgrad_cli("show", f"{script}:loss", "--mode", "forward", "--args",
+                      "np.array([9.8, 0.1]), np.linspace(0.1, 1.0, 8), np.zeros((40, 8))",
+                      cwd=tmp_path)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr == (
+        "srcgrad: the derivative failed on --args 'np.array([9.8, 0.1]), np.linspace(0.1, 1.0, "
+        "8), np.zeros((40, 8))': TypeError: loss_jvp() missing 1 required positional argument: "
+        "'dparams'\n")
+    run = srcgrad_cli("show", f"{script}:loss", "--mode", "forward", "--args",
+                      "np.array([9.8, 0.1]), np.linspace(0.1, 1.0, 8), np.zeros((40, 8)), "
+                      "np.array([1.0, 0.0])", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("def loss_jvp(params, theta0, target, dparams):\n")

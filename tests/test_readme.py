@@ -39,6 +39,9 @@ def readme_blocks(text=README):
     found = []
     for k, (line, language, code, comment, end) in enumerate(blocks):
         marker = _MARKER.search(comment) if comment else None
+        if comment and not marker:  # a misspelt marker must not make a block run unnoticed
+            found.append((line, language, code, "unknown", comment.strip(), None))
+            continue
         printed = None
         if k + 1 < len(blocks) and blocks[k + 1][1] == "text" and \
                 not text[end:text.index("```text", end)].strip():
@@ -56,6 +59,7 @@ PYTHON_BLOCKS = [b for b in readme_blocks() if b[1] == "python"]
 def test_readme_python_block(line, language, code, marker, argument, printed, tmp_path):
     if marker == "output" or (marker == "excerpt" and argument is None):
         return
+    assert marker != "unknown", f"README line {line}: {argument} is not a marker"
     if marker == "excerpt":
         assert code in (ROOT / argument).read_text(), f"README line {line}: not in {argument}"
         return
@@ -73,19 +77,20 @@ def test_readme_python_block(line, language, code, marker, argument, printed, tm
 
 
 def test_every_python_block_is_run_or_marked():
-    markers = {b[3] for b in PYTHON_BLOCKS}
-    assert markers <= {None, "output", "excerpt", "requires"}
-    assert sum(b[3] is None for b in PYTHON_BLOCKS) >= 5  # most blocks run
+    unknown = [(b[0], b[4]) for b in PYTHON_BLOCKS if b[3] == "unknown"]
+    assert not unknown, f"README blocks after a comment that is no marker: {unknown}"
+    assert sum(b[3] is None for b in PYTHON_BLOCKS) >= 6  # most blocks run
 
 
 def test_the_block_reader_sees_markers_and_printed_output():
     text = ("<!-- output -->\n```python\nx\n```\n\n```python\nprint(1)\n```\n```text\n1\n```\n"
-            "<!-- excerpt: a.py -->\n\n```python\ny\n```\n")
+            "<!-- excerpt: a.py -->\n\n```python\ny\n```\n<!-- exerpt -->\n```python\nz\n```\n")
     assert readme_blocks(text) == [
         (2, "python", "x\n", "output", None, None),
         (6, "python", "print(1)\n", None, None, "1\n"),
         (9, "text", "1\n", None, None, None),
-        (14, "python", "y\n", "excerpt", "a.py", None)]
+        (14, "python", "y\n", "excerpt", "a.py", None),
+        (18, "python", "z\n", "unknown", "<!-- exerpt -->", None)]
 
 
 def test_readme_shows_the_current_generated_quickstart_gradient():

@@ -185,20 +185,22 @@ def test_misusing_the_api_names_the_callers_line():
 
 
 def test_the_vjp_transform_of_a_ufunc_points_to_defvjp():
+    out, pullback = sg.vjp(np.exp)(0.5)  # a primitive with a rule is differentiated by it
+    assert pullback(1.0) == pytest.approx(np.exp(0.5))
     with pytest.raises(sg.SourceError) as caught:
-        sg.vjp(np.exp)
+        sg.vjp(np.spacing)
     assert str(caught.value).endswith(
-        ": srcgrad.vjp transforms Python functions, and numpy.exp is not one (it is a ufunc). "
-        "To give it a derivative, register a rule: @srcgrad.defvjp(numpy.exp)")
+        ": srcgrad.vjp transforms Python functions, and numpy.spacing is not one (it is a ufunc). "
+        "To give it a derivative, register a rule: @srcgrad.defvjp(numpy.spacing)")
     special = pytest.importorskip("scipy.special")
     with pytest.raises(sg.SourceError) as caught:
-        sg.vjp(special.erf)
+        sg.vjp(special.jv)
     assert str(caught.value).endswith(
-        ": srcgrad.vjp transforms Python functions, and scipy.special.erf is not one (it is a "
-        "ufunc). To give it a derivative, register a rule: @srcgrad.defvjp(scipy.special.erf)")
+        ": srcgrad.vjp transforms Python functions, and scipy.special.jv is not one (it is a "
+        "ufunc). To give it a derivative, register a rule: @srcgrad.defvjp(scipy.special.jv)")
     with pytest.raises(sg.SourceError) as caught:
-        sg.jvp(special.erf, wrt=0)
-    assert "register a rule: @srcgrad.defjvp(scipy.special.erf)" in str(caught.value)
+        sg.jvp(special.jv, wrt=0)
+    assert "register a rule: @srcgrad.defjvp(scipy.special.jv)" in str(caught.value)
 
 
 def cube(x):
@@ -241,7 +243,75 @@ def column_sums(x):
 
 
 def test_a_rule_that_tests_an_option_against_none_compiles_without_warnings():
+    x = np.arange(6.0).reshape(2, 3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         source = sg.source(sg.grad(column_sums))
-    assert "if 0 is not None:" in source  # the rule's test, with the call's axis substituted
+        gradient = sg.grad(column_sums)(x)  # the code specialized to x's shape
+    np.testing.assert_allclose(gradient, 2 * x)
+    # the rule's test, `0 is not None` once axis=0 is substituted, is decided in the text
+    assert "is not None" not in source and "else" not in source
+    assert "    expanded = np.expand_dims(dsummed_x_times_x, 0)\n" in source
+
+
+def test_errors_of_api_calls_name_the_callers_line():
+    def f(x):
+        return np.sum(x * x)
+    with pytest.raises(sg.SrcgradError) as caught:
+        sg.jvp(f, (np.ones(2),), ())
+    call_line = sys._getframe().f_lineno - 1
+    assert str(caught.value) == (f"{__file__}, line {call_line}: jvp needs one tangent per "
+                                 f"primal: got 1 primals and 0 tangents")
+    with pytest.raises(sg.SrcgradError) as caught:
+        sg.jacobian(f, wrt=(0, 1))
+    call_line = sys._getframe().f_lineno - 1
+    assert str(caught.value) == (f"{__file__}, line {call_line}: jacobian takes one argument "
+                                 f"position as wrt; call it once per argument")
+    assert len(caught.traceback) == (1 if HIDES_EVERY_FRAME else 2)  # srcgrad's frames hidden
+
+
+def test_a_bug_in_srcgrad_itself_keeps_its_whole_traceback(monkeypatch):
+    import traceback
+
+    import srcgrad.api
+
+    def broken_transform(*args, **kwargs):
+        raise RuntimeError("a bug in the transformer")
+    monkeypatch.setattr(srcgrad.api, "reverse_mode", broken_transform)
+
+    def f(x):
+        return np.sum(x)
+    with pytest.raises(RuntimeError) as caught:
+        sg.grad(f)(np.ones(2))
+    names = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+    assert names[-3:] == ["generated_for", "_generated", "broken_transform"]
+    assert not hasattr(caught.value, "__notes__")
+
+
+def test_functions_are_named_as_a_user_imports_them():
+    import math
+
+    from srcgrad.errors import qualified_name
+    assert qualified_name(np.exp) == "numpy.exp"  # a ufunc: no __module__ of its own
+    assert qualified_name(np.linalg.det) == "numpy.linalg.det"
+    assert qualified_name(math.erf) == "math.erf"
+    assert qualified_name(cube) == f"{__name__}.cube"
+    special = pytest.importorskip("scipy.special")
+    assert qualified_name(special.erf) == "scipy.special.erf"
+
+
+@pytest.mark.parametrize("source, folded", [
+    ("if 0 is not None:\n    a = 1\nelse:\n    a = 2\nb = a", "a = 1\nb = a"),
+    ("if None is not None:\n    a = 1\nb = 2", "b = 2"),
+    ("for i in g:\n    if (0, 1) is None:\n        a = 1", "for i in g:\n    pass"),
+    ("if g is None:\n    a = 1", "if g is None:\n    a = 1"),  # not known before it runs
+    ("if 1 is 1:\n    a = 1", "if 1 is 1:\n    a = 1"),  # identity of numbers: left alone
+])
+def test_tests_of_literals_against_none_are_decided_in_the_text(source, folded):
+    import ast
+
+    from srcgrad.transform.emit import _FoldNoneTests
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        tree = ast.parse(source)
+    assert ast.unparse(_FoldNoneTests().fold(tree)) == folded

@@ -37,3 +37,13 @@ def decorated(x: npt.NDArray[np.float64]) -> float:
 def use() -> None:
     dw = gradient(np.ones(3), np.ones((4, 3)))
     print(dw, decorated(np.ones(3)), softplus_vjp)
+
+
+def second_order() -> None:
+    x = np.ones(3)
+    hessian: Callable[..., Any] = sg.hessian(decorated.function)
+    product: Callable[..., Any] = sg.hvp(decorated.function)
+    value, tangent = sg.jvp(softplus, (x,), (x,))
+    sg.non_differentiable(np.round)
+    sg.show(gradient, x, np.ones((4, 3)))
+    print(hessian(x), product(x, x), value, tangent)

@@ -5,11 +5,14 @@ import sys
 
 import numpy as np
 
-from ..rules import is_non_differentiable, rule_for
+from ..rules import is_non_differentiable, returns_sequence, rule_for
+from ..rules.registry import missing_rule_advice, packed_form
+from ..rules.registry import qualified_name as registry_qualified_name
 from ..rules.shape import transpose_attribute
-from .errors import NoEagerRule
+from .errors import NoEagerRule, ShapeError
 from .grad_mode import is_grad_enabled
 from .node import MISSING, RuleLayout, RuleNode
+from .saved import SavedOutput
 from .tensor import Tensor
 
 # Results of these functions may be views of their first argument. They share its version
@@ -25,7 +28,7 @@ _layouts = {}
 def unwrap(value):
     """The array inside a Tensor, also inside lists and tuples (indices, sequences of arrays)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if type(value) in (list, tuple):
         return type(value)(unwrap(item) for item in value)
     return value
@@ -48,11 +51,14 @@ def wrap(value):
 def record(primitive, args, kwargs=None, name=None):
     """``primitive(*args, **kwargs)`` on the arrays inside; recorded when grad mode is on and a
     Tensor that requires grad is among the arguments. ``name`` overrides the node's name."""
+    packed = packed_form(primitive, args)
+    if packed is not None:  # np.einsum(s, a, b) is recorded as einsum_of(s, [a, b])
+        primitive, args = packed
     requires_grad = False
     raw_args = []
     for arg in args:
         if isinstance(arg, Tensor):
-            raw_args.append(arg.data)
+            raw_args.append(arg._data)
             requires_grad = requires_grad or arg._requires_grad
         elif type(arg) in (list, tuple):
             raw_args.append(unwrap(arg))
@@ -65,8 +71,17 @@ def record(primitive, args, kwargs=None, name=None):
         for key, value in kwargs.items():
             raw_kwargs[key] = unwrap(value)
             requires_grad = requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-    ans = primitive(*raw_args, **raw_kwargs)
-    if isinstance(ans, np.generic):
+    try:
+        ans = primitive(*raw_args, **raw_kwargs)
+    except ValueError as error:
+        raise shape_error(primitive, raw_args, error) from None
+    if isinstance(ans, np.generic) and primitive is operator.getitem:
+        # x[0] of a vector: NumPy gives a number; x[0, ...] is the same element as a 0-d view
+        # of x's memory, which a view must be (x[0].mul_(2) changes x).
+        index = raw_args[1]
+        raw_args[1] = (index, Ellipsis) if type(index) is not tuple else index + (Ellipsis,)
+        ans = raw_args[0][raw_args[1]]
+    elif isinstance(ans, np.generic):
         ans = np.asarray(ans)  # a 0-d array, so that in-place changes and saving work alike
     if not (requires_grad and is_grad_enabled()):
         out = wrap(ans)
@@ -79,11 +94,25 @@ def record(primitive, args, kwargs=None, name=None):
         else:
             layout = layout_of(rule)
             node = RuleNode(layout, bind(layout, args, kwargs, primitive), name)
+            if returns_sequence(primitive):  # np.linalg.eigh ...: one output Tensor per result
+                return several_outputs(ans, node)
             out = Tensor._make(ans, grad_fn=node, requires_grad=True)
             node.save_output(out)
     if primitive in VIEW_PRIMITIVES:
-        share_version_if_view(out, args[0])
+        share_version_if_view(out, args[0], primitive, raw_args[1:], raw_kwargs)
     return out
+
+
+def several_outputs(ans, node):
+    """The results of a primitive that returns several arrays, as Tensors that are outputs
+    0, 1 ... of ``node`` (a named tuple stays one)."""
+    items = [Tensor._make(np.asarray(item) if isinstance(item, np.generic) else item,
+                          grad_fn=node, requires_grad=True, output_nr=k)
+             for k, item in enumerate(ans)]
+    node.saved_output = tuple(SavedOutput(item) for item in items)
+    if hasattr(ans, "_fields"):
+        return type(ans)(*items)
+    return items if isinstance(ans, list) else tuple(items)
 
 
 def layout_of(rule):
@@ -119,23 +148,55 @@ def bind(layout, args, kwargs, primitive):
             raise TypeError(f"{qualified_name(primitive)} needs the argument {name!r} for its "
                             f"derivative rule ({', '.join(params)})")
     for index in layout.option_indices:
-        values[index] = unwrap(values[index])  # an option or an index: never differentiated
+        value = values[index]
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise NoEagerRule(
+                f"{user_location()}: the derivative rule of {qualified_name(primitive)} treats "
+                f"its argument {layout.rule.params[index]!r} as a constant, but it was given a "
+                f"Tensor that requires grad; pass tensor.detach() if no gradient should flow "
+                f"through it, or register a rule that differentiates it (srcgrad.defvjp)")
+        values[index] = unwrap(value)  # an option or an index: never differentiated
     return values
 
 
-def share_version_if_view(out, base):
-    if isinstance(base, Tensor) and np.may_share_memory(out.data, base.data):
-        out._version = base._version
-        out._base = base if base._base is None else base._base
+def share_version_if_view(out, base, primitive, args, kwargs):
+    """A result that shares memory with ``base`` is a view: it shares base's version counter
+    and remembers how it was made from the tensor that owns the memory, so that an in-place
+    change through it can be recorded on that tensor (``y[1:].mul_(2)``)."""
+    if isinstance(base, Tensor) and np.may_share_memory(out._data, base._data):
+        out._counter = base._counter
+        step = ((primitive, tuple(args), kwargs),)
+        if base._base is None:
+            out._base, out._view_steps = base, step
+        else:
+            out._base = base._base
+            out._view_steps = base._view_steps + step if base._view_steps is not None else None
+
+
+def shape_error(primitive, args, error):
+    """NumPy's ValueError about shapes as PyTorch words it, a RuntimeError (and a ValueError)."""
+    message = str(error)
+    shapes = [np.shape(a) for a in args if hasattr(a, "shape")]
+    if "broadcast" in message and len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        for k in range(1, max(len(a), len(b)) + 1):
+            n, m = (a[-k] if k <= len(a) else 1), (b[-k] if k <= len(b) else 1)
+            if n != m and 1 not in (n, m):
+                message = (f"The size of tensor a ({n}) must match the size of tensor b ({m}) "
+                           f"at non-singleton dimension {max(len(a), len(b)) - k}")
+                break
+    elif primitive in (operator.matmul, np.matmul) and len(shapes) == 2 and \
+            all(len(s) == 2 for s in shapes):
+        (n, k), (j, m) = shapes
+        message = f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {j}x{m})"
+    elif "reshape" in message:
+        message = (f"shape '{list(args[1]) if len(args) > 1 else []}' is invalid for input of "
+                   f"size {int(np.prod(shapes[0])) if shapes else 0}")
+    return ShapeError(message)
 
 
 def qualified_name(function):
-    if isinstance(function, np.ufunc):
-        return f"numpy.{function.__name__}"
-    module = getattr(function, "__module__", None) or ""
-    module = {"_operator": "operator", "builtins": ""}.get(module, module)
-    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", repr(function))
-    return f"{module}.{name}" if module else name
+    return registry_qualified_name(function)
 
 
 def user_location():
@@ -155,9 +216,10 @@ def no_rule_error(primitive):
     name = qualified_name(primitive)
     return NoEagerRule(
         f"{user_location()}: srcgrad has no derivative rule for {name}, which was called on a "
-        f"Tensor that requires grad. Register one with srcgrad.defvjp({name}) as the rules in "
-        f"srcgrad/rules/ are written, write a srcgrad.autograd.Function, or pass "
-        f"tensor.detach() if no gradient should flow through it.")
+        f"Tensor that requires grad. To differentiate it, "
+        f"{missing_rule_advice(primitive).replace('; or declare', '. Or declare')}; or write "
+        f"a srcgrad.autograd.Function, or pass tensor.detach() if no gradient should flow "
+        f"through it.")
 
 
 def numpy_ufunc(ufunc, method, inputs, kwargs):

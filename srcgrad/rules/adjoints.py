@@ -8,10 +8,12 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (array_library, broadcast_like, cast_like, copy_of, expand_reduced, ndim_of,
+from ..runtime import (array_library, broadcast_like, cast_like, copy_of, count_of,
+                       expand_reduced, ndim_of, split_like, unstack, add_each, unknown_matrix_norm,
+                       _normed_axes, inverse_permutation, refuse_in_place, tensordot_axes,
                        ravel_in, reshape_to, scalar_seed, shape_of, size_of, unbroadcast,
                        zeros_like_each)
-from .registry import jvp, non_differentiable, vjp
+from .registry import jvp, non_differentiable, sequence_result, vjp
 
 
 @vjp(unbroadcast)
@@ -84,5 +86,38 @@ def ravel_in_jvp(ans, value, order="C", *, dvalue):
     return ravel_in(dvalue, order)
 
 
-non_differentiable(array_library, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
+@vjp(split_like)
+def split_like_rule(g, ans, value, arrays, axis):
+    # g holds one adjoint per piece: joined again they make the adjoint of the whole.
+    return np.concatenate(g, axis), None, None
+
+
+@jvp(split_like)
+def split_like_jvp(ans, value, arrays, axis, *, dvalue):
+    return split_like(dvalue, arrays, axis)
+
+
+@vjp(unstack)
+def unstack_rule(g, ans, value, axis):
+    return np.stack(g, axis), None
+
+
+@jvp(unstack)
+def unstack_jvp(ans, value, axis, *, dvalue):
+    return unstack(dvalue, axis)
+
+
+@vjp(add_each)
+def add_each_rule(g, ans, left, right):
+    return g, g
+
+
+@jvp(add_each)
+def add_each_jvp(ans, left, right, *, dleft, dright):
+    return dleft, dright
+
+
+sequence_result(split_like, unstack, zeros_like_each, add_each)
+non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation, tensordot_axes,
+                   array_library, count_of, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
                    getattr, hasattr, isinstance, reversed)

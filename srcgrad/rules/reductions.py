@@ -7,7 +7,8 @@ import builtins
 
 import numpy as np
 
-from ..runtime import broadcast_like, expand_reduced, product_of_others, size_of, unbroadcast
+from ..runtime import (broadcast_like, count_of, expand_reduced, product_of_others, size_of,
+                       unbroadcast)
 from .registry import jvp, vjp
 
 
@@ -46,7 +47,7 @@ def amax(g, ans, a, axis=None, keepdims=False):
     # Every element equal to the maximum gets an even share of the adjoint (the share is
     # worked out at the reduced size, so the full-size work is one comparison and one product).
     is_max = a == expand_reduced(ans, a, axis, keepdims)
-    share = g / np.sum(is_max, axis=axis, keepdims=keepdims)
+    share = g / count_of(is_max, a, axis, keepdims)
     return expand_reduced(share, a, axis, keepdims) * is_max
 
 
@@ -55,13 +56,13 @@ def amax_jvp(ans, a, axis=None, keepdims=False, *, da):
     # The maximum moves with the mean tangent of the elements tied at it.
     is_max = a == expand_reduced(ans, a, axis, keepdims)
     return (np.sum(da * is_max, axis=axis, keepdims=keepdims)
-            / np.sum(is_max, axis=axis, keepdims=keepdims))
+            / count_of(is_max, a, axis, keepdims))
 
 
 @vjp(np.min, np.amin)
 def amin(g, ans, a, axis=None, keepdims=False):
     is_min = a == expand_reduced(ans, a, axis, keepdims)
-    share = g / np.sum(is_min, axis=axis, keepdims=keepdims)
+    share = g / count_of(is_min, a, axis, keepdims)
     return expand_reduced(share, a, axis, keepdims) * is_min
 
 
@@ -69,7 +70,7 @@ def amin(g, ans, a, axis=None, keepdims=False):
 def amin_jvp(ans, a, axis=None, keepdims=False, *, da):
     is_min = a == expand_reduced(ans, a, axis, keepdims)
     return (np.sum(da * is_min, axis=axis, keepdims=keepdims)
-            / np.sum(is_min, axis=axis, keepdims=keepdims))
+            / count_of(is_min, a, axis, keepdims))
 
 
 @vjp(builtins.sum)

@@ -34,6 +34,9 @@ the body into generated code with names substituted, so both engines share one d
 bodies are therefore straight-line code: assignments, then one return.
 """
 import inspect
+import os
+import sys
+import sysconfig
 import textwrap
 from dataclasses import dataclass, field
 
@@ -42,6 +45,13 @@ import gast
 VJP_RULES = {}
 JVP_RULES = {}
 NON_DIFFERENTIABLE = set()
+# Primitives whose result is a list or tuple of arrays (np.linalg.eigh, np.split ...): the adjoint
+# of such a result is a list with one adjoint per element, and so is the cotangent ``g`` their
+# reverse rule receives.
+SEQUENCE_RESULTS = set()
+# Primitives that take their arrays as *args (np.einsum(s, a, b)): primitive -> (the function
+# of one list that srcgrad differentiates instead, how many leading arguments stay apart).
+PACKED_ARGUMENTS = {}
 
 
 @dataclass
@@ -173,6 +183,31 @@ def vjp_into(*primitives):
     return register
 
 
+def sequence_result(*primitives):
+    """Declare primitives whose result is a list or tuple of arrays."""
+    SEQUENCE_RESULTS.update(primitives)
+
+
+def packed_form(function, args):
+    """``(einsum_of, (s, [a, b]))`` for ``np.einsum`` and ``(s, a, b)``; None for others."""
+    try:
+        packed = PACKED_ARGUMENTS.get(function)
+    except TypeError:
+        return None
+    if packed is None:
+        return None
+    target, leading = packed
+    return target, tuple(args[:leading]) + (list(args[leading:]),)
+
+
+def returns_sequence(function):
+    """Does ``function`` return a list or tuple of arrays, each with an adjoint of its own?"""
+    try:
+        return function in SEQUENCE_RESULTS
+    except TypeError:
+        return False
+
+
 def non_differentiable(*functions):
     """Declare functions whose results carry no derivative (comparisons, argmax, shapes...)."""
     NON_DIFFERENTIABLE.update(functions)
@@ -199,3 +234,55 @@ def is_non_differentiable(function):
         return function in NON_DIFFERENTIABLE
     except TypeError:
         return False
+
+
+# --- naming a primitive in error messages ---------------------------------------------------------
+
+_PUBLIC_HOMES = ("numpy", "numpy.linalg", "numpy.fft", "scipy.special", "scipy.linalg",
+                 "scipy.stats", "scipy.signal", "math", "operator", "builtins")
+
+
+def qualified_name(function):
+    """Where a user would import ``function`` from: ``scipy.special.erf``, ``numpy.cumsum``,
+    ``scipy.stats.norm.logpdf`` (ufuncs carry no module of their own, and many functions name a
+    private one)."""
+    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
+    if name is None:
+        return repr(function)
+    owner = getattr(function, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner):  # a bound method: norm.logpdf
+        for home in _PUBLIC_HOMES:
+            for attribute, value in vars(sys.modules.get(home) or object).items():
+                if value is owner:
+                    return f"{home}.{attribute}.{function.__name__}"
+    short = name.split(".")[-1]
+    for home in _PUBLIC_HOMES:
+        module = sys.modules.get(home)
+        if module is not None and getattr(module, short, None) is function:
+            return short if home == "builtins" else f"{home}.{short}"
+    module = getattr(function, "__module__", None) or ""
+    module = {"_operator": "operator"}.get(module, module)
+    return f"{module}.{name}" if module else name
+
+
+def missing_rule_advice(function):
+    """How to give ``function`` derivative rules: the decorators, with a two-line example."""
+    name = qualified_name(function)
+    short = name.split(".")[-1]
+    return (f"register its derivatives, e.g. '@srcgrad.defvjp({name})' over "
+            f"'def {short}_vjp(g, ans, x): return g * <dans/dx>' for reverse mode and "
+            f"'@srcgrad.defjvp({name})' over 'def {short}_jvp(ans, x, *, dx): return dx * "
+            f"<dans/dx>' for forward mode; or declare it without derivative with "
+            f"srcgrad.non_differentiable({name})")
+
+
+def is_library_code(function):
+    """Is ``function`` installed library code (NumPy, SciPy, the standard library ...)? srcgrad
+    never walks into it: it has a rule or it is an error at the user's call."""
+    try:
+        path = os.path.abspath(inspect.getsourcefile(function) or "")
+    except TypeError:
+        return True
+    roots = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return any(path.startswith(root + os.sep) for root in roots) and not path.startswith(own)

@@ -148,28 +148,29 @@ def absolute_jvp(ans, x, *, dx):
 
 @vjp(np.maximum)
 def maximum(g, ans, x, y):
-    # Ties split the adjoint evenly, so the rule is symmetric in its arguments.
-    x_wins = (x > y) + 0.5 * (x == y)
-    return unbroadcast(g * x_wins, x), unbroadcast(g * (1.0 - x_wins), y)
+    # Ties split the adjoint evenly, so the rule is symmetric in its arguments. np.where with
+    # g in both branches keeps g's dtype (a float32 adjoint stays float32).
+    x_share = np.where(x > y, g, np.where(x == y, 0.5 * g, 0.0))
+    return unbroadcast(x_share, x), unbroadcast(g - x_share, y)
 
 
 @jvp(np.maximum)
 def maximum_jvp(ans, x, y, *, dx, dy):
     # At ties the result moves with the mean of the two tangents, as the reverse rule splits.
-    x_wins = (x > y) + 0.5 * (x == y)
-    return dx * x_wins, dy * (1.0 - x_wins)
+    return (np.where(x > y, dx, np.where(x == y, 0.5 * dx, 0.0)),
+            np.where(x < y, dy, np.where(x == y, 0.5 * dy, 0.0)))
 
 
 @vjp(np.minimum)
 def minimum(g, ans, x, y):
-    x_wins = (x < y) + 0.5 * (x == y)
-    return unbroadcast(g * x_wins, x), unbroadcast(g * (1.0 - x_wins), y)
+    x_share = np.where(x < y, g, np.where(x == y, 0.5 * g, 0.0))
+    return unbroadcast(x_share, x), unbroadcast(g - x_share, y)
 
 
 @jvp(np.minimum)
 def minimum_jvp(ans, x, y, *, dx, dy):
-    x_wins = (x < y) + 0.5 * (x == y)
-    return dx * x_wins, dy * (1.0 - x_wins)
+    return (np.where(x < y, dx, np.where(x == y, 0.5 * dx, 0.0)),
+            np.where(x > y, dy, np.where(x == y, 0.5 * dy, 0.0)))
 
 
 @vjp(np.logaddexp)

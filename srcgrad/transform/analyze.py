@@ -10,6 +10,13 @@ import numpy as np
 from ..rules import is_non_differentiable
 from .parse import resolve
 
+
+def index_trick(expr, namespace, local_names):
+    """The function srcgrad reads ``np.r_[...]`` or ``np.c_[...]`` as, if ``expr`` names one."""
+    from ..rules.arrays import INDEX_TRICKS
+    obj = resolve(expr, namespace, local_names)
+    return None if obj is None else INDEX_TRICKS.get(id(obj))
+
 # Attributes of arrays that describe them rather than compute from their values.
 INACTIVE_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "itemsize", "nbytes"}
 

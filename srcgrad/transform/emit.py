@@ -57,6 +57,49 @@ def with_origin_comments(stmts, comments):
     return out
 
 
+class _FoldNoneTests(ast.NodeTransformer):
+    """``0 is not None`` -> ``True``, and an ``if`` on a constant -> the branch that runs.
+
+    A rule that tests an option (``if axis is not None:``) reads so once the call's value is
+    substituted; left as it is, the test is dead code and Python warns about ``is`` with a
+    literal wherever the text is compiled (a module written by ``--out`` too).
+    """
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            left, right = _literal(node.left), _literal(node.comparators[0])
+            if left is not _NOT_LITERAL and right is not _NOT_LITERAL and None in (left, right):
+                same = left is right
+                return ast.Constant(value=same if isinstance(node.ops[0], ast.Is) else not same)
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def fold(self, tree):
+        tree = self.visit(tree)
+        for node in ast.walk(tree):  # a branch that ran dry leaves its block empty
+            if isinstance(getattr(node, "body", None), list) and not node.body:
+                node.body = [ast.Pass()]
+        return tree
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node):
+    """The value of a constant or a tuple of constants (a rule option's default), else a marker."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple) and all(isinstance(e, ast.Constant) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return _NOT_LITERAL
+
+
 def to_source(function_def, comments=()):
     """Python source text of a gast FunctionDef, with comment markers turned into comments.
 
@@ -69,6 +112,7 @@ def to_source(function_def, comments=()):
     finally:
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
+    tree = _FoldNoneTests().fold(tree)
     ast.fix_missing_locations(tree)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None

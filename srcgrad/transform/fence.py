@@ -14,7 +14,7 @@ HANDLED = frozenset({
     # statements
     gast.FunctionDef, gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For,
     gast.While, gast.If, gast.Expr, gast.Pass, gast.Break, gast.Continue, gast.Raise,
-    gast.Assert,
+    gast.Assert, gast.Import, gast.ImportFrom, gast.alias,
     # expressions
     gast.BoolOp, gast.NamedExpr, gast.BinOp, gast.UnaryOp, gast.Lambda, gast.IfExp, gast.Dict,
     gast.Set, gast.ListComp, gast.GeneratorExp, gast.Compare, gast.Call, gast.FormattedValue,
@@ -44,9 +44,6 @@ REFUSED = {
     gast.Global: ("a global statement", "pass the value in as an argument and return it"),
     gast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return it"),
     gast.Delete: ("a del statement", "let the name go out of scope instead"),
-    gast.Import: ("an import inside the function", "import at module level"),
-    gast.ImportFrom: ("an import inside the function", "import at module level"),
-    gast.alias: ("an import inside the function", "import at module level"),
     gast.SetComp: ("a set comprehension", "build a list with a for loop"),
     gast.DictComp: ("a dict comprehension", "build the dict with a for loop"),
     gast.Match: ("a match statement", "write it as if/elif"),

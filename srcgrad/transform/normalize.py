@@ -6,16 +6,20 @@ refused with the user's file and line. ``to_anf`` then splits every *active* exp
 each assignment performs one differentiable operation on names (A-normal form); expressions that
 carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
 """
+import functools
+import importlib
 import inspect
+import logging
 
 import gast
 import numpy as np
 
 from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
+from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
 from ..rules.shape import astype
-from ..runtime import copy_of
-from .analyze import assigned_names, mutated_names
+from ..runtime import copy_of, refuse_in_place
+from .analyze import assigned_names, index_trick, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
@@ -27,6 +31,12 @@ ARRAY_METHODS = {
     "clip": (np.clip, False), "ravel": (np.ravel, False), "flatten": (np.ravel, False),
     "squeeze": (np.squeeze, False), "copy": (copy_of, False), "swapaxes": (np.swapaxes, False),
     "reshape": (np.reshape, True), "transpose": (np.transpose, True), "astype": (astype, False),
+    "var": (np.var, False), "std": (np.std, False), "cumsum": (np.cumsum, False),
+    "cumprod": (np.cumprod, False), "diagonal": (np.diagonal, False), "trace": (np.trace, False),
+    "repeat": (np.repeat, False), "take": (np.take, False), "conj": (np.conj, False),
+    "conjugate": (np.conjugate, False), "argmax": (np.argmax, False),
+    "argmin": (np.argmin, False), "argsort": (np.argsort, False), "nonzero": (np.nonzero, False),
+    "any": (np.any, False), "all": (np.all, False), "round": (np.round, False),
 }
 
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
@@ -82,6 +92,9 @@ class Desugar:
             loops = []
             stmt.value = self.hoist_comprehensions(stmt.value, loops, stmt)
             return [s for loop in loops for s in self.block(loop)] + self.statement(stmt, top)
+        if isinstance(stmt, (gast.Import, gast.ImportFrom)):
+            self.import_now(stmt)
+            return []
         if isinstance(stmt, (gast.Return, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
             return [stmt]  # a raise or an assert runs in the primal; it has no derivative
         if isinstance(stmt, gast.FunctionDef) or (
@@ -112,7 +125,8 @@ class Desugar:
                 return [located(gast.Assign(targets=[target], value=value, type_comment=None),
                                 stmt)]
             value = gast.BinOp(left=as_load(stmt.target), op=stmt.op, right=stmt.value)
-            return [located(assign(stmt.target.id, value), stmt)]
+            guard = [self.in_place_guard(stmt)] if hasattr(stmt, "sg_shared_with") else []
+            return guard + [located(assign(stmt.target.id, value), stmt)]
         if isinstance(stmt, gast.AnnAssign):
             if stmt.value is None:
                 return []
@@ -152,6 +166,34 @@ class Desugar:
             elif value is not None:
                 setattr(stmt, field, hoist.visit(value))
         return hoist.hoisted + [stmt]
+
+    def import_now(self, stmt):
+        """``import math`` inside the function: imported once, here, and read as a global."""
+        namespace = self.parsed.namespace
+        package = namespace.get("__package__") or None
+        try:
+            for alias in stmt.names:
+                if isinstance(stmt, gast.Import):
+                    module = importlib.import_module(alias.name)
+                    if alias.asname:
+                        namespace[alias.asname] = module
+                    else:
+                        top = alias.name.split(".")[0]
+                        namespace[top] = importlib.import_module(top)
+                    continue
+                if alias.name == "*":
+                    raise self.parsed.unsupported(stmt, "from ... import * inside the function",
+                                                  "import the names you use by name")
+                origin = "." * (stmt.level or 0) + (stmt.module or "")
+                module = importlib.import_module(origin, package)
+                value = getattr(module, alias.name, None)
+                if value is None:
+                    value = importlib.import_module(f"{module.__name__}.{alias.name}")
+                namespace[alias.asname or alias.name] = value
+        except ImportError as error:
+            raise self.parsed.unsupported(stmt, f"an import that fails ({error})",
+                                          "fix the import; it runs when srcgrad reads the "
+                                          "function") from None
 
     def hoist_comprehensions(self, expr, loops, stmt):
         """``[f(v) for v in xs if c]`` -> a list built by a loop before the statement."""
@@ -276,12 +318,14 @@ class Desugar:
         return [stmt]
 
     def check_in_place_updates(self, body):
-        """``v += b`` changes an array in place: refused where another name sees the change.
+        """``v += b`` changes an array in place; srcgrad reads it as ``v = v + b``.
 
-        srcgrad reads it as ``v = v + b``. That is exact for numbers and for arrays nothing else
-        refers to; where ``v`` came from (or was handed to) another name by a plain assignment or
-        a view (``v = a``, ``u = v.T``), and that name is read afterwards, the reader would see
-        the change in the plain function and not in the derivative, so it is refused.
+        That is exact for numbers and for arrays nothing else refers to. Where ``v`` came from
+        (or was handed to) another name by a plain assignment or a view (``v = a``, ``v = a[0]``,
+        ``u = v.T``) and that name is read afterwards, the reader would see the change in the
+        plain function and not in the derivative. Whether ``v`` is then an array or a number is
+        known only when the code runs, so such an update is guarded: generated code refuses it
+        at the user's line if ``v`` turns out to be changeable in place.
         """
         module = gast.Module(body=body, type_ignores=[])
         links = {}  # name -> names it may share memory with, by direct assignment or view
@@ -309,12 +353,26 @@ class Desugar:
             for read in gast.walk(module):
                 if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
                         read.id in sharing and getattr(read, "lineno", 0) >= first:
-                    raise self.parsed.unsupported(
-                        node, f"{name} {_AUGMENTED_WORDS.get(type(node.op), 'op')}= ... "
-                        f"(it changes in place the array {name} shares with {read.id}, which is "
-                        f"read afterwards)",
-                        f"write {name} = {name} {_OPERATOR_SYMBOLS.get(type(node.op), '+')} ... "
-                        f"to make a new array")
+                    node.sg_shared_with = read.id
+                    break
+
+    def in_place_guard(self, stmt):
+        """``refuse_in_place(v, ...)``: raises at the user's line if ``v`` is an array (or list)
+        that ``v += ...`` would change under another name."""
+        name, other = stmt.target.id, stmt.sg_shared_with
+        symbol = _OPERATOR_SYMBOLS.get(type(stmt.op), "+")
+        construct = (f"{name} {symbol}= ... (it changes in place the array {name} shares with "
+                     f"{other}, which is read afterwards)")
+        advice = f"write {name} = {name} {symbol} ... to make a new array"
+        guard = call(load(self.names_for_guard()), load(name), constant(self.parsed.filename),
+                     constant(stmt.lineno), constant(construct), constant(advice))
+        return located(gast.Expr(value=guard), stmt)
+
+    def names_for_guard(self):
+        self.parsed.namespace.setdefault("refuse_in_place", refuse_in_place)
+        if self.parsed.namespace["refuse_in_place"] is not refuse_in_place:
+            raise self.parsed.unsupported(None, "a function that defines refuse_in_place")
+        return "refuse_in_place"
 
     def check_element_writes(self, body, params):
         """Writing into ``y[i]`` changes y in place: y must be an array this function made."""
@@ -556,7 +614,7 @@ class ToANF:
         if isinstance(stmt, gast.Expr) and appended is None and isinstance(stmt.value, gast.Call) \
                 and self.activity.is_varied(stmt.value):
             function = resolve(stmt.value.func, self.parsed.namespace, self.locals)
-            if function is not print:  # its only effect would be on its arguments: unseen
+            if not _only_reports(function):  # its only effect would be on its arguments: unseen
                 raise self.unsupported(
                     stmt, f"the call {_dotted(stmt.value.func)}(...) whose result is discarded",
                     "srcgrad differentiates values, not changes made in place: assign the "
@@ -650,8 +708,11 @@ class ToANF:
         if isinstance(expr, gast.UnaryOp):
             return gast.UnaryOp(op=expr.op, operand=self.atom(expr.operand, out, hint))
         if isinstance(expr, gast.Subscript):
+            joiner = index_trick(expr.value, self.parsed.namespace, self.locals)
+            if joiner is not None and self.activity.is_varied(expr.slice):
+                return self.index_trick_call(expr, joiner, out, hint)
             if self.activity.is_varied(expr.slice):
-                return self.index_trick(expr, out, hint)
+                raise self.varied_index(expr)
             return subscript(self.atom(expr.value, out, hint), expr.slice)
         if isinstance(expr, gast.Attribute):
             if expr.attr == "T":
@@ -684,31 +745,9 @@ class ToANF:
                                    "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
 
-    def index_trick(self, expr, out, hint):
-        """``np.r_[a, b]`` and ``np.c_[a, b]``: the concatenations they stand for."""
-        owner = resolve(expr.value, self.parsed.namespace, self.locals)
-        parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
-        plain = not any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and
-                                                       isinstance(p.value, str)) for p in parts)
-        if owner is np.r_ and plain:
-            numpy = load(self.binder.bind("np", np))
-            rows = [call(gast.Attribute(value=numpy, attr="atleast_1d", ctx=gast.Load()), p)
-                    for p in parts]
-            joined = call(gast.Attribute(value=load(self.binder.bind("np", np)),
-                                         attr="concatenate", ctx=gast.Load()),
-                          gast.List(elts=rows, ctx=gast.Load()))
-            return self.operation(gast.copy_location(joined, expr), out, hint)
-        if owner is np.c_ and plain:
-            stacked = call(gast.Attribute(value=load(self.binder.bind("np", np)),
-                                          attr="column_stack", ctx=gast.Load()),
-                           gast.List(elts=parts, ctx=gast.Load()))
-            return self.operation(gast.copy_location(stacked, expr), out, hint)
-        if owner in (np.r_, np.c_):
-            raise self.unsupported(expr, "np.r_ / np.c_ with slices or string directives over "
-                                   "differentiated values",
-                                   "use np.concatenate, np.stack or np.column_stack")
-        raise self.unsupported(expr, "an index computed from a differentiated value",
-                               "compute integer indices from shapes or int(...)")
+    def varied_index(self, expr):
+        return self.unsupported(expr, "an index computed from a differentiated value",
+                                "compute integer indices from shapes or int(...)")
 
     def call(self, expr, out, hint):
         function = resolve(expr.func, self.parsed.namespace, self.locals)
@@ -716,24 +755,62 @@ class ToANF:
         if function is None and isinstance(expr.func, gast.Attribute) and \
                 self.activity.is_varied(expr.func.value):
             return self.method_call(expr, out, hint)
-        if function is None:
-            raise self.unsupported(expr, f"a call to {source}, which is not a global function",
-                                   "call functions defined at module level")
+        if PACKED_ARGUMENTS.get(function) is not None and not any(
+                isinstance(arg, gast.Starred) for arg in expr.args):
+            target, leading = PACKED_ARGUMENTS[function]  # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            expr = gast.Call(func=load(self.binder.bind(target.__name__, target)),
+                             args=expr.args[:leading] + [gast.List(elts=expr.args[leading:],
+                                                                   ctx=gast.Load())],
+                             keywords=expr.keywords)
+            function, source = target, target.__name__
+        if function is None or (rule_for(function) is None and _called_at_run_time(function)):
+            # self.helper(x), layer(x), a partial: which function runs is known when it runs
+            return self.user_call(expr, DynamicCallee(source), out, hint)
         if rule_for(function) is None and not is_non_differentiable(function):
             if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
             raise self.no_rule(
                 expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
-                f"derivative rule", f"register one with @srcgrad.defvjp({source}), or mark it "
-                f"with srcgrad.non_differentiable({source})")
+                f"derivative rule", missing_rule_advice(function))
         for keyword in expr.keywords:
             if keyword.arg is None or self.activity.is_varied(keyword.value):
                 raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
                                        "pass differentiated values positionally")
+        self.check_options(expr, function, source)
         node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
                          keywords=expr.keywords)
         node.sg_function = function
         return node
+
+    def index_trick_call(self, expr, joiner, out, hint):
+        """``np.r_[a, b]`` -> ``r_join([a, b])`` (likewise np.c_): items that are arrays or
+        numbers only, no slices or directive strings."""
+        items = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        if any(isinstance(item, gast.Slice) or (isinstance(item, gast.Constant)
+                                                 and isinstance(item.value, str))
+               for item in items):
+            raise self.unsupported(expr, f"{_dotted(expr.value)}[...] with slices or a directive "
+                                   f"string around differentiated values",
+                                   "build the array with np.concatenate or np.stack")
+        parts = gast.List(elts=[self.atom(item, out, hint) for item in items], ctx=gast.Load())
+        node = gast.Call(func=load(self.binder.bind(joiner.__name__, joiner)), args=[parts],
+                         keywords=[])
+        node.sg_function = joiner
+        return node
+
+    def check_options(self, expr, function, source):
+        """A differentiated value passed where the rule has an option (a parameter with a
+        default, which gets no derivative) is refused: it would silently get none."""
+        rule = rule_for(function)
+        if rule is None or rule.accumulates:
+            return
+        for param, arg in zip(rule.params, expr.args):
+            if param in rule.defaults and self.activity.is_varied(arg):
+                raise self.no_rule(
+                    expr, f"{source}(...) with respect to its argument {param!r}, which its "
+                    f"derivative rule treats as a constant",
+                    "pass a constant there, or register a rule that differentiates it with "
+                    "@srcgrad.defvjp and @srcgrad.defjvp")
 
     def arguments(self, expr, out, hint, source):
         args = []
@@ -759,8 +836,8 @@ class ToANF:
             keywords.append(gast.keyword(arg=keyword.arg,
                                          value=self.atom(keyword.value, out, hint)))
         args = []
-        for arg in self.arguments(expr, out, hint, source):
-            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
+        for original, arg in zip(expr.args, self.arguments(expr, out, hint, source)):
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(original):
                 # A sequence of differentiated values handed to a helper gets a name, so its
                 # adjoint is a list whose elements flow back to the values.
                 items = self.names.fresh(hint + "_items")
@@ -796,6 +873,7 @@ class ToANF:
             if self.activity.is_varied(keyword.value):
                 raise self.unsupported(node, "a differentiated keyword argument",
                                        "pass differentiated values positionally")
+        self.check_options(node, function, _dotted(node.func))
         node.args = self.arguments(node, out, hint, _dotted(node.func))
         node.sg_function = function
         return node
@@ -807,6 +885,36 @@ class ToANF:
     def no_rule(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current
         return NoDerivativeRule(construct, self.parsed.filename, node.lineno, advice)
+
+
+class DynamicCallee:
+    """Stands for the function a call reaches through an object (``self.helper``, ``layer``):
+    the generated code asks for its derivative when it runs (srcgrad.dynamic)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
+            "_", "").isalnum() else "callee"
+
+
+def _called_at_run_time(function):
+    """A bound method, a partial or a callable object: differentiated when the code runs."""
+    if inspect.isclass(function) or inspect.isbuiltin(function) or \
+            isinstance(function, np.ufunc) or is_user_function(function):
+        return False
+    if inspect.ismethod(function):
+        return is_user_function(function.__func__)
+    if isinstance(function, functools.partial):
+        return True
+    call = getattr(type(function), "__call__", None)
+    return inspect.isfunction(call) and is_user_function(call)
+
+
+def _only_reports(function):
+    """print, logging and warnings: calls that show values and change none."""
+    if function is print or isinstance(getattr(function, "__self__", None), logging.Logger):
+        return True
+    return getattr(function, "__module__", None) in ("logging", "warnings", "_warnings")
 
 
 def _is_plain(expr):

@@ -1,4 +1,5 @@
 """The passes in order, from a user function to its compiled, readable derivative."""
+import inspect
 import weakref
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from .parse import parse_function
 from .forward import ForwardMode
 from .live import LiveGlobals
 from .reverse import ReverseMode, resolve
-from .shapes import UNKNOWN, Shapes, argument_shape, infer_shapes
+from .shapes import SEQUENCE, UNKNOWN, Shapes, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
@@ -127,7 +128,7 @@ def forward_mode(function, wrt=0, source=None):
     comments = []
     code = with_origin_comments(simplify(code), comments)
     name = p.names.fresh(f"{p.tree.name}_jvp")
-    args = clone(p.tree.args)
+    args = _without_annotations(clone(p.tree.args))
     tangents = [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
                 for t in tangent_params]
     if args.defaults or args.kwonlyargs:  # after parameters with defaults: keyword-only
@@ -163,6 +164,8 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
     if signature is not None:
         engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
                                      engine.resolve, locals_, returned_shape)
+        # A list or tuple argument's adjoint is a list of its elements' adjoints.
+        engine.list_names |= {p for p in params if engine.shapes.get(p) == SEQUENCE}
     primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
@@ -210,7 +213,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         returned = gradient if mode == "grad" else gast.Tuple(
             elts=[clone(result), gradient], ctx=gast.Load())
         body_out = prologue + primal + kept + adjoint + [gast.Return(value=returned)]
-    function_def = gast.FunctionDef(name=name, args=clone(tree.args), body=body_out,
+    function_def = gast.FunctionDef(name=name, args=_without_annotations(clone(tree.args)), body=body_out,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
@@ -230,6 +233,8 @@ _returned_shapes = weakref.WeakKeyDictionary()  # function -> {signature: shape 
 
 def returned_shape(function, signature):
     """The shape of what a user function returns for arguments of these shapes, or UNKNOWN."""
+    if not inspect.isfunction(function):  # a callee known only at run time
+        return UNKNOWN
     try:
         known = _returned_shapes.setdefault(function, {})
     except TypeError:  # not weakly referenceable
@@ -288,6 +293,15 @@ def _value_kept_from(result, adjoint, names, binder):
         value = names.fresh("value")
         return load(value), [_assign(value, load(result.id))]
     return result, []
+
+
+def _without_annotations(args):
+    """Parameters without their annotations: the generated code never evaluates the user's
+    types (a class its namespace may not have)."""
+    for parameter in args.posonlyargs + args.args + args.kwonlyargs + \
+            [a for a in (args.vararg, args.kwarg) if a is not None]:
+        parameter.annotation = None
+    return args
 
 
 def _assign(target, value):

@@ -20,6 +20,7 @@ import operator
 import gast
 import numpy as np
 
+from ..dynamic import call_vjp
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
 from ..errors import NonScalarOutput
@@ -30,7 +31,7 @@ from .analyze import (annotate_available, annotate_defined, annotate_unsafe, ass
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
-from .normalize import appended_list, popped_list
+from .normalize import DynamicCallee, appended_list, popped_list
 from .optimize import name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, rename_loads, replace, unparse
@@ -39,7 +40,7 @@ ZERO, SHARED, OWNED = "zero", "shared", "owned"
 
 BINARY_PRIMITIVES = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
                      gast.Div: operator.truediv, gast.Pow: operator.pow,
-                     gast.MatMult: operator.matmul}
+                     gast.MatMult: operator.matmul, gast.Mod: operator.mod}
 UNARY_PRIMITIVES = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
@@ -404,6 +405,9 @@ class ReverseMode(Sweep):
         local = {}
         shapes = self.shape_reader(local)
         for stmt in prelude:
+            if not isinstance(stmt, (gast.Assign, gast.AugAssign)):  # a user rule's own `if`
+                local.update((target, UNKNOWN) for target in assigned_names(stmt))
+                continue
             stmt.value = self.specialize(stmt.value, local)
             for target in assigned_names(stmt):
                 local[target] = shapes.of(stmt.value) if isinstance(stmt, gast.Assign) \
@@ -607,12 +611,7 @@ class ReverseMode(Sweep):
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
         live = [o for o in outputs if o in self.varied and
                 state.get(self.adjoint(o), ZERO) != ZERO]
-        try:
-            bound = inspect.signature(function).bind(
-                *value.args, **{k.arg: k.value for k in value.keywords})
-        except TypeError as error:
-            raise self.parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
-        active = [(param, arg) for param, arg in bound.arguments.items()
+        active = [(param, arg) for param, arg in call_arguments(function, value, stmt, self.parsed)
                   if isinstance(arg, gast.Name) and arg.id in self.varied]
         if not live or not active:
             state = dict(state)
@@ -621,10 +620,16 @@ class ReverseMode(Sweep):
             return [stmt], [], state
         state = dict(state)
         wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
-        vjp_name = self.binder.bind(f"{function.__name__}_vjp", derivative(function, wrt, "vjp"))
-        self.callees.append(self.binder.bound[vjp_name])
         pullback = self.pullback_names[id(stmt)]
-        primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
+        if isinstance(function, DynamicCallee):  # call_vjp(self.helper, wrt, x)
+            primal_call = gast.Call(func=load(self.binder.bind("call_vjp", call_vjp)),
+                                    args=[clone(value.func), literal(wrt)] + value.args,
+                                    keywords=value.keywords)
+        else:
+            vjp_name = self.binder.bind(f"{function.__name__}_vjp",
+                                        derivative(function, wrt, "vjp"))
+            self.callees.append(self.binder.bound[vjp_name])
+            primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
         forward = located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), store(pullback)],
                                                           ctx=gast.Store())],
                                       value=primal_call, type_comment=None), stmt)
@@ -1072,6 +1077,19 @@ class ReverseMode(Sweep):
         primal, adjoint = drop_redundant_saves(pushes + primal, seed_code + adjoint + pops
                                                + recompute, self.saved_pairs)
         return primal, adjoint, result, gradients, output_adjoint
+
+
+def call_arguments(function, value, stmt, parsed):
+    """(parameter, argument) of a call of a user function: by name, or for a callee known only
+    at run time (DynamicCallee), by position and keyword as written."""
+    if isinstance(function, DynamicCallee):
+        return list(enumerate(value.args)) + [(k.arg, k.value) for k in value.keywords]
+    try:
+        bound = inspect.signature(function).bind(
+            *value.args, **{k.arg: k.value for k in value.keywords})
+    except TypeError as error:
+        raise parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
+    return list(bound.arguments.items())
 
 
 def _same_state(left, right):

@@ -4,7 +4,9 @@ import copy
 import gast
 import numpy as np
 
+from ..rules import returns_sequence
 from .build import clone, load
+from .parse import resolve
 
 
 class Sweep:
@@ -29,7 +31,15 @@ class Sweep:
         self.list_names = {  # lists the function builds: their derivatives are lists too
             node.targets[0].id for node in gast.walk(gast.Module(body=body, type_ignores=[]))
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
-            and isinstance(node.value, gast.List)}
+            and (isinstance(node.value, gast.List) or self.returns_sequence(node.value))}
+
+    def returns_sequence(self, value):
+        """Is ``value`` a call of a primitive whose result is a list of arrays (np.linalg.eigh)?"""
+        if not isinstance(value, gast.Call):
+            return False
+        function = getattr(value, "sg_function", None) or resolve(
+            value.func, self.parsed.namespace, self.locals)
+        return returns_sequence(function)
 
     def derivative(self, name):
         """The derivative variable of a primal name: ``dx`` for ``x``, ``d_W`` for ``W``."""

@@ -63,7 +63,7 @@ CASES = {
 # Their rules' adjoints call NumPy functions that have no rule themselves, so the backward pass
 # cannot be recorded (see the report of missing rules): np.tensordot. (np.concatenate's adjoint
 # cuts with slices, which record.)
-FIRST_ORDER_ONLY = {"dot"}
+FIRST_ORDER_ONLY = set()  # np.tensordot, which dot's adjoint calls, has a rule now
 
 
 def leaves(arrays):
@@ -80,13 +80,6 @@ def test_first_derivatives_match_central_differences(name):
 def test_second_derivatives_match_central_differences(name):
     function, arrays = CASES[name]
     assert gradgradcheck(function, leaves(arrays))
-
-
-@pytest.mark.parametrize("name", sorted(FIRST_ORDER_ONLY))
-def test_second_derivative_through_a_rule_without_a_recordable_adjoint_says_which(name):
-    function, arrays = CASES[name]
-    with pytest.raises(NoEagerRule, match=r"numpy\.tensordot"):
-        gradgradcheck(function, leaves(arrays))
 
 
 def test_results_are_tensors_and_values_are_numpys():
@@ -107,9 +100,10 @@ def test_non_differentiable_functions_give_tensors_without_history():
 def test_a_function_without_rule_names_itself_and_the_callers_line():
     x = tensor(A, requires_grad=True)
     with pytest.raises(NoEagerRule, match=r"test_numpy_dispatch\.py, line \d+: srcgrad has no "
-                                          r"derivative rule for numpy\.cumsum"):
-        np.cumsum(x)
-    np.testing.assert_array_equal(np.cumsum(x.detach()).data, np.cumsum(A))
+                                          r"derivative rule for numpy\.interp"):
+        np.interp(x, [0.0, 1.0], [1.0, 2.0])
+    np.testing.assert_array_equal(np.interp(x.detach(), [0.0, 1.0], [1.0, 2.0]).data,
+                                  np.interp(A, [0.0, 1.0], [1.0, 2.0]))
 
 
 def test_an_option_the_rule_does_not_know_is_refused_with_its_name():
@@ -200,7 +194,7 @@ def test_forward_and_backward_run_on_a_duck_array_without_converting_it():
     hidden = np.tanh(x @ w)
     loss = (hidden[1:] ** 2).sum() + hidden.mean() + np.exp(w).max()
     loss.backward()
-    assert isinstance(w.grad.data, StrictDuck) and StrictDuck.calls > 10
+    assert isinstance(w.grad.array, StrictDuck) and StrictDuck.calls > 10
     assert w.device == "cpu"
 
     hidden_np = np.tanh(A @ B)
@@ -209,7 +203,7 @@ def test_forward_and_backward_run_on_a_duck_array_without_converting_it():
     d_hidden += 1 / hidden_np.size
     expected = A.T @ (d_hidden * (1 - hidden_np ** 2))
     expected += np.exp(B) * (B == B.max())
-    np.testing.assert_allclose(w.grad.data.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.array.data, expected, rtol=1e-12)
 
 
 def test_second_derivatives_run_on_a_duck_array():
@@ -219,4 +213,4 @@ def test_second_derivatives_run_on_a_duck_array():
     first.sum().backward()
     values = np.array([0.5, 1.5])
     expected = (6 * values + 6 * values ** 2 + values ** 3) * np.exp(values)
-    np.testing.assert_allclose(x.grad.data.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.array.data, expected, rtol=1e-12)

@@ -38,11 +38,11 @@ def writes_element(x):
 
 
 def calls_method(x):
-    return np.sum(x.cumsum())
+    return np.sum(x.compress([True, False, True]))
 
 
 def calls_builtin(x):
-    return math.erf(np.sum(x))
+    return math.gamma(np.sum(x))
 
 
 def writes_global(x):
@@ -65,14 +65,14 @@ def may_fall_off_the_end(x):
 
 
 def uses_unknown_numpy_function(x):
-    return np.sum(np.cbrt(x))
+    return np.sum(np.interp(x, [0.0, 1.0], [1.0, 2.0]))
 
 
 @pytest.mark.parametrize("function, text, construct", [
     (uses_try, "try:", "try/except"),
     (uses_with, "with np.errstate", "a with block"),
     (writes_element, "y[0] = 1.0", "a write into y, which may share memory"),
-    (calls_method, "x.cumsum()", "the array method .cumsum()"),
+    (calls_method, "x.compress(", "the array method .compress()"),
     (writes_global, "global counter", "a global statement"),
     (generator, "yield x", "a generator (yield)"),
 ])
@@ -90,12 +90,12 @@ def test_call_without_rule_says_how_to_register_one():
     with pytest.raises(sg.NoDerivativeRule) as caught:
         sg.grad(calls_builtin)(np.ones(3))
     message = str(caught.value)
-    assert f"line {line_of(calls_builtin, 'math.erf(')}:" in message
-    assert "a call to math.erf (math.erf)" in message and "@srcgrad.defvjp(math.erf)" in message
+    assert f"line {line_of(calls_builtin, 'math.gamma(')}:" in message
+    assert "a call to math.gamma (math.gamma)" in message and "@srcgrad.defvjp(math.gamma)" in message
 
 
 def test_numpy_function_without_rule():
-    with pytest.raises(sg.NoDerivativeRule, match=r"a call to np\.cbrt \(numpy\.cbrt\), which has no derivative rule"):
+    with pytest.raises(sg.NoDerivativeRule, match=r"a call to np\.interp \(numpy\.interp\), which has no derivative rule"):
         sg.grad(uses_unknown_numpy_function)(np.ones(4))
 
 
@@ -147,10 +147,10 @@ def test_functions_from_notebook_cells_work_through_linecache():
     np.testing.assert_allclose(sg.grad(namespace["made_at_runtime"])(np.ones(2)), [3.0, 3.0])
 
 
-def test_lambda_is_refused_with_advice():
-    square = lambda x: x * x  # noqa: E731
-    with pytest.raises(sg.SrcgradError, match="plain def"):
-        sg.grad(square)(1.0)
+def test_lambdas_on_one_line_are_told_apart_by_position():
+    twins = (lambda x: x * x, lambda x: x * x * x)  # noqa: E731
+    assert sg.grad(twins[0])(2.0) == pytest.approx(4.0)
+    assert sg.grad(twins[1])(2.0) == pytest.approx(12.0)
 
 
 def test_wrt_must_name_a_parameter():

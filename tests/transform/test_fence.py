@@ -49,7 +49,6 @@ REFUSED_SNIPPETS = {
     "nonlocal": ("def f(x):\n    c = 0.0\n    def add():\n        nonlocal c\n"
                  "        c = c + x\n    add()\n    return c\n", "nonlocal c"),
     "del": ("def f(x):\n    y = x * 2.0\n    del y\n    return x\n", "del y"),
-    "import": ("def f(x):\n    import math\n    return x\n", "import math"),
     "set comprehension": ("def f(x):\n    s = {v for v in [1.0, 2.0]}\n    return x\n",
                           "s = {v"),
     "dict comprehension": ("def f(x):\n    d = {k: x for k in 'ab'}\n    return x\n",

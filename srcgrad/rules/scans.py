@@ -1,0 +1,52 @@
+"""Rules of cumulative sums and products and of differences (np.cumsum, np.cumprod, np.diff).
+
+With ``axis=None`` these work on the flattened array: the adjoint then comes back flat and is
+reshaped to the input (a no-op reshape when an axis is given).
+"""
+import numpy as np
+
+from ..runtime import diff_adjoint, shape_of
+from .registry import jvp, vjp
+
+
+@vjp(np.cumsum)
+def cumsum(g, ans, a, axis=None):
+    # Each element feeds every later partial sum: the adjoint is the reversed cumulative sum.
+    return np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis), axis), shape_of(a))
+
+
+@jvp(np.cumsum)
+def cumsum_jvp(ans, a, axis=None, *, da):
+    return np.cumsum(da, axis)
+
+
+@vjp(np.cumprod)
+def cumprod(g, ans, a, axis=None):
+    # d ans_j / d a_i = ans_j / a_i for j >= i (a has no zeros; a zero gives inf or nan).
+    reversed_sums = np.flip(np.cumsum(np.flip(g * ans, axis), axis), axis)
+    return np.reshape(reversed_sums, shape_of(a)) / a
+
+
+@jvp(np.cumprod)
+def cumprod_jvp(ans, a, axis=None, *, da):
+    return ans * np.cumsum(da / a, axis)
+
+
+@vjp(np.diff)
+def diff(g, ans, a, n=1, axis=-1):
+    return diff_adjoint(g, n, axis)
+
+
+@jvp(np.diff)
+def diff_jvp(ans, a, n=1, axis=-1, *, da):
+    return np.diff(da, n, axis)
+
+
+@vjp(diff_adjoint)
+def diff_adjoint_rule(g, ans, value, n, axis):
+    return np.diff(g, n, axis), None, None
+
+
+@jvp(diff_adjoint)
+def diff_adjoint_jvp(ans, value, n, axis, *, dvalue):
+    return diff_adjoint(dvalue, n, axis)

@@ -1,0 +1,124 @@
+"""Rules of the statistical reductions: var, std, average, ptp and the NaN-skipping reductions.
+
+``axis`` may be None, an int or a tuple of ints, as for np.sum. ``count`` is the number of
+elements each result summarizes (``size_of(a) // size_of(ans)``), so no axis arithmetic is needed.
+"""
+import numpy as np
+
+from ..runtime import average_weights, count_of, expand_reduced, size_of
+from .registry import jvp, non_differentiable, vjp
+
+
+@vjp(np.var)
+def var(g, ans, a, axis=None, ddof=0, keepdims=False):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    count = size_of(a) // size_of(ans)
+    return expand_reduced(g, a, axis, keepdims) * centered * (2.0 / (count - ddof))
+
+
+@jvp(np.var)
+def var_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    count = size_of(a) // size_of(ans)
+    return np.sum(da * centered, axis=axis, keepdims=keepdims) * (2.0 / (count - ddof))
+
+
+@vjp(np.std)
+def std(g, ans, a, axis=None, ddof=0, keepdims=False):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    count = size_of(a) // size_of(ans)
+    return expand_reduced(g / ans, a, axis, keepdims) * centered * (1.0 / (count - ddof))
+
+
+@jvp(np.std)
+def std_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
+    centered = a - np.mean(a, axis=axis, keepdims=True)
+    count = size_of(a) // size_of(ans)
+    return np.sum(da * centered, axis=axis, keepdims=keepdims) / (ans * (count - ddof))
+
+
+@vjp(np.average)
+def average(g, ans, a, axis=None, weights=None, returned=False, keepdims=False):
+    # With weights: sum(w a) / sum(w) along axis; without, the mean. The weights are an option
+    # here (a differentiated weights argument is refused, not given a zero derivative).
+    return expand_reduced(g, a, axis, keepdims) * average_weights(a, axis, weights)
+
+
+@jvp(np.average)
+def average_jvp(ans, a, axis=None, weights=None, returned=False, keepdims=False, *, da):
+    return np.average(da, axis=axis, weights=weights, keepdims=keepdims)
+
+
+@vjp(np.ptp)
+def ptp(g, ans, a, axis=None, keepdims=False):
+    # max - min; ties at either end share its part of the adjoint evenly.
+    is_max = a == np.max(a, axis=axis, keepdims=True)
+    is_min = a == np.min(a, axis=axis, keepdims=True)
+    max_share = is_max / count_of(is_max, a, axis, True)
+    min_share = is_min / count_of(is_min, a, axis, True)
+    return expand_reduced(g, a, axis, keepdims) * (max_share - min_share)
+
+
+@jvp(np.ptp)
+def ptp_jvp(ans, a, axis=None, keepdims=False, *, da):
+    is_max = a == np.max(a, axis=axis, keepdims=True)
+    is_min = a == np.min(a, axis=axis, keepdims=True)
+    return (np.sum(da * is_max, axis=axis, keepdims=keepdims)
+            / count_of(is_max, a, axis, keepdims)
+            - np.sum(da * is_min, axis=axis, keepdims=keepdims)
+            / count_of(is_min, a, axis, keepdims))
+
+
+@vjp(np.nansum)
+def nansum(g, ans, a, axis=None, keepdims=False):
+    return np.where(np.isnan(a), 0.0, expand_reduced(g, a, axis, keepdims))
+
+
+@jvp(np.nansum)
+def nansum_jvp(ans, a, axis=None, keepdims=False, *, da):
+    return np.sum(np.where(np.isnan(a), 0.0, da), axis=axis, keepdims=keepdims)
+
+
+@vjp(np.nanmean)
+def nanmean(g, ans, a, axis=None, keepdims=False):
+    present = ~np.isnan(a)
+    count = count_of(present, a, axis, True)
+    return np.where(present, expand_reduced(g, a, axis, keepdims) / count, 0.0)
+
+
+@jvp(np.nanmean)
+def nanmean_jvp(ans, a, axis=None, keepdims=False, *, da):
+    present = ~np.isnan(a)
+    return (np.sum(np.where(present, da, 0.0), axis=axis, keepdims=keepdims)
+            / count_of(present, a, axis, keepdims))
+
+
+@vjp(np.nanmax)
+def nanmax(g, ans, a, axis=None, keepdims=False):
+    is_max = a == expand_reduced(ans, a, axis, keepdims)
+    share = g / count_of(is_max, a, axis, keepdims)
+    return expand_reduced(share, a, axis, keepdims) * is_max
+
+
+@jvp(np.nanmax)
+def nanmax_jvp(ans, a, axis=None, keepdims=False, *, da):
+    is_max = a == expand_reduced(ans, a, axis, keepdims)
+    return (np.sum(np.where(is_max, da, 0.0), axis=axis, keepdims=keepdims)
+            / count_of(is_max, a, axis, keepdims))
+
+
+@vjp(np.nanmin)
+def nanmin(g, ans, a, axis=None, keepdims=False):
+    is_min = a == expand_reduced(ans, a, axis, keepdims)
+    share = g / count_of(is_min, a, axis, keepdims)
+    return expand_reduced(share, a, axis, keepdims) * is_min
+
+
+@jvp(np.nanmin)
+def nanmin_jvp(ans, a, axis=None, keepdims=False, *, da):
+    is_min = a == expand_reduced(ans, a, axis, keepdims)
+    return (np.sum(np.where(is_min, da, 0.0), axis=axis, keepdims=keepdims)
+            / count_of(is_min, a, axis, keepdims))
+
+
+non_differentiable(average_weights)  # reads only the shape of a, and the weights (an option)

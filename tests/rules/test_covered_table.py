@@ -1,0 +1,88 @@
+"""The README's table of covered functions is generated from the rule table; this test fails
+when they disagree. ``python tests/rules/test_covered_table.py`` prints the section to paste."""
+import pathlib
+import re
+
+import pytest
+
+from srcgrad.rules import VJP_RULES
+from srcgrad.rules.registry import qualified_name
+
+README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+
+FAMILIES = [  # (title, the rule modules of that family)
+    ("Elementwise", ("arithmetic", "ufuncs", "elementwise")),
+    ("Reductions and scans", ("reductions", "statistics", "scans")),
+    ("Linear algebra", ("linalg",)),
+    ("Shapes, joining, order and indexing", ("shape", "arrays")),
+    ("SciPy (registered when SciPy imports)", ("scipy_special",)),
+]
+
+# Primitives srcgrad stands in for what the user writes.
+SPELLED = {"transpose_attribute": "x.T", "astype": "x.astype", "einsum_of": "numpy.einsum",
+           "r_join": "numpy.r_[...]", "c_join": "numpy.c_[...]", "getitem": "x[index]"}
+OPERATORS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**", "neg": "- (unary)",
+             "pos": "+ (unary)", "matmul": "@", "mod": "%", "getitem": "x[index]"}
+
+
+def public_name(primitive):
+    name = qualified_name(primitive)
+    module, _, short = name.rpartition(".")
+    if module == "operator":
+        return OPERATORS.get(short, name)
+    if module.startswith("srcgrad"):
+        return SPELLED.get(short)
+    return SPELLED.get(short, name)
+
+
+def covered_functions():
+    """{family title: sorted public names} for every rule srcgrad ships."""
+    table = {title: set() for title, _ in FAMILIES}
+    for primitive, rule in VJP_RULES.items():
+        module = rule.function.__module__
+        if not module.startswith("srcgrad.rules."):
+            continue
+        name = public_name(primitive)
+        for title, modules in FAMILIES:
+            if module.rpartition(".")[2] in modules and name is not None:
+                table[title].add(name)
+    return {title: sorted(names, key=str.lower) for title, names in table.items()}
+
+
+def section():
+    table = covered_functions()
+    total = sum(len(names) for names in table.values())
+    lines = ["## Covered functions", "",
+             f"Every function below has a reverse rule and a forward rule in `srcgrad/rules/`, "
+             f"used by the transformer and by the eager Tensor alike ({total} in all). Array "
+             f"methods that mirror them (`x.var()`, `x.cumsum()`, `x.diagonal()` ...) map to the "
+             f"same rules. This table is generated from the rule table by "
+             f"`tests/rules/test_covered_table.py`, which fails when they disagree.", "",
+             "| Family | Count | Functions |", "| --- | ---: | --- |"]
+    for title, names in table.items():
+        lines.append(f"| {title} | {len(names)} | " + ", ".join(f"`{n}`" for n in names) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def readme_section():
+    text = README.read_text()
+    match = re.search(r"^## Covered functions\n.*?(?=^## )", text, flags=re.M | re.S)
+    return None if match is None else match.group(0).rstrip("\n") + "\n"
+
+
+def test_readme_table_matches_the_rules():
+    pytest.importorskip("scipy")  # the SciPy row lists the rules registered with SciPy
+    assert readme_section() == section(), (
+        "README's '## Covered functions' differs from the rule table; regenerate it with "
+        "python tests/rules/test_covered_table.py")
+
+
+def test_the_table_sits_just_before_eager_mode():
+    text = README.read_text()
+    assert text.index("## Covered functions") < text.index("## Eager mode")
+    between = text[text.index("## Covered functions"):text.index("## Eager mode")]
+    assert between.count("\n## ") == 0
+
+
+if __name__ == "__main__":
+    print(section())

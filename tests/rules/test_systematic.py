@@ -1,0 +1,511 @@
+"""Every rule through both engines, in the spirit of autograd's test_systematic.py.
+
+Each case is a function of ``systematic_cases`` (one primitive read out through a nonlinear
+scalar) with argument sets over shapes, broadcasting, axes and keepdims. For each it checks, against
+central differences in float64:
+- reverse mode (``sg.grad``) and the value of ``sg.value_and_grad``;
+- forward mode (``sg.jvp``) against the gradient by the dot-product test;
+- second order (``sg.hvp``: forward over the generated gradient) against differences of the
+  gradient;
+- the eager Tensor (first order, and second order through ``create_graph=True``);
+- float32 inputs keep float32 gradients.
+"""
+import numpy as np
+import pytest
+
+import srcgrad as sg
+import systematic_cases as fns
+from srcgrad.rules import JVP_RULES, VJP_RULES
+from srcgrad.rules.registry import PACKED_ARGUMENTS
+
+EPS = 1e-6
+
+
+def numerical_gradient(f, args, k):
+    args = [np.array(a, dtype=np.float64) for a in args]
+    x = args[k]
+    gradient = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        original = x[i]
+        x[i] = original + EPS
+        above = f(*args)
+        x[i] = original - EPS
+        below = f(*args)
+        x[i] = original
+        gradient[i] = (above - below) / (2 * EPS)
+    return gradient
+
+
+def close(actual, expected, rtol=1e-5, atol=1e-6, what=""):
+    assert np.shape(actual) == np.shape(expected), (what, np.shape(actual), np.shape(expected))
+    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), expected, rtol=rtol,
+                               atol=atol, err_msg=what)
+
+
+# --- argument builders: rng -> list of argument tuples ------------------------------------------
+
+UNARY_SHAPES = [(), (3,), (2, 3)]
+BINARY_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ())]
+
+
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def uniform(low, high):
+    return lambda rng, shape: rng.uniform(low, high, shape)
+
+
+def signed(low, high):
+    return lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(low, high, shape)
+
+
+def unary(values=normal, shapes=UNARY_SHAPES):
+    return lambda rng: [(values(rng, s),) for s in shapes]
+
+
+def binary(x_values=normal, y_values=normal, shapes=BINARY_SHAPES):
+    return lambda rng: [(x_values(rng, a), y_values(rng, b)) for a, b in shapes]
+
+
+def fixed(*arg_sets):
+    return lambda rng: [tuple(np.array(a, dtype=np.float64) for a in args) for args in arg_sets]
+
+
+def shaped(*shape_sets, values=normal):
+    """Argument sets of the given shapes (one tuple of shapes per set)."""
+    return lambda rng: [tuple(values(rng, s) for s in shapes) for shapes in shape_sets]
+
+
+def quarter_steps(rng, shape):
+    """Values at quarter integers plus a little noise: no two closer than about 0.05 apart after
+    rounding to a grid, so that remainders and ties stay away from their jumps."""
+    return rng.integers(-8, 8, shape) * 0.5 + 0.25 + rng.uniform(-0.05, 0.05, shape)
+
+
+CASES = {}
+
+
+def case(function, build, second_order=True, eager=True, float32=True, rtol=1e-5, atol=1e-6,
+         eager_second_order=True):
+    CASES[function.__name__] = dict(function=function, build=build, second_order=second_order,
+                                    eager=eager, float32=float32, rtol=rtol, atol=atol,
+                                    eager_second_order=second_order and eager_second_order)
+
+
+# --- elementwise -------------------------------------------------------------------------------
+case(fns.arcsin_, unary(uniform(-0.8, 0.8)))
+case(fns.arccos_, unary(uniform(-0.8, 0.8)))
+case(fns.arcsinh_, unary())
+case(fns.arccosh_, unary(uniform(1.2, 3.0)))
+case(fns.arctanh_, unary(uniform(-0.8, 0.8)))
+case(fns.arctan_, unary())
+case(fns.arctan2_, binary(signed(0.3, 2.0), signed(0.3, 2.0)))
+case(fns.hypot_, binary(signed(0.3, 2.0), signed(0.3, 2.0)))
+case(fns.reciprocal_, unary(signed(0.5, 2.0)))
+case(fns.cbrt_, unary(signed(0.5, 2.0)))
+case(fns.exp2_, unary())
+case(fns.log2_, unary(uniform(0.3, 3.0)))
+case(fns.log10_, unary(uniform(0.3, 3.0)))
+case(fns.logaddexp_, binary())
+case(fns.logaddexp2_, binary())
+case(fns.fabs_, unary(signed(0.3, 2.0)))
+case(fns.abs_, unary(signed(0.3, 2.0)))
+case(fns.fmax_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+case(fns.fmin_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+case(fns.maximum_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+case(fns.minimum_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
+for _f in (fns.mod_, fns.remainder_, fns.percent_, fns.fmod_):
+    case(_f, binary(quarter_steps, lambda rng, s: rng.choice([-1.0, 1.0], s) * 1.1))
+case(fns.sinc_, unary())
+case(fns.deg2rad_, unary())
+case(fns.rad2deg_, unary(uniform(-0.02, 0.02)))
+case(fns.degrees_, unary(uniform(-0.02, 0.02)))
+case(fns.radians_, unary())
+case(fns.nan_to_num_, unary())
+case(fns.real_, unary())
+case(fns.conj_, unary())
+case(fns.real_if_close_, unary())
+case(fns.float_power_, binary(uniform(0.5, 2.0), uniform(-2.0, 2.0)), float32=False)
+case(fns.copysign_, unary(signed(0.3, 2.0)))
+for _f in (fns.exp_, fns.expm1_, fns.sin_, fns.cos_, fns.sinh_, fns.cosh_, fns.tanh_,
+           fns.square_):
+    case(_f, unary())
+for _f in (fns.log_, fns.log1p_, fns.sqrt_):
+    case(_f, unary(uniform(0.3, 3.0)))
+case(fns.tan_, unary(uniform(-1.0, 1.0)))
+case(fns.power_, binary(uniform(0.5, 2.0), uniform(-2.0, 2.0)))
+case(fns.divide_, binary(normal, signed(0.5, 2.0)))
+case(fns.multiply_, binary())
+case(fns.subtract_, binary())
+case(fns.where_, binary(quarter_steps, normal))
+case(fns.clip_, unary(lambda rng, s: rng.choice([-1.0, 0.0, 1.0], s) + rng.uniform(-.3, .3, s)))
+
+
+# --- reductions and scans ----------------------------------------------------------------------
+def distinct(rng, shape):
+    """Values at least 0.3 apart from each other: no ties for max, min and ptp."""
+    size = int(np.prod(shape))
+    values = rng.permutation(size) * 0.4 - size * 0.2 + rng.uniform(-0.05, 0.05, size)
+    return values.reshape(shape)
+
+
+# The eager Tensor has no var, std, cumsum or cumprod methods (np.var(t) ... work).
+for _f in (fns.var_, fns.std_, fns.average_, fns.cumsum_):
+    case(_f, unary(shapes=[(3,), (2, 3), (2, 3, 2)]))
+for _f in (fns.var_method_, fns.cumsum_method_):
+    case(_f, unary(shapes=[(3,), (2, 3), (2, 3, 2)]), eager=False)
+for _f in (fns.var_axis_, fns.std_axis_ddof_, fns.cumsum_axis_, fns.mean_method_, fns.prod_,
+           fns.diff_axis_):
+    case(_f, unary(shapes=[(3, 2), (2, 3, 2)]))
+case(fns.std_method_, unary(shapes=[(3, 2), (2, 3, 2)]), eager=False)
+# float64 weights make NumPy's own result float64.
+case(fns.average_weighted_, unary(shapes=[(3, 2), (2, 3, 2)]), float32=False)
+case(fns.var_axes_keepdims_ddof_, unary(shapes=[(3, 2), (2, 3, 2)]))
+case(fns.ptp_, unary(distinct, shapes=[(3,), (2, 3)]))
+case(fns.ptp_axis_, unary(distinct, shapes=[(3, 2), (2, 3, 2)]))
+case(fns.max_axes_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2, 2)]))
+case(fns.min_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2)]))
+case(fns.sum_axes_, unary(shapes=[(2, 3, 2)]))
+for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_):
+    case(_f, unary(lambda rng, s: distinct(rng, s) * 0.5 + 0.5, shapes=[(3, 2), (4, 3)]))
+for _f in (fns.cumprod_, fns.cumprod_axis_):
+    case(_f, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]))
+case(fns.cumprod_method_, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]), eager=False)
+case(fns.diff_, unary(shapes=[(3,), (2, 4)]))
+case(fns.diff_twice_, unary(shapes=[(4,), (2, 5)]))
+
+
+# --- shapes and order -------------------------------------------------------------------------
+def far_apart(rng, shape):
+    """Distinct values (no ties for sort and partition)."""
+    return distinct(rng, shape)
+
+
+case(fns.vstack_, shaped(((3,), (3,)), ((2, 3), (3,)), ((), ()), ((2, 3), (1, 3))))
+case(fns.row_stack_, shaped(((2, 3), (3,))))
+case(fns.hstack_, shaped(((3,), (2,)), ((2, 3), (2, 1)), ((), (2,))))
+case(fns.column_stack_, shaped(((3,), (3,)), ((3, 2), (3,))))
+case(fns.dstack_, shaped(((3,), (3,)), ((2, 3), (2, 3)), ((2, 3, 2), (2, 3))))
+case(fns.concatenate_, shaped(((3,), (2,)), ((2, 3), (1, 3))))
+case(fns.list_used_twice_, shaped(((3,), (3,))))
+case(fns.stack_, shaped(((3,), (3,)), ((2, 3), (2, 3))))
+case(fns.append_, shaped(((3,), (2,)), ((2, 2), (3,)), ((), ())))
+case(fns.append_axis_, shaped(((2, 3), (1, 3))))
+case(fns.atleast_1d_, unary(shapes=[(), (3,)]))
+case(fns.atleast_2d_, unary(shapes=[(), (3,), (2, 3)]))
+case(fns.atleast_3d_, unary(shapes=[(), (3,), (2, 3), (2, 3, 2)]))
+case(fns.repeat_, unary(shapes=[(), (3,), (2, 3)]))
+case(fns.repeat_axis_, unary(shapes=[(3,), (2, 3)]))
+case(fns.repeat_counts_, unary(shapes=[(3,), (3, 2)]))
+case(fns.repeat_method_, unary(shapes=[(3,), (2, 3)]), eager=False)
+case(fns.tile_, unary(shapes=[(), (3,), (2, 3)]))
+case(fns.tile_2d_, unary(shapes=[(3,), (2, 3), (2, 1, 2)]))
+case(fns.roll_, unary(shapes=[(3,), (2, 3)]), float32=False)
+case(fns.roll_axes_, unary(shapes=[(2, 3), (3, 2, 2)]), float32=False)
+case(fns.rollaxis_, unary(shapes=[(2, 3, 4)]), float32=False)
+case(fns.flip_, unary(shapes=[(3,), (2, 3)]), float32=False)
+case(fns.flipud_, unary(shapes=[(3,), (2, 3)]), float32=False)
+case(fns.fliplr_, unary(shapes=[(2, 3), (2, 3, 2)]), float32=False)
+case(fns.rot90_, unary(shapes=[(2, 3)]), float32=False)
+case(fns.rot90_k_, unary(shapes=[(2, 3)]), float32=False)
+case(fns.pad_, unary(shapes=[(3,), (2, 3)]))
+case(fns.pad_widths_, unary(shapes=[(2, 3)]))
+case(fns.tril_, unary(shapes=[(3, 3), (2, 3, 4)]))
+case(fns.triu_, unary(shapes=[(3, 3), (2, 4, 3)]))
+case(fns.diag_vector_, unary(shapes=[(3,)]))
+case(fns.diag_matrix_, unary(shapes=[(3, 3), (4, 3)]))
+case(fns.diagonal_, unary(shapes=[(3, 3), (2, 4, 3)]))
+case(fns.diagonal_axes_, unary(shapes=[(3, 2, 4)]))
+case(fns.diagonal_method_, unary(shapes=[(3, 4)]), eager=False)
+case(fns.trace_, unary(shapes=[(3, 3), (2, 4)]))
+case(fns.trace_axes_, unary(shapes=[(3, 2, 4)]))
+case(fns.sort_, unary(far_apart, shapes=[(3,), (2, 4)]), float32=False)
+case(fns.sort_axis_, unary(far_apart, shapes=[(3, 2)]), float32=False)
+case(fns.sort_flat_, unary(far_apart, shapes=[(2, 3)]), float32=False)
+case(fns.partition_, unary(far_apart, shapes=[(4,), (2, 4)]))
+case(fns.take_, unary(shapes=[(3,), (2, 2)]))
+case(fns.take_axis_, unary(shapes=[(2, 3), (2, 2, 2)]))
+case(fns.take_method_, unary(shapes=[(3,), (2, 3)]), eager=False)
+case(fns.take_along_axis_, unary(shapes=[(2, 3)]))
+case(fns.select_, binary(quarter_steps, normal, shapes=[((3,), (3,)), ((2, 3), (3,))]))
+# np.full and np.asarray do not dispatch to a Tensor (np.asarray takes its data out).
+# np.r_ and np.c_ build NumPy arrays from whatever they get: the transformer only.
+case(fns.r_, shaped(((3,), (2,)), ((), (2,))), eager=False)
+case(fns.c_, shaped(((3,), (3,)), ((2, 2), (2, 2))), eager=False)
+case(fns.split_, unary(shapes=[(6,), (3, 2)]))
+case(fns.array_split_, unary(shapes=[(5,), (2, 3)]))
+case(fns.vsplit_, unary(shapes=[(3, 2)]))
+case(fns.hsplit_, unary(shapes=[(4,), (2, 4)]))
+case(fns.dsplit_, unary(shapes=[(2, 2, 4)]))
+case(fns.full_, fixed((0.3,), (-1.2,)), eager=False, float32=False)
+case(fns.full_like_, unary(shapes=[(3,), (3, 2)]))
+case(fns.linspace_, fixed((0.3, 1.7), (-1.0, 0.5)), float32=False)
+case(fns.linspace_open_, fixed((0.3, 1.7)), float32=False)
+for _f in (fns.asarray_, fns.asanyarray_, fns.ascontiguousarray_):
+    case(_f, unary(), eager=False)
+
+
+# --- linear algebra ----------------------------------------------------------------------------
+def well_conditioned(rng, shape):
+    """Random square matrices near 3 I (far from singular)."""
+    return rng.standard_normal(shape) * 0.5 + 3.0 * np.eye(shape[-1])
+
+
+def positive_definite(rng, shape):
+    """Symmetric positive definite matrices with well separated eigenvalues."""
+    b = rng.standard_normal(shape) * 0.5
+    return b @ np.swapaxes(b, -1, -2) + np.diag(np.arange(1.0, shape[-1] + 1.0))
+
+
+def separated_singular_values(rng, shape):
+    m, n = shape[-2:]
+    k = min(m, n)
+    u = np.linalg.qr(rng.standard_normal(shape[:-2] + (m, k)))[0]
+    v = np.linalg.qr(rng.standard_normal(shape[:-2] + (n, k)))[0]
+    s = np.arange(1.0, k + 1.0) + rng.uniform(0.0, 0.2, k)
+    return (u * s) @ np.swapaxes(v, -1, -2)
+
+
+case(fns.half_dot_, unary(shapes=[(3,)]))
+case(fns.dot_, shaped(((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4)),
+                      ((2, 2, 3), (3, 2)), ((), (3,))))
+case(fns.matmul_, shaped(((3,), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3,)), ((2, 1, 3), (2, 3, 2))))
+case(fns.outer_, shaped(((3,), (2,)), ((2, 2), (3,))))
+case(fns.tensordot_, shaped(((2, 3), (3, 4)), ((3,), (3, 2))))
+case(fns.tensordot2_, shaped(((2, 3, 4), (3, 4, 2)), ((3, 4), (3, 4))))
+case(fns.tensordot_lists_, shaped(((2, 3, 4), (4, 2))))
+case(fns.tensordot0_, shaped(((2,), (3,)), ((), (2, 2))))
+case(fns.inner_, shaped(((3,), (3,)), ((2, 3), (4, 3)), ((), (3,))))
+case(fns.vdot_, shaped(((2, 3), (3, 2)), ((3,), (3,))))
+case(fns.kron_, shaped(((2,), (3,)), ((2, 2), (3, 1)), ((2,), (2, 3))))
+case(fns.cross_, shaped(((3,), (3,)), ((2, 3), (3,))))
+case(fns.einsum_matmul_, shaped(((2, 3), (3, 4))))
+case(fns.einsum_implicit_, shaped(((2, 3), (3, 4))))
+case(fns.einsum_dot_, unary(shapes=[(3,)]))
+case(fns.einsum_sum_away_, shaped(((2, 3), (4,))))
+case(fns.einsum_three_, shaped(((2, 3), (3, 4), (4, 2))))
+case(fns.einsum_transpose_, unary(shapes=[(2, 3)]))
+case(fns.inv_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.solve_, lambda rng: [(well_conditioned(rng, (3, 3)), normal(rng, (3,))),
+                              (well_conditioned(rng, (3, 3)), normal(rng, (3, 2))),
+                              (well_conditioned(rng, (2, 3, 3)), normal(rng, (2, 3, 2)))])
+case(fns.det_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.slogdet_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.cholesky_, unary(positive_definite, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.eigh_, unary(positive_definite, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.eigh_upper_, unary(positive_definite, shapes=[(3, 3)]))
+case(fns.eigvalsh_, unary(positive_definite, shapes=[(3, 3), (2, 3, 3)]))
+case(fns.svd_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (3, 3), (2, 3, 2)]))
+case(fns.svdvals_, unary(separated_singular_values, shapes=[(3, 2), (2, 3)]))
+case(fns.qr_, unary(separated_singular_values, shapes=[(3, 2), (3, 3), (2, 3, 2)]))
+case(fns.pinv_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (3, 3)]))
+for _f in (fns.norm_, fns.norm_1_, fns.norm_inf_, fns.norm_minus_inf_, fns.norm_3_,
+           fns.norm_half_, fns.norm_minus_1_):
+    case(_f, unary(distinct, shapes=[(3,), (4,)]))
+case(fns.norm_axis_, unary(distinct, shapes=[(2, 3)]))
+for _f in (fns.norm_fro_, fns.norm_1_matrix_, fns.norm_minus_1_matrix_, fns.norm_inf_matrix_,
+           fns.norm_minus_inf_matrix_):
+    case(_f, unary(distinct, shapes=[(3, 2), (2, 3)]))
+for _f in (fns.norm_nuc_, fns.norm_2_matrix_, fns.norm_minus_2_matrix_):
+    case(_f, unary(separated_singular_values, shapes=[(3, 2), (3, 3)]))
+case(fns.norm_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2)]))
+
+
+# --- scipy (only where it imports) ------------------------------------------------------------
+try:
+    import systematic_scipy_cases as sfns
+except ImportError:
+    sfns = None
+
+if sfns is not None:
+    for _f in (sfns.erf_, sfns.erfc_, sfns.erfcx_, sfns.ndtr_, sfns.log_ndtr_, sfns.expit_,
+               sfns.log_expit_, sfns.j0_, sfns.i0_, sfns.i0e_, sfns.i1_, sfns.i1e_, sfns.j1_):
+        case(_f, unary())
+    for _f in (sfns.y0_, sfns.y1_):
+        case(_f, unary(uniform(0.5, 3.0)))
+    case(sfns.erfinv_, unary(uniform(-0.8, 0.8)))
+    case(sfns.erfcinv_, unary(uniform(0.2, 1.8)))
+    case(sfns.ndtri_, unary(uniform(0.1, 0.9)))
+    case(sfns.logit_, unary(uniform(0.1, 0.9)))
+    for _f in (sfns.gammaln_, sfns.gamma_, sfns.rgamma_, sfns.entr_):
+        case(_f, unary(uniform(0.5, 3.0)))
+    # polygamma is Python code that takes the data out of a Tensor: first order only there.
+    for _f in (sfns.digamma_, sfns.psi_):
+        case(_f, unary(uniform(0.5, 3.0)), eager_second_order=False)
+    case(sfns.polygamma_, unary(uniform(0.5, 3.0)), eager=False, float32=False)
+    for _f in (sfns.betaln_, sfns.beta_, sfns.xlogy_, sfns.xlog1py_):
+        case(_f, binary(uniform(0.5, 3.0), uniform(0.5, 3.0)))
+    # SciPy functions written in Python (logsumexp, softmax, stats.norm, scipy.linalg) take the
+    # data out of a Tensor with np.asarray: their rules serve the transformer, not the tape.
+    # scipy.stats computes in float64 whatever the input.
+    for _f in (sfns.norm_logpdf_, sfns.norm_logpdf_loc_scale_, sfns.norm_pdf_, sfns.norm_cdf_,
+               sfns.norm_logcdf_):
+        case(_f, unary(), eager=False, float32=False)
+    for _f in (sfns.logsumexp_, sfns.softmax_):
+        case(_f, unary(), eager=False)
+    for _f in (sfns.logsumexp_axis_, sfns.logsumexp_keepdims_, sfns.softmax_axis_,
+               sfns.log_softmax_):
+        case(_f, unary(shapes=[(3,), (2, 3)]), eager=False)
+    case(sfns.logsumexp_weights_, unary(shapes=[(3,), (2, 3)]), eager=False, float32=False)
+    case(sfns.linalg_cholesky_, unary(positive_definite, shapes=[(3, 3)]), eager=False)
+    case(sfns.linalg_cholesky_lower_, unary(positive_definite, shapes=[(3, 3)]), eager=False)
+    for _f in (sfns.solve_triangular_, sfns.solve_triangular_lower_t_, sfns.solve_triangular_unit_):
+        case(_f, lambda rng: [(well_conditioned(rng, (3, 3)), normal(rng, (3,))),
+                              (well_conditioned(rng, (3, 3)), normal(rng, (3, 2)))], eager=False)
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+def argument_sets(name):
+    spec = CASES[name]
+    rng = np.random.default_rng(sum(map(ord, name)))
+    return [tuple(np.asarray(a, dtype=np.float64) if np.ndim(a) else np.float64(a)
+                  for a in args) for args in spec["build"](rng)]
+
+
+def expand(names):
+    return [(name, k) for name in names for k in range(len(argument_sets(name)))]
+
+
+ALL = expand(sorted(CASES))
+
+
+def ids(entries):
+    return [f"{name}-{k}" for name, k in entries]
+
+
+SECOND = [e for e in ALL if CASES[e[0]]["second_order"]]
+EAGER = [e for e in ALL if CASES[e[0]]["eager"]]
+FLOAT32 = [e for e in ALL if CASES[e[0]]["float32"]]
+
+
+@pytest.mark.parametrize("name, k", ALL, ids=ids(ALL))
+def test_reverse_forward_and_value(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    rtol, atol = spec["rtol"], spec["atol"]
+    positions = tuple(range(len(args)))
+    expected = [numerical_gradient(f, args, p) for p in positions]
+    value, gradients = sg.value_and_grad(f, wrt=positions)(*args)
+    close(value, f(*args), what="value")
+    for p in positions:
+        close(gradients[p], expected[p], rtol, atol, f"reverse, argument {p}")
+    rng = np.random.default_rng(k)
+    tangents = tuple(rng.standard_normal(np.shape(a)) for a in args)
+    value, tangent = sg.jvp(f, args, tangents)
+    close(value, f(*args), what="jvp value")
+    dot = sum(float(np.sum(g * t)) for g, t in zip(gradients, tangents))
+    close(tangent, dot, 1e-8, 1e-9, "forward against reverse (dot-product test)")
+
+
+@pytest.mark.parametrize("name, k", SECOND, ids=ids(SECOND))
+def test_second_order(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    rng = np.random.default_rng(k + 100)
+    for p in range(len(args)):
+        v = rng.standard_normal(np.shape(args[p]))
+        hv = sg.hvp(f, wrt=p)(*args, v)
+        gradient = sg.grad(f, wrt=p)
+        step = 1e-5
+        up = [np.array(a, dtype=np.float64) for a in args]
+        down = [np.array(a, dtype=np.float64) for a in args]
+        up[p] = up[p] + step * v
+        down[p] = down[p] - step * v
+        expected = (gradient(*up) - gradient(*down)) / (2 * step)
+        close(hv, expected, 1e-4, 1e-5, f"hvp, argument {p}")
+
+
+@pytest.mark.parametrize("name, k", EAGER, ids=ids(EAGER))
+def test_eager_tensor(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    inputs = [sg.tensor(a, requires_grad=True) for a in args]
+    out = f(*inputs)
+    close(np.asarray(out.data), f(*args), what="eager value")
+    gradients = sg.autograd.grad(out, inputs, create_graph=spec["eager_second_order"])
+    for p, gradient in enumerate(gradients):
+        close(gradient.data, numerical_gradient(f, args, p), spec["rtol"], spec["atol"],
+              f"eager, argument {p}")
+    if not spec["eager_second_order"]:
+        return
+    rng = np.random.default_rng(k + 200)
+    vs = [rng.standard_normal(np.shape(a)) for a in args]
+    total = sum(np.sum(g * v) for g, v in zip(gradients, vs))
+    second = sg.autograd.grad(total, inputs, allow_unused=True)
+    for p in range(len(args)):
+        gp = sg.grad(f, wrt=p)
+        # the mixed term: d/dx_p sum_q <grad_q f, v_q>, by differences of the gradients
+        step = 1e-5
+        up = [np.array(a, dtype=np.float64) for a in args]
+        down = [np.array(a, dtype=np.float64) for a in args]
+        for q in range(len(args)):
+            up[q] = up[q] + step * vs[q]
+            down[q] = down[q] - step * vs[q]
+        expected = (gp(*up) - gp(*down)) / (2 * step)
+        actual = 0.0 if second[p] is None else second[p].data
+        close(np.broadcast_to(actual, np.shape(args[p])), expected, 1e-4, 1e-5,
+              f"eager second order, argument {p}")
+
+
+@pytest.mark.parametrize("name, k", FLOAT32, ids=ids(FLOAT32))
+def test_float32_stays_float32(name, k):
+    spec = CASES[name]
+    f, args = spec["function"], argument_sets(name)[k]
+    args32 = tuple(np.float32(a) if np.ndim(a) == 0 else a.astype(np.float32) for a in args)
+    positions = tuple(range(len(args)))
+    gradients = sg.grad(f, wrt=positions)(*args32)
+    expected = sg.grad(f, wrt=positions)(*args)
+    for p in positions:
+        assert np.asarray(gradients[p]).dtype == np.float32, (p, np.asarray(gradients[p]).dtype)
+        close(gradients[p], expected[p], 2e-3, 2e-3, f"float32, argument {p}")
+
+
+# --- coverage: every rule is exercised here or in test_rules.py ---------------------------------
+
+def primitives_called(function):
+    """The functions and operators a case function applies, resolved in its module."""
+    import ast
+    import inspect
+    import operator
+    operators = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                 ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
+                 ast.Mod: operator.mod, ast.USub: operator.neg}
+    found = set()
+    for node in ast.walk(ast.parse(inspect.getsource(function))):
+        if isinstance(node, ast.Call):
+            try:
+                found.add(eval(ast.unparse(node.func), vars(inspect.getmodule(function))))
+            except Exception:
+                pass
+        elif isinstance(node, (ast.BinOp, ast.UnaryOp)) and type(node.op) in operators:
+            found.add(operators[type(node.op)])
+    return found
+
+
+COVERED = set().union(*(primitives_called(spec["function"]) for spec in CASES.values()))
+COVERED |= {PACKED_ARGUMENTS[p][0] for p in list(COVERED) if p in PACKED_ARGUMENTS}
+
+
+def runtime_helpers_called_by_rules():
+    """Runtime helpers that rules call: generated gradients call them, so the second-order tests
+    of those rules go through the helpers' own rules."""
+    import inspect
+    from srcgrad import runtime
+    sources = "\n".join(inspect.getsource(rule.function) for table in (VJP_RULES, JVP_RULES)
+                        for rule in table.values())
+    helpers = {f for name, f in vars(runtime).items() if callable(f) and f"{name}(" in sources}
+    return helpers | {runtime.add_each}  # generated code adds list adjoints with it
+
+
+def is_covered(primitive):
+    from test_rules import CASES as RULE_CASES
+    return (primitive in COVERED or primitive in RULE_CASES
+            or primitive in runtime_helpers_called_by_rules())
+
+
+def test_every_rule_is_covered_here_or_in_test_rules():
+    missing = [p for table in (VJP_RULES, JVP_RULES) for p, rule in table.items()
+               if rule.function.__module__.startswith("srcgrad.") and not is_covered(p)]
+    assert not missing, f"rules no test exercises: {missing}"
