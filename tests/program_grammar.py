@@ -178,7 +178,6 @@ class Expr:
     text: str
     prec: int = ATOM
     view_of: str = None  # the expression is this name or a basic slice of it (shares memory)
-    element: bool = False  # the expression is one element v[k] of an array
 
 
 def wrap(e, minimum):
@@ -236,7 +235,6 @@ class Context:
         self.counts = {}
         self.tainted = set()   # arrays that may share memory with another name
         self.buffers = set()   # arrays created for element writes; never aliased
-        self.elements = set()  # floats read as one element of an array (t = v[0], for e in v)
 
     def fresh(self, stem=None):
         stem = stem or self.prefix
@@ -486,10 +484,6 @@ class ProgramGenerator:
     def rhs(self, scope, shape, target, depth=None):
         """An expression for ``target = ...``; records aliasing when it is a view."""
         e = self.expr(scope, shape, self.c.integer(1, 2) if depth is None else depth)
-        if not shape and (e.element or e.text in scope.vars):
-            # a float that is an element of an array, or another name's float: srcgrad refuses
-            # augmented assignment to either (test_trust.py, false refusals), so both rebind
-            self.ctx.elements.update((target, e.text) if e.text in scope.vars else (target,))
         if shape and e.view_of:
             if e.view_of in self.ctx.buffers:
                 e = binop(e, "*", const(1.0))
@@ -531,11 +525,6 @@ class ProgramGenerator:
         def render():
             if shape and name in ctx.tainted:   # in place would change an alias: rebind
                 return f"{name} = {binop(Expr(name), op, e).text}"
-            if not shape and name in ctx.elements:
-                # srcgrad refuses t = v[0]; t += e and t = a; t += e for floats (test_trust.py::
-                # test_augmented_assignment_to_an_element_read_from_an_array and
-                # test_augmented_assignment_to_a_float_alias): drop this once they pass
-                return f"{name} = {binop(Expr(name), op, e).text}"
             return f"{name} {op}= {e.text}"
         return [(0, render)]
 
@@ -548,8 +537,6 @@ class ProgramGenerator:
             p, q = self.c.pick(pairs)
             if scope.vars[p]:
                 self.ctx.tainted.update((p, q))
-            else:
-                self.ctx.elements.update((p, q))
             return [(0, f"{p}, {q} = {q}, {p}")]
         targets, values = [], []
         for _ in range(2):
@@ -582,8 +569,6 @@ class ProgramGenerator:
             branches[0] = ("if", f"({name} := {term.text}) {op} "
                                  f"{const(self.c.pick(CONSTANTS)).text}")
             scope.vars[name] = 0   # bound whichever branch runs
-            if term.text in scope.vars or term.element:
-                self.ctx.elements.update((name, term.text))
         for _ in range(self.c.integer(0, 2) if self.on("elif") else 0):
             self.use("elif")
             branches.append(("elif", self.condition(scope)))
@@ -674,7 +659,6 @@ class ProgramGenerator:
                     self.ctx.tainted.add(e.view_of)
             source = e.text
         var = self.ctx.fresh("e")
-        self.ctx.elements.add(var)
         inner = scope.copy()
         inner.vars[var] = 0
         loop = Loop("for")
@@ -1056,7 +1040,7 @@ class ProgramGenerator:
             if kind == "index":
                 self.use("index")
                 v = self._favored(vectors)
-                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]", element=True)
+                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]")
             if kind == "loopvar":
                 var, _ = self.c.pick(scope.indices)
                 return binop(const(self.c.pick([0.5, 0.1, 0.3])), "*", Expr(var))

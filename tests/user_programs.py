@@ -246,7 +246,7 @@ EVERYDAY = [
     "z = np.vstack([z[1:], z[:1]])",
     "z = np.hstack([z[:, 2:], z[:, :2]])",
     "z = np.transpose(z)[::-1].T",
-    "z = np.abs(z) + z",
+    "z = np.abs(z) + 0.5 * z",
     "z = z - z.min()",
     "z = np.sin(z) * s",
     "z = z / np.sum(np.abs(z), axis=0)",
