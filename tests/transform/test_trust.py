@@ -754,3 +754,18 @@ def test_jvp_of_a_buffer_made_in_a_loop():
     assert sg.jvp(buffer_made_in_a_loop_written_in_another, (a,), (np.ones(3),)) == \
         pytest.approx((2.0, 1.0))
     no_findings(buffer_made_in_a_loop_written_in_another, a)
+
+
+# Second order through a list comprehension over the rows of a matrix (user-side programs).
+
+def rows_scaled_by_comprehension(X, s):
+    z = np.array([row * s for row in X])
+    return np.sum(z ** 2)
+
+
+@pytest.mark.xfail(strict=True, reason="grad(grad(f)) through np.array([row * s for row in X]): "
+                   "AttributeError 'numpy.ndarray' object has no attribute 'append'")
+def test_grad_of_grad_through_a_comprehension():
+    X = np.array([[0.5, -1.0], [2.0, 0.3]])
+    right_or_refused(lambda: sg.grad(sg.grad(rows_scaled_by_comprehension, wrt=1), wrt=1)(X, 0.7),
+                     2 * np.sum(X ** 2))
