@@ -769,3 +769,23 @@ def test_grad_of_grad_through_a_comprehension():
     X = np.array([[0.5, -1.0], [2.0, 0.3]])
     right_or_refused(lambda: sg.grad(sg.grad(rows_scaled_by_comprehension, wrt=1), wrt=1)(X, 0.7),
                      2 * np.sum(X ** 2))
+
+
+# ------------------------------------------------------------------------------------------------
+# jvp drops the copy in ``y0 = a * 1.0`` when a is a local (SRCGRAD_EXTRA_FEATURES=1, seed 72):
+# the element write then changes a, and jvp returns a wrong value (the parameter case is fixed).
+
+def write_into_a_copy_of_a_local(a):
+    a = np.sin(a)
+    y0 = a * 1.0
+    y0[-1] = 5.0
+    return np.sum(a)
+
+
+@pytest.mark.xfail(strict=True, reason="jvp: y0 = a * 1.0 of a local a is an alias, the write "
+                   "y0[-1] = ... changes a: wrong value")
+def test_jvp_of_a_write_into_a_copy_of_a_local():
+    a = np.array([-1.29, 0.32, 1.44])
+    value, tangent = sg.jvp(write_into_a_copy_of_a_local, (a,), (np.ones(3),))
+    assert value == pytest.approx(np.sum(np.sin(a)))
+    assert tangent == pytest.approx(np.sum(np.cos(a)))
