@@ -789,3 +789,31 @@ def test_jvp_of_a_write_into_a_copy_of_a_local():
     value, tangent = sg.jvp(write_into_a_copy_of_a_local, (a,), (np.ones(3),))
     assert value == pytest.approx(np.sum(np.sin(a)))
     assert tangent == pytest.approx(np.sum(np.cos(a)))
+
+
+# ------------------------------------------------------------------------------------------------
+# jvp writes into the caller's array through a copy whose result is dead (found by the default
+# random-program run once slice writes were added to it, which changed its programs).
+
+def dead_write_into_a_copy(c, a):
+    y0 = a * 1.0
+    y0[0] = 0.5
+    return c * 2.0
+
+
+def dead_write_into_a_matrix_copy_in_a_branch(c, m):
+    if c < 0.5:
+        m0 = m * 1.0
+        m0[0, 0] = 0.5
+    return c
+
+
+@pytest.mark.xfail(strict=True, reason="jvp: y0 = a * 1.0 whose value is never used; the write "
+                   "y0[0] = ... lands in the caller's array")
+def test_jvp_of_a_dead_write_into_a_copy():
+    a, m = np.ones(3), np.full((3, 3), -1.5)
+    assert sg.jvp(dead_write_into_a_copy, (-1.5, a), (1.0, np.ones(3))) == (-3.0, 2.0)
+    np.testing.assert_array_equal(a, np.ones(3))
+    assert sg.jvp(dead_write_into_a_matrix_copy_in_a_branch, (-1.5, m),
+                  (1.0, np.ones((3, 3)))) == (-1.5, 1.0)
+    np.testing.assert_array_equal(m, np.full((3, 3), -1.5))
