@@ -110,12 +110,12 @@ def test_a_failure_inside_a_called_helper_names_the_helpers_line(tmp_path):
 
 NO_RULE = """\
     import numpy as np
-    from scipy.special import erf
+    from scipy.special import jv
     import srcgrad as sg
 
 
     def loss(x):
-        return np.sum(erf(x) * x)
+        return np.sum(jv(1.0, x) * x)
 
 
     sg.grad(loss)(np.ones(3))
@@ -126,8 +126,12 @@ def test_a_missing_rule_shows_the_message_right_after_the_users_call(tmp_path):
     pytest.importorskip("scipy")
     script, lines = run_script(tmp_path, NO_RULE)
     message = (f"srcgrad.errors.NoDerivativeRule: {script}, line 7: srcgrad cannot differentiate "
-               f"a call to erf (scipy.special.erf), which has no derivative rule. Register one "
-               f"with @srcgrad.defvjp(erf), or mark it with srcgrad.non_differentiable(erf)")
+               f"a call to jv (scipy.special.jv), which has no derivative rule. Register its "
+               f"derivatives, e.g. '@srcgrad.defvjp(scipy.special.jv)' over 'def jv_vjp(g, ans, "
+               f"x): return g * <dans/dx>' for reverse mode and '@srcgrad.defjvp("
+               f"scipy.special.jv)' over 'def jv_jvp(ans, x, *, dx): return dx * <dans/dx>' for "
+               f"forward mode; or declare it without derivative with "
+               f"srcgrad.non_differentiable(scipy.special.jv)")
     lines = without_carets(lines)
     user_call = [f'  File "{script}", line 10, in <module>', "    sg.grad(loss)(np.ones(3))"]
     if HIDES_EVERY_FRAME:

@@ -29,26 +29,8 @@ MANY = int(os.environ.get("SRCGRAD_USER_PROGRAMS", "0") or 0)
 BASE = int(os.environ.get("SRCGRAD_USER_SEED", "0") or 0) or random.randrange(1, 10 ** 6)
 DEFAULT_SEEDS = range(120)
 
-_NONE_INDEX = "x[None, :] / x[:, None]: the generated adjoint is a SyntaxError"
 #: seed -> the failure class, for the default seeds that fail on main today.
-KNOWN = {
-    1: _NONE_INDEX,
-    4: _NONE_INDEX,
-    7: _NONE_INDEX,
-    9: _NONE_INDEX,
-    12: _NONE_INDEX,
-    18: _NONE_INDEX,
-    39: _NONE_INDEX,
-    49: _NONE_INDEX,
-    50: _NONE_INDEX,
-    60: _NONE_INDEX,
-    64: _NONE_INDEX,
-    67: _NONE_INDEX,
-    79: _NONE_INDEX,
-    80: _NONE_INDEX,
-    100: _NONE_INDEX,
-    117: _NONE_INDEX,
-}
+KNOWN = {}
 
 
 def _load(source, directory, stem):

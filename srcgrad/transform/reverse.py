@@ -800,7 +800,19 @@ class ReverseMode(Sweep):
             return gast.AugAssign(target=gast.Subscript(value=target, slice=index,
                                                         ctx=gast.Store()),
                                   op=gast.Add(), value=g)
+        if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 3:
+            value.args[1] = self.index_value(value.args[1])  # x[:, [0, 2]]: a value to pass
         return stmt
+
+    def index_value(self, index):
+        """An index as a value (``(slice(None), [0, 2])``), to pass to add_at."""
+        if isinstance(index, gast.Tuple):
+            return gast.Tuple(elts=[self.index_value(e) for e in index.elts], ctx=gast.Load())
+        if isinstance(index, gast.Slice):
+            parts = [index.lower, index.upper, index.step]
+            return call(self.binder.bind("slice", slice),
+                        *[p if p is not None else constant(None) for p in parts])
+        return index
 
     def with_reads(self, stmt, name, code, state, previous=None):
         """Wrap an assignment's adjoint code with what it needs of primal values."""
@@ -1155,7 +1167,9 @@ def _range_loop_targets(body):
 def _is_basic_index(index, integer_names):
     """Does indexing with ``index`` select each element at most once (no fancy indexing)?"""
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return all(isinstance(part, gast.Slice) or _is_integer(part, integer_names) for part in parts)
+    return all(isinstance(part, gast.Slice) or _is_integer(part, integer_names) or
+               (isinstance(part, gast.Constant) and part.value in (None, Ellipsis))
+               for part in parts)
 
 
 def _is_integer(expr, integer_names):

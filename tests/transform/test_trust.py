@@ -422,8 +422,6 @@ def outer_by_none_index(b):
     return np.sum(b[:, None] * b[None, :])
 
 
-@pytest.mark.xfail(strict=True, reason="b[None, :]: the generated adjoint "
-                   "add_at(db, (None, :), ...) is a SyntaxError")
 def test_none_in_an_index():
     b = np.array([0.5, -1.0, 2.0])
     right_or_refused(lambda: sg.grad(sum_of_none_index)(b), np.full(3, 2.0))
