@@ -815,3 +815,49 @@ def test_jvp_of_a_dead_write_into_a_copy():
     assert sg.jvp(dead_write_into_a_matrix_copy_in_a_branch, (-1.5, m),
                   (1.0, np.ones((3, 3)))) == (-1.5, 1.0)
     np.testing.assert_array_equal(m, np.full((3, 3), -1.5))
+
+
+# ------------------------------------------------------------------------------------------------
+# Found in the last runs on merged main (fuzz_tally.py grammar, seeds 102-104).
+
+def enumerate_an_array_the_loop_rebinds(a):
+    for i, e in enumerate(a):
+        a = a + a
+    return e
+
+
+@pytest.mark.xfail(strict=True, reason="for i, e in enumerate(a) with a rebound in the body: "
+                   "srcgrad reads the new a (enumerate iterates the old one): wrong value and "
+                   "derivative in every mode")
+def test_enumerate_over_an_array_the_loop_rebinds():
+    a = np.array([-1.09, -0.51, -0.78])
+    assert enumerate_an_array_the_loop_rebinds(a.copy()) == -0.78
+    no_findings(enumerate_an_array_the_loop_rebinds, a)
+
+
+def reversed_range_with_break(a):
+    t = 0.0
+    for j in reversed(range(3)):
+        t = t + a * j
+        if t > 1.0:
+            break
+    return t
+
+
+@pytest.mark.xfail(strict=True, reason="for j in reversed(range(3)) with a break: TypeError "
+                   "'range_iterator' object is not subscriptable in the reverse modes")
+def test_reversed_range_with_a_break():
+    assert sg.grad(reversed_range_with_break)(0.7) == pytest.approx(2.0)
+    no_findings(reversed_range_with_break, 0.7)
+
+
+def constant_buffer(a):
+    y0 = np.zeros(3)
+    y0[-1] = 2.0
+    return np.sum(y0)
+
+
+@pytest.mark.xfail(strict=True, reason="value_and_grad of a function whose output does not depend "
+                   "on its inputs (a constant written into np.zeros): value 0.0, not 2.0")
+def test_value_and_grad_of_a_constant_buffer():
+    assert sg.value_and_grad(constant_buffer)(0.7) == (2.0, 0.0)
