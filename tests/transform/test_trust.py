@@ -861,3 +861,23 @@ def constant_buffer(a):
                    "on its inputs (a constant written into np.zeros): value 0.0, not 2.0")
 def test_value_and_grad_of_a_constant_buffer():
     assert sg.value_and_grad(constant_buffer)(0.7) == (2.0, 0.0)
+
+
+def row_write_in_a_loop(a, s):
+    for k in range(2):
+        m0 = np.outer(a, a)
+        m0[0, :] = m0[0, :] * s
+    return np.sum(m0 * m0)
+
+
+@pytest.mark.xfail(strict=True, reason="hessian of a row write inside a loop: srcgrad refuses its "
+                   "own generated gradient ('a write into m0, which may share memory'), at "
+                   "'<srcgrad grad of ...>', not the user's line")
+def test_hessian_of_a_row_write_in_a_loop():
+    a = np.array([0.5, -1.0, 2.0])
+    # f = s^2 a0^2 sum(a^2) + (terms without s)
+    right_or_refused(lambda: sg.hessian(row_write_in_a_loop, wrt=1)(a, 0.7),
+                     2 * a[0] ** 2 * np.sum(a ** 2))
+    findings = derivative_findings(row_write_in_a_loop, a, 0.7, modes=("grad",), order=2,
+                                   catch=True)
+    assert not findings, "\n".join(map(str, findings))
