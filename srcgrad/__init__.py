@@ -18,16 +18,15 @@ from .eager.factories import (arange, as_tensor, empty, empty_like, eye, from_nu
                               full_like, linspace, logspace, manual_seed, ones, ones_like, rand,
                               rand_like, randint, randn, randn_like, randperm, seed, zeros,
                               zeros_like)
-from .eager.functions import (abs, add, all, allclose, amax, amin, any, argmax, argmin, atan,
-                              bmm, cat, ceil, chunk, clamp, clip, clone, concat, concatenate,
-                              cos, cosh, detach, div, dot, einsum, equal, exp, expm1, flatten,
-                              flip, floor, ger, inner, is_floating_point, is_tensor, isclose,
-                              lerp, log, log1p, log_softmax, logsumexp, masked_fill, matmul, max,
-                              maximum, mean, min, minimum, mm, mul, mv, narrow, neg, negative,
-                              norm, numel, outer, permute, pow, prod, reciprocal, relu, reshape,
-                              round, rsqrt, sigmoid, sign, sin, sinh, softmax, split, sqrt,
-                              square, squeeze, stack, std, sub, sum, t, tan, tanh, transpose,
-                              true_divide, trunc, unbind, unflatten, unsqueeze, var, where)
+from .eager.functions import (  # type: ignore[attr-defined]  # made in a loop
+    abs, add, all, allclose, amax, amin, any, argmax, argmin, atan, bmm, cat, ceil, chunk,
+    clamp, clip, clone, concat, concatenate, cos, cosh, detach, div, dot, einsum, equal,
+    exp, expm1, flatten, flip, floor, ger, inner, is_floating_point, is_tensor, isclose,
+    lerp, log, log1p, log_softmax, logsumexp, masked_fill, matmul, max, maximum, mean, min,
+    minimum, mm, mul, mv, narrow, neg, negative, norm, numel, outer, permute, pow, prod,
+    reciprocal, relu, reshape, round, rsqrt, sigmoid, sign, sin, sinh, softmax, split, sqrt,
+    square, squeeze, stack, std, sub, sum, t, tan, tanh, transpose, true_divide, trunc,
+    unbind, unflatten, unsqueeze, var, where)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .errors import (NoDerivativeRule, NonScalarOutput, SourceError, SrcgradError,
                      UnsupportedSyntax)

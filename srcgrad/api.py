@@ -13,7 +13,8 @@ from .errors import SourceError, SrcgradError, qualified_name
 from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode
-from .transform.shapes import SEQUENCE, argument_shape
+from .runtime import restructured
+from .transform.shapes import Tree, argument_shape
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
 #: them (the derivative is then a tuple, in that order).
@@ -135,7 +136,8 @@ class Derivative:
             return self._by_signature[signature]
         # Code for any shapes cannot know which arguments are lists (whose adjoints are lists):
         # those always get code of their own.
-        sequences = SEQUENCE in signature[0] or any(s == SEQUENCE for _, s in signature[1])
+        sequences = any(isinstance(s, Tree) for s in signature[0]) or \
+            any(isinstance(s, Tree) for _, s in signature[1])
         if self.mode == "jvp" or (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
             generated = self.generated  # forward mode is not specialized (yet)
         else:
@@ -162,7 +164,11 @@ class Derivative:
                 self._specializations = 0
                 generated = self.generated_for(args, kwargs)
             self.last_run = generated
-            return _compiled(generated)(*args, **kwargs)
+            result = _compiled(generated)(*args, **kwargs)
+            if self.mode != "jvp" and generated.containers:
+                result = _in_argument_structure(result, self.mode, self.wrt, args,
+                                                self._wrt_positions or [])
+            return result
         except SrcgradError as error:  # the message says where; srcgrad's frames would not
             if tracebacks.present(error, _definition(self.function, self.source)):
                 raise
@@ -187,6 +193,24 @@ def derivative(function: Callable[..., Any], wrt: Wrt, mode: str) -> Derivative:
 
 _derivatives: "weakref.WeakKeyDictionary[Any, dict[Any, Derivative]]" = \
     weakref.WeakKeyDictionary()
+
+
+def _in_argument_structure(result: Any, mode: str, wrt: Any, args: Sequence[Any],
+                           positions: Sequence[Union[int, str]]) -> Any:
+    """Gradients of containers (adjoints are lists and dicts) in their arguments' structure."""
+    likes = [args[p] if isinstance(p, int) and p < len(args) else None for p in positions]
+
+    def shaped(gradients: Any) -> Any:
+        if not isinstance(wrt, (tuple, list)):
+            return restructured(gradients, likes[0])
+        return tuple(restructured(g, like) for g, like in zip(gradients, likes))
+
+    if mode == "grad":
+        return shaped(result)
+    if mode == "value_and_grad":
+        return result[0], shaped(result[1])
+    value, pullback = result
+    return value, lambda *cotangent: shaped(pullback(*cotangent))
 
 
 def _check_transformable(function: Callable[..., Any], mode: str) -> None:

@@ -495,13 +495,49 @@ def cast_like(g, x):
 
 
 def zeros_like_each(items):
-    """The zero adjoint of a list: one zero array per element."""
-    return [np.zeros_like(item) for item in items]
+    """The zero adjoint of a container: a list of zeros per element of a list or tuple (a
+    named tuple too), a dict of zeros per entry of a dict; nested containers in kind."""
+    if isinstance(items, dict):
+        return {key: _zeros_like_leaf(value) for key, value in items.items()}
+    if not isinstance(items, (list, tuple)):  # an element that turned out to be an array
+        return _zeros_like_leaf(items)
+    return [_zeros_like_leaf(item) for item in items]
+
+
+def _zeros_like_leaf(value):
+    if isinstance(value, (list, tuple, dict)):
+        return zeros_like_each(value)
+    if isinstance(value, float):
+        return 0.0
+    return np.zeros_like(value)
 
 
 def add_each(left, right):
-    """Two list adjoints added element by element."""
-    return [a + b for a, b in zip(left, right)]
+    """Two container adjoints added element by element (nested containers in kind)."""
+    if isinstance(left, dict):
+        return {key: _add_leaf(value, right[key]) for key, value in left.items()}
+    if not isinstance(left, (list, tuple)):  # an element that turned out to be an array
+        return left + right
+    return [_add_leaf(a, b) for a, b in zip(left, right)]
+
+
+def _add_leaf(a, b):
+    if isinstance(a, (list, tuple, dict)):
+        return add_each(a, b)
+    return a + b
+
+
+def restructured(adjoint, like):
+    """A container adjoint (lists and dicts) in the structure of ``like``: tuples and named
+    tuples as themselves, as JAX gives a gradient the structure of its argument."""
+    if isinstance(like, dict) and isinstance(adjoint, dict):
+        return {key: restructured(adjoint[key], value) for key, value in like.items()}
+    if isinstance(like, (list, tuple)) and isinstance(adjoint, (list, tuple)):
+        parts = [restructured(a, v) for a, v in zip(adjoint, like)]
+        if isinstance(like, list):
+            return parts
+        return type(like)(*parts) if hasattr(like, "_fields") else tuple(parts)
+    return adjoint
 
 
 def array_adjoint(g, obj):

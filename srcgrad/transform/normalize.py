@@ -243,6 +243,16 @@ class Desugar:
         function = resolve(stmt.iter.func, self.parsed.namespace, set()) \
             if isinstance(stmt.iter, gast.Call) else None
         targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else []
+        if targets and all(isinstance(t, gast.Name) for t in targets) and \
+                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)):
+            # for W, b in layers  ->  for layers_index in range(len(layers)):
+            #                             W, b = layers[layers_index]
+            index = self.names.fresh(_dotted(stmt.iter).replace(".", "_") + "_index")
+            unpack = gast.Assign(targets=[stmt.target], value=subscript(stmt.iter, load(index)),
+                                 type_comment=None)
+            stmt.body = self.assignment(located(unpack, stmt)) + stmt.body
+            stmt.target, stmt.iter = store(index), call("range", call("len", as_load_expr(stmt.iter)))
+            return
         if not all(isinstance(t, gast.Name) for t in targets) or \
                 function not in (enumerate, zip) or stmt.iter.keywords:
             raise self.parsed.unsupported(
@@ -908,6 +918,16 @@ def _called_at_run_time(function):
         return True
     call = getattr(type(function), "__call__", None)
     return inspect.isfunction(call) and is_user_function(call)
+
+
+def as_load_expr(expr):
+    """A Load-context copy of an expression (a name, attribute or subscript)."""
+    from .build import clone as _clone
+    copy = _clone(expr)
+    for node in gast.walk(copy):
+        if hasattr(node, "ctx"):
+            node.ctx = gast.Load()
+    return copy
 
 
 def _only_reports(function):

@@ -188,9 +188,8 @@ class ReverseMode(Sweep):
             shaped = call(self.np_function("zeros_like"), load(self.primal_of[adjoint]))
             return [assign(adjoint, gast.BinOp(left=load(adjoint), op=gast.Add(), right=shaped),
                            like)]
-        if status == SHARED:
-            copier = load(self.binder.bind("list", list)) if \
-                self.primal_of[adjoint] in self.list_names else self.runtime("copy_of")
+        if status == SHARED:  # copy_of copies a list, a dict and an array alike
+            copier = self.runtime("copy_of")
             return [assign(adjoint, call(copier, load(adjoint)), like)]
         return []
 
@@ -774,11 +773,13 @@ class ReverseMode(Sweep):
         bindings["dx"] = load(accumulator)
         if source in self.list_names:  # items[k]: replace the element, never add in place
             element = subscript(load(accumulator), clone(bindings["index"]))
+            total = call(self.runtime("add_each"), element, bindings["g"]) \
+                if name in self.list_names else \
+                gast.BinOp(left=element, op=gast.Add(), right=bindings["g"])  # (a container)
             update = gast.Assign(targets=[gast.Subscript(value=load(accumulator),
                                                          slice=clone(bindings["index"]),
                                                          ctx=gast.Store())],
-                                 value=gast.BinOp(left=element, op=gast.Add(),
-                                                  right=bindings["g"]), type_comment=None)
+                                 value=total, type_comment=None)
             code.append(located(update, stmt))
             state[self.adjoint(name)] = ZERO
             return code
