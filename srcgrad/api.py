@@ -13,7 +13,7 @@ from .errors import SourceError, SrcgradError, qualified_name
 from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode
-from .runtime import restructured
+from .runtime import restructured, scalar_seed, zeros_for
 from .transform.shapes import Tree, argument_shape
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
@@ -243,19 +243,24 @@ def _boundary(function: _F) -> _F:
 
 
 @overload
-def grad(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None) -> Derivative:
+def grad(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None, *,
+         has_aux: bool = False, argnums: Optional[Wrt] = None) -> Derivative:
     ...
 
 
 @overload
 def grad(function: None = None, wrt: Wrt = 0,
-         source: Optional[str] = None) -> Callable[[Callable[..., Any]], Derivative]:
+         source: Optional[str] = None, *,
+         has_aux: bool = False, argnums: Optional[Wrt] = None
+         ) -> Callable[[Callable[..., Any]], Derivative]:
     ...
 
 
 @_boundary
 def grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
-         source: Optional[str] = None) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+         source: Optional[str] = None, *,
+         has_aux: bool = False, argnums: Optional[Wrt] = None
+         ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
     """The gradient of a scalar-valued function with respect to argument(s) ``wrt``.
 
     Use it as ``@srcgrad.grad``, ``@srcgrad.grad(wrt=(0, 1))`` or ``srcgrad.grad(f, wrt=1)``.
@@ -266,6 +271,9 @@ def grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
             With a tuple of them the derivative returns a tuple of gradients, in that order.
         source: the text of the function's ``def``, for functions whose source Python did not
             keep (made by ``exec``, typed at a plain REPL).
+        has_aux: the function returns ``(value, aux)``: the gradient is of ``value``, and the
+            derivative returns ``(gradient, aux)`` (JAX's ``has_aux``).
+        argnums: another name for ``wrt`` (JAX's and ``torch.func``'s).
 
     Returns:
         A :class:`Derivative`: call it with the function's arguments to get the gradient, shaped
@@ -276,24 +284,27 @@ def grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
         UnsupportedSyntax: the function uses a construct srcgrad refuses (named, with its line).
         NoDerivativeRule: the function calls something that has no derivative rule.
     """
-    return _make("grad", function, wrt, source)
+    return _make("grad", function, wrt, source, has_aux, argnums)
 
 
 @overload
 def value_and_grad(function: Callable[..., Any], wrt: Wrt = 0,
-                   source: Optional[str] = None) -> Derivative:
+                   source: Optional[str] = None, *,
+                   has_aux: bool = False, argnums: Optional[Wrt] = None) -> Derivative:
     ...
 
 
 @overload
-def value_and_grad(function: None = None, wrt: Wrt = 0, source: Optional[str] = None
+def value_and_grad(function: None = None, wrt: Wrt = 0, source: Optional[str] = None, *,
+                   has_aux: bool = False, argnums: Optional[Wrt] = None
                    ) -> Callable[[Callable[..., Any]], Derivative]:
     ...
 
 
 @_boundary
 def value_and_grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
-                   source: Optional[str] = None
+                   source: Optional[str] = None, *,
+                   has_aux: bool = False, argnums: Optional[Wrt] = None
                    ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
     """Like :func:`grad`, but the derivative returns ``(value, gradient)`` from one pass.
 
@@ -301,27 +312,35 @@ def value_and_grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
         function: a Python function returning a scalar.
         wrt: a position or parameter name, or a tuple of them (see :func:`grad`).
         source: the text of the function's ``def`` where Python kept none.
+        has_aux: the function returns ``(value, aux)``; the derivative returns
+            ``((value, aux), gradient)``.
+        argnums: another name for ``wrt``.
 
     Returns:
         A :class:`Derivative` returning ``(function(*args), gradient)``.
     """
-    return _make("value_and_grad", function, wrt, source)
+    return _make("value_and_grad", function, wrt, source, has_aux, argnums)
 
 
 @overload
-def vjp(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None) -> Derivative:
+def vjp(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None, *,
+        has_aux: bool = False, argnums: Optional[Wrt] = None) -> Derivative:
     ...
 
 
 @overload
 def vjp(function: None = None, wrt: Wrt = 0,
-        source: Optional[str] = None) -> Callable[[Callable[..., Any]], Derivative]:
+        source: Optional[str] = None, *,
+        has_aux: bool = False, argnums: Optional[Wrt] = None
+        ) -> Callable[[Callable[..., Any]], Derivative]:
     ...
 
 
 @_boundary
 def vjp(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
-        source: Optional[str] = None) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+        source: Optional[str] = None, *,
+        has_aux: bool = False, argnums: Optional[Wrt] = None
+        ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
     """Reverse mode for array-valued functions: values and vector-Jacobian products.
 
     ``srcgrad.vjp(f, wrt=0)(*args)`` returns ``(out, pullback)``; ``pullback(cotangent)`` is the
@@ -333,18 +352,54 @@ def vjp(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
         function: a Python function returning an array (or a number).
         wrt: a position or parameter name, or a tuple of them (the pullback then returns a tuple).
         source: the text of the function's ``def`` where Python kept none.
+        has_aux: the function returns ``(out, aux)``; the derivative returns
+            ``(out, pullback, aux)``.
+        argnums: another name for ``wrt``.
 
     Returns:
         A :class:`Derivative` returning ``(out, pullback)``.
     """
-    return _make("vjp", function, wrt, source)
+    return _make("vjp", function, wrt, source, has_aux, argnums)
 
 
-def _make(mode: str, function: Optional[Callable[..., Any]], wrt: Wrt,
-          source: Optional[str]) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+def _make(mode: str, function: Optional[Callable[..., Any]], wrt: Wrt, source: Optional[str],
+          has_aux: bool = False, argnums: Optional[Wrt] = None
+          ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+    if argnums is not None:  # JAX's and torch.func's name for wrt
+        wrt = argnums
+    kind = AuxDerivative if has_aux else Derivative
     if function is None:
-        return lambda f: Derivative(f, wrt, mode, source)
-    return Derivative(function, wrt, mode, source)
+        return lambda f: kind(f, wrt, mode, source)
+    return kind(function, wrt, mode, source)
+
+
+class AuxDerivative(Derivative):
+    """The derivative of a function that returns ``(value, aux)`` (``has_aux=True``, as in JAX):
+    the derivative is of ``value``; ``aux`` (anything: accuracy, predictions) comes back beside
+    it. ``grad`` returns ``(gradient, aux)``, ``value_and_grad`` ``((value, aux), gradient)``,
+    ``vjp`` ``(value, pullback, aux)``. One pass: the pullback of the pair is seeded with zeros
+    for ``aux``."""
+
+    def __init__(self, function: Callable[..., Any], wrt: Wrt, mode: str,
+                 source: Optional[str] = None) -> None:
+        super().__init__(function, wrt, mode, source)
+        self._pair = Derivative(function, wrt, "vjp", source)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        returned, pullback = self._pair(*args, **kwargs)
+        name = getattr(self.function, "__name__", "the function")
+        if not (isinstance(returned, tuple) and len(returned) == 2):
+            raise SrcgradError(f"has_aux=True needs {name} to return a pair (value, aux); it "
+                               f"returned a {type(returned).__name__}")
+        value, aux = returned
+        aux_zeros = zeros_for(aux)
+        if self.mode == "vjp":
+            return value, lambda cotangent: pullback((cotangent, aux_zeros)), aux
+        seed = scalar_seed(value, name) * 0.0 + 1.0  # refuses a value that is not a scalar
+        gradient = pullback((seed, aux_zeros))
+        if self.mode == "grad":
+            return gradient, aux
+        return (value, aux), gradient
 
 
 @_boundary

@@ -6,6 +6,7 @@ Where a library lacks one of them (Dask has no ``ufunc.at``, no ``np.copy``, no 
 ``np.reshape``), the helper takes another road for that library, found with ``array_library``,
 which looks at the array's type and never imports CuPy or Dask itself.
 """
+import dataclasses
 import sys
 
 import numpy as np
@@ -494,22 +495,50 @@ def cast_like(g, x):
     return g.astype(dtype, copy=False)
 
 
+def field(x, name):
+    """``x.name``: the primitive behind an attribute read of a differentiated container (a
+    named tuple or dataclass of arrays; its tangent may also be a dict of the fields)."""
+    return x[name] if isinstance(x, dict) else getattr(x, name)
+
+
+def add_field(dx, x, name, g):
+    """Add ``g`` into the adjoint of ``x.name``: ``dx`` holds a named tuple's adjoints by
+    position (a list), a dataclass's by field name (a dict)."""
+    key = name
+    if isinstance(dx, list):
+        key = type(x)._fields.index(name)
+    dx[key] = _add_leaf(dx[key], g)
+
+
 def zeros_like_each(items):
     """The zero adjoint of a container: a list of zeros per element of a list or tuple (a
     named tuple too), a dict of zeros per entry of a dict; nested containers in kind."""
     if isinstance(items, dict):
         return {key: _zeros_like_leaf(value) for key, value in items.items()}
+    if dataclasses.is_dataclass(items) and not isinstance(items, type):
+        return {f.name: _zeros_like_leaf(getattr(items, f.name))
+                for f in dataclasses.fields(items)}
     if not isinstance(items, (list, tuple)):  # an element that turned out to be an array
         return _zeros_like_leaf(items)
     return [_zeros_like_leaf(item) for item in items]
 
 
 def _zeros_like_leaf(value):
-    if isinstance(value, (list, tuple, dict)):
+    if isinstance(value, (list, tuple, dict)) or (dataclasses.is_dataclass(value) and
+                                                  not isinstance(value, type)):
         return zeros_like_each(value)
     if isinstance(value, float):
         return 0.0
     return np.zeros_like(value)
+
+
+def zeros_for(value):
+    """A zero cotangent for any returned value (aux of has_aux): containers in kind, None for
+    what has no zero (a string, an object)."""
+    try:
+        return _zeros_like_leaf(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def add_each(left, right):
@@ -532,6 +561,9 @@ def restructured(adjoint, like):
     tuples as themselves, as JAX gives a gradient the structure of its argument."""
     if isinstance(like, dict) and isinstance(adjoint, dict):
         return {key: restructured(adjoint[key], value) for key, value in like.items()}
+    if dataclasses.is_dataclass(like) and isinstance(adjoint, dict):
+        return dataclasses.replace(like, **{key: restructured(value, getattr(like, key))
+                                            for key, value in adjoint.items()})
     if isinstance(like, (list, tuple)) and isinstance(adjoint, (list, tuple)):
         parts = [restructured(a, v) for a, v in zip(adjoint, like)]
         if isinstance(like, list):

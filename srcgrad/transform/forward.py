@@ -133,6 +133,13 @@ class ForwardMode(Sweep):
                 return [], []
             return [gast.List(elts=[self.tangent_or_zeros(e, state, defined) for e in value.elts],
                               ctx=gast.Load())], []
+        if isinstance(value, gast.Dict):  # {"loss": l, "logits": z}: a dict of tangents
+            if not any(isinstance(e, gast.Name) and e.id in self.varied and
+                       state.get(self.tangent(e.id), ZERO) != ZERO for e in value.values):
+                return [], []
+            return [gast.Dict(keys=[clone(k) for k in value.keys],
+                              values=[self.tangent_or_zeros(e, state, defined)
+                                      for e in value.values])], []
         from .reverse import bind_call
         primitive, args, keywords = bind_call(value)
         rule = forward_rule_for(primitive)

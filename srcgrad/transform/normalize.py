@@ -18,7 +18,7 @@ from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
 from ..rules.shape import astype
-from ..runtime import copy_of, refuse_in_place
+from ..runtime import copy_of, field, refuse_in_place
 from .analyze import assigned_names, index_trick, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
@@ -338,18 +338,24 @@ class Desugar:
         at the user's line if ``v`` turns out to be changeable in place.
         """
         module = gast.Module(body=body, type_ignores=[])
-        links = {}  # name -> names it may share memory with, by direct assignment or view
+        aliases = []  # (assignment, name, name it may share memory with)
         for node in gast.walk(module):
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name):
                 source = _aliased_name(node.value, self.parsed.namespace)
                 if source is not None:
-                    links.setdefault(node.targets[0].id, set()).add(source)
-                    links.setdefault(source, set()).add(node.targets[0].id)
+                    aliases.append((node, node.targets[0].id, source))
         loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
         for node in gast.walk(module):
             if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
                 continue
+            around = [loop for loop in loops if any(n is node for n in gast.walk(loop))]
+            first = min([node.lineno + 1] + [loop.lineno for loop in around])
+            links = {}  # sharing made before the update (or anywhere in a loop around it)
+            for assignment, target, source in aliases:
+                if assignment.lineno < node.lineno or assignment.lineno >= first - 1 and around:
+                    links.setdefault(target, set()).add(source)
+                    links.setdefault(source, set()).add(target)
             name, sharing, pending = node.target.id, set(), [node.target.id]
             while pending:
                 for other in links.get(pending.pop(), ()):
@@ -358,8 +364,6 @@ class Desugar:
                         pending.append(other)
             sharing.discard(name)
             # Read afterwards: on a later line, or anywhere in a loop around the update.
-            first = min([node.lineno + 1] + [loop.lineno for loop in loops
-                                              if any(n is node for n in gast.walk(loop))])
             for read in gast.walk(module):
                 if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
                         read.id in sharing and getattr(read, "lineno", 0) >= first:
@@ -492,6 +496,8 @@ def _aliased_name(value, namespace):
     if isinstance(value, gast.Attribute) and value.attr == "T":
         return _aliased_name(value.value, namespace)
     if isinstance(value, gast.Subscript):
+        if any(isinstance(part, gast.List) for part in gast.walk(value.slice)):
+            return None  # x[[0, 2]]: a copy
         return _aliased_name(value.value, namespace)
     if isinstance(value, gast.Call) and value.args:
         function = resolve(value.func, namespace, set())
@@ -728,7 +734,11 @@ class ToANF:
             if expr.attr == "T":
                 return gast.Attribute(value=self.atom(expr.value, out, hint), attr="T",
                                       ctx=gast.Load())
-            raise self.no_rule(expr, f"the attribute .{expr.attr} of a differentiated value")
+            # p.W of a named tuple or dataclass of arrays: a field read with an adjoint
+            read = call(load(self.binder.bind("field", field)), self.atom(expr.value, out, hint),
+                        constant(expr.attr))
+            read.sg_function = field
+            return read
         if isinstance(expr, gast.Call):
             if popped_list(expr) is not None:  # items.pop(): one list operation already
                 return expr
@@ -750,6 +760,11 @@ class ToANF:
                                    "build the result with a for loop and np.stack")
         if isinstance(expr, gast.List):
             return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Dict):  # {"W": w, "b": b}: a dict whose adjoint is a dict
+            if not all(isinstance(k, gast.Constant) for k in expr.keys):
+                raise self.unsupported(expr, "a dict of differentiated values with keys that are "
+                                       "not constants (or with **)", "write each key out")
+            return gast.Dict(keys=expr.keys, values=[self.atom(v, out, hint) for v in expr.values])
         if isinstance(expr, gast.Tuple):
             raise self.unsupported(expr, "a tuple of differentiated values",
                                    "use a list, or pass it straight to np.stack / np.concatenate")

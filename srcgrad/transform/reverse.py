@@ -499,9 +499,11 @@ class ReverseMode(Sweep):
         if not self.activity.is_varied(value):
             state[adjoint] = ZERO  # a constant or inactive value: nothing flows back
             return [stmt], [], state
-        if isinstance(value, gast.List):  # items = [a, b]: each element's adjoint
+        if isinstance(value, (gast.List, gast.Dict)):  # items = [a, b]: each element's adjoint
             sources = {}
-            for position, element in enumerate(value.elts):
+            pairs = enumerate(value.elts) if isinstance(value, gast.List) else \
+                zip((k.value for k in value.keys), value.values)
+            for position, element in pairs:
                 if isinstance(element, gast.Name) and element.id in self.varied:
                     sources.setdefault(element.id, []).append(
                         subscript(load(adjoint), constant(position)))
@@ -771,7 +773,8 @@ class ReverseMode(Sweep):
             accumulator = self.adjoint(source)
             code += self.make_owned(accumulator, state, stmt)
         bindings["dx"] = load(accumulator)
-        if source in self.list_names:  # items[k]: replace the element, never add in place
+        if source in self.list_names and rule.function.__name__ != "field_rule":
+            # items[k]: replace the element, never add in place
             element = subscript(load(accumulator), clone(bindings["index"]))
             total = call(self.runtime("add_each"), element, bindings["g"]) \
                 if name in self.list_names else \

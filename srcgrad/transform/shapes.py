@@ -13,6 +13,7 @@ loop that grows an array), the name is UNKNOWN.
 """
 import builtins
 import operator
+import dataclasses
 from dataclasses import dataclass
 
 import gast
@@ -62,6 +63,8 @@ def argument_shape(value, depth=0):
     tuple or dict of such values, else UNKNOWN."""
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return ()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and depth < 32:
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple, dict)) and depth < 32 and len(value) <= MAX_TREE_SIZE:
         items = value.items() if isinstance(value, dict) else enumerate(value)
         try:
@@ -235,6 +238,12 @@ class Shapes:
     def _shape(self, expr):
         if isinstance(expr, gast.Constant):
             return () if type(expr.value) in (int, float, bool, complex) else UNKNOWN
+        if isinstance(expr, (gast.Tuple, gast.List)) and isinstance(expr.ctx, gast.Load) and \
+                not any(isinstance(e, gast.Starred) for e in expr.elts):
+            return Tree(tuple(range(len(expr.elts))), tuple(self._shape(e) for e in expr.elts))
+        if isinstance(expr, gast.Dict) and all(isinstance(k, gast.Constant) for k in expr.keys):
+            return Tree(tuple(k.value for k in expr.keys), tuple(self._shape(v)
+                                                                 for v in expr.values))
         if isinstance(expr, gast.Name):
             shape = self.lookup(expr.id)
             if shape is None:
