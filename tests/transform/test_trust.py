@@ -464,6 +464,25 @@ def test_dot_of_an_outer_product_in_a_loop():
     np.testing.assert_allclose(sg.grad(outer_dot_in_a_loop)(a), expected)
 
 
+def dot_in_a_loop_then_early_return(a, b):
+    for i in range(1):
+        m0 = np.outer(a, a)
+        t2 = np.dot(m0, a)
+    if b < 0.5:
+        return b
+    return np.sum(t2)
+
+
+@pytest.mark.xfail(strict=True, reason="np.dot(matrix, vector) in a loop before an early return "
+                   "taken: IndexError in runtime.dot_adjoint_right (the DEFAULT random-program "
+                   "run meets this on main 3724738)")
+def test_dot_in_a_loop_then_an_early_return():
+    a = np.full(3, -1.5)
+    assert sg.grad(dot_in_a_loop_then_early_return, wrt=(0, 1))(a, -1.5) == (
+        pytest.approx(np.zeros(3)), 1.0)
+    no_findings(dot_in_a_loop_then_early_return, a, -1.5)
+
+
 def test_dot_of_an_outer_product():
     check_grads(outer_dot, np.array([0.5, -1.0, 2.0]))
 
