@@ -629,7 +629,8 @@ def test_augmented_assignment_to_a_float_alias():
 
 # ------------------------------------------------------------------------------------------------
 # Second order (fuzz_tally.py grammar --only hessian --order 2): of 150 default-grammar programs
-# 44 refused and 1 crashed. The refusals name srcgrad's own code, not the user's line.
+# (seed 107, main at 10:58) 55 refused and 5 crashed; no silent wrong Hessian was found. The
+# refusals name srcgrad's own generated code or runtime.py, not the user's line.
 
 def cube_by_helper(x):
     return inner(x, x) * x
