@@ -385,6 +385,7 @@ def dot_adjoint_left(g, a, b):
     a_ndim, b_ndim = ndim_of(a), ndim_of(b)
     if a_ndim == 0 or b_ndim == 0:
         return unbroadcast(g * b, a)
+    g = _dot_shaped(g, a, b)
     # g holds a's free axes, then b's free axes: contract the latter with b.
     b_contracted = max(b_ndim - 2, 0)
     b_free = [axis for axis in range(b_ndim) if axis != b_contracted]
@@ -392,11 +393,24 @@ def dot_adjoint_left(g, a, b):
     return np.tensordot(g, b, axes=(g_axes_from_b, b_free))
 
 
+def _dot_shaped(g, a, b):
+    """``g`` with the shape of ``np.dot(a, b)``: a plain number standing for zeros (the 0.0
+    that starts an adjoint no statement has reached yet) is spread over that shape."""
+    if ndim_of(g) != 0:
+        return g
+    a_shape, b_shape = shape_of(a), shape_of(b)
+    out = a_shape[:-1] + b_shape[:-2] + b_shape[-1:] if len(b_shape) >= 2 else a_shape[:-1]
+    if not out:
+        return g
+    return g + np.zeros_like(a, shape=out)
+
+
 def dot_adjoint_right(g, a, b):
     """The adjoint of ``b`` in ``np.dot(a, b)`` (see dot_adjoint_left)."""
     a_ndim, b_ndim = ndim_of(a), ndim_of(b)
     if a_ndim == 0 or b_ndim == 0:
         return unbroadcast(g * a, b)
+    g = _dot_shaped(g, a, b)
     a_free = list(range(a_ndim - 1))
     db = np.tensordot(a, g, axes=(a_free, a_free))  # the contracted axis comes out first
     if b_ndim >= 2:

@@ -21,7 +21,7 @@ from ..rules.shape import astype
 from ..runtime import copy_of, field, refuse_in_place
 from .analyze import assigned_names, index_trick, mutated_names
 from .closures import Lifting
-from .build import as_load, assign, call, constant, load, located, store, subscript
+from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
@@ -142,10 +142,11 @@ class Desugar:
             if stmt.orelse:
                 raise self.parsed.unsupported(stmt, "an else clause on a loop",
                                               "set a flag in the loop and test it afterwards")
+            prefix = []
             if isinstance(stmt, gast.For) and not isinstance(stmt.target, gast.Name):
-                self.unpacking_loop(stmt)
+                prefix = self.block(self.unpacking_loop(stmt))
             stmt.body = self.block(stmt.body)
-            return [stmt]
+            return prefix + [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
 
     def without_named_expressions(self, stmt):
@@ -239,20 +240,35 @@ class Desugar:
         return load(items)
 
     def unpacking_loop(self, stmt):
-        """``for i, x in enumerate(xs)`` / ``for a, b in zip(xs, ys)`` -> a counted loop."""
+        """``for i, x in enumerate(xs)`` / ``for a, b in zip(xs, ys)`` / ``for W, b in layers``
+        -> a counted loop; returns the statements to run before it. Python evaluates the
+        iterable once, before the loop: so does the counted loop (``xs`` rebound in the body
+        does not change what it runs over)."""
         function = resolve(stmt.iter.func, self.parsed.namespace, set()) \
             if isinstance(stmt.iter, gast.Call) else None
         targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else []
+        rebound = assigned_names(stmt.body) | assigned_names(stmt.target)
+        prefix = []
+
+        def evaluated_once(sequence, hint):
+            if isinstance(sequence, gast.Name) and sequence.id not in rebound:
+                return sequence
+            name = self.names.fresh(hint + "_items")
+            prefix.append(located(assign(name, as_load_expr(sequence)), stmt))
+            return load(name)
+
         if targets and all(isinstance(t, gast.Name) for t in targets) and \
                 isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)):
             # for W, b in layers  ->  for layers_index in range(len(layers)):
             #                             W, b = layers[layers_index]
-            index = self.names.fresh(_dotted(stmt.iter).replace(".", "_") + "_index")
-            unpack = gast.Assign(targets=[stmt.target], value=subscript(stmt.iter, load(index)),
+            hint = _dotted(stmt.iter).replace(".", "_")
+            sequence = evaluated_once(stmt.iter, hint)
+            index = self.names.fresh(hint + "_index")
+            unpack = gast.Assign(targets=[stmt.target], value=subscript(sequence, load(index)),
                                  type_comment=None)
             stmt.body = self.assignment(located(unpack, stmt)) + stmt.body
-            stmt.target, stmt.iter = store(index), call("range", call("len", as_load_expr(stmt.iter)))
-            return
+            stmt.target, stmt.iter = store(index), call("range", call("len", clone(sequence)))
+            return prefix
         if not all(isinstance(t, gast.Name) for t in targets) or \
                 function not in (enumerate, zip) or stmt.iter.keywords:
             raise self.parsed.unsupported(
@@ -264,18 +280,19 @@ class Desugar:
                 raise self.parsed.unsupported(stmt, "enumerate with a start or other targets",
                                               "write for i, x in enumerate(xs)")
             index = targets[0].id
-            items = [(targets[1].id, sequences[0])]
+            items = [(targets[1].id, evaluated_once(sequences[0], targets[1].id))]
         else:
             if len(sequences) != len(targets):
                 raise self.parsed.unsupported(stmt, "zip whose targets do not match its inputs")
             index = self.names.fresh("_".join(t.id for t in targets) + "_index")
-            items = [(t.id, seq) for t, seq in zip(targets, sequences)]
-        lengths = [call("len", seq) for _, seq in items]
+            items = [(t.id, evaluated_once(seq, t.id)) for t, seq in zip(targets, sequences)]
+        lengths = [call("len", clone(seq)) for _, seq in items]
         count = lengths[0] if len(lengths) == 1 else call("min", *lengths)
         stmt.target = store(index)
         stmt.iter = call("range", count)
-        stmt.body = [located(assign(name, subscript(sequence, load(index))), stmt)
+        stmt.body = [located(assign(name, subscript(clone(sequence), load(index))), stmt)
                      for name, sequence in items] + stmt.body
+        return prefix
 
     def _check_target(self, target, stmt, element=False):
         if isinstance(target, gast.Name):

@@ -288,8 +288,12 @@ def _value_kept_from(result, adjoint, names, binder):
 
     Returns (expression to return, statements to run between the primal and the adjoint).
     """
-    if not isinstance(result, gast.Name):
-        return result, []
+    if not isinstance(result, gast.Name):  # a value no derivative reaches: computed now
+        changed = assigned_names(adjoint) | mutated_names(adjoint)
+        if not loaded_names(result) & changed:
+            return result, []
+        value = names.fresh("value")
+        return load(value), [_assign(value, result)]
     if result.id in mutated_names(adjoint):  # restored element by element: keep a copy
         value = names.fresh("value")
         copied = gast.Call(func=load(binder.bind("copy_of", copy_of)), args=[load(result.id)],

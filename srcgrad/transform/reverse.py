@@ -992,6 +992,9 @@ class ReverseMode(Sweep):
             stmt.iter, stmt.sg_unsafe_before, stmt.target.id + "_values", stmt)
         after_pushes, setup = self.before_loop(stmt, state, entry)
         executed = clone(iterable)
+        if _breaks(stmt.body) and isinstance(executed, gast.Call) and not (
+                isinstance(executed.func, gast.Name) and executed.func.id == "range"):
+            executed = call(self.binder.bind("list", list), executed)  # reversed(...)[:n]
         if _breaks(stmt.body):  # the adjoint runs over the iterations that ran
             count, start, counting, count_push, count_pop = self.counter(stmt)
             body_primal = [counting] + body_primal
