@@ -406,25 +406,76 @@ class Desugar:
         return "refuse_in_place"
 
     def check_element_writes(self, body, params):
-        """Writing into ``y[i]`` changes y in place: y must be an array this function made."""
-        definitions = {}
-        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name):
-                definitions.setdefault(node.targets[0].id, []).append(node.value)
+        """Writing into ``y[i]`` changes y in place: y must be an array this function made, on
+        every path that reaches the write (``z = x.T; z = z.copy(); z[0] = v`` is fine)."""
+        states = {}  # id of each write -> what its array is there
+        self._writes_follow(body, {p: _PARAMETER for p in params}, states)
         for name, stmt in self.element_writes:
-            if name in params:
+            state = states.get(_write_key(name, stmt), _SHARED)
+            if state == _PARAMETER:
                 raise self.parsed.unsupported(
                     stmt, f"a write into the argument {name} (it would change the caller's array)",
                     f"work on a copy: {name} = np.copy({name}) first, under a new name")
-            if name not in definitions:
+            if state is None:
                 raise self.parsed.unsupported(
                     stmt, f"a write into {name}, which this function did not create",
                     f"create it inside the function, e.g. {name} = np.zeros(...)")
-            for value in definitions[name]:
-                if not _makes_new_array(value, self.parsed.namespace):
-                    raise self.parsed.unsupported(
-                        stmt, f"a write into {name}, which may share memory with another array",
-                        f"make it a copy where it is created: {name} = np.copy(...)")
+            if state != _FRESH:
+                raise self.parsed.unsupported(
+                    stmt, f"a write into {name}, which may share memory with another array",
+                    f"make it a copy where it is created: {name} = np.copy(...)")
+
+    def _writes_follow(self, block, state, states):
+        """Walk ``block`` keeping, for each name, whether it holds an array made here (_FRESH),
+        one that may be shared (_SHARED) or an argument; record the state at each write."""
+        for stmt in block:
+            if isinstance(stmt, gast.Assign):
+                target = stmt.targets[0]
+                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                    key = _write_key(target.value.id, stmt)
+                    states[key] = _join(states.get(key, _UNSEEN), state.get(target.value.id))
+                elif isinstance(target, gast.Name):
+                    state[target.id] = _FRESH if _makes_new_array(
+                        stmt.value, self.parsed.namespace) else _SHARED
+                else:
+                    for node in gast.walk(target):
+                        if isinstance(node, gast.Name):
+                            state[node.id] = _SHARED
+            elif isinstance(stmt, gast.If):
+                after_body = self._writes_follow(stmt.body, dict(state), states)
+                after_else = self._writes_follow(stmt.orelse, dict(state), states)
+                for name in set(after_body) | set(after_else):
+                    state[name] = _join(after_body.get(name), after_else.get(name))
+            elif isinstance(stmt, (gast.For, gast.While)):
+                if isinstance(stmt, gast.For):
+                    for node in gast.walk(stmt.target):
+                        if isinstance(node, gast.Name):
+                            state[node.id] = _SHARED
+                entry = dict(state)
+                for _ in range(2):  # the second pass sees what one iteration leaves the next
+                    after = self._writes_follow(stmt.body, dict(entry), states)
+                    entry = {name: _join(entry.get(name), after.get(name))
+                             for name in set(entry) | set(after)}
+                state.update(entry)
+        return state
+
+_FRESH, _SHARED, _PARAMETER, _UNSEEN = "fresh", "shared", "parameter", "unseen"
+
+
+def _write_key(name, stmt):
+    """A write by its array and place: y[i] += v is checked after it became y[i] = y[i] + v."""
+    return name, getattr(stmt, "lineno", None), getattr(stmt, "col_offset", None)
+
+
+def _join(left, right):
+    """What an array is where two paths meet: made here only if it is on both."""
+    if left == _UNSEEN:
+        return right
+    if right == _UNSEEN or left == right:
+        return left
+    if left is None or right is None:  # bound on one path only: that path's state counts
+        return left if right is None else right
+    return _SHARED if _PARAMETER not in (left, right) else _PARAMETER
 
 
 # The expressions a statement evaluates itself (not those of the statements it contains).

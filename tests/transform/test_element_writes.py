@@ -79,3 +79,16 @@ def test_writing_into_an_argument_is_refused():
 def test_writing_into_a_view_is_refused():
     with pytest.raises(sg.UnsupportedSyntax, match="a write into y, which may share memory"):
         sg.grad(writes_into_view)(np.ones(3))
+
+
+def write_after_a_branch_that_may_alias(x, flag):
+    z = np.copy(x)
+    if flag:
+        z = x.T
+    z[0] = 1.0
+    return np.sum(z * x)
+
+
+def test_a_write_into_an_array_that_is_a_view_on_some_path_is_refused():
+    with pytest.raises(sg.UnsupportedSyntax, match="a write into z, which may share memory"):
+        sg.grad(write_after_a_branch_that_may_alias)(np.ones(3), True)

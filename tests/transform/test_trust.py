@@ -700,8 +700,6 @@ def write_after_np_copy_of_a_transpose(x, s):
     return np.sum(z * z)
 
 
-@pytest.mark.xfail(strict=True, reason="z = x.T; z = z.copy(); z[0] = ...: refused as a write "
-                   "into an array that may share memory")
 def test_element_write_after_rebinding_a_view_to_a_copy():
     X = np.array([[0.5, -1.0], [2.0, 0.3]])
     no_findings(write_after_copying_a_transpose, X, 0.7)
