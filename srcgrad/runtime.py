@@ -580,12 +580,14 @@ def repeat_adjoint(g, a, repeats, axis):
         split = a_flat_shape[:axis_] + (n, count) + a_flat_shape[axis_ + 1:]
         summed = np.sum(np.reshape(g, split), axis=axis_ + 1)
     else:  # one count per element: sums of consecutive runs, from a cumulative sum
-        ends = np.cumsum(np.asarray(repeats))
+        ends = [0]
+        for count in np.ravel(repeats).tolist():  # the counts (ints), not the data
+            ends.append(ends[-1] + int(count))
         totals = np.cumsum(g, axis=axis_)
-        zero = np.zeros_like(np.take(totals, [0], axis=axis_))
+        before = (slice(None),) * axis_
+        zero = np.zeros_like(totals[before + (slice(0, 1),)])
         totals = np.concatenate([zero, totals], axis=axis_)
-        at_ends = np.take(totals, np.concatenate([[0], ends]), axis=axis_)
-        summed = np.diff(at_ends, axis=axis_)
+        summed = np.diff(totals[before + (ends,)], axis=axis_)
     return np.reshape(summed, shape_of(a))
 
 
@@ -624,7 +626,7 @@ def diagonal_positions(shape, offset, axis1, axis2):
     rows, cols = shape[axis1], shape[axis2]
     length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
     start_row, start_col = max(-offset, 0), max(offset, 0)
-    return (np.arange(start_row, start_row + length), np.arange(start_col, start_col + length))
+    return (list(range(start_row, start_row + length)), list(range(start_col, start_col + length)))
 
 
 def diagonal_adjoint(g, a, offset, axis1, axis2):
@@ -636,7 +638,7 @@ def diagonal_adjoint(g, a, offset, axis1, axis2):
     moved = np.zeros_like(np.moveaxis(a, (axis1, axis2), (-2, -1)))
     if array_library(moved) == "dask":  # no assignment through two index arrays: one-hot products
         n, m, length = shape_of(moved)[-2], shape_of(moved)[-1], len(rows)
-        start_row, start_col = (int(rows[0]), int(cols[0])) if length else (0, 0)
+        start_row, start_col = (rows[0], cols[0]) if length else (0, 0)
         row_of = np.eye(n, length, -start_row, dtype=moved.dtype, like=moved)
         col_of = np.eye(m, length, -start_col, dtype=moved.dtype, like=moved)
         moved = (row_of * np.expand_dims(g, -2)) @ np.transpose(col_of)
@@ -691,7 +693,9 @@ def along_axis_index(indices, axis, shape):
         else:
             sizes = [1] * ndim
             sizes[k] = shape[k]
-            index.append(np.reshape(np.arange(shape[k]), sizes))
+            positions = np.arange(shape[k], like=indices) if hasattr(
+                indices, "__array_function__") else np.arange(shape[k])
+            index.append(np.reshape(positions, sizes))
     return tuple(index)
 
 
