@@ -240,3 +240,13 @@ def einsum_dot_(x): return np.sin(np.einsum("i,i->", x, x))
 def einsum_sum_away_(x, y): return np.sum(np.sin(np.einsum("ij,k->ik", x, y)))
 def einsum_three_(x, y, z): return np.sum(np.sin(np.einsum("ab,bc,ca->a", x, y, z)))
 def einsum_transpose_(x): return np.sum(np.sin(np.einsum("ij->ji", x)) * np.cos(x.T))
+
+
+# --- kinks and ties (weights make each output element count differently) --------------------
+def sort_weighted_(x): return np.sum(np.sort(x) * np.array([1.0, 2.0, 3.0, 4.0]))
+def max_(x): return np.max(x)
+def max_axis_(x): return np.sum(np.max(x, axis=1) * np.array([1.0, 10.0]))
+def abs_sum_(x): return np.sum(np.abs(x))
+def clip_sum_(x): return np.sum(np.clip(x, -1.0, 1.0))
+def maximum_sum_(x, y): return np.sum(np.maximum(x, y))
+def ptp_tie_(x): return np.ptp(x)

@@ -536,3 +536,38 @@ def test_derivative_runs_on_a_duck_array(name, k):
     for p in positions:
         assert isinstance(gradients[p], StrictDuckArray), (p, type(gradients[p]))
         close(unwrap(gradients[p]), expected[p], 1e-10, 1e-12, f"duck array, argument {p}")
+
+
+# --- kinks and ties: both engines and both modes pick the same documented subgradient -----------
+
+TIES = [
+    # sort: a stable sort, so of tied elements the first stays first
+    (fns.sort_weighted_, ([1.0, 3.0, 1.0, 2.0],), [[1.0, 4.0, 2.0, 3.0]]),
+    # max: tied maxima share the adjoint evenly
+    (fns.max_, ([1.0, 3.0, 3.0],), [[0.0, 0.5, 0.5]]),
+    (fns.max_axis_, ([[2.0, 2.0, 1.0], [0.0, 5.0, 5.0]],), [[[0.5, 0.5, 0.0], [0.0, 5.0, 5.0]]]),
+    # abs: the subgradient 0 at 0
+    (fns.abs_sum_, ([-2.0, 0.0, 3.0],), [[-1.0, 0.0, 1.0]]),
+    # clip: at a bound, x itself carries the derivative
+    (fns.clip_sum_, ([-1.0, 0.0, 1.0, 2.0],), [[1.0, 1.0, 1.0, 0.0]]),
+    # maximum: ties split evenly between the arguments
+    (fns.maximum_sum_, ([1.0, 2.0], [1.0, 3.0]), [[0.5, 0.0], [0.5, 1.0]]),
+    # ptp: max minus min, each tie split evenly
+    (fns.ptp_tie_, ([1.0, 4.0, 1.0, 4.0],), [[-0.5, 0.5, -0.5, 0.5]]),
+]
+
+
+@pytest.mark.parametrize("f, args, expected", TIES, ids=[t[0].__name__ for t in TIES])
+def test_kinks_and_ties(f, args, expected):
+    args = tuple(np.array(a) for a in args)
+    positions = tuple(range(len(args)))
+    gradients = sg.grad(f, wrt=positions)(*args)
+    for p in positions:
+        np.testing.assert_allclose(gradients[p], expected[p], err_msg=f"reverse, argument {p}")
+    tangents = tuple(np.linspace(0.5, 1.5, a.size).reshape(a.shape) for a in args)
+    _, tangent = sg.jvp(f, args, tangents)
+    assert np.isclose(tangent, sum(np.sum(g * t) for g, t in zip(expected, tangents)))
+    inputs = [sg.tensor(a, requires_grad=True) for a in args]
+    eager = sg.autograd.grad(f(*inputs), inputs)
+    for p in positions:
+        np.testing.assert_allclose(eager[p].data, expected[p], err_msg=f"eager, argument {p}")
