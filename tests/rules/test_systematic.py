@@ -571,3 +571,21 @@ def test_kinks_and_ties(f, args, expected):
     eager = sg.autograd.grad(f(*inputs), inputs)
     for p in positions:
         np.testing.assert_allclose(eager[p].data, expected[p], err_msg=f"eager, argument {p}")
+
+
+SCALAR_ENTRIES = [(name, k) for name, k in SECOND
+                  if all(np.ndim(a) == 0 for a in argument_sets(name)[k])]
+
+
+@pytest.mark.parametrize("name, k", SCALAR_ENTRIES, ids=ids(SCALAR_ENTRIES))
+def test_reverse_over_reverse(name, k):
+    """sg.grad(sg.grad(f)): the generated gradient transformed again, in reverse mode."""
+    f, args = CASES[name]["function"], argument_sets(name)[k]
+    for p in range(len(args)):
+        second = sg.grad(sg.grad(f, wrt=p), wrt=p)(*args)
+        gradient = sg.grad(f, wrt=p)
+        step = 1e-5
+        up, down = list(args), list(args)
+        up[p], down[p] = args[p] + step, args[p] - step
+        expected = (gradient(*up) - gradient(*down)) / (2 * step)
+        close(second, expected, 1e-4, 1e-5, f"grad(grad), argument {p}")
