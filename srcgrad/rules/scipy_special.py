@@ -13,7 +13,7 @@ from scipy.stats import norm as normal_distribution
 from ..runtime import (as_matrix, broadcast_like, cast_like, expand_reduced, identity_like, lower_factor,
                        mirror_triangle, op_of, outer_adjoint, shape_of, symmetric_from_triangle,
                        trans_code, transposed, triangle_name, triangle_of, unbroadcast)
-from .registry import jvp, non_differentiable, vjp
+from .registry import differentiable, jvp, non_differentiable, vjp
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -364,49 +364,69 @@ def log_softmax_jvp(ans, x, axis=None, *, dx):
     return dx - np.sum(np.exp(ans) * dx, axis=axis, keepdims=True)
 
 
-# --- scipy.stats.norm ---------------------------------------------------------------------------
+# --- scipy.stats.norm: loc and scale are differentiated too when they are given -----------------
 @vjp(normal_distribution.logpdf)
-def norm_logpdf(g, ans, x, loc=0.0, scale=1.0):
-    return -g * (x - loc) / (scale * scale)
+def norm_logpdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
+    z = (x - loc) / scale
+    g_z = g * z / scale
+    return unbroadcast(-g_z, x), unbroadcast(g_z, loc), unbroadcast(g_z * z - g / scale, scale)
 
 
 @jvp(normal_distribution.logpdf)
-def norm_logpdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
-    return -dx * (x - loc) / (scale * scale)
+def norm_logpdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc,
+                    dscale):
+    z = (x - loc) / scale
+    return (broadcast_like(-dx * z / scale, ans), broadcast_like(dloc * z / scale, ans),
+            broadcast_like(dscale * (z * z - 1.0) / scale, ans))
 
 
 @vjp(normal_distribution.pdf)
-def norm_pdf(g, ans, x, loc=0.0, scale=1.0):
-    return -g * ans * (x - loc) / (scale * scale)
+def norm_pdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
+    z = (x - loc) / scale
+    g_z = g * ans * z / scale
+    return (unbroadcast(-g_z, x), unbroadcast(g_z, loc),
+            unbroadcast(g_z * z - g * ans / scale, scale))
 
 
 @jvp(normal_distribution.pdf)
-def norm_pdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
-    return -dx * ans * (x - loc) / (scale * scale)
+def norm_pdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc,
+                 dscale):
+    z = (x - loc) / scale
+    return (broadcast_like(-dx * ans * z / scale, ans), broadcast_like(dloc * ans * z / scale, ans),
+            broadcast_like(dscale * ans * (z * z - 1.0) / scale, ans))
 
 
 @vjp(normal_distribution.cdf)
-def norm_cdf(g, ans, x, loc=0.0, scale=1.0):
+def norm_cdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
     z = (x - loc) / scale
-    return g * INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    g_density = g * INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    return (unbroadcast(g_density, x), unbroadcast(-g_density, loc),
+            unbroadcast(-g_density * z, scale))
 
 
 @jvp(normal_distribution.cdf)
-def norm_cdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
+def norm_cdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc, dscale):
     z = (x - loc) / scale
-    return dx * INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    density = INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    return (broadcast_like(dx * density, ans), broadcast_like(-dloc * density, ans),
+            broadcast_like(-dscale * density * z, ans))
 
 
 @vjp(normal_distribution.logcdf)
-def norm_logcdf(g, ans, x, loc=0.0, scale=1.0):
+def norm_logcdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
     z = (x - loc) / scale
-    return g * INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    g_density = g * INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    return (unbroadcast(g_density, x), unbroadcast(-g_density, loc),
+            unbroadcast(-g_density * z, scale))
 
 
 @jvp(normal_distribution.logcdf)
-def norm_logcdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
+def norm_logcdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc,
+                    dscale):
     z = (x - loc) / scale
-    return dx * INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    density = INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    return (broadcast_like(dx * density, ans), broadcast_like(-dloc * density, ans),
+            broadcast_like(-dscale * density * z, ans))
 
 
 # --- scipy.linalg -------------------------------------------------------------------------------

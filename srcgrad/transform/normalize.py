@@ -592,7 +592,8 @@ class ToANF:
         if rule is None or rule.accumulates:
             return
         for param, arg in zip(rule.params, expr.args):
-            if param in rule.defaults and self.activity.is_varied(arg):
+            if param in rule.defaults and param not in rule.differentiable and \
+                    self.activity.is_varied(arg):
                 raise self.no_rule(
                     expr, f"{source}(...) with respect to its argument {param!r}, which its "
                     f"derivative rule treats as a constant",

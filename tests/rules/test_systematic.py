@@ -344,6 +344,11 @@ if sfns is not None:
     for _f in (sfns.norm_logpdf_, sfns.norm_logpdf_loc_scale_, sfns.norm_pdf_, sfns.norm_cdf_,
                sfns.norm_logcdf_):
         case(_f, unary(), eager=False, float32=False)
+    for _f in (sfns.norm_logpdf_all_, sfns.norm_pdf_all_, sfns.norm_cdf_all_,
+               sfns.norm_logcdf_all_):
+        case(_f, lambda rng: [(normal(rng, (3,)), normal(rng, ()), uniform(0.5, 2.0)(rng, ())),
+                              (normal(rng, (2, 3)), normal(rng, (3,)),
+                               uniform(0.5, 2.0)(rng, (2, 1)))], eager=False, float32=False)
     for _f in (sfns.logsumexp_, sfns.softmax_):
         case(_f, unary(), eager=False)
     for _f in (sfns.logsumexp_axis_, sfns.logsumexp_keepdims_, sfns.softmax_axis_,
