@@ -622,7 +622,7 @@ def rollaxis_order(ndim, axis, start):
 
 
 def diagonal_positions(shape, offset, axis1, axis2):
-    """Row and column indices of the ``offset`` diagonal of a (shape[axis1], shape[axis2]) matrix."""
+    """Row and column indices of the ``offset`` diagonal of the matrices on axes (axis1, axis2)."""
     rows, cols = shape[axis1], shape[axis2]
     length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
     start_row, start_col = max(-offset, 0), max(offset, 0)
@@ -1084,7 +1084,8 @@ def einsum_adjoints_adjoints(g, subscripts, operands, cotangents):
         total = np.zeros_like(operands[j])
         for k in range(len(operands)):
             if k != j:
-                total = total + einsum_adjoint(g, subscripts, replaced(operands, k, cotangents[k]), j)
+                moved = replaced(operands, k, cotangents[k])
+                total = total + einsum_adjoint(g, subscripts, moved, j)
         adjoints.append(total)
     return adjoints
 
@@ -1097,6 +1098,7 @@ def einsum_adjoints_tangent(g, subscripts, operands, doperands):
         total = np.zeros_like(operands[k])
         for j in range(len(operands)):
             if j != k:
-                total = total + einsum_adjoint(g, subscripts, replaced(operands, j, doperands[j]), k)
+                moved = replaced(operands, j, doperands[j])
+                total = total + einsum_adjoint(g, subscripts, moved, k)
         tangents.append(total)
     return tangents

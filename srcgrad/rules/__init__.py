@@ -1,6 +1,6 @@
 """Derivative rules of primitives, one module per family; importing this fills the tables."""
-from . import (adjoints, arithmetic, arrays, elementwise, linalg, reductions, scans, shape,  # noqa: F401
-               statistics, ufuncs)
+from . import (adjoints, arithmetic, arrays, elementwise, linalg,  # noqa: F401  (registration)
+               reductions, scans, shape, statistics, ufuncs)
 
 try:  # SciPy is optional: its rules exist only where it imports
     import scipy  # noqa: F401

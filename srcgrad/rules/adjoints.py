@@ -8,11 +8,10 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (array_library, broadcast_like, cast_like, copy_of, count_of,
-                       expand_reduced, ndim_of, split_like, unstack, add_each, unknown_matrix_norm,
-                       _normed_axes, inverse_permutation, tensordot_axes,
-                       ravel_in, reshape_to, scalar_seed, shape_of, size_of, unbroadcast,
-                       zeros_like_each)
+from ..runtime import (add_each, array_library, broadcast_like, cast_like, copy_of, count_of,
+                       expand_reduced, inverse_permutation, ndim_of, _normed_axes, ravel_in,
+                       reshape_to, scalar_seed, shape_of, size_of, split_like, tensordot_axes,
+                       unbroadcast, unknown_matrix_norm, unstack, zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
 
 
@@ -119,5 +118,5 @@ def add_each_jvp(ans, left, right, *, dleft, dright):
 
 sequence_result(split_like, unstack, zeros_like_each, add_each)
 non_differentiable(unknown_matrix_norm, _normed_axes, inverse_permutation, tensordot_axes,
-                   array_library, count_of, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
-                   getattr, hasattr, isinstance)
+                   array_library, count_of, shape_of, ndim_of, size_of, scalar_seed,
+                   zeros_like_each, getattr, hasattr, isinstance)

@@ -6,11 +6,12 @@ rules of their own below, so that second derivatives go through them.
 """
 import numpy as np
 
-from ..runtime import (c_join, hsplit_axis, index_trick_pieces, r_join, as_array_like, broadcast_like, cast_like, diagonal_adjoint, inverse_permutation,
-                       linspace_fractions, ndim_of, negated, repeat_adjoint, rollaxis_order,
-                       select_adjoint, shape_of, split_like, take_adjoint, take_along_axis_adjoint,
-                       tile_adjoint, trace_adjoint, unbroadcast, unjoin, unpad, constant_mode,
-                       diag_adjoint)
+from ..runtime import (as_array_like, broadcast_like, c_join, cast_like, constant_mode,
+                       diag_adjoint, diagonal_adjoint, hsplit_axis, index_trick_pieces,
+                       inverse_permutation, linspace_fractions, ndim_of, negated, r_join,
+                       repeat_adjoint, rollaxis_order, select_adjoint, shape_of, split_like,
+                       take_adjoint, take_along_axis_adjoint, tile_adjoint, trace_adjoint,
+                       unbroadcast, unjoin, unpad)
 from .registry import jvp, non_differentiable, sequence_result, vjp
 
 

@@ -8,13 +8,15 @@ import operator
 
 import numpy as np
 
-from ..runtime import (einsum_adjoints, einsum_adjoints_adjoints, einsum_adjoints_tangent,
-                       einsum_of, einsum_plan, einsum_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
-                       dot_adjoint_right, from_columns, identity_like, inner_axes, kron_plan,
-                       lower_factor, matmul_adjoint_left, matmul_adjoint_right, mirror_triangle,
-                       ndim_of, norm_adjoint, norm_tangent, qr_adjoint, qr_tangent, reduced_mode,
-                       shape_of, svd_adjoint, svd_options_checked, svd_tangent, qr_options_checked, symmetric_from_triangle,
-                       tensordot_left_plan, tensordot_right_plan, transposed, unbroadcast)
+from ..runtime import (as_array_like, as_columns, broadcast_like, dot_adjoint_left,
+                       dot_adjoint_right, einsum_adjoints, einsum_adjoints_adjoints,
+                       einsum_adjoints_tangent, einsum_of, einsum_plan, einsum_tangent,
+                       from_columns, identity_like, inner_axes, kron_plan, lower_factor,
+                       matmul_adjoint_left, matmul_adjoint_right, mirror_triangle, ndim_of,
+                       norm_adjoint, norm_tangent, qr_adjoint, qr_options_checked, qr_tangent,
+                       reduced_mode, shape_of, svd_adjoint, svd_options_checked, svd_tangent,
+                       symmetric_from_triangle, tensordot_left_plan, tensordot_right_plan,
+                       transposed, unbroadcast)
 from .registry import PACKED_ARGUMENTS, jvp, non_differentiable, sequence_result, vjp
 
 
@@ -186,7 +188,8 @@ def cholesky(g, ans, a, upper=False):
 @jvp(np.linalg.cholesky)
 def cholesky_jvp(ans, a, upper=False, *, da):
     lower = lower_factor(ans, upper)
-    middle = np.linalg.solve(lower, transposed(np.linalg.solve(lower, symmetric_from_triangle(da, "L"))))
+    moved = symmetric_from_triangle(da, "L")
+    middle = np.linalg.solve(lower, transposed(np.linalg.solve(lower, moved)))
     phi = np.tril(middle) - 0.5 * middle * identity_like(middle)
     return lower_factor(lower @ phi, upper)
 

@@ -10,9 +10,10 @@ import scipy.linalg
 import scipy.special as special
 from scipy.stats import norm as normal_distribution
 
-from ..runtime import (as_matrix, broadcast_like, cast_like, expand_reduced, identity_like, lower_factor,
-                       mirror_triangle, op_of, outer_adjoint, shape_of, symmetric_from_triangle,
-                       trans_code, transposed, triangle_name, triangle_of, unbroadcast)
+from ..runtime import (as_matrix, broadcast_like, cast_like, expand_reduced, identity_like,
+                       lower_factor, mirror_triangle, op_of, outer_adjoint, shape_of,
+                       symmetric_from_triangle, trans_code, transposed, triangle_name, triangle_of,
+                       unbroadcast)
 from .registry import differentiable, jvp, non_differentiable, vjp
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -190,7 +191,8 @@ def polygamma_jvp(ans, n, x, *, dx):
 @vjp(special.betaln)
 def betaln(g, ans, a, b):
     both = special.digamma(a + b)
-    return unbroadcast(g * (special.digamma(a) - both), a), unbroadcast(g * (special.digamma(b) - both), b)
+    return (unbroadcast(g * (special.digamma(a) - both), a),
+            unbroadcast(g * (special.digamma(b) - both), b))
 
 
 @jvp(special.betaln)

@@ -154,7 +154,8 @@ def stack_jvp(ans, arrays, axis=0, *, darrays):
 
 non_differentiable(len, range, int, bool, np.shape, np.ndim, np.size, np.argmax, np.argmin,
                    np.argsort, np.nonzero, np.zeros_like, np.ones_like, np.empty_like,
-                   np.zeros, np.ones, np.empty, np.eye, np.identity, np.isclose, np.allclose, np.array_equal)
+                   np.zeros, np.ones, np.empty, np.eye, np.identity, np.isclose, np.allclose,
+                   np.array_equal)
 
 
 def astype(x, dtype):

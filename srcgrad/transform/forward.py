@@ -135,7 +135,8 @@ class ForwardMode(Sweep):
         rule = forward_rule_for(primitive)
         if rule is None:
             raise self.parsed.unsupported(stmt, f"the operation {unparse(value)} in forward mode",
-                                          "it has no forward rule; register one with @srcgrad.defjvp")
+                                          "it has no forward rule; register one with "
+                                          "@srcgrad.defjvp")
         bindings = _bind(rule, args, keywords, self.parsed, stmt, self.binder)
         wanted = []
         for param, tangent_param in zip(rule.differentiable, rule.tangents):

@@ -547,7 +547,8 @@ class ToANF:
                                    "call functions defined at module level")
         if PACKED_ARGUMENTS.get(function) is not None and not any(
                 isinstance(arg, gast.Starred) for arg in expr.args):
-            target, leading = PACKED_ARGUMENTS[function]  # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            target, leading = PACKED_ARGUMENTS[function]
             expr = gast.Call(func=load(self.binder.bind(target.__name__, target)),
                              args=expr.args[:leading] + [gast.List(elts=expr.args[leading:],
                                                                    ctx=gast.Load())],

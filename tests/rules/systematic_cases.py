@@ -1,7 +1,8 @@
 """The functions the systematic rule test differentiates: one primitive each, read out through the
 nonlinear scalar np.sum(np.sin(...)), so that every output element gets its own cotangent and
-second derivatives are not trivial. Each takes only the arrays it is differentiated with respect to; options are
-written into the body. They live in a module of their own so that srcgrad can read their source.
+second derivatives are not trivial. Each takes only the arrays it is differentiated with respect
+to; options are written into the body. They live in a module of their own so that srcgrad can
+read their source.
 """
 import operator
 
