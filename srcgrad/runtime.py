@@ -1102,3 +1102,37 @@ def einsum_adjoints_tangent(g, subscripts, operands, doperands):
                 total = total + einsum_adjoint(g, subscripts, moved, k)
         tangents.append(total)
     return tangents
+
+
+# --- np.gradient --------------------------------------------------------------------------------
+
+def gradient_axis(f, axis, edge_order):
+    """The one axis ``np.gradient(f, spacing, axis=axis)`` differences (the rule covers a result
+    that is one array, with first-order edges)."""
+    if edge_order != 1:
+        raise NotImplementedError("srcgrad differentiates np.gradient with edge_order=1")
+    if axis is None:
+        if ndim_of(f) != 1:
+            raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
+                                      "pass axis=k")
+        return 0
+    if isinstance(axis, (tuple, list)):
+        raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
+                                  "pass axis=k")
+    return axis % ndim_of(f)
+
+
+def gradient_adjoint(g, f, spacing, axis):
+    """The adjoint of ``np.gradient(f, spacing, axis=axis)`` (first-order edges): central
+    differences inside, one-sided ones at both ends, each transposed."""
+    before = (slice(None),) * axis
+    half = g[before + (slice(1, -1),)] * (0.5 / spacing)
+    zeros = np.zeros_like(g[before + (slice(0, 2),)])
+    inner = (np.concatenate([zeros, half], axis=axis)
+             - np.concatenate([half, zeros], axis=axis))
+    first = g[before + (slice(0, 1),)] / spacing
+    last = g[before + (slice(-1, None),)] / spacing
+    rest = np.zeros_like(g[before + (slice(2, None),)])
+    edges = (np.concatenate([-first, first, rest], axis=axis)
+             + np.concatenate([rest, -last, last], axis=axis))
+    return inner + edges

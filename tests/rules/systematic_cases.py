@@ -251,3 +251,11 @@ def abs_sum_(x): return np.sum(np.abs(x))
 def clip_sum_(x): return np.sum(np.clip(x, -1.0, 1.0))
 def maximum_sum_(x, y): return np.sum(np.maximum(x, y))
 def ptp_tie_(x): return np.ptp(x)
+
+
+# --- np.gradient ----------------------------------------------------------------------------
+def gradient_(x): return np.sum(np.sin(np.gradient(x)))
+def gradient_spacing_(x): return np.sum(np.sin(np.gradient(x, 0.5)))
+def gradient_axis_(x): return np.sum(np.sin(np.gradient(x, axis=0)))
+def trace_method_(x): return np.sin(x.trace())
+def conj_method_(x): return np.sum(np.sin(x.conj()))

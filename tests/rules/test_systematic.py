@@ -173,6 +173,11 @@ for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_):
 for _f in (fns.cumprod_, fns.cumprod_axis_):
     case(_f, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]))
 case(fns.cumprod_method_, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]), eager=False)
+case(fns.trace_method_, unary(shapes=[(3, 3)]), eager=False)
+case(fns.conj_method_, unary(shapes=[(3,)]), eager=False)
+case(fns.gradient_, unary(shapes=[(2,), (3,), (5,)]))
+case(fns.gradient_spacing_, unary(shapes=[(4,)]))
+case(fns.gradient_axis_, unary(shapes=[(4, 2), (2, 3)]))
 case(fns.diff_, unary(shapes=[(3,), (2, 4)]))
 case(fns.diff_twice_, unary(shapes=[(4,), (2, 5)]))
 
