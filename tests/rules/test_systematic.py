@@ -10,6 +10,8 @@ central differences in float64:
 - the eager Tensor (first order, and second order through ``create_graph=True``);
 - float32 inputs keep float32 gradients.
 """
+import functools
+
 import numpy as np
 import pytest
 
@@ -500,6 +502,7 @@ COVERED = set().union(*(primitives_called(spec["function"]) for spec in CASES.va
 COVERED |= {PACKED_ARGUMENTS[p][0] for p in list(COVERED) if p in PACKED_ARGUMENTS}
 
 
+@functools.lru_cache(maxsize=None)
 def runtime_helpers_called_by_rules():
     """Runtime helpers that rules call: generated gradients call them, so the second-order tests
     of those rules go through the helpers' own rules."""
@@ -508,7 +511,7 @@ def runtime_helpers_called_by_rules():
     sources = "\n".join(inspect.getsource(rule.function) for table in (VJP_RULES, JVP_RULES)
                         for rule in table.values())
     helpers = {f for name, f in vars(runtime).items() if callable(f) and f"{name}(" in sources}
-    return helpers | {runtime.add_each}  # generated code adds list adjoints with it
+    return frozenset(helpers | {runtime.add_each})  # generated code adds list adjoints with it
 
 
 def is_covered(primitive):
