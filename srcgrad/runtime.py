@@ -1136,3 +1136,9 @@ def gradient_adjoint(g, f, spacing, axis):
     edges = (np.concatenate([-first, first, rest], axis=axis)
              + np.concatenate([rest, -last, last], axis=axis))
     return inner + edges
+
+
+def passes_derivative(dtype):
+    """1.0 for a cast to a floating (or complex) dtype, 0.0 for one to integers or booleans,
+    whose values are piecewise constant."""
+    return 1.0 if np.dtype(dtype).kind in "fc" else 0.0

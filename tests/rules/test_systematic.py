@@ -177,6 +177,7 @@ for _f in (fns.cumprod_, fns.cumprod_axis_):
 case(fns.cumprod_method_, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]), eager=False)
 case(fns.trace_method_, unary(shapes=[(3, 3)]), eager=False)
 case(fns.conj_method_, unary(shapes=[(3,)]), eager=False)
+case(fns.astype_int_plus_, unary(quarter_steps), eager=False, float32=False)
 case(fns.gradient_, unary(shapes=[(2,), (3,), (5,)]))
 case(fns.gradient_spacing_, unary(shapes=[(4,)]))
 case(fns.gradient_axis_, unary(shapes=[(4, 2), (2, 3)]))
