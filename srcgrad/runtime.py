@@ -639,8 +639,8 @@ def diagonal_adjoint(g, a, offset, axis1, axis2):
     if array_library(moved) == "dask":  # no assignment through two index arrays: one-hot products
         n, m, length = shape_of(moved)[-2], shape_of(moved)[-1], len(rows)
         start_row, start_col = (rows[0], cols[0]) if length else (0, 0)
-        row_of = np.eye(n, length, -start_row, dtype=moved.dtype, like=moved)
-        col_of = np.eye(m, length, -start_col, dtype=moved.dtype, like=moved)
+        row_of = eye_like(n, length, -start_row, moved)
+        col_of = eye_like(m, length, -start_col, moved)
         moved = (row_of * np.expand_dims(g, -2)) @ np.transpose(col_of)
     else:
         moved[..., rows, cols] = g
@@ -653,7 +653,7 @@ def diagonal_mask(a, offset, axis1, axis2):
     ndim = ndim_of(a)
     axis1, axis2 = axis1 % ndim, axis2 % ndim
     shape = shape_of(a)
-    mask = np.eye(shape[axis1], shape[axis2], offset, dtype=getattr(a, "dtype", None), like=a)
+    mask = eye_like(shape[axis1], shape[axis2], offset, a)
     if axis1 > axis2:
         mask = np.transpose(mask)
     sizes = [1] * ndim
@@ -802,7 +802,15 @@ def kron_plan(a, b):
 
 def identity_like(x):
     """The identity matrix of the size of ``x``'s last axis, in x's dtype and library."""
-    return np.eye(shape_of(x)[-1], dtype=getattr(x, "dtype", None), like=x)
+    return eye_like(shape_of(x)[-1], shape_of(x)[-1], 0, x)
+
+
+def eye_like(rows, cols, offset, x):
+    """``np.eye(rows, cols, offset)`` in the dtype and library of ``x`` (built from np.arange and
+    np.zeros_like, which every array library dispatches; Dask's eye takes no ``order``)."""
+    columns_minus_rows = (np.expand_dims(np.arange(cols, like=x), 0)
+                          - np.expand_dims(np.arange(rows, like=x), 1))
+    return np.zeros_like(x, shape=(rows, cols)) + (columns_minus_rows == offset)
 
 
 def transposed(x):
