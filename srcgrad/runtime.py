@@ -485,9 +485,10 @@ def array_adjoint(g, obj):
 
 # --- statistics, scans and products (rules added with the covered-functions table) ------------
 
-def average_weights(a, axis, weights):
+def average_weights(a, axis, weights, returned=False):
     """The derivative of np.average(a, axis, weights) with respect to each element of a (an array
     that broadcasts against a): w / sum(w) along axis, 1 / count without weights."""
+    single_result(None, returned, "returned")
     if weights is None:
         shape = shape_of(a)
         count = 1
@@ -721,9 +722,10 @@ def select_adjoint(g, condlist, choicelist):
     return adjoints
 
 
-def linspace_fractions(ans, num, endpoint, axis):
+def linspace_fractions(ans, num, endpoint, axis, retstep=False):
     """For ``np.linspace(start, stop, num, endpoint, axis=axis)``: how far along each sample lies,
     from 0 at start to 1 at stop, shaped to broadcast against ``ans``."""
+    single_result(None, retstep, "retstep")
     steps = max(num - 1, 1) if endpoint else max(num, 1)
     fractions = np.arange(num, like=ans) / steps
     sizes = [1] * ndim_of(ans)
@@ -1150,3 +1152,12 @@ def passes_derivative(dtype):
     """1.0 for a cast to a floating (or complex) dtype, 0.0 for one to integers or booleans,
     whose values are piecewise constant."""
     return 1.0 if np.dtype(dtype).kind in "fc" else 0.0
+
+
+def single_result(value, flag, option):
+    """``value``, when the option that would make the primitive return a tuple is off (the rules
+    of np.average, np.linspace and logsumexp cover one result)."""
+    if flag:
+        raise NotImplementedError(f"srcgrad's derivative rule covers this function with "
+                                  f"{option}=False only")
+    return value

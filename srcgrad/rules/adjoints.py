@@ -8,7 +8,7 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (add_each, array_library, broadcast_like, cast_like, copy_of, count_of,
+from ..runtime import (single_result, add_each, array_library, broadcast_like, cast_like, copy_of, count_of,
                        expand_reduced, inverse_permutation, ndim_of, _normed_axes, ravel_in,
                        reshape_to, scalar_seed, shape_of, size_of, split_like, tensordot_axes,
                        unbroadcast, unknown_matrix_norm, unstack, zeros_like_each)
@@ -104,6 +104,16 @@ def unstack_rule(g, ans, value, axis):
 @jvp(unstack)
 def unstack_jvp(ans, value, axis, *, dvalue):
     return unstack(dvalue, axis)
+
+
+@vjp(single_result)
+def single_result_rule(g, ans, value, flag, option):
+    return g, None, None
+
+
+@jvp(single_result)
+def single_result_jvp(ans, value, flag, option, *, dvalue):
+    return dvalue
 
 
 @vjp(add_each)

@@ -381,7 +381,7 @@ def full_like_jvp(ans, a, fill_value, dtype=None, *, dfill_value):
 @vjp(np.linspace)
 def linspace(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     # ans = start + (stop - start) * t with t running from 0 to 1 along axis.
-    t = linspace_fractions(ans, num, endpoint, axis)
+    t = linspace_fractions(ans, num, endpoint, axis, retstep)
     return (unbroadcast(np.sum(g * (1.0 - t), axis=axis), start),
             unbroadcast(np.sum(g * t, axis=axis), stop))
 
@@ -389,7 +389,7 @@ def linspace(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=No
 @jvp(np.linspace)
 def linspace_jvp(ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
                  dstart, dstop):
-    t = linspace_fractions(ans, num, endpoint, axis)
+    t = linspace_fractions(ans, num, endpoint, axis, retstep)
     return (broadcast_like(np.expand_dims(as_array_like(dstart, ans), axis) * (1.0 - t), ans),
             broadcast_like(np.expand_dims(as_array_like(dstop, ans), axis) * t, ans))
 

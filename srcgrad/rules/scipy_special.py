@@ -10,7 +10,7 @@ import scipy.linalg
 import scipy.special as special
 from scipy.stats import norm as normal_distribution
 
-from ..runtime import (as_matrix, broadcast_like, cast_like, expand_reduced, identity_like,
+from ..runtime import (single_result, as_matrix, broadcast_like, cast_like, expand_reduced, identity_like,
                        lower_factor, mirror_triangle, op_of, outer_adjoint, shape_of,
                        symmetric_from_triangle, trans_code, transposed, triangle_name, triangle_of,
                        unbroadcast)
@@ -336,13 +336,15 @@ def y0_jvp(ans, x, *, dx):
 @vjp(special.logsumexp)
 def logsumexp(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
     # The weights b are an option here; a differentiated b is refused, not given zeros.
-    weights = np.exp(a - expand_reduced(ans, a, axis, keepdims))
+    weights = np.exp(a - expand_reduced(single_result(ans, return_sign, "return_sign"), a, axis,
+                                        keepdims))
     return expand_reduced(g, a, axis, keepdims) * (weights if b is None else weights * b)
 
 
 @jvp(special.logsumexp)
 def logsumexp_jvp(ans, a, axis=None, b=None, keepdims=False, return_sign=False, *, da):
-    weights = np.exp(a - expand_reduced(ans, a, axis, keepdims))
+    weights = np.exp(a - expand_reduced(single_result(ans, return_sign, "return_sign"), a, axis,
+                                        keepdims))
     return np.sum(da * (weights if b is None else weights * b), axis=axis, keepdims=keepdims)
 
 

@@ -41,7 +41,7 @@ def std_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
 def average(g, ans, a, axis=None, weights=None, returned=False, keepdims=False):
     # With weights: sum(w a) / sum(w) along axis; without, the mean. The weights are an option
     # here (a differentiated weights argument is refused, not given a zero derivative).
-    return expand_reduced(g, a, axis, keepdims) * average_weights(a, axis, weights)
+    return average_weights(a, axis, weights, returned) * expand_reduced(g, a, axis, keepdims)
 
 
 @jvp(np.average)
