@@ -1020,7 +1020,7 @@ def einsum_of(subscripts, operands):
     return np.einsum(subscripts, *operands)
 
 
-def einsum_plan(subscripts, k, ndims):
+def einsum_plan(subscripts, k):
     """For the adjoint of operand ``k`` of ``np.einsum(subscripts, ...)``: the einsum of g and the
     other operands that gives it, and its shape before broadcasting (length 1 for an index that
     only operand k has, which it summed away)."""
@@ -1046,7 +1046,7 @@ def einsum_plan(subscripts, k, ndims):
 
 def einsum_adjoint(g, subscripts, operands, k):
     """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``."""
-    plan = einsum_plan(subscripts, k, None)
+    plan = einsum_plan(subscripts, k)
     inputs = [as_array_like(g, operands[k])]
     for j in range(len(operands)):
         if j != k:

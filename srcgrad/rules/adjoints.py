@@ -8,10 +8,10 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (single_result, add_each, array_library, broadcast_like, cast_like, copy_of, count_of,
+from ..runtime import (add_each, array_library, broadcast_like, cast_like, copy_of, count_of,
                        expand_reduced, inverse_permutation, ndim_of, _normed_axes, ravel_in,
-                       reshape_to, scalar_seed, shape_of, size_of, split_like, tensordot_axes,
-                       unbroadcast, unknown_matrix_norm, unstack, zeros_like_each)
+                       reshape_to, scalar_seed, shape_of, single_result, size_of, split_like,
+                       tensordot_axes, unbroadcast, unknown_matrix_norm, unstack, zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
 
 

@@ -10,10 +10,9 @@ import scipy.linalg
 import scipy.special as special
 from scipy.stats import norm as normal_distribution
 
-from ..runtime import (single_result, as_matrix, broadcast_like, cast_like, expand_reduced, identity_like,
-                       lower_factor, mirror_triangle, op_of, outer_adjoint, shape_of,
-                       symmetric_from_triangle, trans_code, transposed, triangle_name, triangle_of,
-                       unbroadcast)
+from ..runtime import (as_matrix, broadcast_like, cast_like, expand_reduced, identity_like,
+                       lower_factor, mirror_triangle, op_of, outer_adjoint, shape_of, single_result,
+                       symmetric_from_triangle, trans_code, triangle_name, triangle_of, unbroadcast)
 from .registry import differentiable, jvp, non_differentiable, vjp
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -439,18 +438,19 @@ def linalg_cholesky(g, ans, a, lower=False):
     # scipy.linalg.cholesky returns the upper factor unless lower=True, and reads that triangle
     # of a: the rule of np.linalg.cholesky, transposed.
     factor = lower_factor(ans, not lower)
-    product = transposed(factor) @ lower_factor(g, not lower)
+    factor_t = np.swapaxes(factor, -1, -2)
+    product = factor_t @ lower_factor(g, not lower)
     phi = np.tril(product) - 0.5 * product * identity_like(product)
-    left = np.linalg.solve(transposed(factor), phi)
-    s = transposed(np.linalg.solve(transposed(factor), transposed(left)))
-    return mirror_triangle(0.5 * (s + transposed(s)), triangle_name(lower))
+    left = np.linalg.solve(factor_t, phi)
+    s = np.swapaxes(np.linalg.solve(factor_t, np.swapaxes(left, -1, -2)), -1, -2)
+    return mirror_triangle(0.5 * (s + np.swapaxes(s, -1, -2)), triangle_name(lower))
 
 
 @jvp(scipy.linalg.cholesky)
 def linalg_cholesky_jvp(ans, a, lower=False, *, da):
     factor = lower_factor(ans, not lower)
     moved = symmetric_from_triangle(da, triangle_name(lower))
-    middle = np.linalg.solve(factor, transposed(np.linalg.solve(factor, moved)))
+    middle = np.linalg.solve(factor, np.swapaxes(np.linalg.solve(factor, moved), -1, -2))
     phi = np.tril(middle) - 0.5 * middle * identity_like(middle)
     return lower_factor(factor @ phi, not lower)
 

@@ -153,8 +153,8 @@ def stack_jvp(ans, arrays, axis=0, *, darrays):
     return np.stack(darrays, axis)
 
 
-non_differentiable(passes_derivative, len, range, int, bool, np.shape, np.ndim, np.size, np.argmax, np.argmin,
-                   np.argsort, np.nonzero, np.zeros_like, np.ones_like, np.empty_like,
+non_differentiable(passes_derivative, len, range, int, bool, np.shape, np.ndim, np.size, np.argmax,
+                   np.argmin, np.argsort, np.nonzero, np.zeros_like, np.ones_like, np.empty_like,
                    np.zeros, np.ones, np.empty, np.eye, np.identity, np.isclose, np.allclose,
                    np.array_equal)
 

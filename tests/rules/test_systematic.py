@@ -511,7 +511,15 @@ def runtime_helpers_called_by_rules():
     from srcgrad import runtime
     sources = "\n".join(inspect.getsource(rule.function) for table in (VJP_RULES, JVP_RULES)
                         for rule in table.values())
-    helpers = {f for name, f in vars(runtime).items() if callable(f) and f"{name}(" in sources}
+    functions = {name: f for name, f in vars(runtime).items()
+                 if inspect.isfunction(f) and f.__module__ == runtime.__name__}
+    helpers, pending = set(), [sources]
+    while pending:  # helpers the rules call, and the helpers those call
+        text = pending.pop()
+        for name, f in functions.items():
+            if f not in helpers and f"{name}(" in text:
+                helpers.add(f)
+                pending.append(inspect.getsource(f))
     return frozenset(helpers | {runtime.add_each})  # generated code adds list adjoints with it
 
 
