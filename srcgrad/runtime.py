@@ -1161,3 +1161,8 @@ def single_result(value, flag, option):
         raise NotImplementedError(f"srcgrad's derivative rule covers this function with "
                                   f"{option}=False only")
     return value
+
+
+def bound_or(bound, default):
+    """np.clip's bound, or ``default`` (an infinity) where it is None (no bound)."""
+    return default if bound is None else bound

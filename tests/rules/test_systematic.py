@@ -178,6 +178,8 @@ case(fns.cumprod_method_, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]), eager=
 case(fns.trace_method_, unary(shapes=[(3, 3)]), eager=False)
 case(fns.conj_method_, unary(shapes=[(3,)]), eager=False)
 case(fns.astype_int_plus_, unary(quarter_steps), eager=False, float32=False)
+case(fns.clip_below_, unary(signed(0.3, 2.0)))
+case(fns.clip_above_, binary(quarter_steps, lambda rng, s: quarter_steps(rng, s) + 0.25))
 case(fns.gradient_, unary(shapes=[(2,), (3,), (5,)]))
 case(fns.gradient_spacing_, unary(shapes=[(4,)]))
 case(fns.gradient_axis_, unary(shapes=[(4, 2), (2, 3)]))
