@@ -1166,3 +1166,44 @@ def single_result(value, flag, option):
 def bound_or(bound, default):
     """np.clip's bound, or ``default`` (an infinity) where it is None (no bound)."""
     return default if bound is None else bound
+
+
+# --- np.broadcast_arrays and np.meshgrid (several arrays in, several out) -----------------------
+
+def broadcast_arrays_of(arrays):
+    """``np.broadcast_arrays(*arrays)`` with the arrays as one list (see einsum_of)."""
+    return list(np.broadcast_arrays(*arrays))
+
+
+def meshgrid_of(arrays, indexing="xy", sparse=False, copy=True):
+    """``np.meshgrid(*arrays, ...)`` with the arrays as one list (see einsum_of)."""
+    return list(np.meshgrid(*arrays, indexing=indexing, sparse=sparse, copy=copy))
+
+
+def unbroadcast_each(g, arrays):
+    """Each adjoint of ``g`` summed down to the shape of its array."""
+    pieces = []
+    for part, x in zip(g, arrays):
+        pieces.append(unbroadcast(part, x))
+    return pieces
+
+
+def broadcast_each(values, likes):
+    """Each of ``values`` stretched to the shape of its partner in ``likes``."""
+    pieces = []
+    for value, like in zip(values, likes):
+        pieces.append(np.broadcast_to(value, shape_of(like)))
+    return pieces
+
+
+def meshgrid_adjoints(g, arrays, indexing):
+    """The adjoints of the inputs of ``np.meshgrid(*arrays, indexing=indexing)``: each output's
+    adjoint summed over every axis but the one its input runs along."""
+    adjoints = []
+    for k in range(len(arrays)):
+        axis = k
+        if indexing == "xy" and len(arrays) > 1 and k < 2:
+            axis = 1 - k
+        others = tuple(j for j in range(ndim_of(g[k])) if j != axis)
+        adjoints.append(np.reshape(np.sum(g[k], axis=others), shape_of(arrays[k])))
+    return adjoints

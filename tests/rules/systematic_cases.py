@@ -262,3 +262,12 @@ def conj_method_(x): return np.sum(np.sin(x.conj()))
 def astype_int_plus_(x): return np.sum(np.sin(x) + x.astype(int))
 def clip_below_(x): return np.sum(np.sin(np.clip(x, 0.0, None)) * np.cos(x))
 def clip_above_(x, y): return np.sum(np.sin(np.clip(x, None, y)))
+def broadcast_arrays_(x, y):
+    a, b = np.broadcast_arrays(x, y)
+    return np.sum(np.sin(a) * np.cos(b) + b)
+def meshgrid_(x, y):
+    gx, gy = np.meshgrid(x, y)
+    return np.sum(np.sin(gx * gy) + gx)
+def meshgrid_ij_(x, y, z):
+    grids = np.meshgrid(x, y, z, indexing="ij")
+    return np.sum(np.sin(grids[0] * grids[1]) + grids[2] * grids[0])

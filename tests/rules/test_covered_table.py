@@ -20,6 +20,7 @@ FAMILIES = [  # (title, the rule modules of that family)
 
 # Primitives srcgrad stands in for what the user writes.
 SPELLED = {"transpose_attribute": "x.T", "astype": "x.astype", "einsum_of": "numpy.einsum",
+           "broadcast_arrays_of": "numpy.broadcast_arrays", "meshgrid_of": "numpy.meshgrid",
            "r_join": "numpy.r_[...]", "c_join": "numpy.c_[...]", "getitem": "x[index]"}
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**", "neg": "- (unary)",
              "pos": "+ (unary)", "matmul": "@", "mod": "%", "getitem": "x[index]"}
