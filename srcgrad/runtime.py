@@ -1207,3 +1207,42 @@ def meshgrid_adjoints(g, arrays, indexing):
         others = tuple(j for j in range(ndim_of(g[k])) if j != axis)
         adjoints.append(np.reshape(np.sum(g[k], axis=others), shape_of(arrays[k])))
     return adjoints
+
+
+# --- np.linalg.matrix_power -----------------------------------------------------------------------
+
+def matrix_power_adjoint(g, a, n):
+    """The adjoint of a in ``np.linalg.matrix_power(a, n)``: the sum over k of
+    (a^T)^k g (a^T)^(n-1-k); for n < 0, the same for inv(a), then through the inverse."""
+    base = np.linalg.inv(a) if n < 0 else a
+    count = -n if n < 0 else n
+    base_t = np.swapaxes(base, -1, -2)
+    return through_inverse(power_sum(base_t, g, count), base_t, n)
+
+
+def matrix_power_tangent(da, a, n):
+    """The tangent of ``np.linalg.matrix_power(a, n)`` along ``da``: the sum over k of
+    a^k da a^(n-1-k); for n < 0, the same for inv(a) along its tangent -inv(a) da inv(a)."""
+    base = np.linalg.inv(a) if n < 0 else a
+    count = -n if n < 0 else n
+    moved = -(base @ da @ base) if n < 0 else da
+    return power_sum(base, moved, count)
+
+
+def power_sum(p, m, count):
+    """The sum over k < count of p^k m p^(count-1-k), built up one power at a time."""
+    if count == 0:
+        return np.zeros_like(m)
+    total = m
+    power = p
+    for _ in range(1, count):
+        total = p @ total + m @ power
+        power = power @ p
+    return total
+
+
+def through_inverse(d_inverse, inverse_t, n):
+    """The adjoint of a from that of inv(a) when n < 0: -inv(a)^T d inv(a)^T."""
+    if n < 0:
+        return -(inverse_t @ d_inverse @ inverse_t)
+    return d_inverse

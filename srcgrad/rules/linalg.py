@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import (as_array_like, as_columns, broadcast_like, dot_adjoint_left,
+from ..runtime import (matrix_power_adjoint, matrix_power_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
                        dot_adjoint_right, einsum_adjoints, einsum_adjoints_adjoints,
                        einsum_adjoints_tangent, einsum_of, einsum_plan, einsum_tangent,
                        from_columns, identity_like, inner_axes, kron_plan, lower_factor,
@@ -352,3 +352,13 @@ def einsum_adjoints_rule(g, ans, value, subscripts, operands):
 def einsum_adjoints_jvp(ans, value, subscripts, operands, *, dvalue, doperands):
     return (einsum_adjoints(dvalue, subscripts, operands),
             einsum_adjoints_tangent(value, subscripts, operands, doperands))
+
+
+@vjp(np.linalg.matrix_power)
+def matrix_power(g, ans, a, n):
+    return matrix_power_adjoint(g, a, n), None
+
+
+@jvp(np.linalg.matrix_power)
+def matrix_power_jvp(ans, a, n, *, da):
+    return matrix_power_tangent(da, a, n)

@@ -271,3 +271,6 @@ def meshgrid_(x, y):
 def meshgrid_ij_(x, y, z):
     grids = np.meshgrid(x, y, z, indexing="ij")
     return np.sum(np.sin(grids[0] * grids[1]) + grids[2] * grids[0])
+def matrix_power_(x): return np.sum(np.sin(np.linalg.matrix_power(x, 3)))
+def matrix_power_negative_(x): return np.sum(np.sin(np.linalg.matrix_power(x, -2)))
+def matrix_power_zero_(x): return np.sum(np.sin(np.linalg.matrix_power(x, 0) + x))
