@@ -1,21 +1,35 @@
 """The public entry points: grad, value_and_grad, vjp, and a look at the code they generate."""
+from __future__ import annotations
+
 import functools
+import inspect
 import weakref
+from typing import Any, Callable, Optional, Sequence, Tuple, TypeVar, Union, cast, overload
 
 import numpy as np
 
-from .errors import SrcgradError
-from .transform.pipeline import forward_mode, reverse_mode
-from .transform.shapes import argument_shape
+from . import tracebacks
+from .errors import SourceError, SrcgradError, qualified_name
+from .callables import adapt
+from .inputs import check_differentiable, parameter_names, wrt_positions
+from .transform.pipeline import Generated, forward_mode, reverse_mode
+from .transform.shapes import SEQUENCE, argument_shape
 
-_cache = weakref.WeakKeyDictionary()
+#: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
+#: them (the derivative is then a tuple, in that order).
+Wrt = Union[int, str, Sequence[Union[int, str]]]
+Signature = Tuple[Tuple[Any, ...], Tuple[Tuple[str, Any], ...]]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+_cache: "weakref.WeakKeyDictionary[Any, dict[Any, Generated]]" = weakref.WeakKeyDictionary()
 
 # Different argument shapes get code of their own, up to this many per derivative; calls with
 # yet other shapes run the code that takes any shapes.
 MAX_SPECIALIZATIONS = 8
 
 
-def _generated(function, wrt, mode, source=None, signature=None):
+def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Optional[str] = None,
+               signature: Optional[Signature] = None) -> Generated:
     """The generated derivative of ``function``, transformed once per (wrt, mode, signature).
 
     ``function`` may itself be a derivative: its generated code is then transformed again,
@@ -23,18 +37,47 @@ def _generated(function, wrt, mode, source=None, signature=None):
     :func:`argument_signature`) specializes the code to the shapes of those arguments.
     """
     if isinstance(function, Derivative):
-        function = function.generated.function
+        function = _compiled(function.generated)
     key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source, signature)
     per_function = _cache.setdefault(function, {})
+    if key in per_function and not per_function[key].refresh():
+        per_function.clear()  # the user rebound a global the code was generated for
     if key not in per_function:
         if mode == "jvp":
-            per_function[key] = forward_mode(function, wrt, source)
+            generated = forward_mode(function, wrt, source)
         else:
-            per_function[key] = reverse_mode(function, wrt, mode, source, signature)
+            generated = reverse_mode(function, wrt, mode, source, signature)
+        tracebacks.register(generated.function, _source_file(function, source),
+                            getattr(function, "__name__", "?"))
+        per_function[key] = generated
     return per_function[key]
 
 
-def argument_signature(args, kwargs):
+def _compiled(generated: Generated) -> Any:
+    """The compiled function of generated code (typed loosely: it carries srcgrad's attributes)."""
+    return generated.function
+
+
+def _source_file(function: Callable[..., Any], source: Optional[str] = None) -> str:
+    """The file a function's source comes from, as the transformer names it in messages."""
+    if source is not None:
+        return f"<source given for {function.__qualname__}>"
+    code = getattr(function, "__code__", None)  # not unwrapped: the wrapper is what runs
+    try:
+        return inspect.getsourcefile(code) or code.co_filename  # type: ignore[arg-type,union-attr]
+    except (TypeError, AttributeError):
+        return getattr(code, "co_filename", "<unknown>")
+
+
+def _definition(function: Callable[..., Any], source: Optional[str] = None) -> Optional[Tuple[str, int]]:
+    """The file and ``def`` line of a user function, for errors that concern it as a whole."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    return _source_file(function, source), 1 if source is not None else code.co_firstlineno
+
+
+def argument_signature(args: Sequence[Any], kwargs: dict[str, Any]) -> Signature:
     """What generated code is specialized to: the shape of each argument (() for a number)."""
     positional = tuple(_shape_key(a) for a in args)
     if not kwargs:
@@ -42,7 +85,7 @@ def argument_signature(args, kwargs):
     return positional, tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items()))
 
 
-def _shape_key(value):
+def _shape_key(value: Any) -> Any:
     if type(value) is np.ndarray:  # the common case, quickly
         return value.shape
     return argument_shape(value)
@@ -57,27 +100,43 @@ class Derivative:
     that runs for these arguments.
     """
 
-    def __init__(self, function, wrt, mode, source=None):
+    def __init__(self, function: Callable[..., Any], wrt: Wrt, mode: str,
+                 source: Optional[str] = None) -> None:
         if not callable(function):
             raise SrcgradError(f"srcgrad needs a function to differentiate, got {function!r}")
+        try:  # methods, partials, lambdas, callable objects, primitives with a rule
+            adapted = adapt(function, wrt, source)
+        except SourceError:
+            _check_transformable(function, mode)
+            raise
         # Only the name and docstring: a wrapped Derivative's own fields must not come along.
         functools.update_wrapper(self, function, updated=())
-        self.function, self.wrt, self.mode, self.source = function, wrt, mode, source
-        self._by_signature = {}  # argument signature -> the Generated code that runs for it
-        self.last_run = None  # the Generated code of the latest call
+        if not hasattr(self, "__name__"):
+            self.__name__ = getattr(adapted.function, "__name__", "function")
+        self.function, self.wrt, self.mode = adapted.function, adapted.wrt, mode
+        self.source = adapted.source
+        self._bound_args, self._bound_kwargs = adapted.bound_args, adapted.bound_kwargs
+        self._by_signature: dict[Signature, Generated] = {}  # signature -> the code that runs
+        self.last_run: Optional[Generated] = None  # the Generated code of the latest call
         self._specializations = 0
+        # Known at the first call: the parameter names and the positions of the wrt arguments.
+        self._wrt_positions: Optional[list[Union[int, str]]] = None
+        self._parameter_names: list[str] = []
 
     @property
-    def generated(self):
+    def generated(self) -> Generated:
         """The generated code that takes arguments of any shape."""
         return _generated(self.function, self.wrt, self.mode, self.source)
 
-    def generated_for(self, args, kwargs):
+    def generated_for(self, args: Sequence[Any], kwargs: dict[str, Any]) -> Generated:
         """The generated code that runs for these arguments."""
         signature = argument_signature(args, kwargs)
         if signature in self._by_signature:
             return self._by_signature[signature]
-        if self.mode == "jvp" or self._specializations >= MAX_SPECIALIZATIONS:
+        # Code for any shapes cannot know which arguments are lists (whose adjoints are lists):
+        # those always get code of their own.
+        sequences = SEQUENCE in signature[0] or any(s == SEQUENCE for _, s in signature[1])
+        if self.mode == "jvp" or (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
             generated = self.generated  # forward mode is not specialized (yet)
         else:
             generated = _generated(self.function, self.wrt, self.mode, self.source, signature)
@@ -86,18 +145,38 @@ class Derivative:
             self._by_signature[signature] = generated
         return generated
 
-    def __call__(self, *args, **kwargs):
-        generated = self._by_signature.get(argument_signature(args, kwargs))
-        if generated is None:
-            generated = self.generated_for(args, kwargs)
-        self.last_run = generated
-        return generated.function(*args, **kwargs)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._bound_args or self._bound_kwargs:  # self of a method, a partial's arguments
+            args, kwargs = self._bound_args + args, {**self._bound_kwargs, **kwargs}
+        try:
+            if self._wrt_positions is None:
+                names = parameter_names(self.function)
+                self._parameter_names, self._wrt_positions = names, wrt_positions(self.wrt, names)
+            check_differentiable(args, kwargs, self._wrt_positions, self._parameter_names,
+                                 getattr(self.function, "__name__", "the function"))
+            generated = self._by_signature.get(argument_signature(args, kwargs))
+            if generated is None:
+                generated = self.generated_for(args, kwargs)
+            elif not generated.refresh():  # a global it was generated for has changed
+                self._by_signature.clear()
+                self._specializations = 0
+                generated = self.generated_for(args, kwargs)
+            self.last_run = generated
+            return _compiled(generated)(*args, **kwargs)
+        except SrcgradError as error:  # the message says where; srcgrad's frames would not
+            if tracebacks.present(error, _definition(self.function, self.source)):
+                raise
+            raise error.with_traceback(None)
+        except Exception as error:  # the user's own code failed: say which line of theirs
+            tracebacks.note_user_line(error)
+            tracebacks.hide_own_frames(error)
+            raise
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<srcgrad {self.mode} of {self.function.__qualname__} wrt {self.wrt!r}>"
 
 
-def derivative(function, wrt, mode):
+def derivative(function: Callable[..., Any], wrt: Wrt, mode: str) -> Derivative:
     """The one Derivative object for (function, wrt, mode), so generated code can share it."""
     key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode)
     per_function = _derivatives.setdefault(function, {})
@@ -106,48 +185,182 @@ def derivative(function, wrt, mode):
     return per_function[key]
 
 
-_derivatives = weakref.WeakKeyDictionary()
+_derivatives: "weakref.WeakKeyDictionary[Any, dict[Any, Derivative]]" = \
+    weakref.WeakKeyDictionary()
 
 
-def _decorator(mode):
-    def make(function=None, wrt=0, source=None):
-        if function is None:
-            return lambda f: Derivative(f, wrt, mode, source)
-        return Derivative(function, wrt, mode, source)
-    return make
+def _check_transformable(function: Callable[..., Any], mode: str) -> None:
+    """Refuse at once what cannot be transformed because it is not Python code (a ufunc, a
+    builtin), with the API that gives such a function a derivative."""
+    if isinstance(function, Derivative) or inspect.isfunction(inspect.unwrap(function)):
+        return
+    name = qualified_name(function)
+    api = "defjvp" if mode == "jvp" else "defvjp"
+    raise SourceError(f"srcgrad.{mode} transforms Python functions, and "
+                      f"{name} is not one (it is a {type(function).__name__}). To give it a "
+                      f"derivative, register a rule: @srcgrad.{api}({name})")
 
 
-grad = _decorator("grad")
-grad.__doc__ = """The gradient of a scalar-valued function with respect to argument(s) ``wrt``.
+def _boundary(function: _F) -> _F:
+    """Present srcgrad errors raised below ``function`` at the user's line (see tracebacks)."""
+    @functools.wraps(function)
+    def entry(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except SrcgradError as error:
+            if tracebacks.present(error, tracebacks.caller_location(error.__traceback__)):
+                raise
+            raise error.with_traceback(None)
+        except Exception as error:
+            tracebacks.note_user_line(error)
+            tracebacks.hide_own_frames(error)
+            raise
+    return entry  # type: ignore[return-value]
 
-``@srcgrad.grad`` or ``srcgrad.grad(f, wrt=(0, 1))``. With one position in ``wrt`` the result has
-the shape of that argument; with a tuple, it is a tuple of gradients. ``source`` gives the text of
-the function's def where Python kept none (``exec``, a plain REPL).
-"""
-value_and_grad = _decorator("value_and_grad")
-value_and_grad.__doc__ = """Like :func:`grad`, but returns ``(value, gradient)`` from one pass."""
-def jvp(function=None, primals=None, tangents=None, wrt=0, source=None):
+
+@overload
+def grad(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None) -> Derivative:
+    ...
+
+
+@overload
+def grad(function: None = None, wrt: Wrt = 0,
+         source: Optional[str] = None) -> Callable[[Callable[..., Any]], Derivative]:
+    ...
+
+
+@_boundary
+def grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
+         source: Optional[str] = None) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+    """The gradient of a scalar-valued function with respect to argument(s) ``wrt``.
+
+    Use it as ``@srcgrad.grad``, ``@srcgrad.grad(wrt=(0, 1))`` or ``srcgrad.grad(f, wrt=1)``.
+
+    Args:
+        function: a Python function returning a scalar (a float, or an array of shape ``()``).
+        wrt: the argument to differentiate with respect to: a position or a parameter name.
+            With a tuple of them the derivative returns a tuple of gradients, in that order.
+        source: the text of the function's ``def``, for functions whose source Python did not
+            keep (made by ``exec``, typed at a plain REPL).
+
+    Returns:
+        A :class:`Derivative`: call it with the function's arguments to get the gradient, shaped
+        like the argument ``wrt`` names. The code is generated on the first call.
+
+    Raises:
+        NonScalarOutput: the function returns an array that is not a scalar (use :func:`vjp`).
+        UnsupportedSyntax: the function uses a construct srcgrad refuses (named, with its line).
+        NoDerivativeRule: the function calls something that has no derivative rule.
+    """
+    return _make("grad", function, wrt, source)
+
+
+@overload
+def value_and_grad(function: Callable[..., Any], wrt: Wrt = 0,
+                   source: Optional[str] = None) -> Derivative:
+    ...
+
+
+@overload
+def value_and_grad(function: None = None, wrt: Wrt = 0, source: Optional[str] = None
+                   ) -> Callable[[Callable[..., Any]], Derivative]:
+    ...
+
+
+@_boundary
+def value_and_grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
+                   source: Optional[str] = None
+                   ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+    """Like :func:`grad`, but the derivative returns ``(value, gradient)`` from one pass.
+
+    Args:
+        function: a Python function returning a scalar.
+        wrt: a position or parameter name, or a tuple of them (see :func:`grad`).
+        source: the text of the function's ``def`` where Python kept none.
+
+    Returns:
+        A :class:`Derivative` returning ``(function(*args), gradient)``.
+    """
+    return _make("value_and_grad", function, wrt, source)
+
+
+@overload
+def vjp(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None) -> Derivative:
+    ...
+
+
+@overload
+def vjp(function: None = None, wrt: Wrt = 0,
+        source: Optional[str] = None) -> Callable[[Callable[..., Any]], Derivative]:
+    ...
+
+
+@_boundary
+def vjp(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
+        source: Optional[str] = None) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+    """Reverse mode for array-valued functions: values and vector-Jacobian products.
+
+    ``srcgrad.vjp(f, wrt=0)(*args)`` returns ``(out, pullback)``; ``pullback(cotangent)`` is the
+    gradient of ``sum(cotangent * f(*args))`` with respect to ``wrt``, and may be called many
+    times. This is the transform; to register the derivative rule of a function of your own, use
+    :func:`srcgrad.defvjp`.
+
+    Args:
+        function: a Python function returning an array (or a number).
+        wrt: a position or parameter name, or a tuple of them (the pullback then returns a tuple).
+        source: the text of the function's ``def`` where Python kept none.
+
+    Returns:
+        A :class:`Derivative` returning ``(out, pullback)``.
+    """
+    return _make("vjp", function, wrt, source)
+
+
+def _make(mode: str, function: Optional[Callable[..., Any]], wrt: Wrt,
+          source: Optional[str]) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+    if function is None:
+        return lambda f: Derivative(f, wrt, mode, source)
+    return Derivative(function, wrt, mode, source)
+
+
+@_boundary
+def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequence[Any]] = None,
+        tangents: Optional[Sequence[Any]] = None, wrt: Wrt = 0,
+        source: Optional[str] = None) -> Any:
     """Forward mode, two ways.
 
     ``srcgrad.jvp(f, primals, tangents)`` (JAX's form: tuples, one tangent per positional
     argument) returns ``(f(*primals), the derivative of f along tangents)``.
     ``srcgrad.jvp(f, wrt=0)`` (or ``@srcgrad.jvp``) returns the generated function: it takes the
     arguments, then one tangent per ``wrt`` argument, and returns ``(value, tangent)``.
+    This is the transform; the forward rule of a function of your own is registered with
+    :func:`srcgrad.defjvp`.
+
+    Args:
+        function: a Python function.
+        primals: the arguments to evaluate ``function`` at (JAX's form).
+        tangents: one tangent per primal, each shaped like it (JAX's form).
+        wrt: with no primals: the argument(s) whose tangents the generated function takes.
+        source: the text of the function's ``def`` where Python kept none.
+
+    Returns:
+        ``(value, tangent)`` given primals and tangents; otherwise a :class:`Derivative`.
     """
     if function is None:
         return lambda f: Derivative(f, wrt, "jvp", source)
     if primals is None:
         return Derivative(function, wrt, "jvp", source)
-    primals, tangents = tuple(primals), tuple(tangents)
+    primals, tangents = tuple(primals), tuple(tangents or ())
     if len(primals) != len(tangents):
         raise SrcgradError(f"jvp needs one tangent per primal: got {len(primals)} primals and "
                            f"{len(tangents)} tangents")
-    generated = _generated(function, tuple(range(len(primals))), "jvp", source)
-    names = generated.function.__srcgrad_tangents__
-    return generated.function(*primals, **dict(zip(names, tangents)))
+    derivative = Derivative(function, tuple(range(len(primals))), "jvp", source)
+    names = _compiled(derivative.generated).__srcgrad_tangents__
+    return derivative(*primals, **dict(zip(names, tangents)))
 
 
-def jacobian(function, wrt=0):
+@_boundary
+def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
     """A function returning the Jacobian of ``function`` with respect to argument ``wrt``.
 
     The result has shape ``out.shape + x.shape``. Columns come from forward mode when the input
@@ -157,12 +370,13 @@ def jacobian(function, wrt=0):
         raise SrcgradError("jacobian takes one argument position as wrt; call it once per argument")
     forward, backward = Derivative(function, wrt, "jvp"), Derivative(function, wrt, "vjp")
 
-    def jacobian_of(*args):
+    @_boundary
+    def jacobian_of(*args: Any) -> Any:
         x = args[wrt]
         out, pullback = backward(*args)
         in_shape, out_shape = getattr(x, "shape", ()), getattr(out, "shape", ())
         n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
-        tangent_name = forward.generated.function.__srcgrad_tangents__[0]
+        tangent_name = _compiled(forward.generated).__srcgrad_tangents__[0]
         if n_in <= n_out:
             columns = []
             for i in range(n_in):
@@ -183,7 +397,8 @@ def jacobian(function, wrt=0):
     return jacobian_of
 
 
-def hessian(function, wrt=0):
+@_boundary
+def hessian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
     """A function returning the Hessian of scalar ``function`` with respect to argument ``wrt``.
 
     Forward mode over the generated gradient: one Jacobian-vector product of the gradient code
@@ -192,30 +407,25 @@ def hessian(function, wrt=0):
     return jacobian(Derivative(function, wrt, "grad"), wrt)
 
 
-def hvp(function, wrt=0):
+@_boundary
+def hvp(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
     """A function ``(*args, v) -> H v``: the Hessian-vector product, without forming H."""
     if not isinstance(wrt, int):
         raise SrcgradError("hvp takes one argument position as wrt")
     forward = Derivative(Derivative(function, wrt, "grad"), wrt, "jvp")
 
-    def hessian_vector_product(*args):
+    @_boundary
+    def hessian_vector_product(*args: Any) -> Any:
         *primals, vector = args
-        tangent_name = forward.generated.function.__srcgrad_tangents__[0]
+        tangent_name = _compiled(forward.generated).__srcgrad_tangents__[0]
         return forward(*primals, **{tangent_name: vector})[1]
 
     functools.update_wrapper(hessian_vector_product, function)
     return hessian_vector_product
 
 
-vjp = _decorator("vjp")
-vjp.__doc__ = """Reverse mode for array-valued functions.
-
-``srcgrad.vjp(f, wrt=0)(*args)`` returns ``(out, pullback)``; ``pullback(cotangent)`` is the
-vector-Jacobian product: the gradient of ``sum(cotangent * f(*args))`` with respect to ``wrt``.
-"""
-
-
-def source(derivative, *args, **kwargs):
+@_boundary
+def source(derivative: Derivative, *args: Any, **kwargs: Any) -> str:
     """The Python source srcgrad generated for ``derivative`` (made by grad, vjp, ...).
 
     Without arguments: the code that takes arguments of any shape. With example arguments:
@@ -226,10 +436,18 @@ def source(derivative, *args, **kwargs):
         raise SrcgradError("srcgrad.source takes a function made by srcgrad.grad, "
                            "value_and_grad or vjp; wrap yours first, e.g. "
                            "srcgrad.source(srcgrad.grad(f))")
+    return "\n\n".join(g.source for g in generated_code(derivative, *args, **kwargs))
+
+
+def generated_code(derivative: Derivative, *args: Any, **kwargs: Any) -> list[Generated]:
+    """The generated code :func:`source` shows: ``derivative``'s own, then that of each
+    derivative of a user function it calls, in the order they are first called."""
     ran = bool(args or kwargs)
     if ran:
         derivative(*args, **kwargs)
-    sources, seen, pending = [], set(), [derivative]
+    parts: list[Generated] = []
+    seen: set[Any] = set()
+    pending: list[Derivative] = [derivative]
     while pending:  # the function, then each derivative of a user function it calls
         current = pending.pop(0)
         key = (current.function, current.wrt if not isinstance(current.wrt, list) else
@@ -238,11 +456,53 @@ def source(derivative, *args, **kwargs):
             continue
         seen.add(key)
         generated = current.last_run if ran and current.last_run else current.generated
-        sources.append(generated.source)
+        parts.append(generated)
         pending.extend(generated.callees)
-    return "\n\n".join(sources)
+    return parts
 
 
-def show(derivative, *args, **kwargs):
+@_boundary
+def show(derivative: Derivative, *args: Any, **kwargs: Any) -> None:
     """Print the generated source of ``derivative`` (see :func:`source` for the arguments)."""
     print(source(derivative, *args, **kwargs), end="")
+
+def defvjp(*primitives: Callable[..., Any]) -> Callable[[_F], _F]:
+    """Register the decorated function as the reverse-mode rule of each of ``primitives``.
+
+    The rule is ``rule(g, ans, *params)``: ``g`` is the adjoint of the primitive's result, ``ans``
+    the result, then the primitive's parameters as it names them. It returns one adjoint per
+    parameter without a default (a tuple when there are several, ``None`` for one that has no
+    derivative); parameters with defaults (``axis``) are options. The transformer inlines the
+    rule's body into generated code; the eager Tensor calls it. Example::
+
+        @srcgrad.defvjp(softplus)
+        def softplus_vjp(g, ans, x):
+            return g / (1.0 + np.exp(-x))
+    """
+    from .rules import vjp as register
+    return cast(Callable[[_F], _F], register(*primitives))
+
+
+def defjvp(*primitives: Callable[..., Any]) -> Callable[[_F], _F]:
+    """Register the decorated function as the forward-mode rule of each of ``primitives``.
+
+    The rule is ``rule(ans, *params, *, dx, ...)``: the result and the primitive's parameters,
+    then one keyword-only tangent ``d<p>`` per differentiable parameter ``p``. It returns one
+    term per tangent, each of the shape of ``ans``. Example::
+
+        @srcgrad.defjvp(softplus)
+        def softplus_jvp(ans, x, *, dx):
+            return dx / (1.0 + np.exp(-x))
+    """
+    from .rules import jvp as register
+    return cast(Callable[[_F], _F], register(*primitives))
+
+
+def non_differentiable(*functions: Callable[..., Any]) -> None:
+    """Declare functions whose results carry no derivative (a random draw, a count, an index).
+
+    A call to one of them contributes nothing to a derivative instead of raising
+    :class:`~srcgrad.errors.NoDerivativeRule`. Example: ``srcgrad.non_differentiable(np.round)``.
+    """
+    from .rules import non_differentiable as declare
+    declare(*functions)

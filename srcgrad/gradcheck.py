@@ -75,7 +75,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         used = [(o, w) for o, w in zip(outs, weights) if o.requires_grad]
         grads = tape_grad([o for o, _ in used], wanted, [w for _, w in used],
                           create_graph=True, allow_unused=True)
-        return tuple(Tensor._make(np.zeros_like(x.data)) if g is None else g
+        return tuple(Tensor._make(np.zeros_like(x._data)) if g is None else g
                      for g, x in zip(grads, wanted))
 
     return gradcheck(first_derivatives, inputs + grad_outputs, eps, atol, rtol, raise_exception)
@@ -107,7 +107,7 @@ class _TapeProblem:
                              "(make it with requires_grad=True)")
 
     def data(self, position):
-        return self.inputs[position].data
+        return self.inputs[position]._data
 
     def evaluate(self, position, data):
         """The outputs' arrays with input ``position`` replaced by ``data``."""
@@ -117,7 +117,7 @@ class _TapeProblem:
         # through both uses. The fresh leaf requires grad as the original does: gradgradcheck's
         # function takes gradients inside, so this evaluation must record like the analytical one.
         args = [fresh if x is original else x for x in self.inputs]
-        return [o.data for o in _outputs(self.fn(*args))]
+        return [o._data for o in _outputs(self.fn(*args))]
 
     def analytical_jacobians(self):
         outputs = _outputs(self.fn(*self.inputs))
@@ -125,19 +125,19 @@ class _TapeProblem:
         jacobians = {i: [] for i in self.positions}
         for output in outputs:
             rows = {i: [] for i in self.positions}  # one row per output element
-            for j in range(output.data.size):
+            for j in range(output._data.size):
                 if not output.requires_grad:
                     grads = [None] * len(wanted)
                 else:
-                    weight = _unit(output.data, j)
+                    weight = _unit(output._data, j)
                     grads = tape_grad(output, wanted, weight, retain_graph=True,
                                       allow_unused=True)
                 for i, g in zip(self.positions, grads):
-                    x = self.inputs[i].data
+                    x = self.inputs[i]._data
                     rows[i].append(np.zeros_like(x, dtype=np.float64).reshape(-1) if g is None
-                                   else g.data.reshape(-1).astype(np.float64))
+                                   else g._data.reshape(-1).astype(np.float64))
             for i in self.positions:
-                jacobians[i].append(_stack_columns(rows[i], self.data(i), output.data))
+                jacobians[i].append(_stack_columns(rows[i], self.data(i), output._data))
         return jacobians
 
 

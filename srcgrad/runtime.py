@@ -94,6 +94,32 @@ def copy_of(x):
     return x.copy() if hasattr(x, "copy") else x
 
 
+def own_copies(stack, *values):
+    """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack`` with
+    every saved array and list copied too, so a pullback called again starts from the state the
+    primal left. One object saved several times (or also in ``values``) stays one copy: what
+    the adjoint restores into still shares memory with what it later reads."""
+    copies = {}
+
+    def own(value):
+        if not (isinstance(value, list) or hasattr(value, "shape")):
+            return value  # numbers and other values the adjoint never changes
+        if id(value) not in copies:
+            copies[id(value)] = (value, copy_of(value))  # the original is kept alive with it
+        return copies[id(value)][1]
+
+    stack = [own(entry) for entry in stack] if stack is not None else None
+    return (stack, *(own(value) for value in values))
+
+
+def refuse_in_place(value, filename, lineno, construct, advice):
+    """Raise where ``v += ...`` would change an array (or list) that another name shares: the
+    derivative reads the update as ``v = v + ...``, which is exact only for numbers."""
+    if hasattr(type(value), "__iadd__"):
+        from .errors import UnsupportedSyntax
+        raise UnsupportedSyntax(construct, filename, lineno, advice)
+
+
 def reshape_to(a, shape, order="C"):
     """``np.reshape(a, shape, order=order)``, naming ``order`` only when it is not "C".
 
@@ -241,7 +267,9 @@ def ndim_of(x):
 
 def size_of(x):
     """The number of elements of an array, or 1 for a Python or NumPy scalar."""
-    return getattr(x, "size", 1)
+    size = getattr(x, "size", 1)
+    # An eager Tensor's size is PyTorch's method size(); its count of elements is numel().
+    return x.numel() if callable(size) else size
 
 
 def as_array_like(g, x):

@@ -69,19 +69,38 @@ DEFAULT_FEATURES = frozenset({
     "broadcast",         # floats mixed with arrays in one operation
     "maximum",           # np.maximum(e, c) (inputs near the kink are skipped)
     "abs",               # np.abs(e) (inputs near the kink are skipped)
-})
-
-#: Implemented, but off by default (constructs srcgrad gained later than the ones above). Move a
-#: name into DEFAULT_FEATURES to keep it on; SRCGRAD_EXTRA_FEATURES=1 turns them all on for a run,
-#: SRCGRAD_EXTRA_FEATURES=break,helpers only those named.
-EXTRA_FEATURES = frozenset({
+    # once extra, on by default since main passes them in every mode (issue #11)
     "break",             # if cond: break (inside a loop)
     "continue",          # if cond: continue (inside a loop)
     "early_return",      # if cond: return expr (anywhere, loops included)
     "helpers",           # module-level def h0(u, v): ... called from f (and later helpers)
     "subscript_write",   # y0 = np.zeros(3) / y0 = v * 1.0; y0[i] = e; y0[1] += e
-    "list_append",       # l0 = []; for ...: l0.append(e); ... np.stack(l0) / sum(l0)
+    "aliased_calls",     # inner(t, t), t = inner(t, t) in loops and branches; h0(t, t)
+    "overwrite_loop",    # for i in range(k): a = a * a * a (a parameter rebound in a loop)
+    "walrus",            # if (w0 := np.sum(x)) > 0.3: ... (w0 used inside and after)
+    "global_scale",      # SCALE = 2.0 at module level, read by f; rebound between two checks
+    "matrix",            # m0 = np.outer(u, v) / M.copy() / M * 1.0; m0[:, 0] = m0[:, 0] * s;
+                         # m0[0, :] = ...; m0[i, j] = ...; for i ...: m0 = m0 + 1.0; reductions
+    "where",             # np.where(v > 0.3, e, 1.0), np.where(v < c, 1.0, -1.0) * e
+    "copy_buffer",       # y0 = v.copy(); y0[i] = e (a copy made before element writes)
 })
+
+#: Off by default: constructs where main still gives wrong derivatives (test_trust.py holds the
+#: reproducers: pullbacks of list appends called twice, tuples of subscripts passed to helpers).
+#: Move a name into DEFAULT_FEATURES once they pass; SRCGRAD_EXTRA_FEATURES=1 turns them all on for a run,
+#: SRCGRAD_EXTRA_FEATURES=break,helpers only those named.
+EXTRA_FEATURES = frozenset({
+    "list_append",       # l0 = []; for ...: l0.append(e); ... np.stack(l0) / sum(l0)
+    "tuple_args",        # pair_product((x, y)), pair_sum([x, y]): the helper indexes/unpacks p
+})
+
+#: Module-level helpers the ``aliased_calls`` and ``tuple_args`` features call.
+FIXED_HELPERS = {
+    "inner": "def inner(a, b):\n    return a * b\n",
+    "pair_product": "def pair_product(p):\n    return p[0] * p[1]\n",
+    "pair_sum": "def pair_sum(p):\n    u, v = p\n    return u + 2.0 * v\n",
+}
+MATRIX = (LENGTH, LENGTH)   # the shape of a matrix parameter and of every m0
 
 ALL_FEATURES = DEFAULT_FEATURES | EXTRA_FEATURES
 
@@ -159,6 +178,7 @@ class Expr:
     text: str
     prec: int = ATOM
     view_of: str = None  # the expression is this name or a basic slice of it (shares memory)
+    element: bool = False  # the expression is one element v[k] of an array
 
 
 def wrap(e, minimum):
@@ -216,6 +236,7 @@ class Context:
         self.counts = {}
         self.tainted = set()   # arrays that may share memory with another name
         self.buffers = set()   # arrays created for element writes; never aliased
+        self.elements = set()  # floats read as one element of an array (t = v[0], for e in v)
 
     def fresh(self, stem=None):
         stem = stem or self.prefix
@@ -231,25 +252,32 @@ class Program:
     params: list           # (name, shape) pairs
     args: list             # the input values, in order
     features: frozenset    # the features this program uses
+    rebind: dict = field(default_factory=dict)   # module globals to change between two checks
 
     def copy_args(self):
         return [np.array(a, dtype=np.float64) if np.ndim(a) else float(a) for a in self.args]
 
     def describe(self):
         args = ", ".join(f"{n}={_format_arg(a)}" for (n, _), a in zip(self.params, self.args))
+        rebind = (f"\n# then, with {self.rebind} set on the module: the same checks again"
+                  if self.rebind else "")
         return (f"{self.source}\n# {self.name}({args})\n"
-                f"# features used: {', '.join(sorted(self.features)) or '-'}")
+                f"# features used: {', '.join(sorted(self.features)) or '-'}{rebind}")
 
     def reproducer(self):
-        """A standalone script that checks this program against central differences."""
+        """A standalone script that checks this program in every mode (run from the repo root)."""
         args = ", ".join(_format_arg(a) for a in self.args)
+        check = f"    check_grads({self.name}, {args}, rtol=1e-4, atol=1e-6)\n"
+        rebinds = "".join(f"    {k} = {v!r}\n" for k, v in self.rebind.items())
         return (f"{self.source}\n\nif __name__ == '__main__':\n"
                 f"    import sys; sys.path.insert(0, 'tests')\n"
-                f"    from checks import check_grad\n"
-                f"    check_grad({self.name}, {args}, rtol=1e-4, atol=1e-6)\n")
+                f"    from checks import check_grads\n" + check
+                + (rebinds + check if rebinds else ""))
 
 
 def _format_arg(a):
+    if np.ndim(a) == 2:
+        return f"np.array({np.asarray(a, dtype=float).tolist()!r})"
     if np.ndim(a):
         return "np.array([" + ", ".join(repr(float(v)) for v in np.asarray(a)) + "])"
     return repr(float(a))
@@ -279,6 +307,9 @@ class ProgramGenerator:
         self.favor = None
         self.max_depth = self.MAX_DEPTH
         self._current_return = 0
+        self.fixed_helpers = set()   # names of FIXED_HELPERS the program calls
+        self.scale = False           # the module defines SCALE
+        self.matrix_param = None     # the name of f's matrix parameter, if it has one
 
     def on(self, feature):
         return feature in self.features
@@ -297,20 +328,35 @@ class ProgramGenerator:
         for _, shape in params:
             self.use("vector_params" if shape else "float_params")
         parts = ["import numpy as np", ""]
+        rebind = {}
+        if self.on("global_scale") and self.c.flip(0.3):
+            self.use("global_scale")
+            self.scale = True
+            parts[1:1] = ["", "SCALE = 2.0"]
+            rebind = {"SCALE": 3.0}
         if self.on("helpers") and self.c.flip(0.6):
             for _ in range(self.c.integer(1, 2)):
                 parts.append(self.helper())
                 parts.append("")
+        scope_params = dict(params)
+        if self.on("matrix") and self.c.flip(0.4):
+            self.matrix_param = "m"
+            params.append(("m", MATRIX))
         budget = self.c.integer(2, self.max_statements)
-        body = self.function_body(dict(params), prefix="t", budget=budget)
+        body = self.function_body(scope_params, prefix="t", budget=budget)
+        for name in sorted(self.fixed_helpers):
+            parts.append(FIXED_HELPERS[name])
         signature = ", ".join(name for name, _ in params)
         parts.append(f"def f({signature}):")
         parts.extend(body)
         args = [self.value(shape) for _, shape in params]
-        return Program("\n".join(parts) + "\n", "f", params, args, frozenset(self.used))
+        return Program("\n".join(parts) + "\n", "f", params, args, frozenset(self.used),
+                       rebind)
 
     def value(self, shape):
         draw = lambda: self.c.integer(-150, 150) / 100.0
+        if shape == MATRIX:
+            return np.array([[draw() for _ in range(LENGTH)] for _ in range(LENGTH)])
         if shape:
             return np.array([draw() for _ in range(shape)])
         return draw()
@@ -410,6 +456,10 @@ class ProgramGenerator:
             (1 if self.on("subscript_write") else 0, "buffer"),
             (3 if self.on("subscript_write") and buffers else 0, "write"),
             (2 if self.on("list_append") and loop_ok and self.on("for") else 0, "list"),
+            (1 if self.on("aliased_calls") and loop_ok else 0, "alias_loop"),
+            (1 if self.on("overwrite_loop") and loop_ok else 0, "overwrite"),
+            (2 if self.on("matrix") and nest and len(scope.loops) < self.MAX_LOOP_DEPTH
+             and (self.matrix_param or self.can_make(scope, LENGTH)) else 0, "matrix"),
             (1, "assign"),   # so that some statement is always possible
         ])
         return getattr(self, f"stmt_{kind}")(scope)
@@ -436,6 +486,10 @@ class ProgramGenerator:
     def rhs(self, scope, shape, target, depth=None):
         """An expression for ``target = ...``; records aliasing when it is a view."""
         e = self.expr(scope, shape, self.c.integer(1, 2) if depth is None else depth)
+        if not shape and (e.element or e.text in scope.vars):
+            # a float that is an element of an array, or another name's float: srcgrad refuses
+            # augmented assignment to either (test_trust.py, false refusals), so both rebind
+            self.ctx.elements.update((target, e.text) if e.text in scope.vars else (target,))
         if shape and e.view_of:
             if e.view_of in self.ctx.buffers:
                 e = binop(e, "*", const(1.0))
@@ -477,6 +531,11 @@ class ProgramGenerator:
         def render():
             if shape and name in ctx.tainted:   # in place would change an alias: rebind
                 return f"{name} = {binop(Expr(name), op, e).text}"
+            if not shape and name in ctx.elements:
+                # srcgrad refuses t = v[0]; t += e and t = a; t += e for floats (test_trust.py::
+                # test_augmented_assignment_to_an_element_read_from_an_array and
+                # test_augmented_assignment_to_a_float_alias): drop this once they pass
+                return f"{name} = {binop(Expr(name), op, e).text}"
             return f"{name} {op}= {e.text}"
         return [(0, render)]
 
@@ -489,6 +548,8 @@ class ProgramGenerator:
             p, q = self.c.pick(pairs)
             if scope.vars[p]:
                 self.ctx.tainted.update((p, q))
+            else:
+                self.ctx.elements.update((p, q))
             return [(0, f"{p}, {q} = {q}, {p}")]
         targets, values = [], []
         for _ in range(2):
@@ -513,6 +574,16 @@ class ProgramGenerator:
     def stmt_if(self, scope):
         self.use("if")
         branches = [("if", self.condition(scope))]
+        if self.on("walrus") and self.c.flip(0.3):
+            self.use("walrus")
+            name = self.ctx.fresh("w")
+            term = self.scalar_term(scope, self.c.integer(0, 1))
+            op = self.c.pick(["<", ">", "<=", ">="])
+            branches[0] = ("if", f"({name} := {term.text}) {op} "
+                                 f"{const(self.c.pick(CONSTANTS)).text}")
+            scope.vars[name] = 0   # bound whichever branch runs
+            if term.text in scope.vars or term.element:
+                self.ctx.elements.update((name, term.text))
         for _ in range(self.c.integer(0, 2) if self.on("elif") else 0):
             self.use("elif")
             branches.append(("elif", self.condition(scope)))
@@ -603,6 +674,7 @@ class ProgramGenerator:
                     self.ctx.tainted.add(e.view_of)
             source = e.text
         var = self.ctx.fresh("e")
+        self.ctx.elements.add(var)
         inner = scope.copy()
         inner.vars[var] = 0
         loop = Loop("for")
@@ -647,7 +719,11 @@ class ProgramGenerator:
     def stmt_buffer(self, scope):
         self.use("subscript_write")
         name = self.ctx.fresh("y")
-        if self.can_make(scope, LENGTH) and self.c.flip(0.5):
+        copyable = [n for n, s in scope.vars.items() if s == LENGTH]
+        if copyable and self.on("copy_buffer") and self.c.flip(0.4):
+            self.use("copy_buffer")
+            text = f"{self.c.pick(copyable)}.copy()"
+        elif self.can_make(scope, LENGTH) and self.c.flip(0.5):
             e = binop(self.expr(scope, LENGTH, self.c.integer(0, 1)), "*", const(1.0))
             text = e.text
         else:
@@ -663,6 +739,87 @@ class ProgramGenerator:
         op = self.c.weighted([(3, "="), (2, "+="), (1, "-="), (1, "*=")])
         e = self.expr(scope, 0, self.c.integer(0, 2))
         return [(0, f"{name}[{index}] {op} {e.text}")]
+
+    def stmt_alias_loop(self, scope):
+        """for i in range(k): t = inner(t, t) (the adjoint of both arguments goes to one name)."""
+        self.use("aliased_calls")
+        self.fixed_helpers.add("inner")
+        names = self.reassignable(scope)
+        if not names:
+            return self.stmt_assign(scope)
+        name = self.c.pick(names)
+        var = self.index_name(scope)
+        k = self.c.integer(1, 2)
+        body = [(1, f"{name} = inner({name}, {name})")]
+        if self.c.flip(0.3):
+            body = [(1, f"if {self.condition(scope)}:"), (2, f"{name} = inner({name}, {name})")]
+        return [(0, f"for {var} in range({k}):")] + body
+
+    def stmt_overwrite(self, scope):
+        """for i in range(k): a = a * a * a: the loop overwrites a parameter (or local)."""
+        self.use("overwrite_loop")
+        names = self.reassignable(scope)
+        if not names:
+            return self.stmt_assign(scope)
+        params = [n for n in names if len(n) == 1]
+        name = self.c.pick(params or names)
+        var = self.index_name(scope)
+        k = self.c.integer(1, 3)
+        text = self.c.pick(["{n} * {n} * {n}", "{n} * {n} * 0.8", "np.sin({n}) * {n} + 0.5",
+                            "{n} * np.tanh({n})"]).format(n=name)
+        return [(0, f"for {var} in range({k}):"), (1, f"{name} = {text}")]
+
+    def stmt_matrix(self, scope):
+        """A 3x3 array made for element writes, written by rows, columns and elements, reduced."""
+        self.use("matrix")
+        name = self.ctx.fresh("m")
+        vectors = [n for n, s in scope.vars.items() if s == LENGTH]
+        forms = []
+        if self.matrix_param:
+            forms += [f"{self.matrix_param}.copy()", f"{self.matrix_param} * 1.0"]
+        if self.can_make(scope, LENGTH):
+            forms += ["outer"]
+        form = self.c.pick(forms)
+        if form == "outer":
+            u = self.expr(scope, LENGTH, self.c.integer(0, 1))
+            v = self.expr(scope, LENGTH, 0) if self.c.flip(0.5) else u
+            form = f"np.outer({u.text}, {v.text})"
+        lines = [(0, f"{name} = {form}")]
+        scalar = lambda: self.expr(scope, 0, self.c.integer(0, 1)).text
+        for _ in range(self.c.integer(1, 3)):
+            j, k = self.c.integer(0, LENGTH - 1), self.c.integer(0, LENGTH - 1)
+            kind = self.c.pick(["column", "row", "element", "row_vector", "rebind_loop",
+                                "element_loop"])
+            if kind == "column":
+                lines.append((0, f"{name}[:, {j}] = {name}[:, {j}] * {wrap(Expr(scalar(), ADD), MUL)}"))
+            elif kind == "row":
+                lines.append((0, f"{name}[{j}, :] = {name}[{j}, :] * "
+                                 f"{wrap(Expr(scalar(), ADD), MUL)} + {wrap(Expr(scalar(), ADD), MUL)}"))
+            elif kind == "element":
+                lines.append((0, f"{name}[{j}, {k}] = {scalar()}"))
+            elif kind == "row_vector" and self.can_make(scope, LENGTH):
+                lines.append((0, f"{name}[{j}, :] = "
+                                 f"{self.expr(scope, LENGTH, self.c.integer(0, 1)).text}"))
+            elif kind == "element_loop":
+                var = self.index_name(scope)
+                lines += [(0, f"for {var} in range({LENGTH}):"),
+                          (1, f"{name}[{var}, {j}] = {name}[{var}, {j}] * {wrap(Expr(scalar(), ADD), MUL)}")]
+            else:
+                var = self.index_name(scope)
+                lines += [(0, f"for {var} in range({self.c.integer(1, 2)}):"),
+                          (1, f"{name} = {name} + {wrap(Expr(scalar(), ADD), ADD + 1)}")]
+        result = self.ctx.fresh()
+        if vectors and self.c.flip(0.4):
+            v = self.c.pick(vectors)
+            text = self.c.pick([f"{name}[:, {self.c.integer(0, 2)}] * 1.0",
+                                f"np.sum({name}, axis=0)", f"np.dot({name}, {v})"])
+            scope.vars[result] = LENGTH
+        else:
+            text = self.c.pick([f"np.sum({name})", f"np.sum({name} * {name}) / 9.0",
+                                f"{name}[{self.c.integer(0, 2)}, {self.c.integer(0, 2)}]",
+                                f"np.mean(np.tanh({name}))"])
+            scope.vars[result] = 0
+        return lines + [(0, f"{result} = {text}")]
 
     def stmt_list(self, scope):
         self.use("list_append")
@@ -748,6 +905,9 @@ class ProgramGenerator:
             (1 if f("maximum") else 0, "maximum"),
             (1 if f("abs") else 0, "abs"),
             (1 if f("helpers") and self._callable(scope, shape) else 0, "helper"),
+            (1 if f("aliased_calls") else 0, "inner"),
+            (1 if f("tuple_args") else 0, "pack"),
+            (2 if f("where") and vec else 0, "where"),
             (1, "leaf"),
         ])
         sub = lambda s=shape, d=depth - 1: self.expr(scope, s, d)
@@ -818,7 +978,39 @@ class ProgramGenerator:
             self.use("helpers")
             h = self.c.pick([h for h in self.helpers if h.returns == shape
                              and all(self.can_make(scope, s) for s in h.params)])
+            if (self.on("aliased_calls") and len(h.params) > 1 and len(set(h.params)) == 1
+                    and self.c.flip(0.4)):
+                self.use("aliased_calls")
+                a = self.leaf(scope, h.params[0])
+                return call(h.name, *([a] * len(h.params)))
             return call(h.name, *(self.expr(scope, s, min(depth - 1, 1)) for s in h.params))
+        if kind == "inner":
+            self.use("aliased_calls")
+            self.fixed_helpers.add("inner")
+            a = self.leaf(scope, shape) if self.c.flip(0.6) else sub()
+            return call("inner", a, a)
+        if kind == "pack":
+            self.use("tuple_args")
+            helper = self.c.pick(["pair_product", "pair_sum"])
+            self.fixed_helpers.add(helper)
+            a_shape, b_shape = self.operand_shapes(shape)
+            a = self.expr(scope, a_shape, depth - 1)
+            b = self.expr(scope, b_shape, depth - 1)
+            packed = f"({a.text}, {b.text})" if self.c.flip(0.6) else f"[{a.text}, {b.text}]"
+            return call(helper, packed)
+        if kind == "where":
+            self.use("where")
+            test = self.leaf(scope, shape)
+            e = sub()
+            op = self.c.pick(["<", ">"])
+            c = const(self.c.pick(CONSTANTS)).text
+            number = const(self.c.pick(CONSTANTS)).text
+            form = self.c.integer(0, 2)
+            if form == 0:
+                return call("np.where", f"{test.text} {op} {c}", e.text, number)
+            if form == 1:
+                return call("np.where", f"{test.text} {op} {c}", number, e.text)
+            return binop(call("np.where", f"{test.text} {op} {c}", "1.0", "-1.0"), "*", e)
         raise AssertionError(kind)
 
     def operand_shapes(self, shape):
@@ -864,10 +1056,12 @@ class ProgramGenerator:
             if kind == "index":
                 self.use("index")
                 v = self._favored(vectors)
-                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]")
+                return Expr(f"{v}[{self.index_text(scope, scope.vars[v])}]", element=True)
             if kind == "loopvar":
                 var, _ = self.c.pick(scope.indices)
                 return binop(const(self.c.pick([0.5, 0.1, 0.3])), "*", Expr(var))
+            if self.scale and self.c.flip(0.3):
+                return Expr("SCALE")
             return const(self.c.pick(CONSTANTS))
         sources = [n for n, s in scope.vars.items() if s == LENGTH]
         all_vectors = [n for n, s in scope.vars.items() if s]

@@ -88,13 +88,14 @@ def test_straight_line_code_saves_nothing():
 
 
 def test_generated_code_shows_in_tracebacks():
-    def vector(x):
-        return x * 2.0
-    with pytest.raises(sg.NonScalarOutput) as caught:
-        sg.grad(vector)(np.ones(2))
+    def misshaped(x):
+        y = x[np.array([0, 5])]
+        return np.sum(y)
+    with pytest.raises(IndexError) as caught:
+        sg.grad(misshaped)(np.ones(2))
     frames = traceback.extract_tb(caught.value.__traceback__)
-    generated = [f for f in frames if f.filename.startswith("<srcgrad grad of vector")]
-    assert generated and generated[0].line == "dresult = scalar_seed(result, 'vector')"
+    generated = [f for f in frames if f.filename.startswith("<srcgrad grad of misshaped")]
+    assert generated and generated[-1].line == "y = x[np.array([0, 5])]"
 
 
 def test_cli_prints_the_generated_source():
@@ -149,3 +150,59 @@ def test_cli_shows_forward_mode():
                          check=True)
     assert run.stdout == sg.source(sg.jvp(quickstart.loss, wrt=0))
     assert run.stdout.startswith("def loss_jvp(w, x, y, dw):")
+
+
+@pytest.mark.parametrize("function, summary", [
+    (sg.grad, "The gradient of a scalar-valued function with respect to argument(s) ``wrt``."),
+    (sg.value_and_grad, "Like :func:`grad`, but the derivative returns ``(value, gradient)`` "
+                        "from one pass."),
+    (sg.vjp, "Reverse mode for array-valued functions: values and vector-Jacobian products."),
+])
+def test_help_shows_the_parameters_and_the_docstring(function, summary):
+    import pydoc
+    text = pydoc.render_doc(function, renderer=pydoc.plaintext)
+    name = function.__name__
+    assert f"function {name} in module srcgrad.api" in text
+    assert (f"{name}(function: 'Optional[Callable[..., Any]]' = None, wrt: 'Wrt' = 0, "
+            f"source: 'Optional[str]' = None) -> 'Union[Derivative, Callable[[Callable[..., "
+            f"Any]], Derivative]]'\n    {summary}\n") in text
+
+
+def test_every_public_function_is_documented_and_annotated():
+    import inspect
+    for name in sg.__all__:
+        value = getattr(sg, name)
+        if name == "__version__" or inspect.ismodule(value):
+            continue
+        assert inspect.getdoc(value), f"srcgrad.{name} has no docstring"
+        if inspect.isfunction(value) and value.__module__ == "srcgrad.api":
+            signature = inspect.signature(value)
+            assert signature.return_annotation is not inspect.Signature.empty, name
+            assert all(p.annotation is not inspect.Parameter.empty
+                       for p in signature.parameters.values()), name
+
+
+def test_the_version_is_the_packages():
+    import importlib.metadata
+    import re
+    assert re.fullmatch(r"\d+\.\d+\.\d+", sg.__version__)
+    try:
+        installed = importlib.metadata.version("srcgrad")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return
+    assert installed == sg.__version__
+
+
+def test_the_package_is_marked_as_typed():
+    assert (ROOT / "srcgrad" / "py.typed").is_file()
+    assert 'srcgrad = ["py.typed"]' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_help_of_the_rule_registrations_names_them():
+    import pydoc
+    for function, summary in [(sg.defvjp, "Register the decorated function as the reverse-mode"),
+                              (sg.defjvp, "Register the decorated function as the forward-mode")]:
+        text = pydoc.render_doc(function, renderer=pydoc.plaintext)
+        name = function.__name__
+        assert (f"{name}(*primitives: 'Callable[..., Any]') -> 'Callable[[_F], _F]'\n"
+                f"    {summary}") in text

@@ -103,17 +103,17 @@ def test_add_at_accumulates_repeated_indices_on_the_gpu(index):
 # --- the eager Tensor --------------------------------------------------------------------------
 
 def test_cuda_and_cpu_move_a_tensor_and_its_gradient():
-    x = sg.tensor([0.5, 1.5, -2.0], requires_grad=True)
+    x = sg.tensor([0.5, 1.5, -2.0], dtype=np.float64, requires_grad=True)
     on_device = x.cuda()
-    assert isinstance(on_device.data, cupy.ndarray) and on_device.device.startswith("cuda")
+    assert isinstance(on_device.array, cupy.ndarray) and on_device.device.startswith("cuda")
     assert on_device.cuda() is on_device and x.cpu() is x
     y = (np.exp(on_device) * on_device).sum()
-    assert isinstance(y.data, cupy.ndarray)
+    assert isinstance(y.array, cupy.ndarray)
     back = y.cpu()
-    assert back.device == "cpu" and isinstance(back.data, np.ndarray)
+    assert back.device == "cpu" and isinstance(back.array, np.ndarray)
     back.backward()
-    assert isinstance(x.grad.data, np.ndarray)  # the gradient came back through .cuda()
-    np.testing.assert_allclose(x.grad.numpy(), (1 + x.data) * np.exp(x.data), rtol=1e-12)
+    assert isinstance(x.grad.array, np.ndarray)  # the gradient came back through .cuda()
+    np.testing.assert_allclose(x.grad.numpy(), (1 + x.array) * np.exp(x.array), rtol=1e-12)
 
 
 def test_a_leaf_on_the_gpu_gets_its_gradient_on_the_gpu():
@@ -121,7 +121,7 @@ def test_a_leaf_on_the_gpu_gets_its_gradient_on_the_gpu():
     w = sg.Tensor(cupy.asarray(w_data), requires_grad=True)
     loss = (np.tanh(sg.Tensor(cupy.asarray(x_data)) @ w) ** 2).sum()
     loss.backward()
-    assert w.device.startswith("cuda") and isinstance(w.grad.data, cupy.ndarray)
+    assert w.device.startswith("cuda") and isinstance(w.grad.array, cupy.ndarray)
     h = np.tanh(x_data @ w_data)
-    np.testing.assert_allclose(cupy.asnumpy(w.grad.data), x_data.T @ (2 * h * (1 - h * h)),
+    np.testing.assert_allclose(cupy.asnumpy(w.grad.array), x_data.T @ (2 * h * (1 - h * h)),
                                rtol=1e-12)

@@ -6,13 +6,44 @@ from .function import Function
 from .tensor import Tensor
 
 
+class device(str):  # noqa: N801  (PyTorch's name)
+    """Where a Tensor's data lives, with PyTorch's ``.type`` and ``.index``.
+
+    A ``str`` as well ("cpu", "cuda:0"), so that comparing it with a string works.
+    """
+
+    def __new__(cls, kind, index=None):
+        if isinstance(kind, device):
+            return kind
+        kind = str(kind)
+        if ":" in kind:
+            kind, number = kind.split(":")
+            index = int(number)
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device "
+                               f"string: {kind}")
+        self = super().__new__(cls, kind if index is None else f"{kind}:{index}")
+        self.type, self.index = kind, index
+        return self
+
+    def __repr__(self):
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self):
+        return str.__str__(self)
+
+
+CPU = device("cpu")
+
+
 def device_of(data):
     if isinstance(data, np.ndarray):
-        return "cpu"
-    device = getattr(data, "device", None)
-    if hasattr(device, "id"):  # a CuPy array's device
-        return f"cuda:{device.id}"
-    return "cpu" if device is None else str(device)
+        return CPU
+    place = getattr(data, "device", None)
+    if hasattr(place, "id"):  # a CuPy array's device
+        return device("cuda", place.id)
+    return CPU if place is None or str(place) == "cpu" else str(place)
 
 
 def import_cupy():
@@ -33,9 +64,10 @@ def move(data, device):
 
 def to_device(tensor, device):
     """``tensor`` on ``device`` ("cuda" or "cpu"); itself when it is there already."""
+    device = str(device).split(":")[0]
     if device == "cuda":
         import_cupy()  # a clear error before anything else, when CuPy is missing
-    if device_of(tensor.data).split(":")[0] == device:
+    if device_of(tensor._data).split(":")[0] == str(device).split(":")[0]:
         return tensor
     return ToCopy.apply(tensor, device)
 
@@ -45,8 +77,8 @@ class ToCopy(Function):
 
     @staticmethod
     def forward(ctx, x, device):
-        ctx.source = device_of(x.data).split(":")[0]
-        return Tensor._make(move(x.data, device))
+        ctx.source = device_of(x._data).split(":")[0]
+        return Tensor._make(move(x._data, device))
 
     @staticmethod
     def backward(ctx, grad):

@@ -10,7 +10,7 @@ from ..rules import is_non_differentiable, returns_sequence, rule_for
 from ..rules.registry import missing_rule_advice, packed_form
 from ..rules.registry import qualified_name as registry_qualified_name
 from ..rules.shape import transpose_attribute
-from .errors import NoEagerRule
+from .errors import NoEagerRule, ShapeError
 from .grad_mode import is_grad_enabled
 from .node import MISSING, RuleLayout, RuleNode
 from .saved import SavedOutput
@@ -29,7 +29,7 @@ _layouts = {}
 def unwrap(value):
     """The array inside a Tensor, also inside lists and tuples (indices, sequences of arrays)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if type(value) in (list, tuple):
         return type(value)(unwrap(item) for item in value)
     return value
@@ -59,7 +59,7 @@ def record(primitive, args, kwargs=None, name=None):
     raw_args = []
     for arg in args:
         if isinstance(arg, Tensor):
-            raw_args.append(arg.data)
+            raw_args.append(arg._data)
             requires_grad = requires_grad or arg._requires_grad
         elif type(arg) in (list, tuple):
             raw_args.append(unwrap(arg))
@@ -72,8 +72,17 @@ def record(primitive, args, kwargs=None, name=None):
         for key, value in kwargs.items():
             raw_kwargs[key] = unwrap(value)
             requires_grad = requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-    ans = primitive(*raw_args, **raw_kwargs)
-    if isinstance(ans, np.generic):
+    try:
+        ans = primitive(*raw_args, **raw_kwargs)
+    except ValueError as error:
+        raise shape_error(primitive, raw_args, error) from None
+    if isinstance(ans, np.generic) and primitive is operator.getitem:
+        # x[0] of a vector: NumPy gives a number; x[0, ...] is the same element as a 0-d view
+        # of x's memory, which a view must be (x[0].mul_(2) changes x).
+        index = raw_args[1]
+        raw_args[1] = (index, Ellipsis) if type(index) is not tuple else index + (Ellipsis,)
+        ans = raw_args[0][raw_args[1]]
+    elif isinstance(ans, np.generic):
         ans = np.asarray(ans)  # a 0-d array, so that in-place changes and saving work alike
     if not (requires_grad and is_grad_enabled()):
         out = wrap(ans)
@@ -91,7 +100,7 @@ def record(primitive, args, kwargs=None, name=None):
             out = Tensor._make(ans, grad_fn=node, requires_grad=True)
             node.save_output(out)
     if primitive in VIEW_PRIMITIVES:
-        share_version_if_view(out, args[0])
+        share_version_if_view(out, args[0], primitive, raw_args[1:], raw_kwargs)
     return out
 
 
@@ -151,10 +160,40 @@ def bind(layout, args, kwargs, primitive):
     return values
 
 
-def share_version_if_view(out, base):
-    if isinstance(base, Tensor) and np.may_share_memory(out.data, base.data):
-        out._version = base._version
-        out._base = base if base._base is None else base._base
+def share_version_if_view(out, base, primitive, args, kwargs):
+    """A result that shares memory with ``base`` is a view: it shares base's version counter
+    and remembers how it was made from the tensor that owns the memory, so that an in-place
+    change through it can be recorded on that tensor (``y[1:].mul_(2)``)."""
+    if isinstance(base, Tensor) and np.may_share_memory(out._data, base._data):
+        out._counter = base._counter
+        step = ((primitive, tuple(args), kwargs),)
+        if base._base is None:
+            out._base, out._view_steps = base, step
+        else:
+            out._base = base._base
+            out._view_steps = base._view_steps + step if base._view_steps is not None else None
+
+
+def shape_error(primitive, args, error):
+    """NumPy's ValueError about shapes as PyTorch words it, a RuntimeError (and a ValueError)."""
+    message = str(error)
+    shapes = [np.shape(a) for a in args if hasattr(a, "shape")]
+    if "broadcast" in message and len(shapes) >= 2:
+        a, b = shapes[0], shapes[1]
+        for k in range(1, max(len(a), len(b)) + 1):
+            n, m = (a[-k] if k <= len(a) else 1), (b[-k] if k <= len(b) else 1)
+            if n != m and 1 not in (n, m):
+                message = (f"The size of tensor a ({n}) must match the size of tensor b ({m}) "
+                           f"at non-singleton dimension {max(len(a), len(b)) - k}")
+                break
+    elif primitive in (operator.matmul, np.matmul) and len(shapes) == 2 and \
+            all(len(s) == 2 for s in shapes):
+        (n, k), (j, m) = shapes
+        message = f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {j}x{m})"
+    elif "reshape" in message:
+        message = (f"shape '{list(args[1]) if len(args) > 1 else []}' is invalid for input of "
+                   f"size {int(np.prod(shapes[0])) if shapes else 0}")
+    return ShapeError(message)
 
 
 def qualified_name(function):

@@ -5,22 +5,46 @@ from ..runtime import shape_of
 from .errors import EagerError
 from .grad_mode import set_grad_enabled
 from .node import AccumulateGrad, edge_of
-from .tensor import Tensor, as_array
+from .tensor import Size, Tensor, as_array
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
-    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' .grad."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate the gradients of ``tensors`` (weighted by ``grad_tensors``) into leaves' .grad;
+    with ``inputs``, only into the .grad of those tensors (leaves or not)."""
     tensors = _as_tuple(tensors)
     if grad_tensors is not None:
         grad_tensors = _as_tuple(grad_tensors)
     roots = _roots(tensors, grad_tensors, create_graph)
-    run(roots, create_graph if retain_graph is None else retain_graph, create_graph)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    if inputs is None:
+        run(roots, retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise EagerError("'inputs' argument to backward() cannot be empty.")
+    for tensor in inputs:
+        if not tensor.requires_grad:
+            raise EagerError("One of the differentiated Tensors does not require grad")
+    targets = [edge_of(tensor) for tensor in inputs]
+    # Tensors that retain their gradient get it as in a backward without inputs (PyTorch).
+    captured = run(roots, retain_graph, create_graph, targets, fill_retained=True)
+    for tensor, edge in zip(inputs, targets):
+        if edge in captured and not tensor._retains_grad:
+            _accumulate(tensor, captured[edge], create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs`` (leaves or intermediate tensors),
-    returned as a tuple; no ``.grad`` is touched."""
+    returned as a tuple; no ``.grad`` is touched. An input the outputs do not depend on is an
+    error, or gets None with ``allow_unused=True``, or zeros with ``materialize_grads=True``."""
+    if is_grads_batched:
+        raise NotImplementedError("srcgrad.autograd.grad has no batched gradients; call it once "
+                                  "per row of grad_outputs")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     if grad_outputs is not None:
         grad_outputs = _as_tuple(grad_outputs)
@@ -32,11 +56,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     captured = run(roots, create_graph if retain_graph is None else retain_graph, create_graph,
                    targets)
     gradients = []
-    for edge in targets:
+    for tensor, edge in zip(inputs, targets):
         gradient = captured.get(edge)
         if gradient is None and not allow_unused:
-            raise EagerError("One of the differentiated Tensors appears to not have been used in "
-                             "the graph. Set allow_unused=True if this is the desired behavior.")
+            raise EagerError(f"The differentiated Tensor at index {len(gradients)} appears to not "
+                             f"have been used in the graph. Set allow_unused=True if this is the "
+                             f"desired behavior.")
+        if gradient is None and materialize_grads:
+            gradient = np.zeros_like(tensor._data)
         gradients.append(None if gradient is None else _as_tensor(gradient))
     return tuple(gradients)
 
@@ -61,18 +88,19 @@ def _roots(tensors, gradients, create_graph):
             raise EagerError(f"element {i} of tensors does not require grad and does not have a "
                              f"grad_fn")
         if gradient is None:
-            if tensor.data.size != 1:
+            if tensor._data.size != 1:
                 raise EagerError("grad can be implicitly created only for scalar outputs; pass "
                                  "gradient= (the weights w of sum(w * output)) for a tensor of "
                                  f"shape {tensor.shape}")
-            gradient = np.ones_like(tensor.data)
+            gradient = np.ones_like(tensor._data)
         elif shape_of(gradient) != tensor.shape:
             raise EagerError(f"Mismatch in shape: grad_output[{i}] has a shape of "
-                             f"{shape_of(gradient)} and output[{i}] has a shape of {tensor.shape}.")
+                             f"{Size(shape_of(gradient))} and output[{i}] has a shape of "
+                             f"{tensor.shape}.")
         if create_graph:
             gradient = _as_tensor(gradient)
         elif isinstance(gradient, Tensor):
-            gradient = gradient.data
+            gradient = gradient._data
         roots.append((edge_of(tensor), gradient))
     return roots
 
@@ -110,11 +138,12 @@ def _needed_for(order, targets):
     return needed
 
 
-def run(roots, retain_graph, create_graph, targets=None):
+def run(roots, retain_graph, create_graph, targets=None, fill_retained=False):
     """Run the backward pass from ``roots``.
 
-    Without ``targets`` gradients go into leaves' ``.grad``; with them (autograd.grad) only the
-    nodes leading to the targets run, and the targets' gradients are returned by edge.
+    Without ``targets`` gradients go into leaves' ``.grad``; with them (autograd.grad, backward
+    with inputs) only the nodes leading to the targets run, and the targets' gradients are
+    returned by edge; ``fill_retained``: tensors that called retain_grad get theirs then too.
     """
     pending = {}  # node -> gradient of each of its outputs, summed over all consumers
     for (node, output_nr), gradient in roots:
@@ -129,6 +158,8 @@ def run(roots, retain_graph, create_graph, targets=None):
             if grads is None:
                 continue
             grads = _run_tensor_hooks(node, grads, create_graph)
+            if node._retained and (fill_retained or target_edges is None):
+                _retain(node, grads, create_graph)
             if target_edges is not None:
                 for output_nr, gradient in enumerate(grads):
                     if (node, output_nr) in target_edges and gradient is not None:
@@ -138,8 +169,6 @@ def run(roots, retain_graph, create_graph, targets=None):
             if isinstance(node, AccumulateGrad):
                 _accumulate(node.variable, grads[0], create_graph)
                 continue
-            if target_edges is None and node._retained:
-                _retain(node, grads, create_graph)
             input_grads = node.apply(grads, create_graph)
             for k, ((child, output_nr), gradient) in enumerate(zip(node.next_functions,
                                                                    input_grads)):
@@ -185,24 +214,40 @@ def _run_tensor_hooks(node, grads, create_graph):
         for hook in list(hooks.values()):
             replaced = hook(_as_tensor(grads[output_nr]))
             if replaced is not None:
+                if shape_of(replaced) != shape_of(grads[output_nr]):
+                    # As PyTorch: a hook may change the values, not the shape (no broadcasting).
+                    raise EagerError(f"hook '{getattr(hook, '__name__', 'hook')}' has changed "
+                                     f"the size of value: {tuple(shape_of(grads[output_nr]))} "
+                                     f"became {tuple(shape_of(replaced))}")
                 grads[output_nr] = (_as_tensor(replaced) if create_graph
                                     else as_array(replaced))
     return grads
 
 
 def _accumulate(leaf, gradient, create_graph):
-    if create_graph or (leaf.grad is not None and leaf.grad.requires_grad):
+    if create_graph:
         gradient = _as_tensor(gradient)  # the graph of the gradient is kept, for a later backward
-        leaf.grad = gradient if leaf.grad is None else leaf.grad + gradient
-    elif leaf.grad is None:
+        if gradient._data.dtype != leaf._data.dtype:
+            gradient = gradient.to(leaf._data.dtype)
+        leaf._grad = gradient if leaf._grad is None else leaf._grad + gradient
+        return
+    if isinstance(gradient, Tensor):
+        gradient = gradient._data
+    if leaf._grad is None:
         # A copy of its own: the gradient may be a read-only broadcast view, or shared with
         # another leaf's gradient, and .grad must stay writable (grad.zero_()).
         data = np.copy(gradient)
-        leaf.grad = Tensor._make(data if data.dtype == leaf.data.dtype
-                                 else data.astype(leaf.data.dtype))
+        leaf._grad = Tensor._make(data if data.dtype == leaf._data.dtype
+                                  else data.astype(leaf._data.dtype))
+    elif leaf._grad._requires_grad:
+        # A gradient with a graph (from backward(create_graph=True)) gets the new one added to
+        # its values and keeps its graph, as PyTorch's in-place accumulation does; new memory,
+        # because the graph may have saved the old values.
+        leaf._grad._data = np.asarray(leaf._grad._data + gradient)
+        leaf._grad._counter.value += 1
     else:
-        leaf.grad.data += gradient
-        leaf.grad._version.value += 1
+        leaf._grad._data += gradient
+        leaf._grad._counter.value += 1
 
 
 def _retain(node, grads, create_graph):

@@ -32,3 +32,7 @@ class InplaceModifiedError(EagerError):
 
 class NoEagerRule(EagerError, TypeError):
     """A function without a derivative rule met a Tensor that requires grad."""
+
+
+class ShapeError(EagerError, ValueError):
+    """Shapes that do not fit the operation (PyTorch's RuntimeError; NumPy's ValueError)."""

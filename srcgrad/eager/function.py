@@ -1,4 +1,5 @@
 """Custom differentiable operations: subclass Function, write static forward and backward."""
+import functools
 import types
 import weakref
 
@@ -22,6 +23,23 @@ class FunctionCtx:
         self._saved = ()
         self._freed = False
         self._node = None  # a weak reference: the node holds this context
+        self._non_differentiable = ()
+        self._dirty = ()
+        self.materialize_grads = True
+
+    def mark_non_differentiable(self, *tensors):
+        """These outputs get no gradient: they do not require grad, and backward receives zeros
+        (or None, see set_materialize_grads) for them."""
+        self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors):
+        """These inputs were changed in place by forward and are returned as outputs: they take
+        this node as their history, as PyTorch's in-place operations do."""
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        """False: backward gets None, not zeros, for an output that received no gradient."""
+        self.materialize_grads = bool(value)
 
     def save_for_backward(self, *tensors):
         """Keep these tensors (inputs or outputs of forward) for backward, guarded against
@@ -64,17 +82,42 @@ class Function:
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a Function subclass must define a static backward(ctx, ...)")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Overridden (PyTorch 2 style): ``forward(*args)`` takes no ctx, and this saves what
+        backward needs from the inputs and the output."""
+        raise NotImplementedError
+
     @classmethod
     def apply(cls, *args, **kwargs):
         ctx = FunctionCtx(tuple(isinstance(a, Tensor) and a._requires_grad for a in args))
+        separate_setup = cls.setup_context is not Function.setup_context
         with no_grad():
-            returned = cls.forward(ctx, *args, **kwargs)
+            if separate_setup:
+                returned = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, returned)
+            else:
+                returned = cls.forward(ctx, *args, **kwargs)
+        for tensor in ctx._dirty:
+            if tensor.grad_fn is None and tensor._requires_grad and is_grad_enabled():
+                raise EagerError("a leaf Variable that requires grad has been used in an in-place "
+                                 "operation.")
         single = not isinstance(returned, tuple)
         outputs = tuple(_as_tensor(o) for o in ((returned,) if single else returned))
         if is_grad_enabled() and any(ctx.needs_input_grad):
             node = FunctionNode(cls, ctx, args)
             outputs = node.connect(outputs)
         return outputs[0] if single else outputs
+
+
+def once_differentiable(backward):
+    """Run a Function's ``backward`` without recording it (it is written with operations that
+    need no second derivative); its results then carry no history."""
+    @functools.wraps(backward)
+    def without_recording(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+    return without_recording
 
 
 def _as_tensor(value):
@@ -91,22 +134,32 @@ class FunctionNode(Node):
     def __init__(self, function, ctx, args):
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         super().__init__(tuple(edge_of(args[i]) for i in positions),
-                         tuple(args[i].data.shape for i in positions))
+                         tuple(args[i]._data.shape for i in positions))
         self.function, self.ctx = function, ctx
         self.arg_positions, self.n_args = positions, len(args)
         self.output_data = ()
 
     def name(self):
-        return f"{self.function.__name__}Backward"
+        return getattr(self.function, "_node_name", None) or f"{self.function.__name__}Backward"
 
     def connect(self, outputs):
         """New output Tensors whose grad_fn is this node (same data as forward's results), and
         the context's saved tensors, outputs among them saved without a reference cycle."""
-        connected = tuple(
-            Tensor._make(o.data, grad_fn=self, requires_grad=True, output_nr=nr)
-            if isinstance(o, Tensor) and np.issubdtype(o.data.dtype, np.inexact) else o
-            for nr, o in enumerate(outputs))
-        self.output_data = tuple(getattr(o, "data", None) for o in connected)
+        non_differentiable = {id(t) for t in self.ctx._non_differentiable}
+        dirty = {id(t) for t in self.ctx._dirty}
+        connected = []
+        for nr, o in enumerate(outputs):
+            if not isinstance(o, Tensor) or id(o) in non_differentiable or \
+                    o._data.dtype.kind not in "fc":
+                connected.append(o)
+            elif id(o) in dirty:  # the input itself, its history now this node
+                o.grad_fn, o._requires_grad, o._output_nr = self, True, nr
+                connected.append(o)
+            else:
+                connected.append(Tensor._make(o._data, grad_fn=self, requires_grad=True,
+                                              output_nr=nr))
+        connected = tuple(connected)
+        self.output_data = tuple(getattr(o, "_data", None) for o in connected)
         position_of_output = {id(o): nr for nr, o in enumerate(outputs) if isinstance(o, Tensor)}
         saved = []
         for t in self.ctx._to_save:
@@ -125,12 +178,14 @@ class FunctionNode(Node):
         return connected
 
     def apply(self, grads, create_graph):
-        if self.ctx._freed:
-            raise GraphFreedError()
-        # A missing output gradient is a zero one, so that backward always gets arrays.
-        grads = [np.zeros_like(data) if g is None else g
-                 for g, data in zip(grads, self.output_data)]
-        grads = [g if isinstance(g, Tensor) else Tensor._make(as_array(g)) for g in grads]
+        # A missing output gradient is a zero one (unless the context said not to), so that
+        # backward gets arrays. A freed context fails only if backward reads saved tensors.
+        grads = list(grads) + [None] * (len(self.output_data) - len(grads))
+        if self.ctx.materialize_grads:
+            grads = [np.zeros_like(data) if g is None and data is not None else g
+                     for g, data in zip(grads, self.output_data)]
+        grads = [g if isinstance(g, Tensor) or g is None else Tensor._make(as_array(g))
+                 for g in grads]
         with set_grad_enabled(create_graph):
             returned = self.function.backward(self.ctx, *grads)
         returned = returned if isinstance(returned, tuple) else (returned,)
@@ -144,7 +199,7 @@ class FunctionNode(Node):
                 if create_graph:
                     g = g if isinstance(g, Tensor) else Tensor._make(as_array(g))
                 elif isinstance(g, Tensor):
-                    g = g.data
+                    g = g._data
                 g = _sum_to_shape(g, shape)
             result.append(g)
         return result

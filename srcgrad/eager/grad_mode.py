@@ -15,9 +15,17 @@ def _set_enabled(flag):
 
 
 class _GradMode:
-    """A context manager and decorator that sets the grad mode and restores the previous one."""
+    """A context manager and decorator that sets the grad mode and restores the previous one.
+
+    As a decorator it works with and without parentheses (``@no_grad()``, ``@no_grad``).
+    """
 
     enabled = True
+
+    def __new__(cls, *args):
+        if cls in (no_grad, enable_grad) and len(args) == 1 and callable(args[0]):
+            return cls()(args[0])  # bare @no_grad: the decorated function
+        return super().__new__(cls)
 
     def __enter__(self):
         self._previous = is_grad_enabled()
@@ -70,3 +78,39 @@ class set_grad_enabled(_GradMode):
             with set_grad_enabled(mode):
                 return function(*args, **kwargs)
         return with_mode
+
+
+class inference_mode(_GradMode):  # noqa: N801  (PyTorch's name)
+    """No recording, as ``no_grad`` (srcgrad keeps no other state that inference could skip);
+    ``inference_mode(False)`` records again."""
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+        self.enabled = not self.mode
+
+    def __enter__(self):
+        self._previous_inference = is_inference_mode_enabled()
+        _state.inference = self.mode
+        return super().__enter__()
+
+    def __exit__(self, *exc_info):
+        _state.inference = self._previous_inference
+        return super().__exit__(*exc_info)
+
+    def __call__(self, function):
+        mode = self.mode
+
+        @functools.wraps(function)
+        def with_mode(*args, **kwargs):
+            with inference_mode(mode):
+                return function(*args, **kwargs)
+        return with_mode
+
+
+def is_inference_mode_enabled():
+    return getattr(_state, "inference", False)

@@ -12,16 +12,18 @@ from .tensor import Tensor
 
 
 def _data(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 class IndexPut(Function):
     """``x[index] = value`` out of place: the gradient of x is zero where value was written."""
 
+    _node_name = "CopySlices"
+
     @staticmethod
     def forward(ctx, x, index, value):
         ctx.index, ctx.value = index, value
-        result = np.copy(x.data)
+        result = np.copy(x._data)
         result[index] = _data(value)
         return Tensor._make(result)
 
@@ -40,7 +42,7 @@ class AddAt(Function):
     @staticmethod
     def forward(ctx, x, index, values):
         ctx.index, ctx.values = index, values
-        result = np.copy(x.data)
+        result = np.copy(x._data)
         np.add.at(result, index, _data(values))
         return Tensor._make(result)
 

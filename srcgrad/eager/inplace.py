@@ -6,6 +6,7 @@ import numpy as np
 
 from .dispatch import record, unwrap
 from .errors import EagerError
+from .function import Function
 from .grad_mode import is_grad_enabled
 from .tensor import Tensor
 
@@ -13,42 +14,90 @@ from .tensor import Tensor
 def change_in_place(target, operands, change_data, recorded_value):
     """Change ``target`` in place.
 
-    ``change_data()`` changes ``target.data`` directly (nothing to record); ``recorded_value(old)``
+    ``change_data()`` changes ``target._data`` directly (nothing to record); ``recorded_value(old)``
     returns the new value as a recorded Tensor, from ``old``: target's value and history before.
     """
     if is_grad_enabled() and any(isinstance(t, Tensor) and t._requires_grad
                                  for t in (target, *operands)):
         _check_recordable(target)
-        old = Tensor._make(np.copy(target.data), target.grad_fn, target._requires_grad,
-                           target._output_nr)
-        new = recorded_value(old)
-        target.data[...] = new.data  # in place, so that arrays sharing this memory see it
-        target.grad_fn, target._output_nr = new.grad_fn, new._output_nr
-        target._requires_grad = new._requires_grad
+        if target._view_steps is not None and target._base is not None:
+            _change_view(target, recorded_value)
+        else:
+            old = Tensor._make(np.copy(target._data), target.grad_fn, target._requires_grad,
+                               target._output_nr)
+            new = recorded_value(old)
+            target._data[...] = new._data  # in place, so that arrays sharing this memory see it
+            target.grad_fn, target._output_nr = new.grad_fn, new._output_nr
+            target._requires_grad = new._requires_grad
     else:
         change_data()
-    target._version.value += 1
+    target._counter.value += 1
     return target
 
 
 def _check_recordable(target):
-    if target.grad_fn is None and target._requires_grad:
+    if target.grad_fn is None and target._requires_grad and target._base is None:
         raise EagerError("a leaf Variable that requires grad is being used in an in-place "
-                         "operation. Change it inside `with srcgrad.no_grad():`, or compute a new "
-                         "tensor out of place.")
-    if target._base is not None:
-        # The viewed tensor would keep its old history although its memory changed.
-        raise EagerError("srcgrad cannot record an in-place change of a view (a tensor made by "
-                         "indexing, reshaping or transposing another, sharing its memory); change "
-                         "the tensor it views (base[index] = ...) or compute a new tensor out of "
-                         "place.")
+                         "operation.")
+    base = target._base
+    if base is not None and base.grad_fn is None and base._requires_grad:
+        raise EagerError("a view of a leaf Variable that requires grad is being used in an "
+                         "in-place operation.")
+    if base is not None and target._view_steps is None:
+        raise EagerError("srcgrad cannot record an in-place change of this view; change the "
+                         "tensor it views, or compute a new tensor out of place.")
+
+
+def view_of(value, steps):
+    """The view that ``steps`` (primitive, arguments, options) make of ``value``: an array or a
+    Tensor (then recorded)."""
+    for primitive, args, kwargs in steps:
+        value = primitive(value, *args, **kwargs)
+    return value
+
+
+def _change_view(view, recorded_value):
+    """An in-place change of a view of a tensor with history, as PyTorch records it: the base
+    gets a CopySlices node (its old value with the view's region replaced by the new value), and
+    the view becomes that region of the new base."""
+    base, steps = view._base, view._view_steps
+    old_base = Tensor._make(np.copy(base._data), base.grad_fn, base._requires_grad,
+                            base._output_nr)
+    new_region = recorded_value(view_of(old_base, steps))
+    new_base = CopySlices.apply(old_base, steps, new_region)
+    base._data[...] = new_base._data
+    base.grad_fn, base._output_nr = new_base.grad_fn, new_base._output_nr
+    base._requires_grad = new_base._requires_grad
+    regenerated = view_of(base, steps)
+    view.grad_fn, view._output_nr = regenerated.grad_fn, regenerated._output_nr
+    view._requires_grad = regenerated._requires_grad
+
+
+class CopySlices(Function):
+    """``base`` with the region that ``steps`` view replaced by ``value``: the gradient of base
+    is zero in that region, the value gets the region's gradient."""
+
+    _node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, steps, value):
+        ctx.steps = steps
+        ctx.region = np.zeros(base._data.shape, dtype=bool)
+        view_of(ctx.region, steps)[...] = True
+        result = np.copy(base._data)
+        view_of(result, steps)[...] = value._data
+        return Tensor._make(result)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.where(ctx.region, 0.0, grad), None, view_of(grad, ctx.steps)
 
 
 def change_by_ufunc(target, ufunc, other):
     """``target.add_(other)``, ``target -= other`` ... with the ufunc's rule when recorded."""
     return change_in_place(
         target, (other,),
-        lambda: ufunc(target.data, unwrap(other), out=target.data),
+        lambda: ufunc(target._data, unwrap(other), out=target._data),
         lambda old: record(ufunc, (old, other)))
 
 
@@ -56,7 +105,7 @@ def assign_index(target, index, value):
     """``target[index] = value``."""
     from .indexing import IndexPut
     def change_data():
-        target.data[index] = unwrap(value)
+        target._data[index] = unwrap(value)
     return change_in_place(target, (value,), change_data,
                            lambda old: IndexPut.apply(old, index, value))
 
@@ -68,7 +117,7 @@ def add_at(target, index, values):
         np.add.at(target, unwrap(index), unwrap(values))
         return None
     index = unwrap(index)
-    change_in_place(target, (values,), lambda: np.add.at(target.data, index, unwrap(values)),
+    change_in_place(target, (values,), lambda: np.add.at(target._data, index, unwrap(values)),
                     lambda old: AddAt.apply(old, index, values))
     return None
 
@@ -81,7 +130,7 @@ def ufunc_into(out, ufunc, inputs, kwargs):
     target = targets[0]
     change_in_place(
         target, inputs,
-        lambda: ufunc(*unwrap(inputs), out=target.data, **plain_kwargs(kwargs)),
+        lambda: ufunc(*unwrap(inputs), out=target._data, **plain_kwargs(kwargs)),
         lambda old: record(ufunc, tuple(old if x is target else x for x in inputs), kwargs))
     return target
 

@@ -92,7 +92,8 @@ class RuleLayout:
     """How a rule's parameters map to saved arguments and to its returned adjoints (per rule)."""
 
     __slots__ = ("rule", "index_of_param", "adjoint_position", "single", "node_name",
-                 "reads_result", "defaults_in_order", "option_indices")
+                 "reads_result", "defaults_in_order", "option_indices", "value_reads",
+                 "_checked")
 
     def __init__(self, rule):
         self.rule = rule
@@ -109,11 +110,85 @@ class RuleLayout:
                                if i not in self.adjoint_position]
         self.node_name = f"{TORCH_STYLE_NAMES.get(rule.name) or camel_case(rule.name)}Backward0"
         self.reads_result = _reads_result(rule)
+        self.value_reads = _value_reads(rule)
+        self._checked = {}
+
+    def checked(self, active):
+        """Which saved values to guard against in-place changes, as (parameter indices, whether
+        the result is among them), when the adjoints of the parameters at the positions ``active``
+        (a tuple of flags, one per differentiable parameter) are wanted. As PyTorch, a value whose
+        number the wanted adjoints never read (only its shape, or nothing) may change in place."""
+        found = self._checked.get(active)
+        if found is None:
+            if self.value_reads is None:  # the rule's source could not be read: guard all
+                names = set(self.rule.params) | {"ans"}
+            else:
+                names = set()
+                for flag, reads in zip(active, self.value_reads):
+                    if flag:
+                        names |= reads
+            found = self._checked[active] = (
+                frozenset(self.index_of_param[n] for n in names if n in self.index_of_param),
+                "ans" in names)
+        return found
+
+
+# Helpers that read only the shape (or dtype) of the argument at these positions, not its values.
+SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "expand_reduced": (1,),
+              "shape_of": (0,), "size_of": (0,), "ndim_of": (0,), "cast_like": (1,),
+              "zeros_like": (0,), "ones_like": (0,), "split_like": (1,), "reshape_to": (1,),
+              "matmul_adjoint_left": (1,), "matmul_adjoint_right": (2,)}
+
+
+def _value_reads(rule):
+    """Per differentiable parameter (the adjoint returned for it), the names of the parameters
+    (and ``ans``) whose values the rule reads to compute it; None if the source is unknown."""
+    try:
+        tree = rule.tree
+    except (OSError, TypeError):
+        return None
+    shape_only = set()
+    for call in gast.walk(tree):
+        if isinstance(call, gast.Call):
+            function = call.func
+            name = getattr(function, "id", None) or getattr(function, "attr", None)
+            for position in SHAPE_ONLY.get(name, ()):
+                if position < len(call.args) and isinstance(call.args[position], gast.Name):
+                    shape_only.add(id(call.args[position]))
+
+    def reads(node, local):
+        names = set()
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in shape_only:
+                names |= local.get(n.id, {n.id})
+        return names
+
+    local = {}  # a local name -> the parameters its value was computed from
+    returned = None
+    for statement in tree.body:
+        if isinstance(statement, gast.Assign):
+            found = reads(statement.value, local)
+            for target in statement.targets:
+                for n in gast.walk(target):
+                    if isinstance(n, gast.Name):
+                        local[n.id] = found
+        elif isinstance(statement, gast.Return):
+            returned = statement.value
+        else:  # an accumulating rule's statement (add_at(dx, index, g)): one adjoint
+            returned = statement
+    count = 1 if rule.accumulates else len(rule.differentiable)
+    if returned is None:
+        return [set() for _ in range(count)]
+    if count > 1 and isinstance(returned, gast.Tuple) and len(returned.elts) == count:
+        parts = returned.elts
+    else:
+        parts = [returned] * count
+    return [reads(part, local) for part in parts]
 
 
 def _reads_result(rule):
-    """Whether the rule's body reads ``ans``. Most do not (add, mul, getitem ...); for those the
-    result is not saved, so that changing it in place (y = x * 2; y[0] = 0) stays allowed."""
+    """Whether the rule's body reads ``ans`` (its values or its shape); for most (add, mul,
+    getitem ...) the result is not saved at all."""
     try:
         tree = rule.tree
     except (OSError, TypeError):  # no source to read: assume it does
@@ -128,7 +203,8 @@ class RuleNode(Node):
     With ``create_graph`` the rule runs on Tensors, so the backward pass is itself recorded.
     """
 
-    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name")
+    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name", "result_checked",
+                 "frees")
 
     def __init__(self, layout, values, display_name=None):
         self.layout = layout
@@ -140,21 +216,32 @@ class RuleNode(Node):
         saved, slots, edges, shapes = [], [], [], []
         for i, value in enumerate(values):
             if isinstance(value, Tensor):
-                saved.append(SavedTensor(value))
                 if i in differentiable:
                     slots.append((i, None))
                     edges.append(edge_of(value))
-                    shapes.append(value.data.shape)
+                    shapes.append(value._data.shape)
             elif type(value) in (list, tuple) and any(isinstance(e, Tensor) for e in value):
-                saved.append(SavedSequence(value))
                 if i in differentiable:
                     for j, item in enumerate(value):
                         slots.append((i, j))
                         edges.append(edge_of(item) if isinstance(item, Tensor) else (None, 0))
                         shapes.append(shape_of(item))
+        active = [False] * len(layout.value_reads or ())
+        for (i, _), (child, _) in zip(slots, edges):
+            if child is not None and layout.value_reads is not None:
+                active[differentiable[i]] = True
+        checked, self.result_checked = layout.checked(tuple(active))
+        for i, value in enumerate(values):
+            if isinstance(value, Tensor):
+                saved.append(SavedTensor(value, i in checked))
+            elif type(value) in (list, tuple) and any(isinstance(e, Tensor) for e in value):
+                saved.append(SavedSequence(value, i in checked))
             else:
                 saved.append(value)
         self.saved, self.slots = saved, slots
+        # Without a guarded value, nothing is freed by a backward pass: a second one works.
+        self.frees = (self.result_checked and layout.reads_result) or any(
+            isinstance(saved[i], (SavedTensor, SavedSequence)) for i in checked)
         self.next_functions, self.input_shapes = tuple(edges), tuple(shapes)
         self._pre_hooks = self._retained = None
 
@@ -163,7 +250,7 @@ class RuleNode(Node):
 
     def save_output(self, output):
         if self.layout.reads_result:
-            self.saved_output = SavedOutput(output)
+            self.saved_output = SavedOutput(output, self.result_checked)
 
     def apply(self, grads, create_graph):
         if self.saved is None:
@@ -198,4 +285,5 @@ class RuleNode(Node):
         return result
 
     def release(self):
-        self.saved, self.saved_output = None, None
+        if self.frees:
+            self.saved, self.saved_output = None, None

@@ -12,18 +12,19 @@ def describe(data):
 class SavedTensor:
     """An input of a recorded operation, with the version its data had when it was saved."""
 
-    __slots__ = ("tensor", "data", "version")
+    __slots__ = ("tensor", "_data", "version")
 
-    def __init__(self, tensor):
+    def __init__(self, tensor, checked=True):
         self.tensor = tensor
-        self.data = tensor.data  # the array as it was: rebinding tensor.data later does not matter
-        self.version = tensor._version.value
+        self._data = tensor._data  # the array as it was: rebinding tensor._data later does not matter
+        # None: the backward pass reads only the shape, so an in-place change is no error.
+        self.version = tensor._counter.value if checked else None
 
     def unpack(self, node, as_tensor):
-        current = self.tensor._version.value
-        if current != self.version:
-            raise InplaceModifiedError(describe(self.data), node.name(), current, self.version)
-        return self.tensor if as_tensor else self.data
+        current = self.tensor._counter.value
+        if current != self.version and self.version is not None:
+            raise InplaceModifiedError(describe(self._data), node.name(), current, self.version)
+        return self.tensor if as_tensor else self._data
 
 
 class SavedOutput:
@@ -34,21 +35,21 @@ class SavedOutput:
     the backward pass), it gets the node back as its ``grad_fn``.
     """
 
-    __slots__ = ("data", "counter", "version", "output_nr")
+    __slots__ = ("_data", "counter", "version", "output_nr")
 
-    def __init__(self, tensor):
-        self.data = tensor.data
-        self.counter = tensor._version
-        self.version = tensor._version.value
+    def __init__(self, tensor, checked=True):
+        self._data = tensor._data
+        self.counter = tensor._counter
+        self.version = tensor._counter.value if checked else None
         self.output_nr = tensor._output_nr
 
     def unpack(self, node, as_tensor):
-        if self.counter.value != self.version:
-            raise InplaceModifiedError(f"{describe(self.data)} (its output {self.output_nr})",
+        if self.counter.value != self.version and self.version is not None:
+            raise InplaceModifiedError(f"{describe(self._data)} (its output {self.output_nr})",
                                        node.name(), self.counter.value, self.version)
         if not as_tensor:
-            return self.data
-        return Tensor._make(self.data, grad_fn=node, requires_grad=True,
+            return self._data
+        return Tensor._make(self._data, grad_fn=node, requires_grad=True,
                             output_nr=self.output_nr, version=self.counter)
 
 
@@ -57,9 +58,10 @@ class SavedSequence:
 
     __slots__ = ("items", "kind")
 
-    def __init__(self, items):
+    def __init__(self, items, checked=True):
         self.kind = type(items)
-        self.items = [SavedTensor(item) if isinstance(item, Tensor) else item for item in items]
+        self.items = [SavedTensor(item, checked) if isinstance(item, Tensor) else item
+                      for item in items]
 
     def unpack(self, node, as_tensor):
         values = [item.unpack(node, as_tensor) if isinstance(item, SavedTensor) else item

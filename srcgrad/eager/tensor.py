@@ -1,11 +1,15 @@
-"""The eager Tensor: an array plus what autograd needs (requires_grad, grad, grad_fn, version)."""
+"""The eager Tensor: an array plus what autograd needs (requires_grad, grad, grad_fn, version).
+
+This module holds the class and its autograd state; the operations PyTorch users call on it
+(``mm``, ``sum``, ``add_`` ...) are in ``methods.py``, printing in ``printing.py``.
+"""
 import itertools
 import operator
 import weakref
 
 import numpy as np
 
-from ..rules.shape import astype, transpose_attribute
+from .dtypes import dtype_of, inferred
 from .errors import EagerError
 
 
@@ -18,36 +22,41 @@ class VersionCounter:
         self.value = 0
 
 
+class Size(tuple):
+    """A Tensor's shape, as PyTorch's torch.Size: a tuple that prints as ``Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"srcgrad.Size({list(self)})"
+
+    def numel(self):
+        count = 1
+        for n in self:
+            count *= n
+        return count
+
+
 def as_array(data):
     """``data`` as an array: arrays of any library that dispatches (NumPy, CuPy, ...) as they are,
-    Python numbers, lists and NumPy scalars through np.asarray."""
+    Python numbers and lists through np.asarray (Python floats in the default dtype)."""
     if isinstance(data, Tensor):
-        return data.data
+        return data._data
     if hasattr(data, "__array_function__") and hasattr(data, "shape"):
         return data
-    return np.asarray(data)
-
-
-def _axes(axis, dim):
-    """NumPy's ``axis`` or PyTorch's ``dim`` (a list becomes a tuple)."""
-    axis = dim if axis is None else axis
-    return tuple(axis) if isinstance(axis, list) else axis
-
-
-def _shape_arguments(shape):
-    """``reshape(2, 3)`` and ``reshape((2, 3))`` alike."""
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return inferred(np.asarray(data), data)
 
 
 class Tensor:
     """An array that records the operations applied to it, for ``backward()``.
 
-    ``data`` is the array itself (shared, not tracked); ``grad`` receives gradients; ``grad_fn`` is
+    ``data`` is the same values as a Tensor that is not recorded (PyTorch's ``.data``), ``array``
+    the array itself (NumPy, CuPy or Dask, shared); ``grad`` receives gradients; ``grad_fn`` is
     the node that made this tensor, None for a leaf. Tensors made by the user are leaves.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_output_nr", "_version", "_base",
-                 "_hooks", "_accumulator", "_retains_grad", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_output_nr", "_counter", "_base",
+                 "_view_steps", "_hooks", "_accumulator", "_retains_grad", "__weakref__")
     __hash__ = object.__hash__  # == is elementwise, so hashing is by identity
 
     def __init__(self, data, requires_grad=False):
@@ -56,13 +65,14 @@ class Tensor:
             self.requires_grad_(True)
 
     def _init(self, data, grad_fn, requires_grad, output_nr, version):
-        self.data = data
-        self.grad = None
+        self._data = data
+        self._grad = None
         self.grad_fn = grad_fn
         self._requires_grad = requires_grad
         self._output_nr = output_nr
-        self._version = version
+        self._counter = version
         self._base = None  # the tensor whose memory this one views, if any
+        self._view_steps = None  # how to make this view from _base: ((primitive, args, kwargs),)
         self._hooks = None
         self._accumulator = None
         self._retains_grad = False
@@ -74,6 +84,55 @@ class Tensor:
         tensor._init(data, grad_fn, requires_grad, output_nr,
                      VersionCounter() if version is None else version)
         return tensor
+
+    # --- the data ------------------------------------------------------------------------------
+
+    @property
+    def data(self):
+        """The same memory as a Tensor that does not require grad and is not recorded, with a
+        version counter of its own: changes through it (``w.data.sub_(...)``) are not seen by
+        autograd, as in PyTorch."""
+        return Tensor._make(self._data)
+
+    @data.setter
+    def data(self, value):
+        """``x.data = other`` makes x hold other's memory (its history stays as it was)."""
+        self._data = value._data if isinstance(value, Tensor) else as_array(value)
+
+    @property
+    def _version(self):
+        """How many in-place changes the data has seen (shared with views and detached copies),
+        as PyTorch's ``tensor._version``."""
+        return self._counter.value
+
+    @property
+    def array(self):
+        """The array inside (NumPy, CuPy, Dask ...), shared: what ``numpy()`` returns, also for
+        arrays of other libraries and for tensors that require grad."""
+        return self._data
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # As PyTorch, a gradient must be a Tensor of the same shape and dtype as this one.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise EagerError(f"attempting to assign a gradient of size "
+                                 f"'{list(value._data.shape)}' to a tensor of size "
+                                 f"'{list(self._data.shape)}'. Please ensure that the gradient "
+                                 f"and the tensor are the same size")
+            if value._data.dtype != self._data.dtype:
+                raise EagerError(f"attempting to assign a gradient with dtype "
+                                 f"'{dtype_of(value._data.dtype)}' to a tensor with dtype "
+                                 f"'{dtype_of(self._data.dtype)}'. Please ensure that the "
+                                 f"gradient and the tensor have the same dtype")
+        self._grad = value
 
     # --- autograd state ----------------------------------------------------------------------
 
@@ -94,11 +153,11 @@ class Tensor:
                     "a computed variable in a subgraph that doesn't require differentiation use "
                     "var_no_grad = var.detach().")
             return self
-        if requires_grad and not np.issubdtype(self.data.dtype, np.inexact):
+        if requires_grad and self._data.dtype.kind not in "fc":
             raise EagerError(
                 f"Only Tensors of floating point and complex dtype can require gradients, but "
-                f"this one has dtype {self.data.dtype}; make it with a float dtype, e.g. "
-                f"srcgrad.tensor([1, 2], dtype=float)")
+                f"this one has dtype {dtype_of(self._data.dtype)}; make it with a float dtype, "
+                f"e.g. srcgrad.tensor([1, 2], dtype=srcgrad.float32)")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -131,44 +190,78 @@ class Tensor:
         node._pre_hooks = node._pre_hooks if node._pre_hooks is not None else {}
         return RemovableHandle(node._pre_hooks.setdefault(self._output_nr, {}), hook)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False):
-        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it depends on.
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it depends on
+        (only of ``inputs``, when given).
 
         A non-scalar tensor needs ``gradient`` (the weights w of ``sum(w * self)``).
         """
         run_backward((self,), None if gradient is None else (gradient,), retain_graph,
-                     create_graph)
+                     create_graph, inputs=inputs)
 
     def detach(self):
         """The same data (and version counter) without history."""
-        detached = Tensor._make(self.data, version=self._version)
+        detached = Tensor._make(self._data, version=self._counter)
         detached._base = self._base
         return detached
 
+    def detach_(self):
+        """Make this tensor a leaf that does not require grad, in place."""
+        if self._base is not None and self._base._requires_grad:
+            raise EagerError("Can't detach views in-place. Use detach() instead.")
+        self.grad_fn, self._requires_grad, self._output_nr = None, False, 0
+        return self
+
     # --- array attributes ----------------------------------------------------------------------
 
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size, doc="The number of elements, as in NumPy.")
-
-    def numel(self):
-        return self.data.size
-
-    def dim(self):
-        return self.data.ndim
-
-    def __len__(self):
-        return len(self.data)
-
-    def __iter__(self):
-        if self.data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self.data)))
+    shape = property(lambda self: Size(self._data.shape))
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: dtype_of(self._data.dtype))
+    is_cuda = property(lambda self: str(self.device).startswith("cuda"))
 
     @property
     def device(self):
-        return device_of(self.data)
+        return device_of(self._data)
+
+    def size(self, dim=None):
+        """The shape (a Size), or the length of axis ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._axis(dim)]
+
+    def _axis(self, dim):
+        """``dim`` as a non-negative axis, with PyTorch's error when out of range."""
+        ndim = self._data.ndim
+        if not -max(ndim, 1) <= dim < max(ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {dim})")
+        return dim % max(ndim, 1)
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def element_size(self):
+        return self._data.dtype.itemsize
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self._data)))
 
     def cuda(self):
         """This tensor on the GPU, as a CuPy array (recorded: gradients come back to the CPU)."""
@@ -181,20 +274,23 @@ class Tensor:
     # --- conversions -------------------------------------------------------------------------
 
     def item(self):
-        return self.data.item()
+        if self._data.size != 1:
+            raise EagerError(f"a Tensor with {self._data.size} elements cannot be converted to "
+                             f"Scalar")
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def numpy(self):
         """The data as a NumPy array (shared), for a tensor that does not require grad."""
         if self._requires_grad:
             raise EagerError("Can't call numpy() on Tensor that requires grad. "
                              "Use tensor.detach().numpy() instead.")
-        if not isinstance(self.data, np.ndarray):
+        if not isinstance(self._data, np.ndarray):
             raise TypeError(f"can't convert a {self.device} tensor to numpy. "
                             f"Use Tensor.cpu() to copy the tensor to host memory first.")
-        return self.data
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
         array = self.numpy()
@@ -202,29 +298,38 @@ class Tensor:
             return array.astype(dtype)
         return array.copy() if copy else array
 
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.item()
+
     def __float__(self):
-        return float(self.data)
+        return float(self._scalar())
 
     def __int__(self):
-        return int(self.data)
+        return int(self._scalar())
+
+    def __complex__(self):
+        return complex(self._scalar())
 
     def __bool__(self):
-        return bool(self.data)
+        if self._data.size != 1:
+            amount = "no values" if self._data.size == 0 else "more than one value"
+            raise EagerError(f"Boolean value of Tensor with {amount} is ambiguous")
+        return bool(self._data.item())
 
     def __index__(self):
-        return operator.index(self.data)
+        return operator.index(self._data)
+
+    def __format__(self, spec):
+        # As PyTorch: a 0-d tensor formats as its number ("{loss:.4f}"), others only without a
+        # format specification.
+        if self._data.ndim == 0:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def __repr__(self):
-        if isinstance(self.data, np.ndarray):
-            body = np.array2string(self.data, separator=", ", prefix="tensor(")
-        else:
-            body = repr(self.data)
-        extras = ""
-        if self.grad_fn is not None:
-            extras = f", grad_fn=<{self.grad_fn.name()}>"
-        elif self._requires_grad:
-            extras = ", requires_grad=True"
-        return f"tensor({body}{extras})"
+        return tensor_repr(self)
 
     # --- NumPy dispatch: np.exp(t), np.sum(t, axis=0), ndarray + t ... are recorded -------------
 
@@ -237,226 +342,10 @@ class Tensor:
     # --- indexing ------------------------------------------------------------------------------
 
     def __getitem__(self, index):
-        return record(operator.getitem, (self, unwrap(index)))
+        return record(operator.getitem, (self, unwrap(index)), name=index_node_name(index))
 
     def __setitem__(self, index, value):
         assign_index(self, unwrap(index), value)
-
-    # --- arithmetic (operators broadcast as NumPy's do) ----------------------------------------
-
-    def __neg__(self):
-        return record(operator.neg, (self,))
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return record(np.abs, (self,))
-
-    def __lt__(self, other):
-        return record(np.less, (self, other))
-
-    def __le__(self, other):
-        return record(np.less_equal, (self, other))
-
-    def __gt__(self, other):
-        return record(np.greater, (self, other))
-
-    def __ge__(self, other):
-        return record(np.greater_equal, (self, other))
-
-    def __eq__(self, other):
-        return record(np.equal, (self, other))
-
-    def __ne__(self, other):
-        return record(np.not_equal, (self, other))
-
-    # --- methods -------------------------------------------------------------------------------
-
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return record(np.sum, (self,), {"axis": _axes(axis, dim), "keepdims": keepdims or keepdim})
-
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return record(np.mean, (self,), {"axis": _axes(axis, dim), "keepdims": keepdims or keepdim})
-
-    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return record(np.prod, (self,), {"axis": _axes(axis, dim), "keepdims": keepdims or keepdim})
-
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        """The largest element(s), NumPy style: values only, ties share the gradient evenly."""
-        return record(np.max, (self,), {"axis": _axes(axis, dim), "keepdims": keepdims or keepdim})
-
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return record(np.min, (self,), {"axis": _axes(axis, dim), "keepdims": keepdims or keepdim})
-
-    def exp(self):
-        return record(np.exp, (self,))
-
-    def log(self):
-        return record(np.log, (self,))
-
-    def sqrt(self):
-        return record(np.sqrt, (self,))
-
-    def sin(self):
-        return record(np.sin, (self,))
-
-    def cos(self):
-        return record(np.cos, (self,))
-
-    def tanh(self):
-        return record(np.tanh, (self,))
-
-    def abs(self):
-        return record(np.abs, (self,))
-
-    def neg(self):
-        return record(operator.neg, (self,))
-
-    def sigmoid(self):
-        # (1 + tanh(x/2)) / 2 is the logistic function without exp's overflow at large |x|, and
-        # needs no rule of its own: its gradient comes from the rules of tanh and arithmetic.
-        return 0.5 * record(np.tanh, (0.5 * self,)) + 0.5
-
-    def relu(self):
-        # np.where's rule passes the gradient where x > 0 and none at 0, as PyTorch's relu does.
-        return record(np.where, (self > 0, self, 0.0), name="ReluBackward0")
-
-    def pow(self, exponent):
-        return record(operator.pow, (self, exponent))
-
-    def matmul(self, other):
-        return record(operator.matmul, (self, other))
-
-    def dot(self, other):
-        """The inner product of two 1-D tensors (as PyTorch's dot); matmul's rule serves it."""
-        if self.ndim != 1 or getattr(other, "ndim", 0) != 1:
-            raise EagerError(f"1D tensors expected, but got {self.ndim}D and "
-                             f"{getattr(other, 'ndim', 0)}D tensors; use matmul for others")
-        return record(operator.matmul, (self, other))
-
-    def clamp(self, min=None, max=None):
-        """Values limited to [min, max]; the gradient passes where min <= x <= max."""
-        # np.clip's rule compares with both bounds, so a missing bound is an infinite one.
-        low = -np.inf if min is None else min
-        high = np.inf if max is None else max
-        return record(np.clip, (self, low, high))
-
-    clip = clamp
-
-    def reshape(self, *shape):
-        return record(np.reshape, (self, _shape_arguments(shape)))
-
-    def view(self, *shape):
-        return record(np.reshape, (self, _shape_arguments(shape)), name="ViewBackward0")
-
-    def flatten(self):
-        return record(np.reshape, (self, (-1,)))
-
-    def transpose(self, *axes):
-        """Two axes: swap them, as PyTorch's ``transpose(0, 1)`` does (so NumPy's reading of two
-        ints as a full permutation is not used); none: reverse all axes; three or more: permute."""
-        axes = _shape_arguments(axes)
-        if len(axes) == 2:
-            return record(np.swapaxes, (self, *axes))
-        return record(np.transpose, (self, axes or None))
-
-    def permute(self, *dims):
-        return record(np.transpose, (self, _shape_arguments(dims)))
-
-    @property
-    def T(self):
-        return record(transpose_attribute, (self,))
-
-    def t(self):
-        if self.ndim > 2:
-            raise EagerError(f"t() expects a tensor with <= 2 dimensions, but self is "
-                             f"{self.ndim}D; use transpose or permute")
-        return self.T
-
-    def unsqueeze(self, dim):
-        return record(np.expand_dims, (self, dim))
-
-    def squeeze(self, dim=None):
-        return record(np.squeeze, (self,), {"axis": dim})
-
-    def expand(self, *sizes):
-        """This tensor broadcast to ``sizes``; -1 keeps an axis's current length."""
-        sizes = _shape_arguments(sizes)
-        offset = len(sizes) - self.ndim
-        shape = tuple(self.shape[i - offset] if n == -1 else n for i, n in enumerate(sizes))
-        return record(np.broadcast_to, (self, shape), name="ExpandBackward0")
-
-    def expand_as(self, other):
-        return record(np.broadcast_to, (self, other.shape))
-
-    def clone(self):
-        """A copy of the data that stays in the graph (gradients flow through it unchanged)."""
-        return record(np.copy, (self,), name="CloneBackward0")
-
-    def astype(self, dtype):
-        """The data cast to ``dtype``; the gradient is cast back to this tensor's dtype."""
-        return record(astype, (self, np.dtype(dtype)), name="ToCopyBackward0")
-
-    def double(self):
-        return self.astype(np.float64)
-
-    def float(self):
-        return self.astype(np.float32)
-
-    # --- in-place operations: they bump the version counter ------------------------------------
-
-    def add_(self, other):
-        return change_by_ufunc(self, np.add, other)
-
-    def sub_(self, other):
-        return change_by_ufunc(self, np.subtract, other)
-
-    def mul_(self, other):
-        return change_by_ufunc(self, np.multiply, other)
-
-    def div_(self, other):
-        return change_by_ufunc(self, np.true_divide, other)
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def fill_(self, value):
-        assign_index(self, Ellipsis, value)
-        return self
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def copy_(self, source):
-        assign_index(self, Ellipsis, source)
-        return self
-
-
-def _binary_operator(primitive):
-    """``t op other`` and ``other op t``, both recorded with ``primitive``'s rule."""
-    def forward(self, other):
-        return record(primitive, (self, other))
-
-    def reflected(self, other):
-        return record(primitive, (other, self))
-    return forward, reflected
-
-
-Tensor.__add__, Tensor.__radd__ = _binary_operator(operator.add)
-Tensor.__sub__, Tensor.__rsub__ = _binary_operator(operator.sub)
-Tensor.__mul__, Tensor.__rmul__ = _binary_operator(operator.mul)
-Tensor.__truediv__, Tensor.__rtruediv__ = _binary_operator(operator.truediv)
-Tensor.__pow__, Tensor.__rpow__ = _binary_operator(operator.pow)
-Tensor.__matmul__, Tensor.__rmatmul__ = _binary_operator(operator.matmul)
-Tensor.__mod__, Tensor.__rmod__ = _binary_operator(operator.mod)
-# Logical operators on masks (never differentiated: masks do not require grad).
-Tensor.__and__, Tensor.__rand__ = _binary_operator(operator.and_)
-Tensor.__or__, Tensor.__ror__ = _binary_operator(operator.or_)
-Tensor.__xor__, Tensor.__rxor__ = _binary_operator(operator.xor)
-Tensor.__invert__ = lambda self: record(operator.invert, (self,))
 
 
 class RemovableHandle:
@@ -479,19 +368,29 @@ class RemovableHandle:
         self.remove()
 
 
-def tensor(data, requires_grad=False, dtype=None):
-    """A new leaf Tensor holding a copy of ``data`` (a list, number or array)."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if hasattr(data, "__array_function__") and hasattr(data, "shape"):
-        array = data.astype(dtype) if dtype is not None else data.copy()  # CuPy keeps its device
-    else:
-        array = np.array(data, dtype=dtype)
-    return Tensor(array, requires_grad=requires_grad)
+def index_node_name(index):
+    """PyTorch's node of an indexing read: with integers and slices only, SelectBackward0 or
+    SliceBackward0 after the last one that picks something (PyTorch applies them in turn);
+    IndexBackward0 for arrays and the rest."""
+    kind = type(index)
+    if kind is int:
+        return "SelectBackward0"
+    if kind is slice:
+        return "SliceBackward0"
+    if kind is tuple and all(type(i) in (int, slice) for i in index):
+        for item in reversed(index):
+            if type(item) is int:
+                return "SelectBackward0"
+            if item != slice(None):
+                return "SliceBackward0"
+        return "SliceBackward0"
+    return "IndexBackward0"
 
 
 # These modules build Tensors themselves, so they come after the class (a deliberate cycle).
 from .device import device_of, to_device  # noqa: E402
 from .dispatch import numpy_ufunc, record, unwrap  # noqa: E402
 from .engine import backward as run_backward  # noqa: E402
-from .inplace import assign_index, change_by_ufunc  # noqa: E402
+from .inplace import assign_index  # noqa: E402
+from .printing import tensor_repr  # noqa: E402
+from . import methods  # noqa: E402,F401  (adds the PyTorch-style methods to Tensor)

@@ -1,6 +1,6 @@
 """Derivative rules of primitives, one module per family; importing this fills the tables."""
-from . import (adjoints, arithmetic, arrays, elementwise, linalg,  # noqa: F401  (registration)
-               reductions, scans, shape, statistics, ufuncs)
+from . import (activations, adjoints, arithmetic, arrays, elementwise, linalg,  # noqa: F401
+               python_numbers, reductions, scans, shape, statistics, ufuncs)
 
 try:  # SciPy is optional: its rules exist only where it imports
     import scipy  # noqa: F401

@@ -25,16 +25,20 @@ def var_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
 
 @vjp(np.std)
 def std(g, ans, a, axis=None, ddof=0, keepdims=False):
+    # Where every value is the same (std 0), centered is 0 too: the derivative is taken as 0
+    # there, the subgradient abs takes at 0, instead of 0 / 0.
     centered = a - np.mean(a, axis=axis, keepdims=True)
     count = size_of(a) // size_of(ans)
-    return expand_reduced(g / ans, a, axis, keepdims) * centered * (1.0 / (count - ddof))
+    spread = np.where(ans == 0.0, np.inf, ans)
+    return expand_reduced(g / spread, a, axis, keepdims) * centered * (1.0 / (count - ddof))
 
 
 @jvp(np.std)
 def std_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
     centered = a - np.mean(a, axis=axis, keepdims=True)
     count = size_of(a) // size_of(ans)
-    return np.sum(da * centered, axis=axis, keepdims=keepdims) / (ans * (count - ddof))
+    spread = np.where(ans == 0.0, np.inf, ans)
+    return np.sum(da * centered, axis=axis, keepdims=keepdims) / (spread * (count - ddof))
 
 
 @vjp(np.average)

@@ -78,7 +78,7 @@ class Activity:
         """Does ``expr`` compute a differentiable value from a varied name?"""
         if isinstance(expr, gast.Name):
             return expr.id in self.varied
-        if isinstance(expr, (gast.Constant, gast.Compare, gast.BoolOp, gast.Lambda)):
+        if isinstance(expr, (gast.Constant, gast.Compare, gast.Lambda)):
             return False
         if isinstance(expr, gast.UnaryOp):
             return not isinstance(expr.op, gast.Not) and self.is_varied(expr.operand)
@@ -86,10 +86,8 @@ class Activity:
             if expr.attr in INACTIVE_ATTRIBUTES:
                 return False
             return self.is_varied(expr.value)
-        if isinstance(expr, gast.Subscript):  # np.r_[x, y] is an array made of x and y
-            return self.is_varied(expr.value) or (
-                index_trick(expr.value, self.namespace, self.locals) is not None
-                and self.is_varied(expr.slice))
+        if isinstance(expr, gast.Subscript):  # np.r_[x, y] is varied by its index
+            return self.is_varied(expr.value) or self.is_varied(expr.slice)
         if isinstance(expr, gast.Call):
             function = resolve(expr.func, self.namespace, self.locals)
             if function is not None and is_non_differentiable(function):

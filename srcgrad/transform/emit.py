@@ -3,13 +3,42 @@ import ast
 import itertools
 import linecache
 import re
+import warnings
 
 import gast
 
 from .build import constant
 
 _COMMENT = re.compile(r"^(\s*)(?:'|\"\"\")__srcgrad_comment_(\d+)__(?:'|\"\"\")$", re.MULTILINE)
+_ORIGIN = re.compile(r"^\s*(?:'|\"\"\")__srcgrad_origin_(\d+)__(?:'|\"\"\")$")
 _counter = itertools.count(1)
+
+# Generated file name -> {generated line: (user line, user text)}, so an error raised inside
+# generated code can name the line of the user's function it came from (see srcgrad.tracebacks).
+LINE_ORIGINS = {}
+
+
+class GeneratedSource(str):
+    """Generated source text that knows, for each of its lines, the user line it came from."""
+
+    line_origins: dict
+
+
+def _mark_origins(stmts, origins, undo):
+    """Put a marker before each statement that records its user line; ``undo`` restores the tree."""
+    out = []
+    for stmt in stmts:
+        origin = getattr(stmt, "sg_origin", None)
+        if origin and origin[0]:
+            origins.append(origin)
+            out.append(gast.Expr(value=constant(f"__srcgrad_origin_{len(origins) - 1}__")))
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner:
+                undo.append((stmt, field, inner))
+                setattr(stmt, field, _mark_origins(inner, origins, undo))
+        out.append(stmt)
+    return out
 
 
 def with_origin_comments(stmts, comments):
@@ -28,19 +57,88 @@ def with_origin_comments(stmts, comments):
     return out
 
 
+class _FoldNoneTests(ast.NodeTransformer):
+    """``0 is not None`` -> ``True``, and an ``if`` on a constant -> the branch that runs.
+
+    A rule that tests an option (``if axis is not None:``) reads so once the call's value is
+    substituted; left as it is, the test is dead code and Python warns about ``is`` with a
+    literal wherever the text is compiled (a module written by ``--out`` too).
+    """
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            left, right = _literal(node.left), _literal(node.comparators[0])
+            if left is not _NOT_LITERAL and right is not _NOT_LITERAL and None in (left, right):
+                same = left is right
+                return ast.Constant(value=same if isinstance(node.ops[0], ast.Is) else not same)
+        return node
+
+    def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def fold(self, tree):
+        tree = self.visit(tree)
+        for node in ast.walk(tree):  # a branch that ran dry leaves its block empty
+            if isinstance(getattr(node, "body", None), list) and not node.body:
+                node.body = [ast.Pass()]
+        return tree
+
+
+_NOT_LITERAL = object()
+
+
+def _literal(node):
+    """The value of a constant or a tuple of constants (a rule option's default), else a marker."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple) and all(isinstance(e, ast.Constant) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return _NOT_LITERAL
+
+
 def to_source(function_def, comments=()):
-    """Python source text of a gast FunctionDef, with comment markers turned into comments."""
-    tree = gast.gast_to_ast(gast.Module(body=[function_def], type_ignores=[]))
+    """Python source text of a gast FunctionDef, with comment markers turned into comments.
+
+    The text also carries ``line_origins``: the user line each of its lines came from.
+    """
+    origins, undo = [], []
+    body = _mark_origins([function_def], origins, undo)
+    try:
+        tree = gast.gast_to_ast(gast.Module(body=body, type_ignores=[]))
+    finally:
+        for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
+            setattr(stmt, field, inner)
+    tree = _FoldNoneTests().fold(tree)
     ast.fix_missing_locations(tree)
-    text = ast.unparse(tree)
-    return _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", text) + "\n"
+    text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
+    lines, line_origins, current = [], {}, None
+    for line in text.splitlines():
+        marker = _ORIGIN.match(line)
+        if marker:
+            current = origins[int(marker.group(1))]
+            continue
+        lines.append(line)
+        if current:
+            line_origins[len(lines)] = current
+    source = GeneratedSource("\n".join(lines) + "\n")
+    source.line_origins = line_origins
+    return source
 
 
 def compile_function(source, name, namespace, label):
     """Execute ``source`` and return the function ``name``; tracebacks and pdb show the source."""
     filename = f"<srcgrad {label} #{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    code = compile(source, filename, "exec")
+    LINE_ORIGINS[filename] = getattr(source, "line_origins", {})
+    with warnings.catch_warnings():
+        # A rule's `if axis is not None:` reads `if 0 is not None:` once the call's option is
+        # substituted: well defined, but Python warns about `is` with a literal.
+        warnings.simplefilter("ignore", SyntaxWarning)
+        code = compile(source, filename, "exec")
     scope = dict(namespace)
     exec(code, scope)
     function = scope[name]

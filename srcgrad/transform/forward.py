@@ -13,11 +13,14 @@ import operator
 import gast
 import numpy as np
 
+from ..dynamic import call_jvp
+from ..errors import qualified_name
 from ..rules import forward_rule_for
 from .analyze import annotate_defined, assigned_names, loaded_names, mutated_names
 from .build import assign, call, clone, constant, expr_stmt, load, located, store
 from .inline import inline_rule, literal
-from .normalize import appended_list, popped_list
+from .normalize import DynamicCallee, appended_list, popped_list
+from .reverse import call_arguments
 from .sweep import Sweep, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
@@ -136,7 +139,7 @@ class ForwardMode(Sweep):
         if rule is None:
             raise self.parsed.unsupported(stmt, f"the operation {unparse(value)} in forward mode",
                                           "it has no forward rule; register one with "
-                                          "@srcgrad.defjvp")
+                                          f"@srcgrad.defjvp({qualified_name(primitive)})")
         bindings = _bind(rule, args, keywords, self.parsed, stmt, self.binder)
         wanted = []
         for param, tangent_param in zip(rule.differentiable, rule.tangents):
@@ -181,15 +184,27 @@ class ForwardMode(Sweep):
         value, target = stmt.value, stmt.targets[0]
         function = value.sg_user_function
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
-        bound = inspect.signature(function).bind(*value.args,
-                                                 **{k.arg: k.value for k in value.keywords})
-        active = [(p, a) for p, a in bound.arguments.items() if isinstance(a, gast.Name) and
-                  a.id in self.varied and state.get(self.tangent(a.id), ZERO) != ZERO]
+        active = [(p, a) for p, a in call_arguments(function, value, stmt, self.parsed)
+                  if isinstance(a, gast.Name) and a.id in self.varied and
+                  state.get(self.tangent(a.id), ZERO) != ZERO]
         if not active:
             for output in outputs:
                 state[self.tangent(output)] = ZERO
             return [stmt], state
         wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
+        out_tangent = store(self.tangent(outputs[0])) if isinstance(target, gast.Name) else \
+            gast.Tuple(elts=[store(self.tangent(o)) for o in outputs], ctx=gast.Store())
+        if isinstance(function, DynamicCallee):  # call_jvp(self.helper, wrt, (dx,), x)
+            tangents = gast.Tuple(elts=[load(self.tangent(a.id)) for _, a in active],
+                                  ctx=gast.Load())
+            dynamic = gast.Call(func=load(self.binder.bind("call_jvp", call_jvp)),
+                                args=[clone(value.func), literal(wrt), tangents] + value.args,
+                                keywords=value.keywords)
+            for output in outputs:
+                state[self.tangent(output)] = SHARED
+            return [located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), out_tangent],
+                                                            ctx=gast.Store())],
+                                        value=dynamic, type_comment=None), stmt)], state
         jvp_name = self.binder.bind(f"{function.__name__}_jvp", derivative(function, wrt, "jvp"))
         self.callees.append(self.binder.bound[jvp_name])
         from .pipeline import tangent_parameters

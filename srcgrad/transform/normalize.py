@@ -6,21 +6,23 @@ refused with the user's file and line. ``to_anf`` then splits every *active* exp
 each assignment performs one differentiable operation on names (A-normal form); expressions that
 carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
 """
+import functools
+import importlib
 import inspect
+import logging
 
 import gast
 import numpy as np
 
-from ..errors import NoDerivativeRule
+from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
-from ..rules.registry import (PACKED_ARGUMENTS, is_library_code, missing_rule_advice,
-                              qualified_name)
+from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
 from ..rules.shape import astype
-from ..runtime import copy_of
+from ..runtime import copy_of, refuse_in_place
 from .analyze import assigned_names, index_trick, mutated_names
 from .closures import Lifting
 from .build import as_load, assign, call, constant, load, located, store, subscript
-from .parse import resolve
+from .parse import is_user_function, resolve
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
 ARRAY_METHODS = {
@@ -40,21 +42,6 @@ ARRAY_METHODS = {
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
                   gast.Pow: "pow", gast.MatMult: "at", gast.USub: "neg", gast.UAdd: "pos"}
 
-UNSUPPORTED_STATEMENTS = {
-    gast.Try: ("try/except", "move error handling outside the differentiated function"),
-    gast.With: ("a with block", "move the context manager outside the differentiated function"),
-    gast.AsyncFunctionDef: ("an async def", "differentiate a plain def"),
-    gast.ClassDef: ("a class definition", "define the class at module level"),
-    gast.Global: ("a global statement", "pass the value in as an argument and return it"),
-    gast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return it"),
-    gast.Delete: ("a del statement", "let the name go out of scope instead"),
-    gast.Raise: ("a raise statement", "check inputs before calling the differentiated function"),
-    gast.Assert: ("an assert statement", "check inputs before calling the differentiated function"),
-    gast.Import: ("an import inside the function", "import at module level"),
-    gast.ImportFrom: ("an import inside the function", "import at module level"),
-    gast.AsyncFor: ("async for", "use a plain for loop"),
-    gast.AsyncWith: ("async with", "move it outside the differentiated function"),
-}
 
 
 def _origin(stmt, parsed):
@@ -77,16 +64,13 @@ class Desugar:
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
         for node in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(node, (gast.Yield, gast.YieldFrom)):
-                raise self.parsed.unsupported(node, "a generator (yield)",
-                                              "return a value or a list instead")
-        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Return) and node.value is None:
                 raise self.parsed.unsupported(node, f"a return without a value in {tree.name}",
                                               "return the value to differentiate")
         if not body:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
+        self.check_in_place_updates(body)
         body = self.block(body, top=True)
         params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
         body = self.lifting.lift(body, set(params) | assigned_names(body))
@@ -101,17 +85,18 @@ class Desugar:
         return out
 
     def statement(self, stmt, top):
-        kind = type(stmt)
+        if _own_named_expressions(stmt):
+            return self.block(self.without_named_expressions(stmt))
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr)) \
                 and getattr(stmt, "value", None) is not None and _has_comprehension(stmt.value):
             loops = []
             stmt.value = self.hoist_comprehensions(stmt.value, loops, stmt)
             return [s for loop in loops for s in self.block(loop)] + self.statement(stmt, top)
-        if kind in UNSUPPORTED_STATEMENTS:
-            construct, advice = UNSUPPORTED_STATEMENTS[kind]
-            raise self.parsed.unsupported(stmt, construct, advice)
-        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue)):
-            return [stmt]
+        if isinstance(stmt, (gast.Import, gast.ImportFrom)):
+            self.import_now(stmt)
+            return []
+        if isinstance(stmt, (gast.Return, gast.Break, gast.Continue, gast.Raise, gast.Assert)):
+            return [stmt]  # a raise or an assert runs in the primal; it has no derivative
         if isinstance(stmt, gast.FunctionDef) or (
                 isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Lambda) and
                 len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
@@ -140,7 +125,8 @@ class Desugar:
                 return [located(gast.Assign(targets=[target], value=value, type_comment=None),
                                 stmt)]
             value = gast.BinOp(left=as_load(stmt.target), op=stmt.op, right=stmt.value)
-            return [located(assign(stmt.target.id, value), stmt)]
+            guard = [self.in_place_guard(stmt)] if hasattr(stmt, "sg_shared_with") else []
+            return guard + [located(assign(stmt.target.id, value), stmt)]
         if isinstance(stmt, gast.AnnAssign):
             if stmt.value is None:
                 return []
@@ -161,6 +147,53 @@ class Desugar:
             stmt.body = self.block(stmt.body)
             return [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
+
+    def without_named_expressions(self, stmt):
+        """``if (s := f(x)) > 0:`` -> ``s = f(x)`` then ``if s > 0:``, in evaluation order.
+
+        A ``while`` test is evaluated before every iteration, so ``while (s := f(x)) > 0:``
+        becomes ``while True:`` whose body starts with ``s = f(x)`` and ``if not s > 0: break``.
+        """
+        if isinstance(stmt, gast.While):
+            exit_test = located(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=stmt.test),
+                                        body=[located(gast.Break(), stmt)], orelse=[]), stmt)
+            return [replace_fields(stmt, test=constant(True), body=[exit_test] + stmt.body)]
+        hoist = _HoistNamedExpressions(self.parsed, stmt)
+        for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
+            value = getattr(stmt, field)
+            if isinstance(value, list):
+                setattr(stmt, field, [hoist.visit(v) for v in value])
+            elif value is not None:
+                setattr(stmt, field, hoist.visit(value))
+        return hoist.hoisted + [stmt]
+
+    def import_now(self, stmt):
+        """``import math`` inside the function: imported once, here, and read as a global."""
+        namespace = self.parsed.namespace
+        package = namespace.get("__package__") or None
+        try:
+            for alias in stmt.names:
+                if isinstance(stmt, gast.Import):
+                    module = importlib.import_module(alias.name)
+                    if alias.asname:
+                        namespace[alias.asname] = module
+                    else:
+                        top = alias.name.split(".")[0]
+                        namespace[top] = importlib.import_module(top)
+                    continue
+                if alias.name == "*":
+                    raise self.parsed.unsupported(stmt, "from ... import * inside the function",
+                                                  "import the names you use by name")
+                origin = "." * (stmt.level or 0) + (stmt.module or "")
+                module = importlib.import_module(origin, package)
+                value = getattr(module, alias.name, None)
+                if value is None:
+                    value = importlib.import_module(f"{module.__name__}.{alias.name}")
+                namespace[alias.asname or alias.name] = value
+        except ImportError as error:
+            raise self.parsed.unsupported(stmt, f"an import that fails ({error})",
+                                          "fix the import; it runs when srcgrad reads the "
+                                          "function") from None
 
     def hoist_comprehensions(self, expr, loops, stmt):
         """``[f(v) for v in xs if c]`` -> a list built by a loop before the statement."""
@@ -284,6 +317,63 @@ class Desugar:
         self._check_target(target, stmt, element=True)
         return [stmt]
 
+    def check_in_place_updates(self, body):
+        """``v += b`` changes an array in place; srcgrad reads it as ``v = v + b``.
+
+        That is exact for numbers and for arrays nothing else refers to. Where ``v`` came from
+        (or was handed to) another name by a plain assignment or a view (``v = a``, ``v = a[0]``,
+        ``u = v.T``) and that name is read afterwards, the reader would see the change in the
+        plain function and not in the derivative. Whether ``v`` is then an array or a number is
+        known only when the code runs, so such an update is guarded: generated code refuses it
+        at the user's line if ``v`` turns out to be changeable in place.
+        """
+        module = gast.Module(body=body, type_ignores=[])
+        links = {}  # name -> names it may share memory with, by direct assignment or view
+        for node in gast.walk(module):
+            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                    isinstance(node.targets[0], gast.Name):
+                source = _aliased_name(node.value, self.parsed.namespace)
+                if source is not None:
+                    links.setdefault(node.targets[0].id, set()).add(source)
+                    links.setdefault(source, set()).add(node.targets[0].id)
+        loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
+        for node in gast.walk(module):
+            if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
+                continue
+            name, sharing, pending = node.target.id, set(), [node.target.id]
+            while pending:
+                for other in links.get(pending.pop(), ()):
+                    if other not in sharing:
+                        sharing.add(other)
+                        pending.append(other)
+            sharing.discard(name)
+            # Read afterwards: on a later line, or anywhere in a loop around the update.
+            first = min([node.lineno + 1] + [loop.lineno for loop in loops
+                                              if any(n is node for n in gast.walk(loop))])
+            for read in gast.walk(module):
+                if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
+                        read.id in sharing and getattr(read, "lineno", 0) >= first:
+                    node.sg_shared_with = read.id
+                    break
+
+    def in_place_guard(self, stmt):
+        """``refuse_in_place(v, ...)``: raises at the user's line if ``v`` is an array (or list)
+        that ``v += ...`` would change under another name."""
+        name, other = stmt.target.id, stmt.sg_shared_with
+        symbol = _OPERATOR_SYMBOLS.get(type(stmt.op), "+")
+        construct = (f"{name} {symbol}= ... (it changes in place the array {name} shares with "
+                     f"{other}, which is read afterwards)")
+        advice = f"write {name} = {name} {symbol} ... to make a new array"
+        guard = call(load(self.names_for_guard()), load(name), constant(self.parsed.filename),
+                     constant(stmt.lineno), constant(construct), constant(advice))
+        return located(gast.Expr(value=guard), stmt)
+
+    def names_for_guard(self):
+        self.parsed.namespace.setdefault("refuse_in_place", refuse_in_place)
+        if self.parsed.namespace["refuse_in_place"] is not refuse_in_place:
+            raise self.parsed.unsupported(None, "a function that defines refuse_in_place")
+        return "refuse_in_place"
+
     def check_element_writes(self, body, params):
         """Writing into ``y[i]`` changes y in place: y must be an array this function made."""
         definitions = {}
@@ -304,6 +394,104 @@ class Desugar:
                     raise self.parsed.unsupported(
                         stmt, f"a write into {name}, which may share memory with another array",
                         f"make it a copy where it is created: {name} = np.copy(...)")
+
+
+# The expressions a statement evaluates itself (not those of the statements it contains).
+_EXPRESSION_FIELDS = {
+    gast.Assign: ("value", "targets"), gast.AugAssign: ("value", "target"),
+    gast.AnnAssign: ("value",), gast.Return: ("value",), gast.Expr: ("value",),
+    gast.If: ("test",), gast.For: ("iter",), gast.While: ("test",),
+    gast.Raise: ("exc", "cause"), gast.Assert: ("test", "msg"),
+}
+
+
+def _own_named_expressions(stmt):
+    """The ``name := value`` expressions ``stmt`` evaluates itself."""
+    found = []
+    for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
+        value = getattr(stmt, field)
+        for root in value if isinstance(value, list) else [value]:
+            if root is not None:
+                found += [n for n in gast.walk(root) if isinstance(n, gast.NamedExpr)]
+    return found
+
+
+class _HoistNamedExpressions(gast.NodeTransformer):
+    """Moves each ``name := value`` that always runs out in front of its statement."""
+
+    def __init__(self, parsed, stmt):
+        self.parsed, self.stmt, self.hoisted = parsed, stmt, []
+        for named in _own_named_expressions(stmt):
+            position = (named.lineno, named.col_offset)
+            for field in _EXPRESSION_FIELDS[type(stmt)]:
+                value = getattr(stmt, field)
+                for root in value if isinstance(value, list) else [value]:
+                    for node in gast.walk(root) if root is not None else ():
+                        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and \
+                                node.id == named.target.id and \
+                                (node.lineno, node.col_offset) < position:
+                            raise parsed.unsupported(
+                                stmt, f"{named.target.id} read before the := that binds it "
+                                f"in the same statement", "bind it on a line of its own first")
+
+    def visit_NamedExpr(self, node):
+        self.generic_visit(node)  # an inner := runs first
+        self.hoisted.append(located(assign(node.target.id, node.value), self.stmt))
+        return load(node.target.id)
+
+    def refuse_inside(self, node, where):
+        if any(isinstance(n, gast.NamedExpr) for n in gast.walk(node)):
+            raise self.parsed.unsupported(
+                self.stmt, f"an assignment expression (:=) {where}",
+                "bind the value on a line of its own, inside an if statement if it is conditional")
+        return node
+
+    def visit_BoolOp(self, node):
+        node.values = [self.visit(node.values[0])] + [
+            self.refuse_inside(v, "that and/or may skip") for v in node.values[1:]]
+        return node
+
+    def visit_IfExp(self, node):
+        node.test = self.visit(node.test)
+        self.refuse_inside(node.body, "in a branch of a conditional expression")
+        self.refuse_inside(node.orelse, "in a branch of a conditional expression")
+        return node
+
+    def visit_ListComp(self, node):
+        return self.refuse_inside(node, "inside a comprehension")
+
+    visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_Lambda = visit_ListComp
+
+
+def replace_fields(node, **fields):
+    for key, value in fields.items():
+        setattr(node, key, value)
+    return node
+
+
+_AUGMENTED_WORDS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
+                    gast.Pow: "**", gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
+_OPERATOR_SYMBOLS = _AUGMENTED_WORDS
+
+
+def _aliased_name(value, namespace):
+    """The name ``value`` may share memory with (``a``, ``a.T``, ``a[0]``, ``np.reshape(a, s)``),
+    or None for a value that is new."""
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, gast.Attribute) and value.attr == "T":
+        return _aliased_name(value.value, namespace)
+    if isinstance(value, gast.Subscript):
+        return _aliased_name(value.value, namespace)
+    if isinstance(value, gast.Call) and value.args:
+        function = resolve(value.func, namespace, set())
+        if function in VIEW_FUNCTIONS:
+            return _aliased_name(value.args[0], namespace)
+        if function is None and isinstance(value.func, gast.Attribute) and \
+                value.func.attr in ("reshape", "ravel", "view", "squeeze", "transpose",
+                                    "swapaxes"):
+            return _aliased_name(value.func.value, namespace)
+    return None
 
 
 # Functions that return a view of (or the very same) array they were given.
@@ -363,8 +551,14 @@ class ToANF:
         self.locals = local_names
         self.loop = None  # the innermost loop being normalized: views are shared only inside it
         self.view_names = {}
+        self.written = None  # arrays the function writes into element by element
 
     def block(self, stmts):
+        if self.written is None:
+            self.written = {node.targets[0].value.id
+                            for node in gast.walk(gast.Module(body=stmts, type_ignores=[]))
+                            if isinstance(node, gast.Assign) and
+                            isinstance(node.targets[0], gast.Subscript)}
         out = []
         for stmt in stmts:
             out.extend(self.statement(stmt))
@@ -373,10 +567,18 @@ class ToANF:
     def statement(self, stmt):
         self.current = stmt
         self.views_of_statement = set()
+        value = getattr(stmt, "value", None)
+        if isinstance(value, gast.AST) and self.activity.is_varied(value) and any(
+                isinstance(n, gast.Constant) and isinstance(n.value, complex)
+                for n in gast.walk(value)):
+            raise self.unsupported(stmt, "a complex number in a differentiated computation "
+                                   "(srcgrad differentiates real functions)",
+                                   "compute with the real and imaginary parts as real arrays")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
             if not self.activity.is_varied(stmt.value):
                 return [stmt]
+
             if isinstance(target, gast.Subscript):  # y[i] = value: the value becomes a name
                 if self.activity.is_varied(target.slice):
                     raise self.unsupported(stmt, "an index computed from a differentiated value",
@@ -412,7 +614,7 @@ class ToANF:
         if isinstance(stmt, gast.Expr) and appended is None and isinstance(stmt.value, gast.Call) \
                 and self.activity.is_varied(stmt.value):
             function = resolve(stmt.value.func, self.parsed.namespace, self.locals)
-            if function is not print:  # its only effect would be on its arguments: unseen
+            if not _only_reports(function):  # its only effect would be on its arguments: unseen
                 raise self.unsupported(
                     stmt, f"the call {_dotted(stmt.value.func)}(...) whose result is discarded",
                     "srcgrad differentiates values, not changes made in place: assign the "
@@ -471,7 +673,15 @@ class ToANF:
         if not self.activity.is_varied(expr) and _is_plain(expr):
             return expr
         value = self.operation(expr, out, hint) if self.activity.is_varied(expr) else expr
-        if _is_view(value):
+        if _is_view(value) and value.value.id in self.written:
+            # A view of an array the function writes into would change under the reader
+            # (the derivative reads it after the write): the value is copied out.
+            view = self.names.fresh(_describe(value) or hint + "_part")
+            out.append(located(assign(view, value), self.current))
+            value = call(load(self.binder.bind("copy_of", copy_of)), load(view))
+            value.sg_function = copy_of
+            name = self.names.fresh(view + "_copy")
+        elif _is_view(value):
             # The same view (err[i]) read in both branches of an if gets one name, so the
             # adjoint can recompute it instead of saving it.
             key = (self.loop, gast.dump(value))
@@ -502,8 +712,7 @@ class ToANF:
             if joiner is not None and self.activity.is_varied(expr.slice):
                 return self.index_trick_call(expr, joiner, out, hint)
             if self.activity.is_varied(expr.slice):
-                raise self.unsupported(expr, "an index computed from a differentiated value",
-                                       "compute integer indices from shapes or int(...)")
+                raise self.varied_index(expr)
             return subscript(self.atom(expr.value, out, hint), expr.slice)
         if isinstance(expr, gast.Attribute):
             if expr.attr == "T":
@@ -536,15 +745,16 @@ class ToANF:
                                    "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
 
+    def varied_index(self, expr):
+        return self.unsupported(expr, "an index computed from a differentiated value",
+                                "compute integer indices from shapes or int(...)")
+
     def call(self, expr, out, hint):
         function = resolve(expr.func, self.parsed.namespace, self.locals)
         source = _dotted(expr.func)
         if function is None and isinstance(expr.func, gast.Attribute) and \
                 self.activity.is_varied(expr.func.value):
             return self.method_call(expr, out, hint)
-        if function is None:
-            raise self.unsupported(expr, f"a call to {source}, which is not a global function",
-                                   "call functions defined at module level")
         if PACKED_ARGUMENTS.get(function) is not None and not any(
                 isinstance(arg, gast.Starred) for arg in expr.args):
             # np.einsum(s, a, b) -> einsum_of(s, [a, b])
@@ -554,11 +764,14 @@ class ToANF:
                                                                    ctx=gast.Load())],
                              keywords=expr.keywords)
             function, source = target, target.__name__
+        if function is None or (rule_for(function) is None and _called_at_run_time(function)):
+            # self.helper(x), layer(x), a partial: which function runs is known when it runs
+            return self.user_call(expr, DynamicCallee(source), out, hint)
         if rule_for(function) is None and not is_non_differentiable(function):
-            if inspect.isfunction(function) and not is_library_code(function):
+            if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
             raise self.no_rule(
-                expr, f"a call to {source} ({qualified_name(function)}), which has no "
+                expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
                 f"derivative rule", missing_rule_advice(function))
         for keyword in expr.keywords:
             if keyword.arg is None or self.activity.is_varied(keyword.value):
@@ -624,8 +837,17 @@ class ToANF:
                                        "pass the keyword arguments one by one")
             keywords.append(gast.keyword(arg=keyword.arg,
                                          value=self.atom(keyword.value, out, hint)))
-        node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
-                         keywords=keywords)
+        args = []
+        for original, arg in zip(expr.args, self.arguments(expr, out, hint, source)):
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(original):
+                # A sequence of differentiated values handed to a helper gets a name, so its
+                # adjoint is a list whose elements flow back to the values.
+                items = self.names.fresh(hint + "_items")
+                out.append(located(assign(items, gast.List(elts=arg.elts, ctx=gast.Load())),
+                                   self.current))
+                arg = load(items)
+            args.append(arg)
+        node = gast.Call(func=expr.func, args=args, keywords=keywords)
         node.sg_user_function = function
         return node
 
@@ -665,6 +887,36 @@ class ToANF:
     def no_rule(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current
         return NoDerivativeRule(construct, self.parsed.filename, node.lineno, advice)
+
+
+class DynamicCallee:
+    """Stands for the function a call reaches through an object (``self.helper``, ``layer``):
+    the generated code asks for its derivative when it runs (srcgrad.dynamic)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
+            "_", "").isalnum() else "callee"
+
+
+def _called_at_run_time(function):
+    """A bound method, a partial or a callable object: differentiated when the code runs."""
+    if inspect.isclass(function) or inspect.isbuiltin(function) or \
+            isinstance(function, np.ufunc) or is_user_function(function):
+        return False
+    if inspect.ismethod(function):
+        return is_user_function(function.__func__)
+    if isinstance(function, functools.partial):
+        return True
+    call = getattr(type(function), "__call__", None)
+    return inspect.isfunction(call) and is_user_function(call)
+
+
+def _only_reports(function):
+    """print, logging and warnings: calls that show values and change none."""
+    if function is print or isinstance(getattr(function, "__self__", None), logging.Logger):
+        return True
+    return getattr(function, "__module__", None) in ("logging", "warnings", "_warnings")
 
 
 def _is_plain(expr):

@@ -5,7 +5,7 @@ import gast
 
 from ..rules import is_non_differentiable, rule_for
 from ..runtime import scalar_seed
-from .analyze import loaded_names
+from .analyze import loaded_names, mutated_names
 from .build import clone
 
 _FOLDABLE = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -80,8 +80,40 @@ class Simplify(gast.NodeTransformer):
         return node
 
 
-def simplify(stmts):
-    return [Simplify().visit(s) for s in stmts]
+def simplify(stmts, mutated=None):
+    """The statements with identities dropped and constants folded.
+
+    ``y = x * 1.0`` becomes ``y = x`` only where neither name is changed in place anywhere
+    (``y[0] = ...``, ``y += ...``): there the copy is what keeps ``x`` intact.
+    """
+    if mutated is None:
+        mutated = set()
+        for stmt in stmts:
+            mutated |= mutated_names(stmt) | {
+                n.target.id for n in gast.walk(stmt)
+                if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, gast.Assign) and not isinstance(stmt.value, gast.Name):
+            value = Simplify().visit(clone(stmt.value))
+            targets = {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
+            if not (isinstance(value, gast.Name) and ({value.id} | targets) & mutated):
+                stmt.value = value
+            out.append(stmt)
+            continue
+        if not isinstance(stmt, (gast.If, gast.For, gast.While, gast.FunctionDef)):
+            out.append(Simplify().visit(stmt))
+            continue
+        for field in ("body", "orelse"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                setattr(stmt, field, simplify(block, mutated))
+        for field in ("test", "iter"):
+            part = getattr(stmt, field, None)
+            if isinstance(part, gast.AST):
+                setattr(stmt, field, Simplify().visit(part))
+        out.append(stmt)
+    return out
 
 
 def remove_dead_assignments(function_def, namespace):

@@ -2,6 +2,10 @@
 import builtins
 import inspect
 import linecache
+import os
+import site
+import sys
+import sysconfig
 import textwrap
 from dataclasses import dataclass
 
@@ -49,7 +53,8 @@ def parse_function(function, source=None):
     ``source``, when given, is the text of the function's ``def`` (for functions made by
     ``exec`` or typed at a plain REPL, whose source Python does not keep).
     """
-    function = inspect.unwrap(function)
+    # No inspect.unwrap: a decorator's wrapper (functools.wraps) is what the user calls, and
+    # its own code, which calls the function it wraps, is what gets differentiated.
     if function in _PARSED:
         parsed = _PARSED[function]
         return ParsedFunction(function, clone(parsed.tree), parsed.filename,
@@ -61,9 +66,10 @@ def parse_function(function, source=None):
         lines, first_line = textwrap.dedent(source).splitlines(True), 1
         linecache.cache[filename] = (len(source), None, lines, filename)
     else:
-        filename = inspect.getsourcefile(function) or function.__code__.co_filename
+        code = function.__code__  # the code object: inspect would unwrap the function
+        filename = inspect.getsourcefile(code) or code.co_filename
         try:
-            lines, first_line = inspect.getsourcelines(function)
+            lines, first_line = inspect.getsourcelines(code)
         except (OSError, TypeError) as error:
             raise SourceError(
                 f"srcgrad cannot read the source of {function.__qualname__} (defined in "
@@ -71,19 +77,90 @@ def parse_function(function, source=None):
                 f"or pass its text: srcgrad.grad({function.__name__}, source=...)"
             ) from None
     source = textwrap.dedent("".join(lines))
+    indent = _removed_indent("".join(lines), source)
     try:
         module = gast.parse(source)
     except SyntaxError as error:
         raise SourceError(f"{filename}: cannot parse the source of "
                           f"{function.__qualname__}: {error}") from None
     tree = module.body[0]
-    if not isinstance(tree, gast.FunctionDef):
+    if function.__name__ == "<lambda>":
+        tree = _lambda_as_def(module, function, first_line, indent, filename)
+    elif not isinstance(tree, gast.FunctionDef):
         raise UnsupportedSyntax(f"{type(tree).__name__} (lambda or async function)", filename,
                                 first_line, "write the function with a plain def statement")
     gast.increment_lineno(tree, first_line - 1)
     tree.decorator_list = []
     return ParsedFunction(function, tree, filename, linecache.getlines(filename) or lines,
                           resolve_namespace(function))
+
+
+def _removed_indent(original, dedented):
+    """How many columns textwrap.dedent took off each line."""
+    first = next((line for line in original.splitlines() if line.strip()), "")
+    first_dedented = next((line for line in dedented.splitlines() if line.strip()), "")
+    return len(first) - len(first_dedented)
+
+
+def _lambda_as_def(module, function, first_line, indent, filename):
+    """The ``lambda`` that made ``function``, found among those of its source line(s) by where
+    its code starts, as ``def <name>(<params>): return <body>``."""
+    code = function.__code__
+    starts = [(line - first_line + 1, column - indent) for line, _, column, _ in
+              code.co_positions() if line is not None and column is not None and
+              (line, column) != (code.co_firstlineno, 0)]
+    params = list(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+    found = []
+    for node in gast.walk(module):
+        if not isinstance(node, gast.Lambda):
+            continue
+        names = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+        body = node.body
+        span = ((body.lineno, body.col_offset), (body.end_lineno, body.end_col_offset))
+        if names == params and any(span[0] <= start <= span[1] for start in starts):
+            found.append(node)
+    if len(found) != 1:
+        raise SourceError(f"{filename}, line {first_line}: srcgrad cannot tell which lambda on "
+                          f"this line is {function.__qualname__}; define it with def")
+    node = found[0]
+    name = "lambda_function"
+    for statement in module.body:  # f = lambda x: ...  ->  def f(x): ...
+        if isinstance(statement, gast.Assign) and statement.value is node and \
+                isinstance(statement.targets[0], gast.Name):
+            name = statement.targets[0].id
+    tree = gast.FunctionDef(name=name, args=node.args,
+                            body=[gast.copy_location(gast.Return(value=node.body), node.body)],
+                            decorator_list=[], returns=None, type_comment=None, type_params=[])
+    return gast.copy_location(tree, node)
+
+
+def _library_folders():
+    paths = sysconfig.get_paths()
+    folders = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    folders |= set(site.getsitepackages()) | {site.getusersitepackages()}
+    return tuple(os.path.realpath(folder) + os.sep for folder in folders if folder)
+
+
+_LIBRARY_FOLDERS = _library_folders()
+_LIBRARY_MODULES = ("numpy", "scipy", "srcgrad")
+
+
+def is_user_function(function):
+    """Is ``function`` the user's own Python code, which srcgrad may read and differentiate?
+
+    Code of installed packages and of the standard library is never walked: a function there
+    either has a derivative rule or is an error at the user's call.
+    """
+    if not inspect.isfunction(function) or function in _PARSED:
+        return function in _PARSED
+    module = getattr(function, "__module__", None) or ""
+    if module == "srcgrad.runtime":
+        return True  # the helpers generated code calls, differentiated again for higher order
+    module = module.split(".")[0]
+    if module in _LIBRARY_MODULES or module in sys.stdlib_module_names:
+        return False
+    filename = os.path.realpath(function.__code__.co_filename)
+    return not filename.startswith(_LIBRARY_FOLDERS)
 
 
 def resolve_namespace(function):

@@ -1,14 +1,17 @@
 """The passes in order, from a user function to its compiled, readable derivative."""
+import inspect
 import weakref
 from dataclasses import dataclass
 
 import gast
 
 from ..errors import SrcgradError
-from .analyze import (Activity, assigned_names, loaded_names, local_names, parameter_names,
-                      read_before_bound)
+from ..runtime import copy_of, own_copies
+from .analyze import (Activity, assigned_names, loaded_names, local_names, mutated_names,
+                      parameter_names, read_before_bound)
 from .build import clone, load, store
 from .exits import ExitLowering
+from . import fence
 from .emit import compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
 from .normalize import Desugar, ToANF, version_reassignments
@@ -16,8 +19,9 @@ from .optimize import (inline_single_use, propagate_copies, remove_dead_assignme
                        simplify)
 from .parse import parse_function
 from .forward import ForwardMode
+from .live import LiveGlobals
 from .reverse import ReverseMode, resolve
-from .shapes import UNKNOWN, Shapes, argument_shape, infer_shapes
+from .shapes import SEQUENCE, UNKNOWN, Shapes, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
@@ -30,6 +34,10 @@ class Generated:
     source: str
     name: str
     callees: list  # Derivative objects of the user's functions this code calls
+
+    def refresh(self):
+        """Read the user's globals in; False when they changed what the code was made for."""
+        return self.function.__srcgrad_live__.refresh()
 
 
 def wrt_names(parsed, wrt):
@@ -62,6 +70,7 @@ class Prepared:
     locals: set
     binder: object
     tangents: list  # forward mode: the tangent parameter of each wrt argument
+    globals_used: set  # the global and closure names the user's function reads
 
 
 def tangent_parameters(function, wrt, source=None):
@@ -81,6 +90,7 @@ def _allocator(tree):
 def prepare(function, wrt, source=None, reserve_tangents=False):
     """The passes both modes share: parse, desugar, lower exits, version, activity, ANF."""
     parsed = parse_function(function, source)
+    fence.check(parsed, parsed.tree)
     tree = clone(parsed.tree)
     if tree.args.vararg or tree.args.kwarg:
         raise parsed.unsupported(tree, "a function with *args or **kwargs",
@@ -101,7 +111,7 @@ def prepare(function, wrt, source=None, reserve_tangents=False):
     activity.locals = locals_
     activity.propagate(body, wrt_list)
     return Prepared(parsed, tree, params, wrt_list, names, body, activity, locals_, binder,
-                    tangents)
+                    tangents, globals_used)
 
 
 def forward_mode(function, wrt=0, source=None):
@@ -118,7 +128,7 @@ def forward_mode(function, wrt=0, source=None):
     comments = []
     code = with_origin_comments(simplify(code), comments)
     name = p.names.fresh(f"{p.tree.name}_jvp")
-    args = clone(p.tree.args)
+    args = _without_annotations(clone(p.tree.args))
     tangents = [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
                 for t in tangent_params]
     if args.defaults or args.kwonlyargs:  # after parameters with defaults: keyword-only
@@ -135,6 +145,8 @@ def forward_mode(function, wrt=0, source=None):
     inline_single_use(function_def, p.binder.bound)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
+    compiled.__srcgrad_live__ = LiveGlobals(p.parsed.function, p.globals_used,
+                                            compiled.__globals__)
     compiled.__srcgrad_tangents__ = tuple(tangent_params)
     return Generated(compiled, source_text, name, engine.callees)
 
@@ -152,6 +164,8 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
     if signature is not None:
         engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
                                      engine.resolve, locals_, returned_shape)
+        # A list or tuple argument's adjoint is a list of its elements' adjoints.
+        engine.list_names |= {p for p in params if engine.shapes.get(p) == SEQUENCE}
     primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
@@ -170,21 +184,36 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         # Only names it may read before it binds them need that; where the primal may leave
         # one unbound (bound in a branch or loop that did not run), it starts as None.
         read_first = read_before_bound(adjoint, {seed})[0]
-        rebound = sorted((assigned_names(adjoint) & locals_ & read_first) |
+        # Arrays and lists the adjoint changes in place (elements put back, items popped) are
+        # copied on entry too, so a second call finds them as the primal left them.
+        changed_in_place = mutated_names(adjoint) & locals_ - {stack}
+        rebound = sorted((assigned_names(adjoint) & locals_ & read_first) | changed_in_place |
                          ({stack} if stack else set()))
         maybe_unbound = set(rebound) - read_before_bound(primal, params)[1] - {stack}
         prologue += [_assign(n, gast.Constant(value=None, kind=None)) for n in sorted(maybe_unbound)]
         copy_stack = [_assign(stack, gast.Call(func=load(binder.bind("list", list)), args=[load(stack)],
                                                keywords=[]))] if stack else []
+        if changed_in_place:
+            changed = sorted(changed_in_place)
+            copier = gast.Call(func=load(binder.bind("own_copies", own_copies)),
+                               args=[load(stack) if stack else gast.Constant(value=None, kind=None)]
+                               + [load(n) for n in changed], keywords=[])
+            targets = [store(stack) if stack else store(names.fresh("_"))] + \
+                [store(n) for n in changed]
+            copy_stack = [gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())],
+                                      value=copier, type_comment=None)]
         pullback = _function(pullback_name, [seed] + rebound, copy_stack + adjoint
                              + [gast.Return(value=gradient)], defaults=[load(n) for n in rebound])
         body_out = prologue + primal + [pullback, gast.Return(value=gast.Tuple(
             elts=[clone(result), load(pullback_name)], ctx=gast.Load()))]
     else:
+        kept = []
+        if mode == "value_and_grad":
+            result, kept = _value_kept_from(result, adjoint, names, binder)
         returned = gradient if mode == "grad" else gast.Tuple(
             elts=[clone(result), gradient], ctx=gast.Load())
-        body_out = prologue + primal + adjoint + [gast.Return(value=returned)]
-    function_def = gast.FunctionDef(name=name, args=clone(tree.args), body=body_out,
+        body_out = prologue + primal + kept + adjoint + [gast.Return(value=returned)]
+    function_def = gast.FunctionDef(name=name, args=_without_annotations(clone(tree.args)), body=body_out,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
@@ -195,6 +224,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
+    compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)
     return Generated(compiled, source, name, engine.callees)
 
 
@@ -203,6 +233,8 @@ _returned_shapes = weakref.WeakKeyDictionary()  # function -> {signature: shape 
 
 def returned_shape(function, signature):
     """The shape of what a user function returns for arguments of these shapes, or UNKNOWN."""
+    if not inspect.isfunction(function):  # a callee known only at run time
+        return UNKNOWN
     try:
         known = _returned_shapes.setdefault(function, {})
     except TypeError:  # not weakly referenceable
@@ -243,6 +275,33 @@ def parameter_shapes(function, tree, signature):
     shapes.update(zip(names, positional))
     shapes.update((name, shape) for name, shape in keywords if name in shapes)
     return shapes
+
+
+def _value_kept_from(result, adjoint, names, binder):
+    """The function's value as the primal left it, whatever the adjoint rebinds or restores.
+
+    Returns (expression to return, statements to run between the primal and the adjoint).
+    """
+    if not isinstance(result, gast.Name):
+        return result, []
+    if result.id in mutated_names(adjoint):  # restored element by element: keep a copy
+        value = names.fresh("value")
+        copied = gast.Call(func=load(binder.bind("copy_of", copy_of)), args=[load(result.id)],
+                           keywords=[])
+        return load(value), [_assign(value, copied)]
+    if result.id in assigned_names(adjoint):
+        value = names.fresh("value")
+        return load(value), [_assign(value, load(result.id))]
+    return result, []
+
+
+def _without_annotations(args):
+    """Parameters without their annotations: the generated code never evaluates the user's
+    types (a class its namespace may not have)."""
+    for parameter in args.posonlyargs + args.args + args.kwonlyargs + \
+            [a for a in (args.vararg, args.kwarg) if a is not None]:
+        parameter.annotation = None
+    return args
 
 
 def _assign(target, value):

@@ -20,6 +20,7 @@ import operator
 import gast
 import numpy as np
 
+from ..dynamic import call_vjp
 from ..rules import rule_for
 from ..rules.shape import transpose_attribute
 from ..errors import NonScalarOutput
@@ -30,7 +31,7 @@ from .analyze import (annotate_available, annotate_defined, annotate_unsafe, ass
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
-from .normalize import appended_list, popped_list
+from .normalize import DynamicCallee, appended_list, popped_list
 from .optimize import name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, rename_loads, replace, unparse
@@ -404,6 +405,9 @@ class ReverseMode(Sweep):
         local = {}
         shapes = self.shape_reader(local)
         for stmt in prelude:
+            if not isinstance(stmt, (gast.Assign, gast.AugAssign)):  # a user rule's own `if`
+                local.update((target, UNKNOWN) for target in assigned_names(stmt))
+                continue
             stmt.value = self.specialize(stmt.value, local)
             for target in assigned_names(stmt):
                 local[target] = shapes.of(stmt.value) if isinstance(stmt, gast.Assign) \
@@ -607,12 +611,7 @@ class ReverseMode(Sweep):
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
         live = [o for o in outputs if o in self.varied and
                 state.get(self.adjoint(o), ZERO) != ZERO]
-        try:
-            bound = inspect.signature(function).bind(
-                *value.args, **{k.arg: k.value for k in value.keywords})
-        except TypeError as error:
-            raise self.parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
-        active = [(param, arg) for param, arg in bound.arguments.items()
+        active = [(param, arg) for param, arg in call_arguments(function, value, stmt, self.parsed)
                   if isinstance(arg, gast.Name) and arg.id in self.varied]
         if not live or not active:
             state = dict(state)
@@ -621,10 +620,16 @@ class ReverseMode(Sweep):
             return [stmt], [], state
         state = dict(state)
         wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
-        vjp_name = self.binder.bind(f"{function.__name__}_vjp", derivative(function, wrt, "vjp"))
-        self.callees.append(self.binder.bound[vjp_name])
         pullback = self.pullback_names[id(stmt)]
-        primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
+        if isinstance(function, DynamicCallee):  # call_vjp(self.helper, wrt, x)
+            primal_call = gast.Call(func=load(self.binder.bind("call_vjp", call_vjp)),
+                                    args=[clone(value.func), literal(wrt)] + value.args,
+                                    keywords=value.keywords)
+        else:
+            vjp_name = self.binder.bind(f"{function.__name__}_vjp",
+                                        derivative(function, wrt, "vjp"))
+            self.callees.append(self.binder.bound[vjp_name])
+            primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
         forward = located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), store(pullback)],
                                                           ctx=gast.Store())],
                                       value=primal_call, type_comment=None), stmt)
@@ -650,14 +655,18 @@ class ReverseMode(Sweep):
         for output in outputs:  # the outputs' adjoints are consumed by the call
             if output not in [arg.id for _, arg in active]:
                 state[self.adjoint(output)] = ZERO
+        replaced = {}  # x = helper(x, x): the old x's adjoint is the sum of its parts
         for (_, arg), part in zip(active, parts):
             if part is None:
                 continue
-            if arg.id in outputs:  # x = helper(x): the old x's adjoint replaces the new one's
-                code.append(assign(self.adjoint(arg.id), part, stmt))
-                state[self.adjoint(arg.id)] = SHARED
+            if arg.id in outputs:
+                replaced[arg.id] = part if arg.id not in replaced else \
+                    gast.BinOp(left=replaced[arg.id], op=gast.Add(), right=part)
             else:
                 code += self.accumulate(arg.id, part, state, stmt, shaped=True)
+        for name, total in replaced.items():  # ... and replaces the new x's adjoint
+            code.append(assign(self.adjoint(name), total, stmt))
+            state[self.adjoint(name)] = OWNED if isinstance(total, gast.BinOp) else SHARED
         self.locals.add(pullback)
         new = set(outputs) | {pullback}
         read = set().union(*(loaded_names(s) for s in code)) & self.locals
@@ -747,7 +756,8 @@ class ReverseMode(Sweep):
         if array not in stmt.sg_rebound_before:
             read.discard(array)  # the same array throughout: its contents are restored below
         pushes, pops, recompute = self.serve_reads(read, stmt.sg_unsafe_before, stmt)
-        return pushes + [save, stmt], [restore] + pops + recompute + code, state
+        # The array's binding comes back first (pushed last), then its elements go back into it.
+        return [save] + pushes + [stmt], pops + [restore] + recompute + code, state
 
     def accumulating_rule(self, stmt, rule, bindings, name, previous, state):
         """Indexing reads: add the adjoint into a slice of the operand's adjoint, in place."""
@@ -790,7 +800,19 @@ class ReverseMode(Sweep):
             return gast.AugAssign(target=gast.Subscript(value=target, slice=index,
                                                         ctx=gast.Store()),
                                   op=gast.Add(), value=g)
+        if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 3:
+            value.args[1] = self.index_value(value.args[1])  # x[:, [0, 2]]: a value to pass
         return stmt
+
+    def index_value(self, index):
+        """An index as a value (``(slice(None), [0, 2])``), to pass to add_at."""
+        if isinstance(index, gast.Tuple):
+            return gast.Tuple(elts=[self.index_value(e) for e in index.elts], ctx=gast.Load())
+        if isinstance(index, gast.Slice):
+            parts = [index.lower, index.upper, index.step]
+            return call(self.binder.bind("slice", slice),
+                        *[p if p is not None else constant(None) for p in parts])
+        return index
 
     def with_reads(self, stmt, name, code, state, previous=None):
         """Wrap an assignment's adjoint code with what it needs of primal values."""
@@ -1069,6 +1091,19 @@ class ReverseMode(Sweep):
         return primal, adjoint, result, gradients, output_adjoint
 
 
+def call_arguments(function, value, stmt, parsed):
+    """(parameter, argument) of a call of a user function: by name, or for a callee known only
+    at run time (DynamicCallee), by position and keyword as written."""
+    if isinstance(function, DynamicCallee):
+        return list(enumerate(value.args)) + [(k.arg, k.value) for k in value.keywords]
+    try:
+        bound = inspect.signature(function).bind(
+            *value.args, **{k.arg: k.value for k in value.keywords})
+    except TypeError as error:
+        raise parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
+    return list(bound.arguments.items())
+
+
 def _same_state(left, right):
     return all(left.get(k, ZERO) == right.get(k, ZERO) for k in set(left) | set(right))
 
@@ -1132,7 +1167,9 @@ def _range_loop_targets(body):
 def _is_basic_index(index, integer_names):
     """Does indexing with ``index`` select each element at most once (no fancy indexing)?"""
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return all(isinstance(part, gast.Slice) or _is_integer(part, integer_names) for part in parts)
+    return all(isinstance(part, gast.Slice) or _is_integer(part, integer_names) or
+               (isinstance(part, gast.Constant) and part.value in (None, Ellipsis))
+               for part in parts)
 
 
 def _is_integer(expr, integer_names):

@@ -36,10 +36,16 @@ _SHAPE_OF_ARGUMENT = {runtime.unbroadcast: 1, runtime.broadcast_like: 1, runtime
 _BINARY = {gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow}
 
 
+SEQUENCE = "sequence"  # a list or tuple argument: its derivative is a list, element by element
+
+
 def argument_shape(value):
-    """The shape key of one argument: () for numbers, the shape of an array, else UNKNOWN."""
+    """The shape key of one argument: () for numbers, the shape of an array, SEQUENCE for a
+    list or tuple, else UNKNOWN."""
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return ()
+    if isinstance(value, (list, tuple)):
+        return SEQUENCE
     shape = getattr(value, "shape", None)
     if type(shape) is tuple and not isinstance(value, np.matrix) and hasattr(value, "dtype"):
         return tuple(n if type(n) is int else None for n in shape)  # Dask: nan for unknown

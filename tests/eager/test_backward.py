@@ -98,7 +98,7 @@ def test_autograd_grad_runs_only_what_the_inputs_need():
 
 
 def test_a_long_chain_does_not_hit_the_recursion_limit():
-    x = tensor(1.0, requires_grad=True)
+    x = tensor(1.0, dtype=np.float64, requires_grad=True)
     y = x
     for _ in range(5000):
         y = y * 1.0001

@@ -29,9 +29,9 @@ def test_cuda_without_cupy_says_how_to_install_it():
 @pytest.mark.skipif(not HAS_CUPY, reason="CuPy is not installed")
 def test_cuda_round_trip_keeps_values_and_gradients():  # pragma: no cover - needs a GPU
     import cupy
-    x = tensor([0.5, 1.5], requires_grad=True)
+    x = tensor([0.5, 1.5], dtype=np.float64, requires_grad=True)
     on_gpu = x.cuda()
-    assert isinstance(on_gpu.data, cupy.ndarray) and on_gpu.device.startswith("cuda")
+    assert isinstance(on_gpu.array, cupy.ndarray) and on_gpu.device.startswith("cuda")
     y = (np.exp(on_gpu) * on_gpu).sum()
     y.cpu().backward()
-    np.testing.assert_allclose(x.grad.numpy(), (1 + x.data) * np.exp(x.data), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), (1 + x.array) * np.exp(x.array), rtol=1e-12)

@@ -44,7 +44,7 @@ def cube(side):
 
 
 def test_mismatch_names_the_input_and_the_worst_element():
-    x = tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = tensor([1.0, 2.0, 3.0], dtype=np.float64, requires_grad=True)
     with pytest.raises(GradcheckError) as error:
         gradcheck(cube, (x,))
     message = str(error.value)
@@ -79,7 +79,7 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
             # cos(x) computed as cos(x.detach()): right value, no second derivative
             return grad * np.cos(x.detach())
 
-    x = tensor([0.3, 1.1], requires_grad=True)
+    x = tensor([0.3, 1.1], dtype=np.float64, requires_grad=True)
     assert gradcheck(WrongCurvature.apply, (x,))
     with pytest.raises(GradcheckError):
         gradgradcheck(WrongCurvature.apply, (x,))

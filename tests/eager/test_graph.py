@@ -24,9 +24,9 @@ def test_names_follow_pytorch_for_common_operations():
         x.unsqueeze(0), x[0].expand(2, 3))]
     assert names == ["SubBackward0", "DivBackward0", "PowBackward0", "NegBackward0",
                      "ExpBackward0", "LogBackward0", "TanhBackward0", "SumBackward0",
-                     "MeanBackward0", "AbsBackward0", "MatMulBackward0", "IndexBackward0",
+                     "MeanBackward0", "AbsBackward0", "MmBackward0", "SelectBackward0",
                      "ViewBackward0", "ViewBackward0", "PermuteBackward0", "ReluBackward0",
-                     "ClampBackward0", "CloneBackward0", "UnsqueezeBackward0", "ExpandBackward0"]
+                     "ClampBackward1", "CloneBackward0", "UnsqueezeBackward0", "ExpandBackward0"]
 
 
 def test_to_dot_draws_nodes_leaves_with_shapes_and_edges():

@@ -5,7 +5,10 @@ Each scenario is written once against a small adapter of the two libraries.
 import numpy as np
 import pytest
 
+import srcgrad
 import srcgrad.autograd as sg_autograd
+from pytorch_scenarios import SCENARIOS as SURFACE_SCENARIOS
+from pytorch_scenarios import assert_same as assert_same_surface
 from srcgrad.eager import no_grad as sg_no_grad
 from srcgrad.eager import tensor as sg_tensor
 
@@ -299,3 +302,11 @@ def test_same_errors_as_pytorch(scenario, message):
         scenario(TorchLib)
     with pytest.raises(RuntimeError, match=message[:40].replace("(", r"\(").replace(")", r"\)")):
         scenario(SrcgradLib)
+
+
+# --- PyTorch's surface (factories, namespace, methods, dtypes, in-place rules ...) ------------
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("scenario", SURFACE_SCENARIOS, ids=lambda s: s.__name__)
+def test_surface_scenario_matches_pytorch(scenario):
+    assert_same_surface(scenario(srcgrad), scenario(torch), scenario.__name__)

@@ -152,13 +152,13 @@ def test_detach_shares_data_and_stops_the_gradient():
     x = tensor([1.0, 2.0], requires_grad=True)
     y = x * x
     frozen = y.detach()
-    assert frozen.data is y.data and not frozen.requires_grad and frozen.grad_fn is None
+    assert frozen.array is y.array and not frozen.requires_grad and frozen.grad_fn is None
     (y * frozen).sum().backward()  # d/dx of y * const = 2x * const
     np.testing.assert_allclose(x.grad.numpy(), 2 * x.data * x.data ** 2)
 
 
 def test_autograd_grad_of_an_intermediate_leaves_grad_alone():
-    x = tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x = tensor([1.0, 2.0, 3.0], dtype=np.float64, requires_grad=True)
     hidden = x.exp()
     loss = (hidden * hidden).sum()
     grad_hidden, grad_x = autograd.grad(loss, (hidden, x))

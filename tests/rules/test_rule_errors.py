@@ -80,7 +80,7 @@ def test_the_eager_tape_names_the_real_module_and_the_users_line():
 @pytest.mark.parametrize("function, text, words", [
     (uses_arange, "np.arange(", "np.arange (numpy.arange), which has no derivative rule"),
     (r_with_a_slice, "np.r_[", "np.r_[...] with slices"),
-    (reverses_a_list, "reversed(items)", "reversed (reversed), which has no derivative rule"),
+    (reverses_a_list, "reversed(items)", "a call to reversed ("),
     (weights_differentiated, "np.average(", "a differentiated keyword argument"),
     (weights_differentiated_positionally, "np.average(", "with respect to its argument 'weights'"),
 ])

@@ -9,6 +9,7 @@ Domains avoid the kinks of each function (abs at 0, ties of max); ties get tests
 import ast
 import builtins
 import inspect
+import math
 import operator
 import os
 import textwrap
@@ -20,6 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from srcgrad.rules import NON_DIFFERENTIABLE, VJP_RULES
+from srcgrad.rules.activations import log_softmax, sigmoid, softmax
+from srcgrad.runtime import einsum_of as einsum
 from srcgrad.rules.shape import astype, transpose_attribute
 from srcgrad.runtime import (broadcast_like, cast_like, copy_of, expand_reduced, ravel_in,
                              reshape_to, shape_of, unbroadcast)
@@ -235,6 +238,76 @@ unary(operator.neg, np.negative, operator.pos, np.positive, np.exp, np.expm1, np
 unary(np.log, np.sqrt, np.log1p, values=lambda rng, shape: rng.uniform(0.3, 3.0, shape))
 unary(np.tan, values=lambda rng, shape: rng.uniform(-1.2, 1.2, shape))
 unary(np.abs, abs, values=away_from_zero)
+unary(sigmoid, values=lambda rng, shape: 3 * rng.standard_normal(shape))
+
+
+@case(softmax, log_softmax)
+def softmax_along_an_axis(draw, rng):
+    shape = draw(nonscalar_shapes)
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    return (3 * rng.standard_normal(shape), axis), {}
+
+
+EINSUM_SPECS = [("ij,jk->ik", [(2, 3), (3, 4)]), ("i,i->", [(3,), (3,)]), ("ij->j", [(2, 3)]),
+                ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]), ("i,j->ij", [(2,), (3,)]),
+                ("ij,j", [(2, 3), (3,)]), ("ijk,k,j->i", [(2, 3, 4), (4,), (3,)]),
+                ("ij->ji", [(2, 3)])]
+
+
+@case(einsum)
+def einsum_products(draw, rng):
+    subscripts, operand_shapes = draw(st.sampled_from(EINSUM_SPECS))
+    return (subscripts, [rng.standard_normal(shape) for shape in operand_shapes]), {}
+
+
+# --- Python's functions of numbers (srcgrad/rules/python_numbers.py) ------------------------------
+
+def number(rng, low=-1.5, high=1.5):
+    return float(rng.uniform(low, high))
+
+
+@case(float, math.sin, math.cos, math.exp, math.expm1, math.tanh, math.sinh, math.cosh,
+      math.atan, math.erf)
+def number_anywhere(draw, rng):
+    return (number(rng),), {}
+
+
+@case(math.log, math.log1p, math.log10, math.log2, math.sqrt)
+def positive_number(draw, rng):
+    return (number(rng, 0.3, 3.0),), {}
+
+
+@case(math.tan, math.asin, math.acos)
+def number_inside_the_unit_interval(draw, rng):
+    return (number(rng, -0.8, 0.8),), {}
+
+
+@case(math.fabs)
+def number_away_from_zero(draw, rng):
+    return (float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 2.0)),), {}
+
+
+@case(math.atan2, math.hypot)
+def two_numbers(draw, rng):
+    return (number(rng, 0.3, 2.0), number(rng, -2.0, 2.0)), {}
+
+
+@case(math.pow)
+def power_of_positive_number(draw, rng):
+    return (number(rng, 0.5, 2.0), number(rng)), {}
+
+
+@case(math.copysign)
+def copysign_away_from_zero(draw, rng):
+    return (float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 2.0)),
+            float(rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 2.0))), {}, {"y"}
+
+
+@case(max, min)
+def two_numbers_apart(draw, rng):
+    low = number(rng, -2.0, -0.5)
+    high = number(rng, 0.5, 2.0)
+    return ((low, high) if draw(st.booleans()) else (high, low)), {}
 
 
 # --- reductions ----------------------------------------------------------------------------------
@@ -719,7 +792,10 @@ def assert_same_adjoint(duck_adjoint, adjoint):
 
 # np.array builds a NumPy array from whatever it is given (it does not dispatch), so only its
 # rule, not the primitive, could keep a duck array's type; it is left out here.
-DISPATCHING_CASES = [(p, b) for p, b in ALL_CASES if p is not np.array]
+# Python's functions of numbers (math.*, float, max, min) take numbers, not arrays.
+PYTHON_NUMBER_FUNCTIONS = {float, max, min} | {f for f in vars(math).values() if callable(f)}
+DISPATCHING_CASES = [(p, b) for p, b in ALL_CASES
+                     if p is not np.array and p not in PYTHON_NUMBER_FUNCTIONS]
 
 
 @pytest.mark.parametrize("primitive, builder", DISPATCHING_CASES,
