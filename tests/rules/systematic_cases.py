@@ -4,8 +4,6 @@ second derivatives are not trivial. Each takes only the arrays it is differentia
 to; options are written into the body. They live in a module of their own so that srcgrad can
 read their source.
 """
-import operator
-
 import numpy as np
 
 
