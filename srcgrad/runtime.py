@@ -1274,3 +1274,24 @@ def through_inverse(d_inverse, inverse_t, n):
     if n < 0:
         return -(inverse_t @ d_inverse @ inverse_t)
     return d_inverse
+
+
+# --- np.convolve and np.correlate -----------------------------------------------------------------
+
+def full_convolution_adjoint(g, a, v, mode, correlation=False):
+    """The adjoint of ``np.convolve(a, v, mode)`` as that of the full convolution: ``g`` put back
+    at its place in the full result ('same' and 'valid' are slices of it), zeros around.
+    np.correlate centres 'same' from the other end when v is the longer vector."""
+    shorter = min(size_of(a), size_of(v))
+    offset = 0 if mode == "full" else (shorter - 1) // 2 if mode == "same" else shorter - 1
+    full = size_of(a) + size_of(v) - 1
+    if correlation and size_of(v) > size_of(a):
+        offset = full - size_of(g) - offset
+    return np.pad(g, (offset, full - size_of(g) - offset))
+
+
+def convolve_adjoints(g, a, v, mode, correlation=False):
+    """The adjoints of a and v in ``np.convolve(a, v, mode)``: each is the correlation of the full
+    adjoint with the other operand."""
+    full = full_convolution_adjoint(g, a, v, mode, correlation)
+    return [np.correlate(full, v, "valid"), np.correlate(full, a, "valid")]

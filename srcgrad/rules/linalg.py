@@ -8,7 +8,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import (matrix_power_adjoint, matrix_power_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
+from ..runtime import (convolve_adjoints, matrix_power_adjoint, matrix_power_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
                        dot_adjoint_right, einsum_adjoints, einsum_adjoints_adjoints,
                        einsum_adjoints_tangent, einsum_of, einsum_plan, einsum_tangent,
                        from_columns, identity_like, inner_axes, kron_plan, lower_factor,
@@ -362,3 +362,27 @@ def matrix_power(g, ans, a, n):
 @jvp(np.linalg.matrix_power)
 def matrix_power_jvp(ans, a, n, *, da):
     return matrix_power_tangent(da, a, n)
+
+
+# --- convolution and correlation of vectors -------------------------------------------------------
+@vjp(np.convolve)
+def convolve(g, ans, a, v, mode="full"):
+    adjoints = convolve_adjoints(g, a, v, mode)
+    return adjoints[0], adjoints[1]
+
+
+@jvp(np.convolve)
+def convolve_jvp(ans, a, v, mode="full", *, da, dv):
+    return np.convolve(da, v, mode), np.convolve(a, dv, mode)
+
+
+@vjp(np.correlate)
+def correlate(g, ans, a, v, mode="valid"):
+    # correlate(a, v) is convolve(a, v reversed) for real vectors.
+    adjoints = convolve_adjoints(g, a, np.flip(v), mode, True)
+    return adjoints[0], np.flip(adjoints[1])
+
+
+@jvp(np.correlate)
+def correlate_jvp(ans, a, v, mode="valid", *, da, dv):
+    return np.correlate(da, v, mode), np.correlate(a, dv, mode)

@@ -297,6 +297,9 @@ case(fns.cross_, shaped(((3,), (3,)), ((2, 3), (3,))))
 case(fns.matrix_power_, unary(lambda rng, s: normal(rng, s) * 0.5, shapes=[(3, 3), (2, 2, 2)]))
 case(fns.matrix_power_negative_, unary(well_conditioned, shapes=[(3, 3)]))
 case(fns.matrix_power_zero_, unary(shapes=[(2, 2)]))
+for _f in (fns.convolve_, fns.convolve_same_, fns.convolve_valid_, fns.correlate_,
+           fns.correlate_full_, fns.correlate_same_):
+    case(_f, shaped(((5,), (3,)), ((3,), (5,)), ((4,), (4,)), ((2,), (5,))))
 case(fns.einsum_matmul_, shaped(((2, 3), (3, 4))))
 case(fns.einsum_implicit_, shaped(((2, 3), (3, 4))))
 case(fns.einsum_dot_, unary(shapes=[(3,)]))
