@@ -1295,3 +1295,44 @@ def convolve_adjoints(g, a, v, mode, correlation=False):
     adjoint with the other operand."""
     full = full_convolution_adjoint(g, a, v, mode, correlation)
     return [np.correlate(full, v, "valid"), np.correlate(full, a, "valid")]
+
+
+# --- np.cov -----------------------------------------------------------------------------------------
+
+def cov_centred(m, rowvar):
+    """For ``np.cov(m, ...)``: m as (variables, observations), each variable centred."""
+    x = np.reshape(m, (1, -1)) if ndim_of(m) < 2 else (m if rowvar else np.swapaxes(m, 0, 1))
+    return x - np.mean(x, axis=1, keepdims=True)
+
+
+def cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights):
+    """The divisor of ``np.cov(m, ...)``: the number of observations less ddof."""
+    if y is not None or fweights is not None or aweights is not None:
+        refuse_cov_options()
+    count = size_of(m) if ndim_of(m) < 2 else shape_of(m)[1 if rowvar else 0]
+    return count - (ddof if ddof is not None else (0 if bias else 1))
+
+
+def refuse_cov_options():
+    raise NotImplementedError("srcgrad differentiates np.cov(m) without y, fweights or aweights; "
+                              "stack y into m with np.vstack")
+
+
+def cov_adjoint(g, m, y, rowvar, bias, ddof, fweights, aweights):
+    """The adjoint of m in ``np.cov(m, ...)``: (G + G^T) x_c / divisor, back in m's layout."""
+    centred = cov_centred(m, rowvar)
+    divisor = cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights)
+    g = np.reshape(as_array_like(g, m), (shape_of(centred)[0], shape_of(centred)[0]))
+    dx = (g + np.swapaxes(g, 0, 1)) @ centred / divisor
+    if ndim_of(m) == 2 and not rowvar:
+        dx = np.swapaxes(dx, 0, 1)
+    return np.reshape(dx, shape_of(m))
+
+
+def cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights):
+    """The tangent of ``np.cov(m, ...)`` along ``dm``."""
+    centred = cov_centred(m, rowvar)
+    divisor = cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights)
+    moved = cov_centred(dm, rowvar)
+    product = moved @ np.swapaxes(centred, 0, 1)
+    return np.reshape((product + np.swapaxes(product, 0, 1)) / divisor, shape_of(ans))

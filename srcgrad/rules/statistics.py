@@ -5,7 +5,8 @@ elements each result summarizes (``size_of(a) // size_of(ans)``), so no axis ari
 """
 import numpy as np
 
-from ..runtime import average_weights, count_of, expand_reduced, size_of
+from ..runtime import (average_weights, count_of, cov_adjoint, cov_divisor, cov_tangent,
+                       expand_reduced, refuse_cov_options, size_of)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -125,4 +126,16 @@ def nanmin_jvp(ans, a, axis=None, keepdims=False, *, da):
             / count_of(is_min, a, axis, keepdims))
 
 
-non_differentiable(average_weights)  # reads only the shape of a, and the weights (an option)
+# Shapes and options only (average_weights reads a's shape and the weights, an option).
+non_differentiable(average_weights, cov_divisor, refuse_cov_options)
+
+
+@vjp(np.cov)
+def cov(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    return cov_adjoint(g, m, y, rowvar, bias, ddof, fweights, aweights)
+
+
+@jvp(np.cov)
+def cov_jvp(ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+            dm):
+    return cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights)
