@@ -1336,3 +1336,26 @@ def cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights):
     moved = cov_centred(dm, rowvar)
     product = moved @ np.swapaxes(centred, 0, 1)
     return np.reshape((product + np.swapaxes(product, 0, 1)) / divisor, shape_of(ans))
+
+
+# --- np.median ----------------------------------------------------------------------------------------
+
+def median_shares(a, axis):
+    """How the median of ``a`` along ``axis`` moves with each element (an array of a's shape):
+    the middle element gets it all; with an even count the two middle ones half each; tied
+    elements share their part evenly."""
+    if isinstance(axis, (tuple, list)):
+        raise NotImplementedError("srcgrad differentiates np.median over one axis or all")
+    flat = axis is None
+    values = np.reshape(a, (-1,)) if flat else a
+    axis_ = 0 if flat else axis % ndim_of(a)
+    n = shape_of(values)[axis_]
+    ordered = np.sort(values, axis=axis_)
+    before = (slice(None),) * axis_
+    low = ordered[before + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
+    high = ordered[before + (slice(n // 2, n // 2 + 1),)]
+    is_low = values == low
+    is_high = values == high
+    shares = 0.5 * (is_low / count_of(is_low, values, axis_, True)
+                    + is_high / count_of(is_high, values, axis_, True))
+    return np.reshape(shares, shape_of(a)) if flat else shares

@@ -6,7 +6,7 @@ elements each result summarizes (``size_of(a) // size_of(ans)``), so no axis ari
 import numpy as np
 
 from ..runtime import (average_weights, count_of, cov_adjoint, cov_divisor, cov_tangent,
-                       expand_reduced, refuse_cov_options, size_of)
+                       expand_reduced, median_shares, refuse_cov_options, size_of)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -127,7 +127,7 @@ def nanmin_jvp(ans, a, axis=None, keepdims=False, *, da):
 
 
 # Shapes and options only (average_weights reads a's shape and the weights, an option).
-non_differentiable(average_weights, cov_divisor, refuse_cov_options)
+non_differentiable(average_weights, cov_divisor, refuse_cov_options, median_shares)
 
 
 @vjp(np.cov)
@@ -139,3 +139,13 @@ def cov(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aw
 def cov_jvp(ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
             dm):
     return cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights)
+
+
+@vjp(np.median)
+def median(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    return expand_reduced(g, a, axis, keepdims) * median_shares(a, axis)
+
+
+@jvp(np.median)
+def median_jvp(ans, a, axis=None, out=None, overwrite_input=False, keepdims=False, *, da):
+    return np.sum(da * median_shares(a, axis), axis=axis, keepdims=keepdims)

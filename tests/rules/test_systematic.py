@@ -184,6 +184,9 @@ case(fns.broadcast_arrays_, binary(shapes=[((3,), (2, 1)), ((2, 3), ())]))
 case(fns.meshgrid_, shaped(((3,), (2,))))
 case(fns.meshgrid_ij_, shaped(((2,), (3,), (2,))))
 # np.cov computes in float64 whatever the input.
+case(fns.median_, unary(distinct, shapes=[(3,), (4,), (2, 3)]))
+case(fns.median_axis_, unary(distinct, shapes=[(3, 2), (4, 3)]))
+case(fns.median_keepdims_, unary(distinct, shapes=[(2, 4), (2, 3)]))
 case(fns.cov_, unary(shapes=[(4,), (2, 4), (3, 5)]), float32=False)
 case(fns.cov_columns_, unary(shapes=[(4, 2), (5,)]), float32=False)
 case(fns.cov_ddof_, unary(shapes=[(2, 4)]), float32=False)
@@ -589,6 +592,9 @@ TIES = [
     (fns.clip_sum_, ([-1.0, 0.0, 1.0, 2.0],), [[1.0, 1.0, 1.0, 0.0]]),
     # maximum: ties split evenly between the arguments
     (fns.maximum_sum_, ([1.0, 2.0], [1.0, 3.0]), [[0.5, 0.0], [0.5, 1.0]]),
+    # median: with an even count the two middle values half each; ties share their part
+    (fns.median_tie_, ([3.0, 1.0, 2.0, 5.0],), [[0.5, 0.0, 0.5, 0.0]]),
+    (fns.median_tie_, ([2.0, 1.0, 2.0, 5.0],), [[0.5, 0.0, 0.5, 0.0]]),
     # ptp: max minus min, each tie split evenly
     (fns.ptp_tie_, ([1.0, 4.0, 1.0, 4.0],), [[-0.5, 0.5, -0.5, 0.5]]),
 ]
