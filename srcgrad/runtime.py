@@ -1359,3 +1359,34 @@ def median_shares(a, axis):
     shares = 0.5 * (is_low / count_of(is_low, values, axis_, True)
                     + is_high / count_of(is_high, values, axis_, True))
     return np.reshape(shares, shape_of(a)) if flat else shares
+
+
+def quantile_shares(a, q, axis, method="linear"):
+    """How ``np.quantile(a, q, axis)`` (linear method, one q) moves with each element of ``a``:
+    the two order statistics it interpolates between get 1 - t and t of it; tied elements share
+    their part evenly."""
+    if method != "linear" or ndim_of(q) != 0:
+        raise NotImplementedError("srcgrad differentiates np.quantile and np.percentile for one q "
+                                  "with method='linear'")
+    if isinstance(axis, (tuple, list)):
+        raise NotImplementedError("srcgrad differentiates np.quantile over one axis or all")
+    flat = axis is None
+    values = np.reshape(a, (-1,)) if flat else a
+    axis_ = 0 if flat else axis % ndim_of(a)
+    position = float(q) * (shape_of(values)[axis_] - 1)
+    below = int(np.floor(position))
+    above = min(below + 1, shape_of(values)[axis_] - 1)
+    t = position - below
+    ordered = np.sort(values, axis=axis_)
+    before = (slice(None),) * axis_
+    is_low = values == ordered[before + (slice(below, below + 1),)]
+    is_high = values == ordered[before + (slice(above, above + 1),)]
+    # (a Python number times a boolean array would be float64: divide by the counts first)
+    shares = (is_low / count_of(is_low, values, axis_, True) * (1.0 - t)
+              + is_high / count_of(is_high, values, axis_, True) * t)
+    return np.reshape(shares, shape_of(a)) if flat else shares
+
+
+def percent_to_fraction(q):
+    """np.percentile's q as np.quantile's."""
+    return q / 100.0

@@ -6,7 +6,8 @@ elements each result summarizes (``size_of(a) // size_of(ans)``), so no axis ari
 import numpy as np
 
 from ..runtime import (average_weights, count_of, cov_adjoint, cov_divisor, cov_tangent,
-                       expand_reduced, median_shares, refuse_cov_options, size_of)
+                       expand_reduced, median_shares, percent_to_fraction, quantile_shares,
+                       refuse_cov_options, size_of)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -127,7 +128,8 @@ def nanmin_jvp(ans, a, axis=None, keepdims=False, *, da):
 
 
 # Shapes and options only (average_weights reads a's shape and the weights, an option).
-non_differentiable(average_weights, cov_divisor, refuse_cov_options, median_shares)
+non_differentiable(average_weights, cov_divisor, refuse_cov_options, median_shares,
+                   quantile_shares, percent_to_fraction)
 
 
 @vjp(np.cov)
@@ -149,3 +151,30 @@ def median(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False
 @jvp(np.median)
 def median_jvp(ans, a, axis=None, out=None, overwrite_input=False, keepdims=False, *, da):
     return np.sum(da * median_shares(a, axis), axis=axis, keepdims=keepdims)
+
+
+@vjp(np.quantile)
+def quantile(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False):
+    # q, the level, is an option here: a differentiated q is refused.
+    return expand_reduced(g, a, axis, keepdims) * quantile_shares(a, q, axis, method), None
+
+
+@jvp(np.quantile)
+def quantile_jvp(ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                 keepdims=False, *, da):
+    return np.sum(da * quantile_shares(a, q, axis, method), axis=axis, keepdims=keepdims)
+
+
+@vjp(np.percentile)
+def percentile(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False):
+    shares = quantile_shares(a, percent_to_fraction(q), axis, method)
+    return expand_reduced(g, a, axis, keepdims) * shares, None
+
+
+@jvp(np.percentile)
+def percentile_jvp(ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                   keepdims=False, *, da):
+    shares = quantile_shares(a, percent_to_fraction(q), axis, method)
+    return np.sum(da * shares, axis=axis, keepdims=keepdims)
