@@ -13,7 +13,9 @@ from .errors import SourceError, SrcgradError, qualified_name
 from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode
-from .transform.shapes import SEQUENCE, argument_shape
+from .runtime import restructured, scalar_seed, zeros_for
+from .rules import non_differentiable as _declare_non_differentiable
+from .transform.shapes import Tree, argument_shape
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
 #: them (the derivative is then a tuple, in that order).
@@ -135,7 +137,8 @@ class Derivative:
             return self._by_signature[signature]
         # Code for any shapes cannot know which arguments are lists (whose adjoints are lists):
         # those always get code of their own.
-        sequences = SEQUENCE in signature[0] or any(s == SEQUENCE for _, s in signature[1])
+        sequences = any(isinstance(s, Tree) for s in signature[0]) or \
+            any(isinstance(s, Tree) for _, s in signature[1])
         if self.mode == "jvp" or (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
             generated = self.generated  # forward mode is not specialized (yet)
         else:
@@ -162,7 +165,11 @@ class Derivative:
                 self._specializations = 0
                 generated = self.generated_for(args, kwargs)
             self.last_run = generated
-            return _compiled(generated)(*args, **kwargs)
+            result = _compiled(generated)(*args, **kwargs)
+            if self.mode != "jvp" and generated.containers:
+                result = _in_argument_structure(result, self.mode, self.wrt, args,
+                                                self._wrt_positions or [])
+            return result
         except SrcgradError as error:  # the message says where; srcgrad's frames would not
             if tracebacks.present(error, _definition(self.function, self.source)):
                 raise
@@ -187,6 +194,24 @@ def derivative(function: Callable[..., Any], wrt: Wrt, mode: str) -> Derivative:
 
 _derivatives: "weakref.WeakKeyDictionary[Any, dict[Any, Derivative]]" = \
     weakref.WeakKeyDictionary()
+
+
+def _in_argument_structure(result: Any, mode: str, wrt: Any, args: Sequence[Any],
+                           positions: Sequence[Union[int, str]]) -> Any:
+    """Gradients of containers (adjoints are lists and dicts) in their arguments' structure."""
+    likes = [args[p] if isinstance(p, int) and p < len(args) else None for p in positions]
+
+    def shaped(gradients: Any) -> Any:
+        if not isinstance(wrt, (tuple, list)):
+            return restructured(gradients, likes[0])
+        return tuple(restructured(g, like) for g, like in zip(gradients, likes))
+
+    if mode == "grad":
+        return shaped(result)
+    if mode == "value_and_grad":
+        return result[0], shaped(result[1])
+    value, pullback = result
+    return value, lambda *cotangent: shaped(pullback(*cotangent))
 
 
 def _check_transformable(function: Callable[..., Any], mode: str) -> None:
@@ -219,19 +244,24 @@ def _boundary(function: _F) -> _F:
 
 
 @overload
-def grad(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None) -> Derivative:
+def grad(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None, *,
+         has_aux: bool = False, argnums: Optional[Wrt] = None) -> Derivative:
     ...
 
 
 @overload
 def grad(function: None = None, wrt: Wrt = 0,
-         source: Optional[str] = None) -> Callable[[Callable[..., Any]], Derivative]:
+         source: Optional[str] = None, *,
+         has_aux: bool = False, argnums: Optional[Wrt] = None
+         ) -> Callable[[Callable[..., Any]], Derivative]:
     ...
 
 
 @_boundary
 def grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
-         source: Optional[str] = None) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+         source: Optional[str] = None, *,
+         has_aux: bool = False, argnums: Optional[Wrt] = None
+         ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
     """The gradient of a scalar-valued function with respect to argument(s) ``wrt``.
 
     Use it as ``@srcgrad.grad``, ``@srcgrad.grad(wrt=(0, 1))`` or ``srcgrad.grad(f, wrt=1)``.
@@ -242,6 +272,9 @@ def grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
             With a tuple of them the derivative returns a tuple of gradients, in that order.
         source: the text of the function's ``def``, for functions whose source Python did not
             keep (made by ``exec``, typed at a plain REPL).
+        has_aux: the function returns ``(value, aux)``: the gradient is of ``value``, and the
+            derivative returns ``(gradient, aux)`` (JAX's ``has_aux``).
+        argnums: another name for ``wrt`` (JAX's and ``torch.func``'s).
 
     Returns:
         A :class:`Derivative`: call it with the function's arguments to get the gradient, shaped
@@ -252,24 +285,27 @@ def grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
         UnsupportedSyntax: the function uses a construct srcgrad refuses (named, with its line).
         NoDerivativeRule: the function calls something that has no derivative rule.
     """
-    return _make("grad", function, wrt, source)
+    return _make("grad", function, wrt, source, has_aux, argnums)
 
 
 @overload
 def value_and_grad(function: Callable[..., Any], wrt: Wrt = 0,
-                   source: Optional[str] = None) -> Derivative:
+                   source: Optional[str] = None, *,
+                   has_aux: bool = False, argnums: Optional[Wrt] = None) -> Derivative:
     ...
 
 
 @overload
-def value_and_grad(function: None = None, wrt: Wrt = 0, source: Optional[str] = None
+def value_and_grad(function: None = None, wrt: Wrt = 0, source: Optional[str] = None, *,
+                   has_aux: bool = False, argnums: Optional[Wrt] = None
                    ) -> Callable[[Callable[..., Any]], Derivative]:
     ...
 
 
 @_boundary
 def value_and_grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
-                   source: Optional[str] = None
+                   source: Optional[str] = None, *,
+                   has_aux: bool = False, argnums: Optional[Wrt] = None
                    ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
     """Like :func:`grad`, but the derivative returns ``(value, gradient)`` from one pass.
 
@@ -277,27 +313,35 @@ def value_and_grad(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
         function: a Python function returning a scalar.
         wrt: a position or parameter name, or a tuple of them (see :func:`grad`).
         source: the text of the function's ``def`` where Python kept none.
+        has_aux: the function returns ``(value, aux)``; the derivative returns
+            ``((value, aux), gradient)``.
+        argnums: another name for ``wrt``.
 
     Returns:
         A :class:`Derivative` returning ``(function(*args), gradient)``.
     """
-    return _make("value_and_grad", function, wrt, source)
+    return _make("value_and_grad", function, wrt, source, has_aux, argnums)
 
 
 @overload
-def vjp(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None) -> Derivative:
+def vjp(function: Callable[..., Any], wrt: Wrt = 0, source: Optional[str] = None, *,
+        has_aux: bool = False, argnums: Optional[Wrt] = None) -> Derivative:
     ...
 
 
 @overload
 def vjp(function: None = None, wrt: Wrt = 0,
-        source: Optional[str] = None) -> Callable[[Callable[..., Any]], Derivative]:
+        source: Optional[str] = None, *,
+        has_aux: bool = False, argnums: Optional[Wrt] = None
+        ) -> Callable[[Callable[..., Any]], Derivative]:
     ...
 
 
 @_boundary
 def vjp(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
-        source: Optional[str] = None) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+        source: Optional[str] = None, *,
+        has_aux: bool = False, argnums: Optional[Wrt] = None
+        ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
     """Reverse mode for array-valued functions: values and vector-Jacobian products.
 
     ``srcgrad.vjp(f, wrt=0)(*args)`` returns ``(out, pullback)``; ``pullback(cotangent)`` is the
@@ -309,18 +353,54 @@ def vjp(function: Optional[Callable[..., Any]] = None, wrt: Wrt = 0,
         function: a Python function returning an array (or a number).
         wrt: a position or parameter name, or a tuple of them (the pullback then returns a tuple).
         source: the text of the function's ``def`` where Python kept none.
+        has_aux: the function returns ``(out, aux)``; the derivative returns
+            ``(out, pullback, aux)``.
+        argnums: another name for ``wrt``.
 
     Returns:
         A :class:`Derivative` returning ``(out, pullback)``.
     """
-    return _make("vjp", function, wrt, source)
+    return _make("vjp", function, wrt, source, has_aux, argnums)
 
 
-def _make(mode: str, function: Optional[Callable[..., Any]], wrt: Wrt,
-          source: Optional[str]) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+def _make(mode: str, function: Optional[Callable[..., Any]], wrt: Wrt, source: Optional[str],
+          has_aux: bool = False, argnums: Optional[Wrt] = None
+          ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
+    if argnums is not None:  # JAX's and torch.func's name for wrt
+        wrt = argnums
+    kind = AuxDerivative if has_aux else Derivative
     if function is None:
-        return lambda f: Derivative(f, wrt, mode, source)
-    return Derivative(function, wrt, mode, source)
+        return lambda f: kind(f, wrt, mode, source)
+    return kind(function, wrt, mode, source)
+
+
+class AuxDerivative(Derivative):
+    """The derivative of a function that returns ``(value, aux)`` (``has_aux=True``, as in JAX):
+    the derivative is of ``value``; ``aux`` (anything: accuracy, predictions) comes back beside
+    it. ``grad`` returns ``(gradient, aux)``, ``value_and_grad`` ``((value, aux), gradient)``,
+    ``vjp`` ``(value, pullback, aux)``. One pass: the pullback of the pair is seeded with zeros
+    for ``aux``."""
+
+    def __init__(self, function: Callable[..., Any], wrt: Wrt, mode: str,
+                 source: Optional[str] = None) -> None:
+        super().__init__(function, wrt, mode, source)
+        self._pair = Derivative(function, wrt, "vjp", source)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        returned, pullback = self._pair(*args, **kwargs)
+        name = getattr(self.function, "__name__", "the function")
+        if not (isinstance(returned, tuple) and len(returned) == 2):
+            raise SrcgradError(f"has_aux=True needs {name} to return a pair (value, aux); it "
+                               f"returned a {type(returned).__name__}")
+        value, aux = returned
+        aux_zeros = zeros_for(aux)
+        if self.mode == "vjp":
+            return value, lambda cotangent: pullback((cotangent, aux_zeros)), aux
+        seed = scalar_seed(value, name) * 0.0 + 1.0  # refuses a value that is not a scalar
+        gradient = pullback((seed, aux_zeros))
+        if self.mode == "grad":
+            return gradient, aux
+        return (value, aux), gradient
 
 
 @_boundary
@@ -360,12 +440,16 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
 
 
 @_boundary
-def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
+def jacobian(function: Callable[..., Any], wrt: int = 0,
+             mode: Optional[str] = None) -> Callable[..., Any]:
     """A function returning the Jacobian of ``function`` with respect to argument ``wrt``.
 
     The result has shape ``out.shape + x.shape``. Columns come from forward mode when the input
-    is the smaller side, rows from reverse mode otherwise, so the cost follows min(n_in, n_out).
+    is the smaller side, rows from reverse mode otherwise, so the cost follows min(n_in, n_out);
+    ``mode="forward"`` or ``"reverse"`` chooses (:func:`jacfwd` and :func:`jacrev`).
     """
+    if mode not in (None, "forward", "reverse"):
+        raise SrcgradError(f"jacobian's mode is 'forward', 'reverse' or None, not {mode!r}")
     if not isinstance(wrt, int):
         raise SrcgradError("jacobian takes one argument position as wrt; call it once per argument")
     forward, backward = Derivative(function, wrt, "jvp"), Derivative(function, wrt, "vjp")
@@ -377,7 +461,7 @@ def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
         in_shape, out_shape = getattr(x, "shape", ()), getattr(out, "shape", ())
         n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
         tangent_name = _compiled(forward.generated).__srcgrad_tangents__[0]
-        if n_in <= n_out:
+        if mode == "forward" or (mode is None and n_in <= n_out):
             columns = []
             for i in range(n_in):
                 direction = np.reshape(np.zeros_like(x), (-1,))
@@ -395,6 +479,22 @@ def jacobian(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
 
     functools.update_wrapper(jacobian_of, function)
     return jacobian_of
+
+
+def jacfwd(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
+    """The Jacobian by forward mode, one column per input element (JAX's ``jacfwd``)."""
+    return jacobian(function, wrt, mode="forward")
+
+
+def jacrev(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:
+    """The Jacobian by reverse mode, one row per output element (JAX's ``jacrev``)."""
+    return jacobian(function, wrt, mode="reverse")
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` itself, through which no derivative flows (JAX's ``stop_gradient``; for a Tensor
+    of the eager engine, use ``x.detach()``)."""
+    return x
 
 
 @_boundary
@@ -506,3 +606,6 @@ def non_differentiable(*functions: Callable[..., Any]) -> None:
     """
     from .rules import non_differentiable as declare
     declare(*functions)
+
+
+_declare_non_differentiable(stop_gradient)

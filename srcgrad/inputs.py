@@ -4,6 +4,7 @@ A gradient with respect to an integer array would be truncated to integers, and 
 to a complex value needs a convention srcgrad does not implement, so both are refused, as JAX,
 HIPS autograd and PyTorch refuse them, with the argument named and the fix spelled out.
 """
+import dataclasses
 import inspect
 from typing import Any, List, Mapping, Sequence, Union
 
@@ -85,6 +86,12 @@ def _problem(value: Any, depth: int = 0) -> Union[str, None]:
                 return f"the entry {key!r}: {problem}"
         return None
     if isinstance(value, float):  # np.float64 and other float subclasses
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and depth < 32:
+        for item in dataclasses.fields(value):
+            problem = _problem(getattr(value, item.name), depth + 1)
+            if problem:
+                return f"the field {item.name!r}: {problem}"
         return None
     return (f"it is a {kind.__qualname__} object, not a float or an array of floats; pass "
             f"the arrays to differentiate as separate arguments")

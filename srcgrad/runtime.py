@@ -6,6 +6,7 @@ Where a library lacks one of them (Dask has no ``ufunc.at``, no ``np.copy``, no 
 ``np.reshape``), the helper takes another road for that library, found with ``array_library``,
 which looks at the array's type and never imports CuPy or Dask itself.
 """
+import dataclasses
 import sys
 
 import numpy as np
@@ -384,6 +385,7 @@ def dot_adjoint_left(g, a, b):
     a_ndim, b_ndim = ndim_of(a), ndim_of(b)
     if a_ndim == 0 or b_ndim == 0:
         return unbroadcast(g * b, a)
+    g = _dot_shaped(g, a, b)
     # g holds a's free axes, then b's free axes: contract the latter with b.
     b_contracted = max(b_ndim - 2, 0)
     b_free = [axis for axis in range(b_ndim) if axis != b_contracted]
@@ -391,11 +393,24 @@ def dot_adjoint_left(g, a, b):
     return np.tensordot(g, b, axes=(g_axes_from_b, b_free))
 
 
+def _dot_shaped(g, a, b):
+    """``g`` with the shape of ``np.dot(a, b)``: a plain number standing for zeros (the 0.0
+    that starts an adjoint no statement has reached yet) is spread over that shape."""
+    if ndim_of(g) != 0:
+        return g
+    a_shape, b_shape = shape_of(a), shape_of(b)
+    out = a_shape[:-1] + b_shape[:-2] + b_shape[-1:] if len(b_shape) >= 2 else a_shape[:-1]
+    if not out:
+        return g
+    return g + np.zeros_like(a, shape=out)
+
+
 def dot_adjoint_right(g, a, b):
     """The adjoint of ``b`` in ``np.dot(a, b)`` (see dot_adjoint_left)."""
     a_ndim, b_ndim = ndim_of(a), ndim_of(b)
     if a_ndim == 0 or b_ndim == 0:
         return unbroadcast(g * a, b)
+    g = _dot_shaped(g, a, b)
     a_free = list(range(a_ndim - 1))
     db = np.tensordot(a, g, axes=(a_free, a_free))  # the contracted axis comes out first
     if b_ndim >= 2:
@@ -494,14 +509,81 @@ def cast_like(g, x):
     return g.astype(dtype, copy=False)
 
 
+def field(x, name):
+    """``x.name``: the primitive behind an attribute read of a differentiated container (a
+    named tuple or dataclass of arrays; its tangent may also be a dict of the fields)."""
+    return x[name] if isinstance(x, dict) else getattr(x, name)
+
+
+def add_field(dx, x, name, g):
+    """Add ``g`` into the adjoint of ``x.name``: ``dx`` holds a named tuple's adjoints by
+    position (a list), a dataclass's by field name (a dict)."""
+    key = name
+    if isinstance(dx, list):
+        key = type(x)._fields.index(name)
+    dx[key] = _add_leaf(dx[key], g)
+
+
 def zeros_like_each(items):
-    """The zero adjoint of a list: one zero array per element."""
-    return [np.zeros_like(item) for item in items]
+    """The zero adjoint of a container: a list of zeros per element of a list or tuple (a
+    named tuple too), a dict of zeros per entry of a dict; nested containers in kind."""
+    if isinstance(items, dict):
+        return {key: _zeros_like_leaf(value) for key, value in items.items()}
+    if dataclasses.is_dataclass(items) and not isinstance(items, type):
+        return {f.name: _zeros_like_leaf(getattr(items, f.name))
+                for f in dataclasses.fields(items)}
+    if not isinstance(items, (list, tuple)):  # an element that turned out to be an array
+        return _zeros_like_leaf(items)
+    return [_zeros_like_leaf(item) for item in items]
+
+
+def _zeros_like_leaf(value):
+    if isinstance(value, (list, tuple, dict)) or (dataclasses.is_dataclass(value) and
+                                                  not isinstance(value, type)):
+        return zeros_like_each(value)
+    if isinstance(value, float):
+        return 0.0
+    return np.zeros_like(value)
+
+
+def zeros_for(value):
+    """A zero cotangent for any returned value (aux of has_aux): containers in kind, None for
+    what has no zero (a string, an object)."""
+    try:
+        return _zeros_like_leaf(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def add_each(left, right):
-    """Two list adjoints added element by element."""
-    return [a + b for a, b in zip(left, right)]
+    """Two container adjoints added element by element (nested containers in kind)."""
+    if isinstance(left, dict):
+        return {key: _add_leaf(value, right[key]) for key, value in left.items()}
+    if not isinstance(left, (list, tuple)):  # an element that turned out to be an array
+        return left + right
+    return [_add_leaf(a, b) for a, b in zip(left, right)]
+
+
+def _add_leaf(a, b):
+    if isinstance(a, (list, tuple, dict)):
+        return add_each(a, b)
+    return a + b
+
+
+def restructured(adjoint, like):
+    """A container adjoint (lists and dicts) in the structure of ``like``: tuples and named
+    tuples as themselves, as JAX gives a gradient the structure of its argument."""
+    if isinstance(like, dict) and isinstance(adjoint, dict):
+        return {key: restructured(adjoint[key], value) for key, value in like.items()}
+    if dataclasses.is_dataclass(like) and isinstance(adjoint, dict):
+        return dataclasses.replace(like, **{key: restructured(value, getattr(like, key))
+                                            for key, value in adjoint.items()})
+    if isinstance(like, (list, tuple)) and isinstance(adjoint, (list, tuple)):
+        parts = [restructured(a, v) for a, v in zip(adjoint, like)]
+        if isinstance(like, list):
+            return parts
+        return type(like)(*parts) if hasattr(like, "_fields") else tuple(parts)
+    return adjoint
 
 
 def array_adjoint(g, obj):

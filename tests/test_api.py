@@ -164,7 +164,8 @@ def test_help_shows_the_parameters_and_the_docstring(function, summary):
     name = function.__name__
     assert f"function {name} in module srcgrad.api" in text
     assert (f"{name}(function: 'Optional[Callable[..., Any]]' = None, wrt: 'Wrt' = 0, "
-            f"source: 'Optional[str]' = None) -> 'Union[Derivative, Callable[[Callable[..., "
+            f"source: 'Optional[str]' = None, *, has_aux: 'bool' = False, argnums: "
+            f"'Optional[Wrt]' = None) -> 'Union[Derivative, Callable[[Callable[..., "
             f"Any]], Derivative]]'\n    {summary}\n") in text
 
 

@@ -14,3 +14,13 @@ def test_example_runs(name, capsys):
     spec.loader.exec_module(module)
     module.main()
     assert capsys.readouterr().out
+
+
+def test_mlp_digits_trains_a_dict_of_parameters_with_has_aux():
+    pytest.importorskip("sklearn")
+    spec = importlib.util.spec_from_file_location("mlp_digits", ROOT / "examples" / "mlp_digits.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    params, accuracy, _ = module.train(steps=150)
+    assert set(params) == {"W0", "b0", "W1", "b1"}
+    assert accuracy > 0.85  # ten classes: chance is 0.1

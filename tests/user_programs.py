@@ -5,7 +5,10 @@ cross-entropy, logistic regression, MSE with L2), physics (Euler/RK2 steps, spri
 bouncing ball that stops with ``break``), statistics (log-likelihoods, normalization), numerical
 code (Newton iterations with ``while``, early ``return``), or a random composition of everyday
 NumPy (``np.var``, ``np.cumsum``, ``np.linalg.norm``, ``x[:, None]``, ``np.concatenate``, ``.T``,
-``.reshape``, ``np.maximum``, ``np.clip``, comprehensions, dict and list parameters, methods).
+``.reshape``, ``np.maximum``, ``np.clip``, comprehensions, dict and list parameters, methods), or
+plain Python around NumPy (``math``, ``abs``/``min``/``max``, generators with ``zip`` and
+``enumerate``, boolean masks, keyword and default arguments, lambdas, closures, recursion,
+``scipy.special``, ``np.linalg.solve``/``det``, ``+=`` on copies and slices, ``try``, dicts).
 
 Each program must be right in every mode, or refused by a ``srcgrad.SrcgradError`` whose message
 names the program's file and line. Look at samples with::
@@ -246,7 +249,7 @@ EVERYDAY = [
     "z = np.vstack([z[1:], z[:1]])",
     "z = np.hstack([z[:, 2:], z[:, :2]])",
     "z = np.transpose(z)[::-1].T",
-    "z = np.abs(z) + z",
+    "z = np.abs(z) + 0.5 * z",
     "z = z - z.min()",
     "z = np.sin(z) * s",
     "z = z / np.sum(np.abs(z), axis=0)",
@@ -312,10 +315,95 @@ def stateful(w):
     return source, "loss", [w.normal(4), w.normal(4)], (0, 1)
 
 
+PYTHONIC = [
+    "t = math.exp(-s * s) * t",
+    "t = t + math.sqrt(1.0 + s * s)",
+    "t = t + abs(s) * 0.5",
+    "t = t + max(s, 0.25) - min(s, -0.25)",
+    "t = t + sum(xi * xi for xi in x)",
+    "t = t + sum(w * xi for w, xi in zip(weights, x))",
+    "t = t + sum(i * xi for i, xi in enumerate(x))",
+    "t = t + np.sum(x[x > 0.0])",
+    "t = t + np.sum(np.where(x > 0.0, x, 0.0) ** 2)",
+    "t = t + np.prod(1.0 + 0.1 * x)",
+    "t = t + np.min(x) * np.max(x)",
+    "t = t + x.max() - x.min()",
+    "t = t + np.power(1.0 + x * x, 1.5).sum()",
+    "t = t + (1.0 + s * s) ** 0.5",
+    "t = t + scale(x, factor=2.0).sum()",
+    "t = t + apply(lambda v: v * v, x).sum()",
+    "t = t + closure_sum(x)",
+    "t = t + special.logsumexp(x)",
+    "t = t + special.expit(s)",
+    "t = t + np.linalg.det(np.outer(x[:2], x[:2]) + np.eye(2))",
+    "t = t + np.linalg.solve(np.eye(len(x)) * 2.0 + 0.1 * np.outer(x, x), x).sum()",
+    "t = t + recursive_power(s, 3)",
+    "y = x.copy()\n    y += s\n    t = t + np.sum(y * y)",
+    "y = x * 1.0\n    y[1:] += s\n    t = t + np.sum(y * y)",
+    "y = x * 1.0\n    y *= s\n    t = t + np.sum(y)",
+    "t = t + float(np.dot(x, x))",
+    "t = t + np.mean(x, keepdims=True)[0]",
+    "t = t + np.sum(x.reshape(-1, 1) * x.reshape(1, -1))",
+    "t = t + np.sum(np.diff(x) ** 2)",
+    "t = t + np.sum(np.sort(x)[-2:])",
+    "t = t + np.sum(np.take(x, [0, 2]))",
+    "t = t + np.interp(s, [-2.0, 0.0, 2.0], [1.0, 0.0, 3.0])",
+    "t = t + np.sum(np.log(np.exp(x) + 1.0))",
+    "t = t + np.tanh(s) if s > 0.0 else t - s",
+    "for k in range(len(x)):\n        if x[k] < 0.0:\n            continue\n        t = t + x[k] ** 2",
+    "try:\n        t = t + np.sqrt(s * s + 1.0)\n    except ValueError:\n        t = t - 1.0",
+    "while t > 10.0:\n        t = t / 2.0",
+    "acc = {'x': x, 's': s}\n    t = t + np.sum(acc['x']) * acc['s']",
+    "t += s * np.sum(x)",
+    "t -= np.dot(x, x) * 0.1",
+    "t *= 1.0 + 0.1 * s",
+]
+
+PYTHONIC_HELPERS = """import math
+
+import numpy as np
+from scipy import special
+
+
+def scale(v, factor=1.0):
+    return v * factor
+
+
+def apply(fn, v):
+    return fn(v)
+
+
+def closure_sum(v):
+    offset = 0.5
+
+    def shifted(u):
+        return u + offset
+    return np.sum(shifted(v) ** 2)
+
+
+def recursive_power(b, n):
+    if n == 0:
+        return 1.0
+    return b * recursive_power(b, n - 1)
+
+
+"""
+
+
+def pythonic(w):
+    steps = [w.pick(PYTHONIC) for _ in range(w.r.randint(1, 4))]
+    body = "".join(f"    {step}\n" for step in steps)
+    source = (PYTHONIC_HELPERS + "def f(x, s, weights):\n    t = 0.0\n" + body
+              + "    return t\n")
+    args = [w.normal(3), w.normal(), [0.5, -1.0, 2.0]]
+    return source, "f", args, (0, 1)
+
+
 FAMILIES = {"mlp": mlp, "logistic": logistic, "mse": mse, "spring": spring, "ball": ball,
             "gaussian": gaussian, "normalize": normalize, "newton": newton,
-            "everyday": everyday, "stateful": stateful}
-WEIGHTS = {"everyday": 6, "stateful": 2}
+            "everyday": everyday, "stateful": stateful,
+            "pythonic": pythonic}
+WEIGHTS = {"everyday": 6, "stateful": 2, "pythonic": 4}
 
 
 def generate(seed, family=None):

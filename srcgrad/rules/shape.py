@@ -12,15 +12,25 @@ import operator
 
 import numpy as np
 
-from ..runtime import (add_at, array_adjoint, cast_like, copy_of, inverse_permutation,
-                       passes_derivative, ravel_in, reshape_to, shape_of, split_like, unbroadcast,
-                       unstack)
+from ..runtime import (add_at, add_field, array_adjoint, cast_like, copy_of, field,
+                       inverse_permutation, passes_derivative, ravel_in, reshape_to, shape_of,
+                       split_like, unbroadcast, unstack)
 from .registry import jvp, non_differentiable, vjp, vjp_into
 
 
 def transpose_attribute(x):
     """The primitive behind ``x.T``, so that the attribute has a rule like any function."""
     return x.T
+
+
+@vjp_into(field)
+def field_rule(dx, g, ans, x, index):
+    add_field(dx, x, index, g)
+
+
+@jvp(field)
+def field_jvp(ans, x, index, *, dx):
+    return field(dx, index)
 
 
 @vjp_into(operator.getitem)

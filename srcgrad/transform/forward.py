@@ -16,7 +16,8 @@ import numpy as np
 from ..dynamic import call_jvp
 from ..errors import qualified_name
 from ..rules import forward_rule_for
-from .analyze import annotate_defined, assigned_names, loaded_names, mutated_names
+from .analyze import (annotate_defined, assigned_names, loaded_names, mutated_names,
+                      read_before_bound)
 from .build import assign, call, clone, constant, expr_stmt, load, located, store
 from .inline import inline_rule, literal
 from .normalize import DynamicCallee, appended_list, popped_list
@@ -133,6 +134,13 @@ class ForwardMode(Sweep):
                 return [], []
             return [gast.List(elts=[self.tangent_or_zeros(e, state, defined) for e in value.elts],
                               ctx=gast.Load())], []
+        if isinstance(value, gast.Dict):  # {"loss": l, "logits": z}: a dict of tangents
+            if not any(isinstance(e, gast.Name) and e.id in self.varied and
+                       state.get(self.tangent(e.id), ZERO) != ZERO for e in value.values):
+                return [], []
+            return [gast.Dict(keys=[clone(k) for k in value.keys],
+                              values=[self.tangent_or_zeros(e, state, defined)
+                                      for e in value.values])], []
         from .reverse import bind_call
         primitive, args, keywords = bind_call(value)
         rule = forward_rule_for(primitive)
@@ -264,13 +272,15 @@ class ForwardMode(Sweep):
             if (a == ZERO) != (b == ZERO) and self.primal_of[tangent] not in read_elsewhere:
                 merged[tangent] = ZERO  # a temporary of one branch: nothing after reads it
                 continue
+            # Bound on every path through the branch (a name bound only in a nested branch that
+            # did not run does not exist: its tangent is the 0.0 stand-in).
             if a == ZERO and b != ZERO:
                 body.append(self.materialize(
-                    tangent, stmt, stmt.sg_defined_before | assigned_names(stmt.body)))
+                    tangent, stmt, read_before_bound(stmt.body, stmt.sg_defined_before)[1]))
                 a = OWNED
             elif b == ZERO and a != ZERO:
                 orelse.append(self.materialize(
-                    tangent, stmt, stmt.sg_defined_before | assigned_names(stmt.orelse)))
+                    tangent, stmt, read_before_bound(stmt.orelse, stmt.sg_defined_before)[1]))
                 b = OWNED
             merged[tangent] = a if a == b else SHARED
         return [replace(stmt, body=body or [gast.Pass()], orelse=orelse)], merged

@@ -18,10 +18,10 @@ from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
 from ..rules.shape import astype
-from ..runtime import copy_of, refuse_in_place
+from ..runtime import copy_of, field, refuse_in_place
 from .analyze import assigned_names, index_trick, mutated_names
 from .closures import Lifting
-from .build import as_load, assign, call, constant, load, located, store, subscript
+from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
@@ -142,10 +142,11 @@ class Desugar:
             if stmt.orelse:
                 raise self.parsed.unsupported(stmt, "an else clause on a loop",
                                               "set a flag in the loop and test it afterwards")
+            prefix = []
             if isinstance(stmt, gast.For) and not isinstance(stmt.target, gast.Name):
-                self.unpacking_loop(stmt)
+                prefix = self.block(self.unpacking_loop(stmt))
             stmt.body = self.block(stmt.body)
-            return [stmt]
+            return prefix + [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
 
     def without_named_expressions(self, stmt):
@@ -239,10 +240,35 @@ class Desugar:
         return load(items)
 
     def unpacking_loop(self, stmt):
-        """``for i, x in enumerate(xs)`` / ``for a, b in zip(xs, ys)`` -> a counted loop."""
+        """``for i, x in enumerate(xs)`` / ``for a, b in zip(xs, ys)`` / ``for W, b in layers``
+        -> a counted loop; returns the statements to run before it. Python evaluates the
+        iterable once, before the loop: so does the counted loop (``xs`` rebound in the body
+        does not change what it runs over)."""
         function = resolve(stmt.iter.func, self.parsed.namespace, set()) \
             if isinstance(stmt.iter, gast.Call) else None
         targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else []
+        rebound = assigned_names(stmt.body) | assigned_names(stmt.target)
+        prefix = []
+
+        def evaluated_once(sequence, hint):
+            if isinstance(sequence, gast.Name) and sequence.id not in rebound:
+                return sequence
+            name = self.names.fresh(hint + "_items")
+            prefix.append(located(assign(name, as_load_expr(sequence)), stmt))
+            return load(name)
+
+        if targets and all(isinstance(t, gast.Name) for t in targets) and \
+                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)):
+            # for W, b in layers  ->  for layers_index in range(len(layers)):
+            #                             W, b = layers[layers_index]
+            hint = _dotted(stmt.iter).replace(".", "_")
+            sequence = evaluated_once(stmt.iter, hint)
+            index = self.names.fresh(hint + "_index")
+            unpack = gast.Assign(targets=[stmt.target], value=subscript(sequence, load(index)),
+                                 type_comment=None)
+            stmt.body = self.assignment(located(unpack, stmt)) + stmt.body
+            stmt.target, stmt.iter = store(index), call("range", call("len", clone(sequence)))
+            return prefix
         if not all(isinstance(t, gast.Name) for t in targets) or \
                 function not in (enumerate, zip) or stmt.iter.keywords:
             raise self.parsed.unsupported(
@@ -254,18 +280,19 @@ class Desugar:
                 raise self.parsed.unsupported(stmt, "enumerate with a start or other targets",
                                               "write for i, x in enumerate(xs)")
             index = targets[0].id
-            items = [(targets[1].id, sequences[0])]
+            items = [(targets[1].id, evaluated_once(sequences[0], targets[1].id))]
         else:
             if len(sequences) != len(targets):
                 raise self.parsed.unsupported(stmt, "zip whose targets do not match its inputs")
             index = self.names.fresh("_".join(t.id for t in targets) + "_index")
-            items = [(t.id, seq) for t, seq in zip(targets, sequences)]
-        lengths = [call("len", seq) for _, seq in items]
+            items = [(t.id, evaluated_once(seq, t.id)) for t, seq in zip(targets, sequences)]
+        lengths = [call("len", clone(seq)) for _, seq in items]
         count = lengths[0] if len(lengths) == 1 else call("min", *lengths)
         stmt.target = store(index)
         stmt.iter = call("range", count)
-        stmt.body = [located(assign(name, subscript(sequence, load(index))), stmt)
+        stmt.body = [located(assign(name, subscript(clone(sequence), load(index))), stmt)
                      for name, sequence in items] + stmt.body
+        return prefix
 
     def _check_target(self, target, stmt, element=False):
         if isinstance(target, gast.Name):
@@ -328,18 +355,24 @@ class Desugar:
         at the user's line if ``v`` turns out to be changeable in place.
         """
         module = gast.Module(body=body, type_ignores=[])
-        links = {}  # name -> names it may share memory with, by direct assignment or view
+        aliases = []  # (assignment, name, name it may share memory with)
         for node in gast.walk(module):
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name):
                 source = _aliased_name(node.value, self.parsed.namespace)
                 if source is not None:
-                    links.setdefault(node.targets[0].id, set()).add(source)
-                    links.setdefault(source, set()).add(node.targets[0].id)
+                    aliases.append((node, node.targets[0].id, source))
         loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
         for node in gast.walk(module):
             if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
                 continue
+            around = [loop for loop in loops if any(n is node for n in gast.walk(loop))]
+            first = min([node.lineno + 1] + [loop.lineno for loop in around])
+            links = {}  # sharing made before the update (or anywhere in a loop around it)
+            for assignment, target, source in aliases:
+                if assignment.lineno < node.lineno or assignment.lineno >= first - 1 and around:
+                    links.setdefault(target, set()).add(source)
+                    links.setdefault(source, set()).add(target)
             name, sharing, pending = node.target.id, set(), [node.target.id]
             while pending:
                 for other in links.get(pending.pop(), ()):
@@ -348,8 +381,6 @@ class Desugar:
                         pending.append(other)
             sharing.discard(name)
             # Read afterwards: on a later line, or anywhere in a loop around the update.
-            first = min([node.lineno + 1] + [loop.lineno for loop in loops
-                                              if any(n is node for n in gast.walk(loop))])
             for read in gast.walk(module):
                 if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
                         read.id in sharing and getattr(read, "lineno", 0) >= first:
@@ -482,6 +513,8 @@ def _aliased_name(value, namespace):
     if isinstance(value, gast.Attribute) and value.attr == "T":
         return _aliased_name(value.value, namespace)
     if isinstance(value, gast.Subscript):
+        if any(isinstance(part, gast.List) for part in gast.walk(value.slice)):
+            return None  # x[[0, 2]]: a copy
         return _aliased_name(value.value, namespace)
     if isinstance(value, gast.Call) and value.args:
         function = resolve(value.func, namespace, set())
@@ -718,7 +751,11 @@ class ToANF:
             if expr.attr == "T":
                 return gast.Attribute(value=self.atom(expr.value, out, hint), attr="T",
                                       ctx=gast.Load())
-            raise self.no_rule(expr, f"the attribute .{expr.attr} of a differentiated value")
+            # p.W of a named tuple or dataclass of arrays: a field read with an adjoint
+            read = call(load(self.binder.bind("field", field)), self.atom(expr.value, out, hint),
+                        constant(expr.attr))
+            read.sg_function = field
+            return read
         if isinstance(expr, gast.Call):
             if popped_list(expr) is not None:  # items.pop(): one list operation already
                 return expr
@@ -740,6 +777,11 @@ class ToANF:
                                    "build the result with a for loop and np.stack")
         if isinstance(expr, gast.List):
             return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
+        if isinstance(expr, gast.Dict):  # {"W": w, "b": b}: a dict whose adjoint is a dict
+            if not all(isinstance(k, gast.Constant) for k in expr.keys):
+                raise self.unsupported(expr, "a dict of differentiated values with keys that are "
+                                       "not constants (or with **)", "write each key out")
+            return gast.Dict(keys=expr.keys, values=[self.atom(v, out, hint) for v in expr.values])
         if isinstance(expr, gast.Tuple):
             raise self.unsupported(expr, "a tuple of differentiated values",
                                    "use a list, or pass it straight to np.stack / np.concatenate")
@@ -910,6 +952,16 @@ def _called_at_run_time(function):
         return True
     call = getattr(type(function), "__call__", None)
     return inspect.isfunction(call) and is_user_function(call)
+
+
+def as_load_expr(expr):
+    """A Load-context copy of an expression (a name, attribute or subscript)."""
+    from .build import clone as _clone
+    copy = _clone(expr)
+    for node in gast.walk(copy):
+        if hasattr(node, "ctx"):
+            node.ctx = gast.Load()
+    return copy
 
 
 def _only_reports(function):

@@ -223,6 +223,10 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
     if not isinstance(reader, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
             _changed_before_use(reader) & read or _seeds(reader, namespace):
         return False  # the returned value and the seed keep their own lines
+    targets = reader.targets if isinstance(reader, gast.Assign) else \
+        [reader.target] if isinstance(reader, gast.AugAssign) else []
+    if any(isinstance(n, gast.Name) and n.id == name for t in targets for n in gast.walk(t)):
+        return False  # y = a * 1.0; y[0] = v writes into y: the value must keep its name
     candidate = clone(reader)
     for node in gast.walk(candidate):
         for field, child in gast.iter_fields(node):

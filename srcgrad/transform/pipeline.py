@@ -21,7 +21,7 @@ from .parse import parse_function
 from .forward import ForwardMode
 from .live import LiveGlobals
 from .reverse import ReverseMode, resolve
-from .shapes import SEQUENCE, UNKNOWN, Shapes, argument_shape, infer_shapes
+from .shapes import UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
@@ -34,6 +34,7 @@ class Generated:
     source: str
     name: str
     callees: list  # Derivative objects of the user's functions this code calls
+    containers: bool = False  # takes containers (lists, dicts) whose adjoints are containers
 
     def refresh(self):
         """Read the user's globals in; False when they changed what the code was made for."""
@@ -164,8 +165,11 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
     if signature is not None:
         engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
                                      engine.resolve, locals_, returned_shape)
-        # A list or tuple argument's adjoint is a list of its elements' adjoints.
-        engine.list_names |= {p for p in params if engine.shapes.get(p) == SEQUENCE}
+        # A container's adjoint is a container of its elements' adjoints (a list for a list or
+        # tuple, a dict for a dict): containers passed in, and elements that are containers.
+        engine.list_names |= {name for name, shape in engine.shapes.items()
+                              if isinstance(shape, Tree)}
+        engine.list_names |= elements_maybe_containers(body, engine.list_names, engine.shapes)
     primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
@@ -225,7 +229,9 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)
-    return Generated(compiled, source, name, engine.callees)
+    containers = engine.shapes is not None and any(
+        isinstance(engine.shapes.get(w), Tree) for w in wrt_list)
+    return Generated(compiled, source, name, engine.callees, containers)
 
 
 _returned_shapes = weakref.WeakKeyDictionary()  # function -> {signature: shape or None}
@@ -282,8 +288,12 @@ def _value_kept_from(result, adjoint, names, binder):
 
     Returns (expression to return, statements to run between the primal and the adjoint).
     """
-    if not isinstance(result, gast.Name):
-        return result, []
+    if not isinstance(result, gast.Name):  # a value no derivative reaches: computed now
+        changed = assigned_names(adjoint) | mutated_names(adjoint)
+        if not loaded_names(result) & changed:
+            return result, []
+        value = names.fresh("value")
+        return load(value), [_assign(value, result)]
     if result.id in mutated_names(adjoint):  # restored element by element: keep a copy
         value = names.fresh("value")
         copied = gast.Call(func=load(binder.bind("copy_of", copy_of)), args=[load(result.id)],
@@ -293,6 +303,25 @@ def _value_kept_from(result, adjoint, names, binder):
         value = names.fresh("value")
         return load(value), [_assign(value, load(result.id))]
     return result, []
+
+
+def elements_maybe_containers(body, containers, shapes):
+    """Names bound to an element of a container whose shape is not known to be an array's
+    (``layer = layers[i]`` over layers of different shapes): their adjoints are built by the
+    container helpers, which treat an element that turns out to be an array as one."""
+    found, changed = set(), True
+    while changed:
+        changed = False
+        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) and \
+                    isinstance(node.value, gast.Subscript) and \
+                    isinstance(node.value.value, gast.Name) and \
+                    node.value.value.id in containers | found and \
+                    not isinstance(shapes.get(node.targets[0].id), tuple) and \
+                    node.targets[0].id not in found:
+                found.add(node.targets[0].id)
+                changed = True
+    return found
 
 
 def _without_annotations(args):

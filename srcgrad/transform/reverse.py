@@ -188,9 +188,8 @@ class ReverseMode(Sweep):
             shaped = call(self.np_function("zeros_like"), load(self.primal_of[adjoint]))
             return [assign(adjoint, gast.BinOp(left=load(adjoint), op=gast.Add(), right=shaped),
                            like)]
-        if status == SHARED:
-            copier = load(self.binder.bind("list", list)) if \
-                self.primal_of[adjoint] in self.list_names else self.runtime("copy_of")
+        if status == SHARED:  # copy_of copies a list, a dict and an array alike
+            copier = self.runtime("copy_of")
             return [assign(adjoint, call(copier, load(adjoint)), like)]
         return []
 
@@ -500,9 +499,11 @@ class ReverseMode(Sweep):
         if not self.activity.is_varied(value):
             state[adjoint] = ZERO  # a constant or inactive value: nothing flows back
             return [stmt], [], state
-        if isinstance(value, gast.List):  # items = [a, b]: each element's adjoint
+        if isinstance(value, (gast.List, gast.Dict)):  # items = [a, b]: each element's adjoint
             sources = {}
-            for position, element in enumerate(value.elts):
+            pairs = enumerate(value.elts) if isinstance(value, gast.List) else \
+                zip((k.value for k in value.keys), value.values)
+            for position, element in pairs:
                 if isinstance(element, gast.Name) and element.id in self.varied:
                     sources.setdefault(element.id, []).append(
                         subscript(load(adjoint), constant(position)))
@@ -772,13 +773,16 @@ class ReverseMode(Sweep):
             accumulator = self.adjoint(source)
             code += self.make_owned(accumulator, state, stmt)
         bindings["dx"] = load(accumulator)
-        if source in self.list_names:  # items[k]: replace the element, never add in place
+        if source in self.list_names and rule.function.__name__ != "field_rule":
+            # items[k]: replace the element, never add in place
             element = subscript(load(accumulator), clone(bindings["index"]))
+            total = call(self.runtime("add_each"), element, bindings["g"]) \
+                if name in self.list_names else \
+                gast.BinOp(left=element, op=gast.Add(), right=bindings["g"])  # (a container)
             update = gast.Assign(targets=[gast.Subscript(value=load(accumulator),
                                                          slice=clone(bindings["index"]),
                                                          ctx=gast.Store())],
-                                 value=gast.BinOp(left=element, op=gast.Add(),
-                                                  right=bindings["g"]), type_comment=None)
+                                 value=total, type_comment=None)
             code.append(located(update, stmt))
             state[self.adjoint(name)] = ZERO
             return code
@@ -988,6 +992,9 @@ class ReverseMode(Sweep):
             stmt.iter, stmt.sg_unsafe_before, stmt.target.id + "_values", stmt)
         after_pushes, setup = self.before_loop(stmt, state, entry)
         executed = clone(iterable)
+        if _breaks(stmt.body) and isinstance(executed, gast.Call) and not (
+                isinstance(executed.func, gast.Name) and executed.func.id == "range"):
+            executed = call(self.binder.bind("list", list), executed)  # reversed(...)[:n]
         if _breaks(stmt.body):  # the adjoint runs over the iterations that ran
             count, start, counting, count_push, count_pop = self.counter(stmt)
             body_primal = [counting] + body_primal

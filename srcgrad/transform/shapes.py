@@ -13,6 +13,8 @@ loop that grows an array), the name is UNKNOWN.
 """
 import builtins
 import operator
+import dataclasses
+from dataclasses import dataclass
 
 import gast
 import numpy as np
@@ -36,16 +38,43 @@ _SHAPE_OF_ARGUMENT = {runtime.unbroadcast: 1, runtime.broadcast_like: 1, runtime
 _BINARY = {gast.Add, gast.Sub, gast.Mult, gast.Div, gast.FloorDiv, gast.Mod, gast.Pow}
 
 
-SEQUENCE = "sequence"  # a list or tuple argument: its derivative is a list, element by element
+@dataclass(frozen=True)
+class Tree:
+    """The shape of a container (a list, tuple or dict): the shape of each element, by position
+    or key. Its derivative is a container of its elements' derivatives (runtime.zeros_like_each)."""
+
+    keys: tuple
+    children: tuple
+
+    def child(self, key):
+        """The shape of element ``key``; for an index not known here (a loop counter), the
+        shape all elements share, else UNKNOWN."""
+        if key is not _ANY_KEY:
+            return dict(zip(self.keys, self.children)).get(key, UNKNOWN)
+        return self.children[0] if self.children and len(set(self.children)) == 1 else UNKNOWN
 
 
-def argument_shape(value):
-    """The shape key of one argument: () for numbers, the shape of an array, SEQUENCE for a
-    list or tuple, else UNKNOWN."""
+_ANY_KEY = object()
+MAX_TREE_SIZE = 10_000  # elements read for a container's shape; larger ones are UNKNOWN
+
+
+def argument_shape(value, depth=0):
+    """The shape key of one argument: () for numbers, the shape of an array, a Tree for a list,
+    tuple or dict of such values, else UNKNOWN."""
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return ()
-    if isinstance(value, (list, tuple)):
-        return SEQUENCE
+    if dataclasses.is_dataclass(value) and not isinstance(value, type) and depth < 32:
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple, dict)) and depth < 32 and len(value) <= MAX_TREE_SIZE:
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        try:
+            keys, children = zip(*((k, argument_shape(v, depth + 1)) for k, v in items)) \
+                if len(value) else ((), ())
+            tree = Tree(tuple(keys), tuple(children))
+            hash(tree)
+        except TypeError:  # a key that is not hashable
+            return UNKNOWN
+        return tree
     shape = getattr(value, "shape", None)
     if type(shape) is tuple and not isinstance(value, np.matrix) and hasattr(value, "dtype"):
         return tuple(n if type(n) is int else None for n in shape)  # Dask: nan for unknown
@@ -105,6 +134,13 @@ def reduced_shape(shape, axis, keepdims):
 
 def indexed_shape(shape, index, shape_of):
     """The shape of ``x[index]`` for basic indexing (integers, slices, None, ...)."""
+    if isinstance(shape, Tree):  # an element of a container
+        if isinstance(index, gast.Constant):
+            return shape.child(index.value)
+        if isinstance(index, gast.UnaryOp) and isinstance(index.op, gast.USub) and \
+                isinstance(index.operand, gast.Constant) and shape.keys:
+            return shape.child(len(shape.keys) - index.operand.value)
+        return shape.child(_ANY_KEY) if shape_of(index) == () else UNKNOWN
     if shape == DIMS:
         return () if shape_of(index) == () else UNKNOWN
     if not isinstance(shape, tuple):
@@ -202,6 +238,12 @@ class Shapes:
     def _shape(self, expr):
         if isinstance(expr, gast.Constant):
             return () if type(expr.value) in (int, float, bool, complex) else UNKNOWN
+        if isinstance(expr, (gast.Tuple, gast.List)) and isinstance(expr.ctx, gast.Load) and \
+                not any(isinstance(e, gast.Starred) for e in expr.elts):
+            return Tree(tuple(range(len(expr.elts))), tuple(self._shape(e) for e in expr.elts))
+        if isinstance(expr, gast.Dict) and all(isinstance(k, gast.Constant) for k in expr.keys):
+            return Tree(tuple(k.value for k in expr.keys), tuple(self._shape(v)
+                                                                 for v in expr.values))
         if isinstance(expr, gast.Name):
             shape = self.lookup(expr.id)
             if shape is None:

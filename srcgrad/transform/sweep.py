@@ -31,7 +31,8 @@ class Sweep:
         self.list_names = {  # lists the function builds: their derivatives are lists too
             node.targets[0].id for node in gast.walk(gast.Module(body=body, type_ignores=[]))
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
-            and (isinstance(node.value, gast.List) or self.returns_sequence(node.value))}
+            and (isinstance(node.value, (gast.List, gast.Dict)) or
+                 self.returns_sequence(node.value))}
 
     def returns_sequence(self, value):
         """Is ``value`` a call of a primitive whose result is a list of arrays (np.linalg.eigh)?"""
