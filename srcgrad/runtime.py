@@ -595,9 +595,10 @@ def array_adjoint(g, obj):
 
 # --- statistics, scans and products (rules added with the covered-functions table) ------------
 
-def average_weights(a, axis, weights):
+def average_weights(a, axis, weights, returned=False):
     """The derivative of np.average(a, axis, weights) with respect to each element of a (an array
     that broadcasts against a): w / sum(w) along axis, 1 / count without weights."""
+    single_result(None, returned, "returned")
     if weights is None:
         shape = shape_of(a)
         count = 1
@@ -690,12 +691,14 @@ def repeat_adjoint(g, a, repeats, axis):
         split = a_flat_shape[:axis_] + (n, count) + a_flat_shape[axis_ + 1:]
         summed = np.sum(np.reshape(g, split), axis=axis_ + 1)
     else:  # one count per element: sums of consecutive runs, from a cumulative sum
-        ends = np.cumsum(np.asarray(repeats))
+        ends = [0]
+        for count in np.ravel(repeats).tolist():  # the counts (ints), not the data
+            ends.append(ends[-1] + int(count))
         totals = np.cumsum(g, axis=axis_)
-        zero = np.zeros_like(np.take(totals, [0], axis=axis_))
+        before = (slice(None),) * axis_
+        zero = np.zeros_like(totals[before + (slice(0, 1),)])
         totals = np.concatenate([zero, totals], axis=axis_)
-        at_ends = np.take(totals, np.concatenate([[0], ends]), axis=axis_)
-        summed = np.diff(at_ends, axis=axis_)
+        summed = np.diff(totals[before + (ends,)], axis=axis_)
     return np.reshape(summed, shape_of(a))
 
 
@@ -730,11 +733,11 @@ def rollaxis_order(ndim, axis, start):
 
 
 def diagonal_positions(shape, offset, axis1, axis2):
-    """Row and column indices of the ``offset`` diagonal of a (shape[axis1], shape[axis2]) matrix."""
+    """Row and column indices of the ``offset`` diagonal of the matrices on axes (axis1, axis2)."""
     rows, cols = shape[axis1], shape[axis2]
     length = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
     start_row, start_col = max(-offset, 0), max(offset, 0)
-    return (np.arange(start_row, start_row + length), np.arange(start_col, start_col + length))
+    return (list(range(start_row, start_row + length)), list(range(start_col, start_col + length)))
 
 
 def diagonal_adjoint(g, a, offset, axis1, axis2):
@@ -746,9 +749,9 @@ def diagonal_adjoint(g, a, offset, axis1, axis2):
     moved = np.zeros_like(np.moveaxis(a, (axis1, axis2), (-2, -1)))
     if array_library(moved) == "dask":  # no assignment through two index arrays: one-hot products
         n, m, length = shape_of(moved)[-2], shape_of(moved)[-1], len(rows)
-        start_row, start_col = (int(rows[0]), int(cols[0])) if length else (0, 0)
-        row_of = np.eye(n, length, -start_row, dtype=moved.dtype, like=moved)
-        col_of = np.eye(m, length, -start_col, dtype=moved.dtype, like=moved)
+        start_row, start_col = (rows[0], cols[0]) if length else (0, 0)
+        row_of = eye_like(n, length, -start_row, moved)
+        col_of = eye_like(m, length, -start_col, moved)
         moved = (row_of * np.expand_dims(g, -2)) @ np.transpose(col_of)
     else:
         moved[..., rows, cols] = g
@@ -761,7 +764,7 @@ def diagonal_mask(a, offset, axis1, axis2):
     ndim = ndim_of(a)
     axis1, axis2 = axis1 % ndim, axis2 % ndim
     shape = shape_of(a)
-    mask = np.eye(shape[axis1], shape[axis2], offset, dtype=getattr(a, "dtype", None), like=a)
+    mask = eye_like(shape[axis1], shape[axis2], offset, a)
     if axis1 > axis2:
         mask = np.transpose(mask)
     sizes = [1] * ndim
@@ -801,7 +804,9 @@ def along_axis_index(indices, axis, shape):
         else:
             sizes = [1] * ndim
             sizes[k] = shape[k]
-            index.append(np.reshape(np.arange(shape[k]), sizes))
+            positions = np.arange(shape[k], like=indices) if hasattr(
+                indices, "__array_function__") else np.arange(shape[k])
+            index.append(np.reshape(positions, sizes))
     return tuple(index)
 
 
@@ -827,9 +832,10 @@ def select_adjoint(g, condlist, choicelist):
     return adjoints
 
 
-def linspace_fractions(ans, num, endpoint, axis):
+def linspace_fractions(ans, num, endpoint, axis, retstep=False):
     """For ``np.linspace(start, stop, num, endpoint, axis=axis)``: how far along each sample lies,
     from 0 at start to 1 at stop, shaped to broadcast against ``ans``."""
+    single_result(None, retstep, "retstep")
     steps = max(num - 1, 1) if endpoint else max(num, 1)
     fractions = np.arange(num, like=ans) / steps
     sizes = [1] * ndim_of(ans)
@@ -908,7 +914,15 @@ def kron_plan(a, b):
 
 def identity_like(x):
     """The identity matrix of the size of ``x``'s last axis, in x's dtype and library."""
-    return np.eye(shape_of(x)[-1], dtype=getattr(x, "dtype", None), like=x)
+    return eye_like(shape_of(x)[-1], shape_of(x)[-1], 0, x)
+
+
+def eye_like(rows, cols, offset, x):
+    """``np.eye(rows, cols, offset)`` in the dtype and library of ``x`` (built from np.arange and
+    np.zeros_like, which every array library dispatches; Dask's eye takes no ``order``)."""
+    columns_minus_rows = (np.expand_dims(np.arange(cols, like=x), 0)
+                          - np.expand_dims(np.arange(rows, like=x), 1))
+    return np.zeros_like(x, shape=(rows, cols)) + (columns_minus_rows == offset)
 
 
 def transposed(x):
@@ -1116,7 +1130,7 @@ def einsum_of(subscripts, operands):
     return np.einsum(subscripts, *operands)
 
 
-def einsum_plan(subscripts, k, ndims):
+def einsum_plan(subscripts, k):
     """For the adjoint of operand ``k`` of ``np.einsum(subscripts, ...)``: the einsum of g and the
     other operands that gives it, and its shape before broadcasting (length 1 for an index that
     only operand k has, which it summed away)."""
@@ -1142,7 +1156,7 @@ def einsum_plan(subscripts, k, ndims):
 
 def einsum_adjoint(g, subscripts, operands, k):
     """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``."""
-    plan = einsum_plan(subscripts, k, None)
+    plan = einsum_plan(subscripts, k)
     inputs = [as_array_like(g, operands[k])]
     for j in range(len(operands)):
         if j != k:
@@ -1190,7 +1204,8 @@ def einsum_adjoints_adjoints(g, subscripts, operands, cotangents):
         total = np.zeros_like(operands[j])
         for k in range(len(operands)):
             if k != j:
-                total = total + einsum_adjoint(g, subscripts, replaced(operands, k, cotangents[k]), j)
+                moved = replaced(operands, k, cotangents[k])
+                total = total + einsum_adjoint(g, subscripts, moved, j)
         adjoints.append(total)
     return adjoints
 
@@ -1203,6 +1218,257 @@ def einsum_adjoints_tangent(g, subscripts, operands, doperands):
         total = np.zeros_like(operands[k])
         for j in range(len(operands)):
             if j != k:
-                total = total + einsum_adjoint(g, subscripts, replaced(operands, j, doperands[j]), k)
+                moved = replaced(operands, j, doperands[j])
+                total = total + einsum_adjoint(g, subscripts, moved, k)
         tangents.append(total)
     return tangents
+
+
+# --- np.gradient --------------------------------------------------------------------------------
+
+def gradient_axis(f, axis, edge_order):
+    """The one axis ``np.gradient(f, spacing, axis=axis)`` differences (the rule covers a result
+    that is one array, with first-order edges)."""
+    if edge_order != 1:
+        raise NotImplementedError("srcgrad differentiates np.gradient with edge_order=1")
+    if axis is None:
+        if ndim_of(f) != 1:
+            raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
+                                      "pass axis=k")
+        return 0
+    if isinstance(axis, (tuple, list)):
+        raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
+                                  "pass axis=k")
+    return axis % ndim_of(f)
+
+
+def gradient_adjoint(g, f, spacing, axis):
+    """The adjoint of ``np.gradient(f, spacing, axis=axis)`` (first-order edges): central
+    differences inside, one-sided ones at both ends, each transposed."""
+    before = (slice(None),) * axis
+    half = g[before + (slice(1, -1),)] * (0.5 / spacing)
+    zeros = np.zeros_like(g[before + (slice(0, 2),)])
+    inner = (np.concatenate([zeros, half], axis=axis)
+             - np.concatenate([half, zeros], axis=axis))
+    first = g[before + (slice(0, 1),)] / spacing
+    last = g[before + (slice(-1, None),)] / spacing
+    rest = np.zeros_like(g[before + (slice(2, None),)])
+    edges = (np.concatenate([-first, first, rest], axis=axis)
+             + np.concatenate([rest, -last, last], axis=axis))
+    return inner + edges
+
+
+def passes_derivative(dtype):
+    """1.0 for a cast to a floating (or complex) dtype, 0.0 for one to integers or booleans,
+    whose values are piecewise constant."""
+    return 1.0 if np.dtype(dtype).kind in "fc" else 0.0
+
+
+def single_result(value, flag, option):
+    """``value``, when the option that would make the primitive return a tuple is off (the rules
+    of np.average, np.linspace and logsumexp cover one result)."""
+    if flag:
+        raise NotImplementedError(f"srcgrad's derivative rule covers this function with "
+                                  f"{option}=False only")
+    return value
+
+
+def bound_or(bound, default):
+    """np.clip's bound, or ``default`` (an infinity) where it is None (no bound)."""
+    return default if bound is None else bound
+
+
+# --- np.broadcast_arrays and np.meshgrid (several arrays in, several out) -----------------------
+
+def broadcast_arrays_of(arrays):
+    """``np.broadcast_arrays(*arrays)`` with the arrays as one list (see einsum_of)."""
+    return list(np.broadcast_arrays(*arrays))
+
+
+def meshgrid_of(arrays, indexing="xy", sparse=False, copy=True):
+    """``np.meshgrid(*arrays, ...)`` with the arrays as one list (see einsum_of)."""
+    return list(np.meshgrid(*arrays, indexing=indexing, sparse=sparse, copy=copy))
+
+
+def unbroadcast_each(g, arrays):
+    """Each adjoint of ``g`` summed down to the shape of its array."""
+    pieces = []
+    for part, x in zip(g, arrays):
+        pieces.append(unbroadcast(part, x))
+    return pieces
+
+
+def broadcast_each(values, likes):
+    """Each of ``values`` stretched to the shape of its partner in ``likes``."""
+    pieces = []
+    for value, like in zip(values, likes):
+        pieces.append(np.broadcast_to(value, shape_of(like)))
+    return pieces
+
+
+def meshgrid_adjoints(g, arrays, indexing):
+    """The adjoints of the inputs of ``np.meshgrid(*arrays, indexing=indexing)``: each output's
+    adjoint summed over every axis but the one its input runs along."""
+    adjoints = []
+    for k in range(len(arrays)):
+        axis = k
+        if indexing == "xy" and len(arrays) > 1 and k < 2:
+            axis = 1 - k
+        others = tuple(j for j in range(ndim_of(g[k])) if j != axis)
+        adjoints.append(np.reshape(np.sum(g[k], axis=others), shape_of(arrays[k])))
+    return adjoints
+
+
+# --- np.linalg.matrix_power -----------------------------------------------------------------------
+
+def matrix_power_adjoint(g, a, n):
+    """The adjoint of a in ``np.linalg.matrix_power(a, n)``: the sum over k of
+    (a^T)^k g (a^T)^(n-1-k); for n < 0, the same for inv(a), then through the inverse."""
+    base = np.linalg.inv(a) if n < 0 else a
+    count = -n if n < 0 else n
+    base_t = np.swapaxes(base, -1, -2)
+    return through_inverse(power_sum(base_t, g, count), base_t, n)
+
+
+def matrix_power_tangent(da, a, n):
+    """The tangent of ``np.linalg.matrix_power(a, n)`` along ``da``: the sum over k of
+    a^k da a^(n-1-k); for n < 0, the same for inv(a) along its tangent -inv(a) da inv(a)."""
+    base = np.linalg.inv(a) if n < 0 else a
+    count = -n if n < 0 else n
+    moved = -(base @ da @ base) if n < 0 else da
+    return power_sum(base, moved, count)
+
+
+def power_sum(p, m, count):
+    """The sum over k < count of p^k m p^(count-1-k), built up one power at a time."""
+    if count == 0:
+        return np.zeros_like(m)
+    total = m
+    power = p
+    for _ in range(1, count):
+        total = p @ total + m @ power
+        power = power @ p
+    return total
+
+
+def through_inverse(d_inverse, inverse_t, n):
+    """The adjoint of a from that of inv(a) when n < 0: -inv(a)^T d inv(a)^T."""
+    if n < 0:
+        return -(inverse_t @ d_inverse @ inverse_t)
+    return d_inverse
+
+
+# --- np.convolve and np.correlate -----------------------------------------------------------------
+
+def full_convolution_adjoint(g, a, v, mode, correlation=False):
+    """The adjoint of ``np.convolve(a, v, mode)`` as that of the full convolution: ``g`` put back
+    at its place in the full result ('same' and 'valid' are slices of it), zeros around.
+    np.correlate centres 'same' from the other end when v is the longer vector."""
+    shorter = min(size_of(a), size_of(v))
+    offset = 0 if mode == "full" else (shorter - 1) // 2 if mode == "same" else shorter - 1
+    full = size_of(a) + size_of(v) - 1
+    if correlation and size_of(v) > size_of(a):
+        offset = full - size_of(g) - offset
+    return np.pad(g, (offset, full - size_of(g) - offset))
+
+
+def convolve_adjoints(g, a, v, mode, correlation=False):
+    """The adjoints of a and v in ``np.convolve(a, v, mode)``: each is the correlation of the full
+    adjoint with the other operand."""
+    full = full_convolution_adjoint(g, a, v, mode, correlation)
+    return [np.correlate(full, v, "valid"), np.correlate(full, a, "valid")]
+
+
+# --- np.cov -----------------------------------------------------------------------------------------
+
+def cov_centred(m, rowvar):
+    """For ``np.cov(m, ...)``: m as (variables, observations), each variable centred."""
+    x = np.reshape(m, (1, -1)) if ndim_of(m) < 2 else (m if rowvar else np.swapaxes(m, 0, 1))
+    return x - np.mean(x, axis=1, keepdims=True)
+
+
+def cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights):
+    """The divisor of ``np.cov(m, ...)``: the number of observations less ddof."""
+    if y is not None or fweights is not None or aweights is not None:
+        refuse_cov_options()
+    count = size_of(m) if ndim_of(m) < 2 else shape_of(m)[1 if rowvar else 0]
+    return count - (ddof if ddof is not None else (0 if bias else 1))
+
+
+def refuse_cov_options():
+    raise NotImplementedError("srcgrad differentiates np.cov(m) without y, fweights or aweights; "
+                              "stack y into m with np.vstack")
+
+
+def cov_adjoint(g, m, y, rowvar, bias, ddof, fweights, aweights):
+    """The adjoint of m in ``np.cov(m, ...)``: (G + G^T) x_c / divisor, back in m's layout."""
+    centred = cov_centred(m, rowvar)
+    divisor = cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights)
+    g = np.reshape(as_array_like(g, m), (shape_of(centred)[0], shape_of(centred)[0]))
+    dx = (g + np.swapaxes(g, 0, 1)) @ centred / divisor
+    if ndim_of(m) == 2 and not rowvar:
+        dx = np.swapaxes(dx, 0, 1)
+    return np.reshape(dx, shape_of(m))
+
+
+def cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights):
+    """The tangent of ``np.cov(m, ...)`` along ``dm``."""
+    centred = cov_centred(m, rowvar)
+    divisor = cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights)
+    moved = cov_centred(dm, rowvar)
+    product = moved @ np.swapaxes(centred, 0, 1)
+    return np.reshape((product + np.swapaxes(product, 0, 1)) / divisor, shape_of(ans))
+
+
+# --- np.median ----------------------------------------------------------------------------------------
+
+def median_shares(a, axis):
+    """How the median of ``a`` along ``axis`` moves with each element (an array of a's shape):
+    the middle element gets it all; with an even count the two middle ones half each; tied
+    elements share their part evenly."""
+    if isinstance(axis, (tuple, list)):
+        raise NotImplementedError("srcgrad differentiates np.median over one axis or all")
+    flat = axis is None
+    values = np.reshape(a, (-1,)) if flat else a
+    axis_ = 0 if flat else axis % ndim_of(a)
+    n = shape_of(values)[axis_]
+    ordered = np.sort(values, axis=axis_)
+    before = (slice(None),) * axis_
+    low = ordered[before + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
+    high = ordered[before + (slice(n // 2, n // 2 + 1),)]
+    is_low = values == low
+    is_high = values == high
+    shares = 0.5 * (is_low / count_of(is_low, values, axis_, True)
+                    + is_high / count_of(is_high, values, axis_, True))
+    return np.reshape(shares, shape_of(a)) if flat else shares
+
+
+def quantile_shares(a, q, axis, method="linear"):
+    """How ``np.quantile(a, q, axis)`` (linear method, one q) moves with each element of ``a``:
+    the two order statistics it interpolates between get 1 - t and t of it; tied elements share
+    their part evenly."""
+    if method != "linear" or ndim_of(q) != 0:
+        raise NotImplementedError("srcgrad differentiates np.quantile and np.percentile for one q "
+                                  "with method='linear'")
+    if isinstance(axis, (tuple, list)):
+        raise NotImplementedError("srcgrad differentiates np.quantile over one axis or all")
+    flat = axis is None
+    values = np.reshape(a, (-1,)) if flat else a
+    axis_ = 0 if flat else axis % ndim_of(a)
+    position = float(q) * (shape_of(values)[axis_] - 1)
+    below = int(np.floor(position))
+    above = min(below + 1, shape_of(values)[axis_] - 1)
+    t = position - below
+    ordered = np.sort(values, axis=axis_)
+    before = (slice(None),) * axis_
+    is_low = values == ordered[before + (slice(below, below + 1),)]
+    is_high = values == ordered[before + (slice(above, above + 1),)]
+    # (a Python number times a boolean array would be float64: divide by the counts first)
+    shares = (is_low / count_of(is_low, values, axis_, True) * (1.0 - t)
+              + is_high / count_of(is_high, values, axis_, True) * t)
+    return np.reshape(shares, shape_of(a)) if flat else shares
+
+
+def percent_to_fraction(q):
+    """np.percentile's q as np.quantile's."""
+    return q / 100.0

@@ -2,6 +2,7 @@
 import operator
 import os
 import sys
+import sysconfig
 
 import numpy as np
 
@@ -200,9 +201,11 @@ def qualified_name(function):
 
 
 def user_location():
-    """'file, line N' of the innermost caller outside srcgrad and NumPy, for error messages."""
+    """'file, line N' of the innermost caller outside srcgrad and installed libraries (NumPy,
+    SciPy ...), for error messages."""
     skipped = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-               os.path.dirname(os.path.abspath(np.__file__)))
+               os.path.dirname(os.path.abspath(np.__file__))) + tuple(
+        sysconfig.get_paths()[key] + os.sep for key in ("purelib", "platlib"))
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename

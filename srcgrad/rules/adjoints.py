@@ -8,10 +8,10 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (array_library, broadcast_like, cast_like, copy_of, count_of,
-                       expand_reduced, ndim_of, split_like, unstack, add_each, unknown_matrix_norm,
-                       _normed_axes, inverse_permutation, refuse_in_place, tensordot_axes,
-                       ravel_in, reshape_to, scalar_seed, shape_of, size_of, unbroadcast,
+from ..runtime import (add_each, array_library, broadcast_like, cast_like, copy_of, count_of,
+                       expand_reduced, inverse_permutation, ndim_of, _normed_axes, ravel_in,
+                       refuse_in_place, reshape_to, scalar_seed, shape_of, single_result, size_of,
+                       split_like, tensordot_axes, unbroadcast, unknown_matrix_norm, unstack,
                        zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
 
@@ -107,6 +107,16 @@ def unstack_jvp(ans, value, axis, *, dvalue):
     return unstack(dvalue, axis)
 
 
+@vjp(single_result)
+def single_result_rule(g, ans, value, flag, option):
+    return g, None, None
+
+
+@jvp(single_result)
+def single_result_jvp(ans, value, flag, option, *, dvalue):
+    return dvalue
+
+
 @vjp(add_each)
 def add_each_rule(g, ans, left, right):
     return g, g
@@ -118,6 +128,6 @@ def add_each_jvp(ans, left, right, *, dleft, dright):
 
 
 sequence_result(split_like, unstack, zeros_like_each, add_each)
-non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation, tensordot_axes,
-                   array_library, count_of, shape_of, ndim_of, size_of, scalar_seed, zeros_like_each,
-                   getattr, hasattr, isinstance, reversed)
+non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation,
+                   tensordot_axes, array_library, count_of, shape_of, ndim_of, size_of,
+                   scalar_seed, zeros_like_each, getattr, hasattr, isinstance)

@@ -6,12 +6,14 @@ rules of their own below, so that second derivatives go through them.
 """
 import numpy as np
 
-from ..runtime import (c_join, hsplit_axis, index_trick_pieces, r_join, as_array_like, broadcast_like, cast_like, diagonal_adjoint, inverse_permutation,
-                       linspace_fractions, ndim_of, negated, repeat_adjoint, rollaxis_order,
-                       select_adjoint, shape_of, split_like, take_adjoint, take_along_axis_adjoint,
-                       tile_adjoint, trace_adjoint, unbroadcast, unjoin, unpad, constant_mode,
-                       diag_adjoint)
-from .registry import jvp, non_differentiable, sequence_result, vjp
+from ..runtime import (broadcast_arrays_of, broadcast_each, meshgrid_adjoints, meshgrid_of,
+                       unbroadcast_each, as_array_like, broadcast_like, c_join, cast_like, constant_mode,
+                       diag_adjoint, diagonal_adjoint, hsplit_axis, index_trick_pieces,
+                       inverse_permutation, linspace_fractions, ndim_of, negated, r_join,
+                       repeat_adjoint, rollaxis_order, select_adjoint, shape_of, split_like,
+                       take_adjoint, take_along_axis_adjoint, tile_adjoint, trace_adjoint,
+                       unbroadcast, unjoin, unpad)
+from .registry import PACKED_ARGUMENTS, jvp, non_differentiable, sequence_result, vjp
 
 
 # --- padding ------------------------------------------------------------------------------------
@@ -380,7 +382,7 @@ def full_like_jvp(ans, a, fill_value, dtype=None, *, dfill_value):
 @vjp(np.linspace)
 def linspace(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     # ans = start + (stop - start) * t with t running from 0 to 1 along axis.
-    t = linspace_fractions(ans, num, endpoint, axis)
+    t = linspace_fractions(ans, num, endpoint, axis, retstep)
     return (unbroadcast(np.sum(g * (1.0 - t), axis=axis), start),
             unbroadcast(np.sum(g * t, axis=axis), stop))
 
@@ -388,7 +390,7 @@ def linspace(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=No
 @jvp(np.linspace)
 def linspace_jvp(ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
                  dstart, dstop):
-    t = linspace_fractions(ans, num, endpoint, axis)
+    t = linspace_fractions(ans, num, endpoint, axis, retstep)
     return (broadcast_like(np.expand_dims(as_array_like(dstart, ans), axis) * (1.0 - t), ans),
             broadcast_like(np.expand_dims(as_array_like(dstop, ans), axis) * t, ans))
 
@@ -496,3 +498,60 @@ def dsplit_jvp(ans, ary, indices_or_sections, *, dary):
 
 sequence_result(np.split, np.array_split, np.vsplit, np.hsplit, np.dsplit)
 non_differentiable(hsplit_axis)
+
+
+# --- several arrays in, several out: np.broadcast_arrays and np.meshgrid --------------------------
+@vjp(broadcast_arrays_of)
+def broadcast_arrays(g, ans, arrays):
+    return unbroadcast_each(g, arrays)
+
+
+@jvp(broadcast_arrays_of)
+def broadcast_arrays_jvp(ans, arrays, *, darrays):
+    return broadcast_each(darrays, ans)
+
+
+@vjp(unbroadcast_each)
+def unbroadcast_each_rule(g, ans, value, arrays):
+    return broadcast_each(g, value), None
+
+
+@jvp(unbroadcast_each)
+def unbroadcast_each_jvp(ans, value, arrays, *, dvalue):
+    return unbroadcast_each(dvalue, arrays)
+
+
+@vjp(broadcast_each)
+def broadcast_each_rule(g, ans, values, likes):
+    return unbroadcast_each(g, values), None
+
+
+@jvp(broadcast_each)
+def broadcast_each_jvp(ans, values, likes, *, dvalues):
+    return broadcast_each(dvalues, likes)
+
+
+@vjp(meshgrid_of)
+def meshgrid(g, ans, arrays, indexing="xy", sparse=False, copy=True):
+    return meshgrid_adjoints(g, arrays, indexing)
+
+
+@jvp(meshgrid_of)
+def meshgrid_jvp(ans, arrays, indexing="xy", sparse=False, copy=True, *, darrays):
+    return meshgrid_of(darrays, indexing, sparse, copy)
+
+
+@vjp(meshgrid_adjoints)
+def meshgrid_adjoints_rule(g, ans, value, arrays, indexing):
+    return broadcast_each(meshgrid_of(g, indexing, True), value), None, None
+
+
+@jvp(meshgrid_adjoints)
+def meshgrid_adjoints_jvp(ans, value, arrays, indexing, *, dvalue):
+    return meshgrid_adjoints(dvalue, arrays, indexing)
+
+
+sequence_result(broadcast_arrays_of, meshgrid_of, unbroadcast_each, broadcast_each,
+                meshgrid_adjoints)
+PACKED_ARGUMENTS[np.broadcast_arrays] = (broadcast_arrays_of, 0)
+PACKED_ARGUMENTS[np.meshgrid] = (meshgrid_of, 0)

@@ -286,9 +286,10 @@ def copysign_jvp(ans, x, y, *, dx):
 
 
 # Piecewise-constant in every argument: the derivative is zero wherever it exists.
-non_differentiable(np.floor_divide, operator.floordiv, np.heaviside, np.signbit, np.logical_xor, np.isreal,
-                   np.iscomplex, np.isposinf, np.isneginf, np.isnat, np.argwhere, np.flatnonzero,
-                   np.count_nonzero, np.searchsorted, np.digitize, np.any, np.all, np.tri, np.tril_indices, np.triu_indices,
-                   np.diag_indices, np.indices, np.argpartition, np.lexsort, np.result_type,
-                   np.iscomplexobj, np.isrealobj, np.isscalar, np.sign,
+non_differentiable(np.floor_divide, operator.floordiv, np.heaviside, np.signbit, np.logical_xor,
+                   np.isreal, np.iscomplex, np.isposinf, np.isneginf, np.isnat, np.argwhere,
+                   np.flatnonzero, np.count_nonzero, np.searchsorted, np.digitize, np.any, np.all,
+                   np.tri, np.tril_indices, np.triu_indices, np.diag_indices, np.indices,
+                   np.argpartition, np.lexsort, np.result_type, np.iscomplexobj, np.isrealobj,
+                   np.isscalar, np.sign,
                    np.imag)  # the imaginary part of a real array is zero whatever it holds

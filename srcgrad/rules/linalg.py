@@ -8,13 +8,15 @@ import operator
 
 import numpy as np
 
-from ..runtime import (einsum_adjoints, einsum_adjoints_adjoints, einsum_adjoints_tangent,
-                       einsum_of, einsum_plan, einsum_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
-                       dot_adjoint_right, from_columns, identity_like, inner_axes, kron_plan,
-                       lower_factor, matmul_adjoint_left, matmul_adjoint_right, mirror_triangle,
-                       ndim_of, norm_adjoint, norm_tangent, qr_adjoint, qr_tangent, reduced_mode,
-                       shape_of, svd_adjoint, svd_options_checked, svd_tangent, qr_options_checked, symmetric_from_triangle,
-                       tensordot_left_plan, tensordot_right_plan, transposed, unbroadcast)
+from ..runtime import (convolve_adjoints, matrix_power_adjoint, matrix_power_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
+                       dot_adjoint_right, einsum_adjoints, einsum_adjoints_adjoints,
+                       einsum_adjoints_tangent, einsum_of, einsum_plan, einsum_tangent,
+                       from_columns, identity_like, inner_axes, kron_plan, lower_factor,
+                       matmul_adjoint_left, matmul_adjoint_right, mirror_triangle, ndim_of,
+                       norm_adjoint, norm_tangent, qr_adjoint, qr_options_checked, qr_tangent,
+                       reduced_mode, shape_of, svd_adjoint, svd_options_checked, svd_tangent,
+                       symmetric_from_triangle, tensordot_left_plan, tensordot_right_plan,
+                       transposed, unbroadcast)
 from .registry import PACKED_ARGUMENTS, jvp, non_differentiable, sequence_result, vjp
 
 
@@ -130,7 +132,7 @@ def cross_jvp(ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, da, db):
 # --- inverses, determinants, factorizations -----------------------------------------------------
 @vjp(np.linalg.inv)
 def inv(g, ans, a):
-    return -(transposed(ans) @ g @ transposed(ans))
+    return -(np.swapaxes(ans, -1, -2) @ g @ np.swapaxes(ans, -1, -2))
 
 
 @jvp(np.linalg.inv)
@@ -141,8 +143,9 @@ def inv_jvp(ans, a, *, da):
 @vjp(np.linalg.solve)
 def solve(g, ans, a, b):
     # x = a^-1 b: db = a^-T g, da = -db x^T. A 1-D b is one column.
-    db = np.linalg.solve(transposed(a), as_columns(g, b))
-    return unbroadcast(-db @ transposed(as_columns(ans, b)), a), unbroadcast(from_columns(db, b), b)
+    db = np.linalg.solve(np.swapaxes(a, -1, -2), as_columns(g, b))
+    return (unbroadcast(-db @ np.swapaxes(as_columns(ans, b), -1, -2), a),
+            unbroadcast(from_columns(db, b), b))
 
 
 @jvp(np.linalg.solve)
@@ -153,7 +156,7 @@ def solve_jvp(ans, a, b, *, da, db):
 
 @vjp(np.linalg.det)
 def det(g, ans, a):
-    return np.expand_dims(g * ans, (-2, -1)) * transposed(np.linalg.inv(a))
+    return np.expand_dims(g * ans, (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
 
 
 @jvp(np.linalg.det)
@@ -164,7 +167,7 @@ def det_jvp(ans, a, *, da):
 @vjp(np.linalg.slogdet)
 def slogdet(g, ans, a):
     # (sign, log|det|): the sign is piecewise constant, log|det| has the derivative inv(a)^T.
-    return np.expand_dims(g[1], (-2, -1)) * transposed(np.linalg.inv(a))
+    return np.expand_dims(g[1], (-2, -1)) * np.swapaxes(np.linalg.inv(a), -1, -2)
 
 
 @jvp(np.linalg.slogdet)
@@ -176,17 +179,19 @@ def slogdet_jvp(ans, a, *, da):
 def cholesky(g, ans, a, upper=False):
     # Only the lower triangle of a is read: the adjoint says so (mirror_triangle).
     lower = lower_factor(ans, upper)
-    product = transposed(lower) @ lower_factor(g, upper)
+    lower_t = np.swapaxes(lower, -1, -2)
+    product = lower_t @ lower_factor(g, upper)
     phi = np.tril(product) - 0.5 * product * identity_like(product)
-    left = np.linalg.solve(transposed(lower), phi)  # L^-T phi
-    s = transposed(np.linalg.solve(transposed(lower), transposed(left)))  # L^-T phi L^-1
-    return mirror_triangle(0.5 * (s + transposed(s)), "L")
+    left = np.linalg.solve(lower_t, phi)  # L^-T phi
+    s = np.swapaxes(np.linalg.solve(lower_t, np.swapaxes(left, -1, -2)), -1, -2)  # L^-T phi L^-1
+    return mirror_triangle(0.5 * (s + np.swapaxes(s, -1, -2)), "L")
 
 
 @jvp(np.linalg.cholesky)
 def cholesky_jvp(ans, a, upper=False, *, da):
     lower = lower_factor(ans, upper)
-    middle = np.linalg.solve(lower, transposed(np.linalg.solve(lower, symmetric_from_triangle(da, "L"))))
+    moved = symmetric_from_triangle(da, "L")
+    middle = np.linalg.solve(lower, np.swapaxes(np.linalg.solve(lower, moved), -1, -2))
     phi = np.tril(middle) - 0.5 * middle * identity_like(middle)
     return lower_factor(lower @ phi, upper)
 
@@ -208,8 +213,8 @@ def eigh(g, ans, a, UPLO="L"):
     v = ans[1]
     eye = identity_like(v)
     f = 1.0 / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye) - eye  # 1 / (w_j - w_i)
-    inner_part = eye * np.expand_dims(g[0], -1) + f * (transposed(v) @ g[1])
-    return mirror_triangle(v @ inner_part @ transposed(v), UPLO)
+    inner_part = eye * np.expand_dims(g[0], -1) + f * (np.swapaxes(v, -1, -2) @ g[1])
+    return mirror_triangle(v @ inner_part @ np.swapaxes(v, -1, -2), UPLO)
 
 
 @jvp(np.linalg.eigh)
@@ -218,14 +223,14 @@ def eigh_jvp(ans, a, UPLO="L", *, da):
     v = ans[1]
     eye = identity_like(v)
     f = 1.0 / (np.expand_dims(w, -2) - np.expand_dims(w, -1) + eye) - eye
-    rotated = transposed(v) @ symmetric_from_triangle(da, UPLO) @ v
+    rotated = np.swapaxes(v, -1, -2) @ symmetric_from_triangle(da, UPLO) @ v
     return [np.sum(rotated * eye, axis=-1), v @ (f * rotated)]
 
 
 @vjp(np.linalg.eigvalsh)
 def eigvalsh(g, ans, a, UPLO="L"):
     v = np.linalg.eigh(a, UPLO)[1]
-    return mirror_triangle((v * np.expand_dims(g, -2)) @ transposed(v), UPLO)
+    return mirror_triangle((v * np.expand_dims(g, -2)) @ np.swapaxes(v, -1, -2), UPLO)
 
 
 @jvp(np.linalg.eigvalsh)
@@ -253,7 +258,7 @@ def svdvals(g, ans, x):
 @jvp(np.linalg.svdvals)
 def svdvals_jvp(ans, x, *, dx):
     usv = np.linalg.svd(x, full_matrices=False)
-    return np.sum(usv[0] * (dx @ transposed(usv[2])), axis=-2)
+    return np.sum(usv[0] * (dx @ np.swapaxes(usv[2], -1, -2)), axis=-2)
 
 
 @vjp(np.linalg.qr)
@@ -269,19 +274,19 @@ def qr_jvp(ans, a, mode="reduced", *, da):
 @vjp(np.linalg.pinv)
 def pinv(g, ans, a, rcond=None, hermitian=False):
     # For a of full rank (Golub and Pereyra): three terms, with P = pinv(a).
-    p_pt = ans @ transposed(ans)
-    pt_p = transposed(ans) @ ans
-    left = transposed(g) @ p_pt
-    right = pt_p @ transposed(g)
-    return (-(transposed(ans) @ g @ transposed(ans)) + left - a @ (ans @ left)
+    p_pt = ans @ np.swapaxes(ans, -1, -2)
+    pt_p = np.swapaxes(ans, -1, -2) @ ans
+    left = np.swapaxes(g, -1, -2) @ p_pt
+    right = pt_p @ np.swapaxes(g, -1, -2)
+    return (-(np.swapaxes(ans, -1, -2) @ g @ np.swapaxes(ans, -1, -2)) + left - a @ (ans @ left)
             + right - (right @ ans) @ a)
 
 
 @jvp(np.linalg.pinv)
 def pinv_jvp(ans, a, rcond=None, hermitian=False, *, da):
-    da_t = transposed(da)
-    return (-(ans @ da @ ans) + (ans @ transposed(ans)) @ (da_t - da_t @ a @ ans)
-            + (da_t - ans @ a @ da_t) @ (transposed(ans) @ ans))
+    da_t = np.swapaxes(da, -1, -2)
+    return (-(ans @ da @ ans) + (ans @ np.swapaxes(ans, -1, -2)) @ (da_t - da_t @ a @ ans)
+            + (da_t - ans @ a @ da_t) @ (np.swapaxes(ans, -1, -2) @ ans))
 
 
 @vjp(as_columns)
@@ -306,12 +311,12 @@ def from_columns_jvp(ans, m, b, *, dm):
 
 @vjp(transposed)
 def transposed_rule(g, ans, x):
-    return transposed(g)
+    return np.swapaxes(g, -1, -2)
 
 
 @jvp(transposed)
 def transposed_jvp(ans, x, *, dx):
-    return transposed(dx)
+    return np.swapaxes(dx, -1, -2)
 
 
 sequence_result(np.linalg.slogdet, np.linalg.eigh, np.linalg.svd, np.linalg.qr)
@@ -347,3 +352,37 @@ def einsum_adjoints_rule(g, ans, value, subscripts, operands):
 def einsum_adjoints_jvp(ans, value, subscripts, operands, *, dvalue, doperands):
     return (einsum_adjoints(dvalue, subscripts, operands),
             einsum_adjoints_tangent(value, subscripts, operands, doperands))
+
+
+@vjp(np.linalg.matrix_power)
+def matrix_power(g, ans, a, n):
+    return matrix_power_adjoint(g, a, n), None
+
+
+@jvp(np.linalg.matrix_power)
+def matrix_power_jvp(ans, a, n, *, da):
+    return matrix_power_tangent(da, a, n)
+
+
+# --- convolution and correlation of vectors -------------------------------------------------------
+@vjp(np.convolve)
+def convolve(g, ans, a, v, mode="full"):
+    adjoints = convolve_adjoints(g, a, v, mode)
+    return adjoints[0], adjoints[1]
+
+
+@jvp(np.convolve)
+def convolve_jvp(ans, a, v, mode="full", *, da, dv):
+    return np.convolve(da, v, mode), np.convolve(a, dv, mode)
+
+
+@vjp(np.correlate)
+def correlate(g, ans, a, v, mode="valid"):
+    # correlate(a, v) is convolve(a, v reversed) for real vectors.
+    adjoints = convolve_adjoints(g, a, np.flip(v), mode, True)
+    return adjoints[0], np.flip(adjoints[1])
+
+
+@jvp(np.correlate)
+def correlate_jvp(ans, a, v, mode="valid", *, da, dv):
+    return np.correlate(da, v, mode), np.correlate(a, dv, mode)

@@ -95,6 +95,39 @@ class Rule:
         return self.function.__globals__
 
 
+class DifferentiableDefault:
+    """The default of a parameter that still carries a derivative when it is given
+    (``loc=differentiable(0.0)`` in the rule of scipy.stats.norm.logpdf)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return f"differentiable({self.value!r})"
+
+
+def differentiable(value):
+    """Mark a rule parameter's default: the parameter may be left out, and when it is given it
+    is differentiated like a parameter without a default."""
+    return DifferentiableDefault(value)
+
+
+def _defaults(parameters):
+    """(defaults with markers unwrapped, names of the differentiable parameters with a default)."""
+    defaults, marked = {}, set()
+    for p in parameters:
+        if p.default is inspect.Parameter.empty:
+            continue
+        if isinstance(p.default, DifferentiableDefault):
+            defaults[p.name] = p.default.value
+            marked.add(p.name)
+        else:
+            defaults[p.name] = p.default
+    return defaults, marked
+
+
 def _make_rule(function, accumulates):
     signature = inspect.signature(function)
     names = list(signature.parameters)
@@ -102,11 +135,8 @@ def _make_rule(function, accumulates):
     if tuple(names[: len(leading)]) != leading:
         raise TypeError(f"rule {function.__name__} must start with parameters {leading}")
     params = tuple(names[len(leading):])
-    defaults = {
-        name: p.default for name, p in signature.parameters.items()
-        if p.default is not inspect.Parameter.empty
-    }
-    differentiable = tuple(p for p in params if p not in defaults)
+    defaults, marked = _defaults(signature.parameters.values())
+    differentiable = tuple(p for p in params if p not in defaults or p in marked)
     return Rule(function, params, differentiable, defaults, accumulates)
 
 
@@ -130,7 +160,7 @@ def _make_forward_rule(function):
     if len(params) + len(tangents) != len(parameters) - 1:
         raise TypeError(f"forward rule {name} takes no *args, **kwargs or positional-only "
                         f"parameters")
-    defaults = {p.name: p.default for p in params if p.default is not kinds.empty}
+    defaults, marked = _defaults(params)
     by_tangent = {"d" + p.name: p.name for p in params}
     differentiable = []
     for tangent in tangents:
@@ -138,9 +168,9 @@ def _make_forward_rule(function):
         if param is None:
             raise TypeError(f"forward rule {name}: keyword-only parameter {tangent.name!r} is not "
                             f"'d' + one of the primitive's parameters {tuple(by_tangent.values())}")
-        if param in defaults:
+        if param in defaults and param not in marked:
             raise TypeError(f"forward rule {name}: {param!r} has a default, so it is an option "
-                            f"and gets no tangent")
+                            f"and gets no tangent (unless the default is differentiable(...))")
         if tangent.default is not kinds.empty:
             raise TypeError(f"forward rule {name}: tangent {tangent.name!r} takes no default")
         differentiable.append(param)

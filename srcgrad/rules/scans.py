@@ -1,12 +1,13 @@
-"""Rules of cumulative sums and products and of differences (np.cumsum, np.cumprod, np.diff).
+"""Rules of cumulative sums and products and of differences (np.cumsum, np.cumprod, np.diff,
+np.gradient).
 
 With ``axis=None`` these work on the flattened array: the adjoint then comes back flat and is
 reshaped to the input (a no-op reshape when an axis is given).
 """
 import numpy as np
 
-from ..runtime import diff_adjoint, shape_of
-from .registry import jvp, vjp
+from ..runtime import diff_adjoint, gradient_adjoint, gradient_axis, shape_of
+from .registry import jvp, non_differentiable, vjp
 
 
 @vjp(np.cumsum)
@@ -50,3 +51,26 @@ def diff_adjoint_rule(g, ans, value, n, axis):
 @jvp(diff_adjoint)
 def diff_adjoint_jvp(ans, value, n, axis, *, dvalue):
     return diff_adjoint(dvalue, n, axis)
+
+
+@vjp(np.gradient)
+def gradient(g, ans, f, spacing=1.0, axis=None, edge_order=1):
+    return gradient_adjoint(g, f, spacing, gradient_axis(f, axis, edge_order))
+
+
+@jvp(np.gradient)
+def gradient_jvp(ans, f, spacing=1.0, axis=None, edge_order=1, *, df):
+    return np.gradient(df, spacing, axis=gradient_axis(f, axis, edge_order))
+
+
+@vjp(gradient_adjoint)
+def gradient_adjoint_rule(g, ans, value, f, spacing, axis):
+    return np.gradient(g, spacing, axis=axis), None, None, None
+
+
+@jvp(gradient_adjoint)
+def gradient_adjoint_jvp(ans, value, f, spacing, axis, *, dvalue):
+    return gradient_adjoint(dvalue, f, spacing, axis)
+
+
+non_differentiable(gradient_axis)

@@ -10,10 +10,10 @@ import scipy.linalg
 import scipy.special as special
 from scipy.stats import norm as normal_distribution
 
-from ..runtime import (as_matrix, broadcast_like, cast_like, expand_reduced, identity_like, lower_factor,
-                       mirror_triangle, op_of, outer_adjoint, shape_of, symmetric_from_triangle,
-                       trans_code, transposed, triangle_name, triangle_of, unbroadcast)
-from .registry import jvp, non_differentiable, vjp
+from ..runtime import (as_matrix, broadcast_like, cast_like, expand_reduced, identity_like,
+                       lower_factor, mirror_triangle, op_of, outer_adjoint, shape_of, single_result,
+                       symmetric_from_triangle, trans_code, triangle_name, triangle_of, unbroadcast)
+from .registry import differentiable, jvp, non_differentiable, vjp
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -190,7 +190,8 @@ def polygamma_jvp(ans, n, x, *, dx):
 @vjp(special.betaln)
 def betaln(g, ans, a, b):
     both = special.digamma(a + b)
-    return unbroadcast(g * (special.digamma(a) - both), a), unbroadcast(g * (special.digamma(b) - both), b)
+    return (unbroadcast(g * (special.digamma(a) - both), a),
+            unbroadcast(g * (special.digamma(b) - both), b))
 
 
 @jvp(special.betaln)
@@ -334,13 +335,15 @@ def y0_jvp(ans, x, *, dx):
 @vjp(special.logsumexp)
 def logsumexp(g, ans, a, axis=None, b=None, keepdims=False, return_sign=False):
     # The weights b are an option here; a differentiated b is refused, not given zeros.
-    weights = np.exp(a - expand_reduced(ans, a, axis, keepdims))
+    weights = np.exp(a - expand_reduced(single_result(ans, return_sign, "return_sign"), a, axis,
+                                        keepdims))
     return expand_reduced(g, a, axis, keepdims) * (weights if b is None else weights * b)
 
 
 @jvp(special.logsumexp)
 def logsumexp_jvp(ans, a, axis=None, b=None, keepdims=False, return_sign=False, *, da):
-    weights = np.exp(a - expand_reduced(ans, a, axis, keepdims))
+    weights = np.exp(a - expand_reduced(single_result(ans, return_sign, "return_sign"), a, axis,
+                                        keepdims))
     return np.sum(da * (weights if b is None else weights * b), axis=axis, keepdims=keepdims)
 
 
@@ -364,49 +367,69 @@ def log_softmax_jvp(ans, x, axis=None, *, dx):
     return dx - np.sum(np.exp(ans) * dx, axis=axis, keepdims=True)
 
 
-# --- scipy.stats.norm ---------------------------------------------------------------------------
+# --- scipy.stats.norm: loc and scale are differentiated too when they are given -----------------
 @vjp(normal_distribution.logpdf)
-def norm_logpdf(g, ans, x, loc=0.0, scale=1.0):
-    return -g * (x - loc) / (scale * scale)
+def norm_logpdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
+    z = (x - loc) / scale
+    g_z = g * z / scale
+    return unbroadcast(-g_z, x), unbroadcast(g_z, loc), unbroadcast(g_z * z - g / scale, scale)
 
 
 @jvp(normal_distribution.logpdf)
-def norm_logpdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
-    return -dx * (x - loc) / (scale * scale)
+def norm_logpdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc,
+                    dscale):
+    z = (x - loc) / scale
+    return (broadcast_like(-dx * z / scale, ans), broadcast_like(dloc * z / scale, ans),
+            broadcast_like(dscale * (z * z - 1.0) / scale, ans))
 
 
 @vjp(normal_distribution.pdf)
-def norm_pdf(g, ans, x, loc=0.0, scale=1.0):
-    return -g * ans * (x - loc) / (scale * scale)
+def norm_pdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
+    z = (x - loc) / scale
+    g_z = g * ans * z / scale
+    return (unbroadcast(-g_z, x), unbroadcast(g_z, loc),
+            unbroadcast(g_z * z - g * ans / scale, scale))
 
 
 @jvp(normal_distribution.pdf)
-def norm_pdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
-    return -dx * ans * (x - loc) / (scale * scale)
+def norm_pdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc,
+                 dscale):
+    z = (x - loc) / scale
+    return (broadcast_like(-dx * ans * z / scale, ans), broadcast_like(dloc * ans * z / scale, ans),
+            broadcast_like(dscale * ans * (z * z - 1.0) / scale, ans))
 
 
 @vjp(normal_distribution.cdf)
-def norm_cdf(g, ans, x, loc=0.0, scale=1.0):
+def norm_cdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
     z = (x - loc) / scale
-    return g * INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    g_density = g * INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    return (unbroadcast(g_density, x), unbroadcast(-g_density, loc),
+            unbroadcast(-g_density * z, scale))
 
 
 @jvp(normal_distribution.cdf)
-def norm_cdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
+def norm_cdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc, dscale):
     z = (x - loc) / scale
-    return dx * INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    density = INV_SQRT_2PI * np.exp(-0.5 * z * z) / scale
+    return (broadcast_like(dx * density, ans), broadcast_like(-dloc * density, ans),
+            broadcast_like(-dscale * density * z, ans))
 
 
 @vjp(normal_distribution.logcdf)
-def norm_logcdf(g, ans, x, loc=0.0, scale=1.0):
+def norm_logcdf(g, ans, x, loc=differentiable(0.0), scale=differentiable(1.0)):
     z = (x - loc) / scale
-    return g * INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    g_density = g * INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    return (unbroadcast(g_density, x), unbroadcast(-g_density, loc),
+            unbroadcast(-g_density * z, scale))
 
 
 @jvp(normal_distribution.logcdf)
-def norm_logcdf_jvp(ans, x, loc=0.0, scale=1.0, *, dx):
+def norm_logcdf_jvp(ans, x, loc=differentiable(0.0), scale=differentiable(1.0), *, dx, dloc,
+                    dscale):
     z = (x - loc) / scale
-    return dx * INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    density = INV_SQRT_2PI * np.exp(-0.5 * z * z - ans) / scale
+    return (broadcast_like(dx * density, ans), broadcast_like(-dloc * density, ans),
+            broadcast_like(-dscale * density * z, ans))
 
 
 # --- scipy.linalg -------------------------------------------------------------------------------
@@ -415,18 +438,19 @@ def linalg_cholesky(g, ans, a, lower=False):
     # scipy.linalg.cholesky returns the upper factor unless lower=True, and reads that triangle
     # of a: the rule of np.linalg.cholesky, transposed.
     factor = lower_factor(ans, not lower)
-    product = transposed(factor) @ lower_factor(g, not lower)
+    factor_t = np.swapaxes(factor, -1, -2)
+    product = factor_t @ lower_factor(g, not lower)
     phi = np.tril(product) - 0.5 * product * identity_like(product)
-    left = np.linalg.solve(transposed(factor), phi)
-    s = transposed(np.linalg.solve(transposed(factor), transposed(left)))
-    return mirror_triangle(0.5 * (s + transposed(s)), triangle_name(lower))
+    left = np.linalg.solve(factor_t, phi)
+    s = np.swapaxes(np.linalg.solve(factor_t, np.swapaxes(left, -1, -2)), -1, -2)
+    return mirror_triangle(0.5 * (s + np.swapaxes(s, -1, -2)), triangle_name(lower))
 
 
 @jvp(scipy.linalg.cholesky)
 def linalg_cholesky_jvp(ans, a, lower=False, *, da):
     factor = lower_factor(ans, not lower)
     moved = symmetric_from_triangle(da, triangle_name(lower))
-    middle = np.linalg.solve(factor, transposed(np.linalg.solve(factor, moved)))
+    middle = np.linalg.solve(factor, np.swapaxes(np.linalg.solve(factor, moved), -1, -2))
     phi = np.tril(middle) - 0.5 * middle * identity_like(middle)
     return lower_factor(factor @ phi, not lower)
 

@@ -12,8 +12,9 @@ import operator
 
 import numpy as np
 
-from ..runtime import (add_at, add_field, field, array_adjoint, cast_like, copy_of, inverse_permutation, ravel_in,
-                       reshape_to, shape_of, split_like, unbroadcast, unstack)
+from ..runtime import (add_at, add_field, array_adjoint, cast_like, copy_of, field,
+                       inverse_permutation, passes_derivative, ravel_in, reshape_to, shape_of,
+                       split_like, unbroadcast, unstack)
 from .registry import jvp, non_differentiable, vjp, vjp_into
 
 
@@ -162,9 +163,10 @@ def stack_jvp(ans, arrays, axis=0, *, darrays):
     return np.stack(darrays, axis)
 
 
-non_differentiable(len, range, int, bool, np.shape, np.ndim, np.size, np.argmax, np.argmin,
-                   np.argsort, np.nonzero, np.zeros_like, np.ones_like, np.empty_like,
-                   np.zeros, np.ones, np.empty, np.eye, np.identity, np.isclose, np.allclose, np.array_equal)
+non_differentiable(passes_derivative, len, range, int, bool, np.shape, np.ndim, np.size, np.argmax,
+                   np.argmin, np.argsort, np.nonzero, np.zeros_like, np.ones_like, np.empty_like,
+                   np.zeros, np.ones, np.empty, np.eye, np.identity, np.isclose, np.allclose,
+                   np.array_equal)
 
 
 def astype(x, dtype):
@@ -174,12 +176,13 @@ def astype(x, dtype):
 
 @vjp(astype)
 def astype_rule(g, ans, x, dtype):
-    return cast_like(g, x), None
+    # A cast to integers or booleans is piecewise constant: no derivative passes.
+    return cast_like(g, x) * passes_derivative(dtype), None
 
 
 @jvp(astype)
 def astype_jvp(ans, x, dtype, *, dx):
-    return cast_like(dx, ans)
+    return cast_like(dx, x) * passes_derivative(dtype)
 
 
 @vjp(np.copy)

@@ -5,7 +5,9 @@ elements each result summarizes (``size_of(a) // size_of(ans)``), so no axis ari
 """
 import numpy as np
 
-from ..runtime import average_weights, count_of, expand_reduced, size_of
+from ..runtime import (average_weights, count_of, cov_adjoint, cov_divisor, cov_tangent,
+                       expand_reduced, median_shares, percent_to_fraction, quantile_shares,
+                       refuse_cov_options, size_of)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -45,7 +47,7 @@ def std_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
 def average(g, ans, a, axis=None, weights=None, returned=False, keepdims=False):
     # With weights: sum(w a) / sum(w) along axis; without, the mean. The weights are an option
     # here (a differentiated weights argument is refused, not given a zero derivative).
-    return expand_reduced(g, a, axis, keepdims) * average_weights(a, axis, weights)
+    return average_weights(a, axis, weights, returned) * expand_reduced(g, a, axis, keepdims)
 
 
 @jvp(np.average)
@@ -125,4 +127,54 @@ def nanmin_jvp(ans, a, axis=None, keepdims=False, *, da):
             / count_of(is_min, a, axis, keepdims))
 
 
-non_differentiable(average_weights)  # reads only the shape of a, and the weights (an option)
+# Shapes and options only (average_weights reads a's shape and the weights, an option).
+non_differentiable(average_weights, cov_divisor, refuse_cov_options, median_shares,
+                   quantile_shares, percent_to_fraction)
+
+
+@vjp(np.cov)
+def cov(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    return cov_adjoint(g, m, y, rowvar, bias, ddof, fweights, aweights)
+
+
+@jvp(np.cov)
+def cov_jvp(ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
+            dm):
+    return cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights)
+
+
+@vjp(np.median)
+def median(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    return expand_reduced(g, a, axis, keepdims) * median_shares(a, axis)
+
+
+@jvp(np.median)
+def median_jvp(ans, a, axis=None, out=None, overwrite_input=False, keepdims=False, *, da):
+    return np.sum(da * median_shares(a, axis), axis=axis, keepdims=keepdims)
+
+
+@vjp(np.quantile)
+def quantile(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False):
+    # q, the level, is an option here: a differentiated q is refused.
+    return expand_reduced(g, a, axis, keepdims) * quantile_shares(a, q, axis, method), None
+
+
+@jvp(np.quantile)
+def quantile_jvp(ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                 keepdims=False, *, da):
+    return np.sum(da * quantile_shares(a, q, axis, method), axis=axis, keepdims=keepdims)
+
+
+@vjp(np.percentile)
+def percentile(g, ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False):
+    shares = quantile_shares(a, percent_to_fraction(q), axis, method)
+    return expand_reduced(g, a, axis, keepdims) * shares, None
+
+
+@jvp(np.percentile)
+def percentile_jvp(ans, a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                   keepdims=False, *, da):
+    shares = quantile_shares(a, percent_to_fraction(q), axis, method)
+    return np.sum(da * shares, axis=axis, keepdims=keepdims)

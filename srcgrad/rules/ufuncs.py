@@ -1,7 +1,7 @@
 """Rules of NumPy's elementwise functions of one or two arrays."""
 import numpy as np
 
-from ..runtime import broadcast_like, unbroadcast
+from ..runtime import bound_or, broadcast_like, unbroadcast
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -196,19 +196,27 @@ def where_jvp(ans, condition, x, y, *, dx, dy):
 
 @vjp(np.clip)
 def clip(g, ans, x, a_min, a_max):
-    inside = (x >= a_min) & (x <= a_max)
+    # A bound of None is no bound. At a bound x itself carries the derivative.
+    low = bound_or(a_min, -np.inf)
+    high = bound_or(a_max, np.inf)
+    inside = (x >= low) & (x <= high)
     return (unbroadcast(np.where(inside, g, 0.0), x),
-            unbroadcast(np.where(x < a_min, g, 0.0), a_min),
-            unbroadcast(np.where(x > a_max, g, 0.0), a_max))
+            unbroadcast(np.where(x < low, g, 0.0), a_min),
+            unbroadcast(np.where(x > high, g, 0.0), a_max))
 
 
 @jvp(np.clip)
 def clip_jvp(ans, x, a_min, a_max, *, dx, da_min, da_max):
     # At a bound x itself carries the derivative, as in the reverse rule.
-    inside = (x >= a_min) & (x <= a_max)
+    low = bound_or(a_min, -np.inf)
+    high = bound_or(a_max, np.inf)
+    inside = (x >= low) & (x <= high)
     return (broadcast_like(np.where(inside, dx, 0.0), ans),
-            broadcast_like(np.where(x < a_min, da_min, 0.0), ans),
-            broadcast_like(np.where(x > a_max, da_max, 0.0), ans))
+            broadcast_like(np.where(x < low, da_min, 0.0), ans),
+            broadcast_like(np.where(x > high, da_max, 0.0), ans))
+
+
+non_differentiable(bound_or)  # the bound only decides where: comparisons, no derivative
 
 
 # Piecewise-constant functions: their derivative is zero wherever it exists.

@@ -850,7 +850,8 @@ class ToANF:
             return self.method_call(expr, out, hint)
         if PACKED_ARGUMENTS.get(function) is not None and not any(
                 isinstance(arg, gast.Starred) for arg in expr.args):
-            target, leading = PACKED_ARGUMENTS[function]  # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            target, leading = PACKED_ARGUMENTS[function]
             expr = gast.Call(func=load(self.binder.bind(target.__name__, target)),
                              args=expr.args[:leading] + [gast.List(elts=expr.args[leading:],
                                                                    ctx=gast.Load())],
@@ -898,7 +899,8 @@ class ToANF:
         if rule is None or rule.accumulates:
             return
         for param, arg in zip(rule.params, expr.args):
-            if param in rule.defaults and self.activity.is_varied(arg):
+            if param in rule.defaults and param not in rule.differentiable and \
+                    self.activity.is_varied(arg):
                 raise self.no_rule(
                     expr, f"{source}(...) with respect to its argument {param!r}, which its "
                     f"derivative rule treats as a constant",

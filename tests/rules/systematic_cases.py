@@ -1,10 +1,9 @@
 """The functions the systematic rule test differentiates: one primitive each, read out through the
 nonlinear scalar np.sum(np.sin(...)), so that every output element gets its own cotangent and
-second derivatives are not trivial. Each takes only the arrays it is differentiated with respect to; options are
-written into the body. They live in a module of their own so that srcgrad can read their source.
+second derivatives are not trivial. Each takes only the arrays it is differentiated with respect
+to; options are written into the body. They live in a module of their own so that srcgrad can
+read their source.
 """
-import operator
-
 import numpy as np
 
 
@@ -240,3 +239,52 @@ def einsum_dot_(x): return np.sin(np.einsum("i,i->", x, x))
 def einsum_sum_away_(x, y): return np.sum(np.sin(np.einsum("ij,k->ik", x, y)))
 def einsum_three_(x, y, z): return np.sum(np.sin(np.einsum("ab,bc,ca->a", x, y, z)))
 def einsum_transpose_(x): return np.sum(np.sin(np.einsum("ij->ji", x)) * np.cos(x.T))
+
+
+# --- kinks and ties (weights make each output element count differently) --------------------
+def sort_weighted_(x): return np.sum(np.sort(x) * np.array([1.0, 2.0, 3.0, 4.0]))
+def max_(x): return np.max(x)
+def max_axis_(x): return np.sum(np.max(x, axis=1) * np.array([1.0, 10.0]))
+def abs_sum_(x): return np.sum(np.abs(x))
+def clip_sum_(x): return np.sum(np.clip(x, -1.0, 1.0))
+def maximum_sum_(x, y): return np.sum(np.maximum(x, y))
+def ptp_tie_(x): return np.ptp(x)
+
+
+# --- np.gradient ----------------------------------------------------------------------------
+def gradient_(x): return np.sum(np.sin(np.gradient(x)))
+def gradient_spacing_(x): return np.sum(np.sin(np.gradient(x, 0.5)))
+def gradient_axis_(x): return np.sum(np.sin(np.gradient(x, axis=0)))
+def trace_method_(x): return np.sin(x.trace())
+def conj_method_(x): return np.sum(np.sin(x.conj()))
+def astype_int_plus_(x): return np.sum(np.sin(x) + x.astype(int))
+def clip_below_(x): return np.sum(np.sin(np.clip(x, 0.0, None)) * np.cos(x))
+def clip_above_(x, y): return np.sum(np.sin(np.clip(x, None, y)))
+def broadcast_arrays_(x, y):
+    a, b = np.broadcast_arrays(x, y)
+    return np.sum(np.sin(a) * np.cos(b) + b)
+def meshgrid_(x, y):
+    gx, gy = np.meshgrid(x, y)
+    return np.sum(np.sin(gx * gy) + gx)
+def meshgrid_ij_(x, y, z):
+    grids = np.meshgrid(x, y, z, indexing="ij")
+    return np.sum(np.sin(grids[0] * grids[1]) + grids[2] * grids[0])
+def matrix_power_(x): return np.sum(np.sin(np.linalg.matrix_power(x, 3)))
+def matrix_power_negative_(x): return np.sum(np.sin(np.linalg.matrix_power(x, -2)))
+def matrix_power_zero_(x): return np.sum(np.sin(np.linalg.matrix_power(x, 0) + x))
+def convolve_(x, y): return np.sum(np.sin(np.convolve(x, y)))
+def convolve_same_(x, y): return np.sum(np.sin(np.convolve(x, y, "same")))
+def convolve_valid_(x, y): return np.sum(np.sin(np.convolve(x, y, mode="valid")))
+def correlate_(x, y): return np.sum(np.sin(np.correlate(x, y)))
+def correlate_full_(x, y): return np.sum(np.sin(np.correlate(x, y, "full")))
+def correlate_same_(x, y): return np.sum(np.sin(np.correlate(x, y, "same")))
+def cov_(x): return np.sum(np.sin(np.cov(x)))
+def cov_columns_(x): return np.sum(np.sin(np.cov(x, rowvar=False, bias=True)))
+def cov_ddof_(x): return np.sum(np.sin(np.cov(x, ddof=0)))
+def median_(x): return np.sin(np.median(x))
+def median_axis_(x): return np.sum(np.sin(np.median(x, axis=0)))
+def median_keepdims_(x): return np.sum(np.sin(np.median(x, axis=-1, keepdims=True)))
+def median_tie_(x): return np.median(x)
+def quantile_(x): return np.sin(np.quantile(x, 0.3))
+def quantile_axis_(x): return np.sum(np.sin(np.quantile(x, 0.75, axis=0, keepdims=True)))
+def percentile_(x): return np.sum(np.sin(np.percentile(x, 40.0, axis=-1)))

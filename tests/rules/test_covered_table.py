@@ -20,7 +20,10 @@ FAMILIES = [  # (title, the rule modules of that family)
 
 # Primitives srcgrad stands in for what the user writes.
 SPELLED = {"transpose_attribute": "x.T", "astype": "x.astype", "einsum_of": "numpy.einsum",
-           "r_join": "numpy.r_[...]", "c_join": "numpy.c_[...]", "getitem": "x[index]"}
+           "broadcast_arrays_of": "numpy.broadcast_arrays", "meshgrid_of": "numpy.meshgrid",
+           "r_join": "numpy.r_[...]", "c_join": "numpy.c_[...]", "getitem": "x[index]",
+           "psi": "scipy.special.digamma (psi)", "conjugate": "numpy.conj (conjugate)",
+           "absolute": "numpy.abs (absolute)"}
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**", "neg": "- (unary)",
              "pos": "+ (unary)", "matmul": "@", "mod": "%", "getitem": "x[index]"}
 
@@ -53,10 +56,14 @@ def section():
     table = covered_functions()
     total = sum(len(names) for names in table.values())
     lines = ["## Covered functions", "",
-             f"Every function below has a reverse rule and a forward rule in `srcgrad/rules/`, "
-             f"used by the transformer and by the eager Tensor alike ({total} in all). Array "
-             f"methods that mirror them (`x.var()`, `x.cumsum()`, `x.diagonal()` ...) map to the "
-             f"same rules. This table is generated from the rule table by "
+             f"Every function below has a reverse rule and a forward rule in `srcgrad/rules/` "
+             f"({total} in all), with second derivatives through both. The transformer uses "
+             f"them; the eager Tensor calls the same rules for every call NumPy hands it (ufuncs, "
+             f"and functions that dispatch on their arguments), which leaves out SciPy's "
+             f"functions written in Python (`logsumexp`, `softmax`, `scipy.stats`, "
+             f"`scipy.linalg`), `np.r_`/`np.c_`, `np.full` and `np.asarray`. In transformed "
+             f"code, array methods that mirror them (`x.var()`, `x.std(axis=0)`, `x.cumsum()`, `x.diagonal()`, "
+             f"`x.repeat(2)` ...) map to the same rules. Generated from the rule table by "
              f"`tests/rules/test_covered_table.py`, which fails when they disagree.", "",
              "| Family | Count | Functions |", "| --- | ---: | --- |"]
     for title, names in table.items():

@@ -734,6 +734,9 @@ class StrictDuckArray(np.lib.mixins.NDArrayOperatorsMixin):
     def __getitem__(self, index):
         return wrap(self.data[unwrap(index)])
 
+    def __setitem__(self, index, value):  # CuPy arrays take item assignment too
+        self.data[unwrap(index)] = unwrap(value)
+
     def __iter__(self):
         return (wrap(row) for row in self.data)
 
