@@ -16,6 +16,16 @@ _counter = itertools.count(1)
 # Generated file name -> {generated line: (user line, user text)}, so an error raised inside
 # generated code can name the line of the user's function it came from (see srcgrad.tracebacks).
 LINE_ORIGINS = {}
+GENERATED_FROM = {}  # generated file name -> the file of the function it was generated from
+
+
+def user_location(filename, lineno):
+    """The user's (file, line) behind a line of generated code (followed through code generated
+    from generated code); the location itself where it is the user's."""
+    while filename in GENERATED_FROM:
+        origin = LINE_ORIGINS.get(filename, {}).get(lineno)
+        filename, lineno = GENERATED_FROM[filename], origin[0] if origin else None
+    return filename, lineno
 
 
 class GeneratedSource(str):

@@ -857,6 +857,13 @@ class ToANF:
                                                                    ctx=gast.Load())],
                              keywords=expr.keywords)
             function, source = target, target.__name__
+        if _is_derivative_call(function):  # a derivative of generated code that calls one
+            called = getattr(getattr(function, "function", None), "__name__", "a helper")
+            raise self.unsupported(
+                expr, f"a second derivative through the call of your function {called} (or of "
+                f"a method or layer) on this line", "not supported yet: take second derivatives "
+                "of code without calls of your own functions, or give the function a rule with "
+                "srcgrad.defvjp and srcgrad.defjvp")
         if function is None or (rule_for(function) is None and _called_at_run_time(function)):
             # self.helper(x), layer(x), a partial: which function runs is known when it runs
             return self.user_call(expr, DynamicCallee(source), out, hint)
@@ -979,7 +986,7 @@ class ToANF:
 
     def no_rule(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current
-        return NoDerivativeRule(construct, self.parsed.filename, node.lineno, advice)
+        return NoDerivativeRule(construct, *self.parsed.location(node), advice)
 
 
 class DynamicCallee:
@@ -990,6 +997,14 @@ class DynamicCallee:
         self.source = source
         self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
             "_", "").isalnum() else "callee"
+
+
+def _is_derivative_call(function):
+    """A call generated code makes into the derivative of a user function (``helper_vjp``,
+    ``call_vjp``): differentiating it again is not supported."""
+    from ..dynamic import call_jvp, call_vjp
+    return function in (call_vjp, call_jvp) or (
+        hasattr(function, "generated") and hasattr(function, "mode"))
 
 
 def _called_at_run_time(function):

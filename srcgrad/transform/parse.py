@@ -13,6 +13,7 @@ import gast
 
 from ..errors import SourceError, UnsupportedSyntax
 from .build import clone
+from .emit import user_location
 
 
 @dataclass
@@ -36,7 +37,12 @@ class ParsedFunction:
         return ""
 
     def unsupported(self, node, construct, advice=""):
-        return UnsupportedSyntax(construct, self.filename, getattr(node, "lineno", None), advice)
+        return UnsupportedSyntax(construct, *self.location(node), advice)
+
+    def location(self, node):
+        """The user's file and line of ``node``: for code srcgrad generated (a derivative taken
+        again), the line of the user's function it came from."""
+        return user_location(self.filename, getattr(node, "lineno", None))
 
 
 _PARSED = {}  # functions srcgrad made itself (lifted nested defs) -> their ParsedFunction

@@ -12,7 +12,7 @@ from .analyze import (Activity, assigned_names, loaded_names, local_names, mutat
 from .build import clone, load, store
 from .exits import ExitLowering
 from . import fence
-from .emit import compile_function, to_source, with_origin_comments
+from .emit import GENERATED_FROM, compile_function, to_source, with_origin_comments
 from .names import GlobalBinder, NameAllocator
 from .normalize import Desugar, ToANF, version_reassignments
 from .optimize import (inline_single_use, propagate_copies, remove_dead_assignments,
@@ -148,6 +148,7 @@ def forward_mode(function, wrt=0, source=None):
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(p.parsed.function, p.globals_used,
                                             compiled.__globals__)
+    GENERATED_FROM[compiled.__code__.co_filename] = p.parsed.filename
     compiled.__srcgrad_tangents__ = tuple(tangent_params)
     return Generated(compiled, source_text, name, engine.callees)
 
@@ -229,6 +230,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)
+    GENERATED_FROM[compiled.__code__.co_filename] = parsed.filename
     containers = engine.shapes is not None and any(
         isinstance(engine.shapes.get(w), Tree) for w in wrt_list)
     return Generated(compiled, source, name, engine.callees, containers)

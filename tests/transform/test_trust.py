@@ -642,8 +642,6 @@ def column_writes_in_a_loop(a, b, c):
     return np.sum(m0) * a
 
 
-@pytest.mark.xfail(strict=True, reason="hessian of a function calling a helper: NoDerivativeRule "
-                   "for inner_vjp, at '<srcgrad grad of ...>', not the user's line")
 def test_hessian_through_a_helper():
     right_or_refused(lambda: sg.hessian(cube_by_helper)(0.7), 6 * 0.7)
 
@@ -723,8 +721,6 @@ def square_root_by_newton_with_early_return(a):
     return x
 
 
-@pytest.mark.xfail(strict=True, reason="hessian through a fancy index (cross-entropy's "
-                   "logp[np.arange(n), y]): the generated add_at(...) is refused")
 def test_hessian_through_a_fancy_index():
     right_or_refused(lambda: sg.hessian(sum_of_squares_of_a_fancy_index)(
         np.array([0.5, -1.0, 2.0])), np.diag([2.0, 4.0, 0.0]))
