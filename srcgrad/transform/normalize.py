@@ -456,10 +456,24 @@ class Desugar:
                     after = self._writes_follow(stmt.body, dict(entry), states)
                     entry = {name: _join(entry.get(name), after.get(name))
                              for name in set(entry) | set(after)}
-                state.update(entry)
+                # A loop over range(k) with a constant k >= 1 runs at least once: what its last
+                # iteration leaves is what follows it, not the state before it.
+                state.update(after if _runs_at_least_once(stmt) else entry)
         return state
 
 _FRESH, _SHARED, _PARAMETER, _UNSEEN = "fresh", "shared", "parameter", "unseen"
+
+
+def _runs_at_least_once(loop):
+    """A ``for`` over ``range`` of constant bounds that is not empty."""
+    if not (isinstance(loop, gast.For) and isinstance(loop.iter, gast.Call) and
+            isinstance(loop.iter.func, gast.Name) and loop.iter.func.id == "range"):
+        return False
+    bounds = [a.value if isinstance(a, gast.Constant) and type(a.value) is int else None
+              for a in loop.iter.args]
+    if None in bounds or not 1 <= len(bounds) <= 3:
+        return False
+    return len(range(*bounds)) > 0
 
 
 def _write_key(name, stmt):
