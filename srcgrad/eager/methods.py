@@ -99,7 +99,8 @@ def _true_divide(x, y):
 
 def _matmul_name(a, b):
     """PyTorch's node of a matrix product, by the operands' numbers of axes."""
-    dims = (np.ndim(unwrap(a)), np.ndim(unwrap(b)))
+    dims = (a._data.ndim if type(a) is Tensor else np.ndim(a),
+            b._data.ndim if type(b) is Tensor else np.ndim(b))
     return {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",
             (3, 3): "BmmBackward0"}.get(dims)
 
