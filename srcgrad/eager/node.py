@@ -161,7 +161,8 @@ def _value_reads(rule):
     def reads(node, local):
         names = set()
         for n in gast.walk(node):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in shape_only:
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and \
+                    id(n) not in shape_only:
                 names |= local.get(n.id, {n.id})
         return names
 

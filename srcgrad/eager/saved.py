@@ -16,7 +16,7 @@ class SavedTensor:
 
     def __init__(self, tensor):
         self.tensor = tensor
-        self._data = tensor._data  # the array as it was: rebinding tensor._data later does not matter
+        self._data = tensor._data  # the array as it was (rebinding tensor._data later is fine)
         self.version = tensor._counter.value
 
     def unpack(self, node, as_tensor, checked=True):
