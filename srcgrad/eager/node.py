@@ -206,7 +206,7 @@ class RuleNode(Node):
     With ``create_graph`` the rule runs on Tensors, so the backward pass is itself recorded.
     """
 
-    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name", "active")
+    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name", "guard")
 
     def __init__(self, layout, values, display_name=None):
         self.layout = layout
@@ -217,7 +217,7 @@ class RuleNode(Node):
         # slot per differentiable Tensor: (parameter index, position in a sequence argument or
         # None), with its edge; ``active``: a bit per differentiable parameter whose adjoint is
         # wanted (an input that requires grad). Which saved values are guarded against in-place
-        # changes follows from it, at backward time (``guarded``), off the recording's path.
+        # changes follows from it (``guard``, from a cache per rule), checked at backward time.
         saved, slots, edges, shapes = [], [], [], []
         active = 0
         for i, value in enumerate(values):
@@ -244,7 +244,8 @@ class RuleNode(Node):
                             active |= 1 << k
             else:
                 saved.append(value)
-        self.saved, self.slots, self.active = saved, slots, active
+        self.saved, self.slots = saved, slots
+        self.guard = layout._checked.get(active) or layout.checked(active)
         self.next_functions, self.input_shapes = tuple(edges), tuple(shapes)
         self._pre_hooks = self._retained = None
 
@@ -260,8 +261,7 @@ class RuleNode(Node):
             raise GraphFreedError()
         # As PyTorch, only values whose numbers the wanted adjoints read are checked for
         # in-place changes; the others are read for their shapes only.
-        checked, result_checked, all_checked = (self.layout._checked.get(self.active)
-                                                or self.layout.checked(self.active))
+        checked, result_checked, all_checked = self.guard
         if all_checked:
             args = [v.unpack(self, create_graph) if isinstance(v, SAVED_KINDS) else v
                     for v in self.saved]
@@ -294,8 +294,7 @@ class RuleNode(Node):
     def release(self):
         # Without a guarded Tensor nothing is freed, and a second backward pass works (PyTorch
         # frees what it saved, and these nodes saved nothing it would).
-        checked, result_checked, _ = (self.layout._checked.get(self.active)
-                                      or self.layout.checked(self.active))
+        checked, result_checked, _ = self.guard
         frees = result_checked and self.saved_output is not None
         if not frees and self.saved is not None:
             for i in checked:
