@@ -97,6 +97,12 @@ def main():
     if importlib.util.find_spec("autograd"):
         columns["HIPS autograd"] = measure(hips_autograd_cases(), rows)
 
+    if "PyTorch autograd" in columns:  # the tape's cost in units of PyTorch's
+        recording, torch_times = columns["srcgrad Tensor, recording"], columns["PyTorch autograd"]
+        columns["recording / PyTorch"] = {
+            row: recording[row] / torch_times[row] if recording[row] and torch_times[row]
+            else None for row in rows}
+
     width = max(len(name) for name in columns) + 2
     print(f"Per-call time in microseconds, float64 arrays of {SIZE} elements. 'loss + gradient' "
           f"is sum(tanh(x @ w)**2) and its gradient\nfor x 4x{SIZE}, w {SIZE}x{SIZE}: the eager "

@@ -76,14 +76,15 @@ def record(primitive, args, kwargs=None, name=None):
         ans = primitive(*raw_args, **raw_kwargs)
     except ValueError as error:
         raise shape_error(primitive, raw_args, error) from None
-    if isinstance(ans, np.generic) and primitive is operator.getitem:
-        # x[0] of a vector: NumPy gives a number; x[0, ...] is the same element as a 0-d view
-        # of x's memory, which a view must be (x[0].mul_(2) changes x).
-        index = raw_args[1]
-        raw_args[1] = (index, Ellipsis) if type(index) is not tuple else index + (Ellipsis,)
-        ans = raw_args[0][raw_args[1]]
-    elif isinstance(ans, np.generic):
-        ans = np.asarray(ans)  # a 0-d array, so that in-place changes and saving work alike
+    if isinstance(ans, np.generic):
+        if primitive is operator.getitem:
+            # x[0] of a vector: NumPy gives a number; x[0, ...] is the same element as a 0-d
+            # view of x's memory, which a view must be (x[0].mul_(2) changes x).
+            index = raw_args[1]
+            raw_args[1] = (index, Ellipsis) if type(index) is not tuple else index + (Ellipsis,)
+            ans = raw_args[0][raw_args[1]]
+        else:
+            ans = np.asarray(ans)  # a 0-d array, so that in-place changes and saving work alike
     if not (requires_grad and is_grad_enabled()):
         out = wrap(ans)
     else:

@@ -42,8 +42,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise NotImplementedError("srcgrad.autograd.grad has no batched gradients; call it once "
                                   "per row of grad_outputs")
     if materialize_grads and allow_unused is False:
-        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
-                         "but got: allow_unused=False.")
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     allow_unused = bool(allow_unused) or materialize_grads
     outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
     if grad_outputs is not None:

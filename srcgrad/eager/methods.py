@@ -97,11 +97,14 @@ def _true_divide(x, y):
     return record(operator.truediv, (x, y))
 
 
+_MATMUL_NAMES = {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",
+                 (3, 3): "BmmBackward0"}
+
+
 def _matmul_name(a, b):
     """PyTorch's node of a matrix product, by the operands' numbers of axes."""
-    dims = (np.ndim(unwrap(a)), np.ndim(unwrap(b)))
-    return {(2, 2): "MmBackward0", (1, 1): "DotBackward0", (2, 1): "MvBackward0",
-            (3, 3): "BmmBackward0"}.get(dims)
+    return _MATMUL_NAMES.get((a._data.ndim if type(a) is Tensor else np.ndim(a),
+                              b._data.ndim if type(b) is Tensor else np.ndim(b)))
 
 
 def _check_dims(tensor, wanted, name):

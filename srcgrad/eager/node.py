@@ -22,6 +22,7 @@ TORCH_STYLE_NAMES = {
 
 
 MISSING = object()  # a parameter without a default that the call did not give
+SAVED_KINDS = (SavedTensor, SavedSequence)
 
 
 def camel_case(name):
@@ -115,21 +116,22 @@ class RuleLayout:
 
     def checked(self, active):
         """Which saved values to guard against in-place changes, as (parameter indices, whether
-        the result is among them), when the adjoints of the parameters at the positions ``active``
-        (a tuple of flags, one per differentiable parameter) are wanted. As PyTorch, a value whose
-        number the wanted adjoints never read (only its shape, or nothing) may change in place."""
+        the result is among them, whether that is every parameter), when the adjoints of the
+        differentiable parameters whose bits are set in ``active`` are wanted. As PyTorch, a
+        value whose numbers the wanted adjoints never read (only its shape, or nothing) may
+        change in place."""
         found = self._checked.get(active)
         if found is None:
             if self.value_reads is None:  # the rule's source could not be read: guard all
                 names = set(self.rule.params) | {"ans"}
             else:
                 names = set()
-                for flag, reads in zip(active, self.value_reads):
-                    if flag:
+                for k, reads in enumerate(self.value_reads):
+                    if active >> k & 1:
                         names |= reads
-            found = self._checked[active] = (
-                frozenset(self.index_of_param[n] for n in names if n in self.index_of_param),
-                "ans" in names)
+            indices = frozenset(self.index_of_param[n] for n in names if n in self.index_of_param)
+            found = self._checked[active] = (indices, "ans" in names,
+                                             len(indices) == len(self.rule.params))
         return found
 
 
@@ -159,7 +161,8 @@ def _value_reads(rule):
     def reads(node, local):
         names = set()
         for n in gast.walk(node):
-            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and id(n) not in shape_only:
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and \
+                    id(n) not in shape_only:
                 names |= local.get(n.id, {n.id})
         return names
 
@@ -203,45 +206,46 @@ class RuleNode(Node):
     With ``create_graph`` the rule runs on Tensors, so the backward pass is itself recorded.
     """
 
-    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name", "result_checked",
-                 "frees")
+    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name", "guard")
 
     def __init__(self, layout, values, display_name=None):
         self.layout = layout
         self.display_name = display_name
         self.saved_output = None
         differentiable = layout.adjoint_position
-        # What the rule reads back (Tensors with their versions), and one slot per differentiable
-        # Tensor: (parameter index, position in a sequence argument or None), with its edge.
+        # What the rule reads back (Tensors with their versions, options as they are), and one
+        # slot per differentiable Tensor: (parameter index, position in a sequence argument or
+        # None), with its edge; ``active``: a bit per differentiable parameter whose adjoint is
+        # wanted (an input that requires grad). Which saved values are guarded against in-place
+        # changes follows from it (``guard``, from a cache per rule), checked at backward time.
         saved, slots, edges, shapes = [], [], [], []
+        active = 0
         for i, value in enumerate(values):
             if isinstance(value, Tensor):
-                if i in differentiable:
+                saved.append(SavedTensor(value))
+                k = differentiable.get(i)
+                if k is not None:
+                    edge = edge_of(value)
                     slots.append((i, None))
-                    edges.append(edge_of(value))
+                    edges.append(edge)
                     shapes.append(value._data.shape)
+                    if edge[0] is not None:
+                        active |= 1 << k
             elif type(value) in (list, tuple) and any(isinstance(e, Tensor) for e in value):
-                if i in differentiable:
+                saved.append(SavedSequence(value))
+                k = differentiable.get(i)
+                if k is not None:
                     for j, item in enumerate(value):
+                        edge = edge_of(item) if isinstance(item, Tensor) else (None, 0)
                         slots.append((i, j))
-                        edges.append(edge_of(item) if isinstance(item, Tensor) else (None, 0))
+                        edges.append(edge)
                         shapes.append(shape_of(item))
-        active = [False] * len(layout.value_reads or ())
-        for (i, _), (child, _) in zip(slots, edges):
-            if child is not None and layout.value_reads is not None:
-                active[differentiable[i]] = True
-        checked, self.result_checked = layout.checked(tuple(active))
-        for i, value in enumerate(values):
-            if isinstance(value, Tensor):
-                saved.append(SavedTensor(value, i in checked))
-            elif type(value) in (list, tuple) and any(isinstance(e, Tensor) for e in value):
-                saved.append(SavedSequence(value, i in checked))
+                        if edge[0] is not None:
+                            active |= 1 << k
             else:
                 saved.append(value)
         self.saved, self.slots = saved, slots
-        # Without a guarded value, nothing is freed by a backward pass: a second one works.
-        self.frees = (self.result_checked and layout.reads_result) or any(
-            isinstance(saved[i], (SavedTensor, SavedSequence)) for i in checked)
+        self.guard = layout._checked.get(active) or layout.checked(active)
         self.next_functions, self.input_shapes = tuple(edges), tuple(shapes)
         self._pre_hooks = self._retained = None
 
@@ -250,19 +254,27 @@ class RuleNode(Node):
 
     def save_output(self, output):
         if self.layout.reads_result:
-            self.saved_output = SavedOutput(output, self.result_checked)
+            self.saved_output = SavedOutput(output)
 
     def apply(self, grads, create_graph):
         if self.saved is None:
             raise GraphFreedError()
-        args = [v.unpack(self, create_graph) if isinstance(v, (SavedTensor, SavedSequence)) else v
-                for v in self.saved]
-        ans = None if self.saved_output is None else self.saved_output.unpack(self, create_graph) \
-            if not isinstance(self.saved_output, tuple) else \
-            [saved.unpack(self, create_graph) for saved in self.saved_output]
+        # As PyTorch, only values whose numbers the wanted adjoints read are checked for
+        # in-place changes; the others are read for their shapes only.
+        checked, result_checked, all_checked = self.guard
+        if all_checked:
+            args = [v.unpack(self, create_graph) if isinstance(v, SAVED_KINDS) else v
+                    for v in self.saved]
+        else:
+            args = [v.unpack(self, create_graph, i in checked) if isinstance(v, SAVED_KINDS)
+                    else v for i, v in enumerate(self.saved)]
         if isinstance(self.saved_output, tuple):  # several results: the rule takes a list of
+            ans = [saved.unpack(self, create_graph) for saved in self.saved_output]
             grads = [[g if g is not None else np.zeros_like(out)  # adjoints, zeros for unused
                       for g, out in zip(list(grads) + [None] * len(ans), ans)]]
+        else:
+            ans = (None if self.saved_output is None else
+                   self.saved_output.unpack(self, create_graph, result_checked))
         rule = self.layout.rule
         if rule.accumulates:
             adjoint = np.zeros_like(args[0])
@@ -285,5 +297,14 @@ class RuleNode(Node):
         return result
 
     def release(self):
-        if self.frees:
+        # Without a guarded Tensor nothing is freed, and a second backward pass works (PyTorch
+        # frees what it saved, and these nodes saved nothing it would).
+        checked, result_checked, _ = self.guard
+        frees = result_checked and self.saved_output is not None
+        if not frees and self.saved is not None:
+            for i in checked:
+                if isinstance(self.saved[i], SAVED_KINDS):
+                    frees = True
+                    break
+        if frees:
             self.saved, self.saved_output = None, None

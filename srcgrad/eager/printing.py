@@ -1,4 +1,4 @@
-"""A Tensor's repr as PyTorch prints it: 4 decimals, one width per tensor, its dtype when unusual."""
+"""A Tensor's repr as PyTorch prints it: 4 decimals, one width per tensor, unusual dtypes named."""
 import numpy as np
 
 from .dtypes import default_float, dtype_of

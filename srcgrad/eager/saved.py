@@ -14,15 +14,16 @@ class SavedTensor:
 
     __slots__ = ("tensor", "_data", "version")
 
-    def __init__(self, tensor, checked=True):
+    def __init__(self, tensor):
         self.tensor = tensor
-        self._data = tensor._data  # the array as it was: rebinding tensor._data later does not matter
-        # None: the backward pass reads only the shape, so an in-place change is no error.
-        self.version = tensor._counter.value if checked else None
+        self._data = tensor._data  # the array as it was (rebinding tensor._data later is fine)
+        self.version = tensor._counter.value
 
-    def unpack(self, node, as_tensor):
+    def unpack(self, node, as_tensor, checked=True):
+        """The tensor (or its array); ``checked``: refuse it if it was changed in place since
+        (False where the backward pass reads its shape only)."""
         current = self.tensor._counter.value
-        if current != self.version and self.version is not None:
+        if checked and current != self.version:
             raise InplaceModifiedError(describe(self._data), node.name(), current, self.version)
         return self.tensor if as_tensor else self._data
 
@@ -37,14 +38,14 @@ class SavedOutput:
 
     __slots__ = ("_data", "counter", "version", "output_nr")
 
-    def __init__(self, tensor, checked=True):
+    def __init__(self, tensor):
         self._data = tensor._data
         self.counter = tensor._counter
-        self.version = tensor._counter.value if checked else None
+        self.version = tensor._counter.value
         self.output_nr = tensor._output_nr
 
-    def unpack(self, node, as_tensor):
-        if self.counter.value != self.version and self.version is not None:
+    def unpack(self, node, as_tensor, checked=True):
+        if checked and self.counter.value != self.version:
             raise InplaceModifiedError(f"{describe(self._data)} (its output {self.output_nr})",
                                        node.name(), self.counter.value, self.version)
         if not as_tensor:
@@ -58,12 +59,11 @@ class SavedSequence:
 
     __slots__ = ("items", "kind")
 
-    def __init__(self, items, checked=True):
+    def __init__(self, items):
         self.kind = type(items)
-        self.items = [SavedTensor(item, checked) if isinstance(item, Tensor) else item
-                      for item in items]
+        self.items = [SavedTensor(item) if isinstance(item, Tensor) else item for item in items]
 
-    def unpack(self, node, as_tensor):
-        values = [item.unpack(node, as_tensor) if isinstance(item, SavedTensor) else item
+    def unpack(self, node, as_tensor, checked=True):
+        values = [item.unpack(node, as_tensor, checked) if isinstance(item, SavedTensor) else item
                   for item in self.items]
         return values if self.kind is list else tuple(values)

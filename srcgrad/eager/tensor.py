@@ -80,9 +80,15 @@ class Tensor:
     @classmethod
     def _make(cls, data, grad_fn=None, requires_grad=False, output_nr=0, version=None):
         """A Tensor around an array that is already an array (no checks: the fast path)."""
-        tensor = object.__new__(cls)
-        tensor._init(data, grad_fn, requires_grad, output_nr,
-                     VersionCounter() if version is None else version)
+        tensor = object.__new__(cls)  # _init written out: one call less on the hot path
+        tensor._data = data
+        tensor._grad = None
+        tensor.grad_fn = grad_fn
+        tensor._requires_grad = requires_grad
+        tensor._output_nr = output_nr
+        tensor._counter = VersionCounter() if version is None else version
+        tensor._base = tensor._view_steps = tensor._hooks = tensor._accumulator = None
+        tensor._retains_grad = False
         return tensor
 
     # --- the data ------------------------------------------------------------------------------

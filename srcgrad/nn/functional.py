@@ -61,7 +61,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch clamps it (so a
     probability of exactly 0 or 1 gives a finite loss)."""
     _same_shape(input, target, "binary_cross_entropy")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    loss = -(target * input.log().clamp(min=-100)
+             + (1 - target) * (1 - input).log().clamp(min=-100))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import srcgrad
 from srcgrad.eager import EagerError, Tensor, tensor
 from srcgrad.gradcheck import gradcheck
 
@@ -152,7 +153,25 @@ METHODS = {
     "expand": lambda t: t[:, :1].expand(3, 5), "expand_as": lambda t: t[0].expand_as(t),
     "clone": lambda t: t.clone() * t, "getitem": lambda t: t[1:, [0, 2]] * t[0, 3],
     "rtruediv rsub": lambda t: 1 / t - (3 - t),
+    "max(dim) values": lambda t: t.max(dim=1).values,
+    "min(dim, keepdim)": lambda t: t.min(0, True)[0],
+    "softmax": lambda t: t.softmax(dim=1), "log_softmax": lambda t: t.log_softmax(0),
+    "logsumexp": lambda t: t.logsumexp(1), "var std": lambda t: t.var(0) + t.std(),
+    "repeat": lambda t: t.repeat(2, 1, 1), "norm(dim)": lambda t: t.norm(dim=1),
+    "mm mv": lambda t: t.mm(t.t()).mv(t[:, 0]), "bmm": lambda t: t.unsqueeze(0).bmm(t.T[None]),
+    "masked_fill": lambda t: t.masked_fill(t > 1, 0.5),
+    "flip split": lambda t: t.flip(0).split(2, 1)[1],
+    "einsum": lambda t: srcgrad.einsum("ij,kj,i->k", t, t, t[:, 0]),
+    "cat stack": lambda t: srcgrad.stack([t, srcgrad.cat([t[1:], t[:1]])]),
+    "in place through a view": lambda t: _scaled_rows(t),
+    "%": lambda t: t % 0.3, "square reciprocal": lambda t: t.square() + t.reciprocal(),
 }
+
+
+def _scaled_rows(t):
+    y = t * 1.0
+    y[1:].mul_(t[0])
+    return y
 
 
 @pytest.mark.parametrize("name", sorted(METHODS))
