@@ -650,13 +650,18 @@ class ToANF:
         self.loop = None  # the innermost loop being normalized: views are shared only inside it
         self.view_names = {}
         self.written = None  # arrays the function writes into element by element
+        self.list_literals = set()  # names bound to a list the function builds
 
     def block(self, stmts):
         if self.written is None:
-            self.written = {node.targets[0].value.id
-                            for node in gast.walk(gast.Module(body=stmts, type_ignores=[]))
+            nodes = list(gast.walk(gast.Module(body=stmts, type_ignores=[])))
+            self.written = {node.targets[0].value.id for node in nodes
                             if isinstance(node, gast.Assign) and
                             isinstance(node.targets[0], gast.Subscript)}
+            self.list_literals = {node.targets[0].id for node in nodes
+                                  if isinstance(node, gast.Assign) and
+                                  isinstance(node.targets[0], gast.Name) and
+                                  isinstance(node.value, gast.List)}
         out = []
         for stmt in stmts:
             out.extend(self.statement(stmt))
@@ -892,10 +897,32 @@ class ToANF:
                 raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
                                        "pass differentiated values positionally")
         self.check_options(expr, function, source)
+        expr = self.lists_as_arrays(expr, function)
         node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
                          keywords=expr.keywords)
         node.sg_function = function
         return node
+
+    def lists_as_arrays(self, expr, function):
+        """``np.sum([a, b * b])``, ``np.mean(values)`` of a list: NumPy makes an array of the
+        list first, and so does the derivative (np.array's rule splits the adjoint back)."""
+        rule = rule_for(function)
+        if rule is None:
+            return expr
+        args = list(expr.args)
+        for position, arg in enumerate(args):
+            if position >= len(rule.params) or rule.params[position] in SEQUENCE_PARAMETERS or \
+                    not self.activity.is_varied(arg):
+                continue
+            if isinstance(arg, (gast.List, gast.Tuple)) or (
+                    isinstance(arg, gast.Name) and arg.id in self.list_literals):
+                items = gast.List(elts=arg.elts, ctx=gast.Load()) \
+                    if isinstance(arg, (gast.List, gast.Tuple)) else arg
+                array = call(gast.Attribute(value=load(self.binder.bind("np", np)), attr="array",
+                                            ctx=gast.Load()), items)
+                args[position] = gast.copy_location(array, arg)
+        return gast.copy_location(gast.Call(func=expr.func, args=args, keywords=expr.keywords),
+                                  expr)
 
     def index_trick_call(self, expr, joiner, out, hint):
         """``np.r_[a, b]`` -> ``r_join([a, b])`` (likewise np.c_): items that are arrays or
@@ -1042,6 +1069,11 @@ def as_load_expr(expr):
         if hasattr(node, "ctx"):
             node.ctx = gast.Load()
     return copy
+
+
+# Parameters of rules that take a sequence of arrays as it is (np.stack's arrays, sum's iterable).
+SEQUENCE_PARAMETERS = {"arrays", "tup", "iterable", "object", "operands", "condlist",
+                       "choicelist", "a_list"}
 
 
 def _only_reports(function):
