@@ -216,6 +216,18 @@ def read_before_bound(body, defined=frozenset()):
     return found, defined
 
 
+def runs_at_least_once(loop):
+    """A ``for`` over ``range`` with constant bounds that is not empty."""
+    if not (isinstance(loop, gast.For) and isinstance(loop.iter, gast.Call) and
+            isinstance(loop.iter.func, gast.Name) and loop.iter.func.id == "range"):
+        return False
+    bounds = [a.value if isinstance(a, gast.Constant) and type(a.value) is int else None
+              for a in loop.iter.args]
+    if None in bounds or not 1 <= len(bounds) <= 3:
+        return False
+    return len(range(*bounds)) > 0
+
+
 def annotate_defined(body, defined):
     """Mark each statement with ``sg_defined_before``: the names bound on every path to it.
 
@@ -228,7 +240,9 @@ def annotate_defined(body, defined):
         if isinstance(stmt, gast.If):
             defined |= annotate_defined(stmt.body, defined) & annotate_defined(stmt.orelse, defined)
         elif isinstance(stmt, gast.For):
-            annotate_defined(stmt.body, defined | assigned_names(stmt.target))
+            inside = annotate_defined(stmt.body, defined | assigned_names(stmt.target))
+            if runs_at_least_once(stmt):  # for i in range(3): what it binds exists after it
+                defined |= inside
         elif isinstance(stmt, gast.While):
             annotate_defined(stmt.body, defined)
         else:

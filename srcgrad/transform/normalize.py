@@ -19,7 +19,7 @@ from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
 from ..rules.shape import astype
 from ..runtime import copy_of, field, refuse_in_place
-from .analyze import assigned_names, index_trick, mutated_names
+from .analyze import assigned_names, index_trick, mutated_names, runs_at_least_once
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
@@ -458,22 +458,10 @@ class Desugar:
                              for name in set(entry) | set(after)}
                 # A loop over range(k) with a constant k >= 1 runs at least once: what its last
                 # iteration leaves is what follows it, not the state before it.
-                state.update(after if _runs_at_least_once(stmt) else entry)
+                state.update(after if runs_at_least_once(stmt) else entry)
         return state
 
 _FRESH, _SHARED, _PARAMETER, _UNSEEN = "fresh", "shared", "parameter", "unseen"
-
-
-def _runs_at_least_once(loop):
-    """A ``for`` over ``range`` of constant bounds that is not empty."""
-    if not (isinstance(loop, gast.For) and isinstance(loop.iter, gast.Call) and
-            isinstance(loop.iter.func, gast.Name) and loop.iter.func.id == "range"):
-        return False
-    bounds = [a.value if isinstance(a, gast.Constant) and type(a.value) is int else None
-              for a in loop.iter.args]
-    if None in bounds or not 1 <= len(bounds) <= 3:
-        return False
-    return len(range(*bounds)) > 0
 
 
 def _write_key(name, stmt):

@@ -754,8 +754,6 @@ def buffer_made_in_a_loop_written_in_another(a):
     return np.sum(y0)
 
 
-@pytest.mark.xfail(strict=True, reason="jvp: TypeError 'float' object is not subscriptable "
-                   "(the tangent of a zeros buffer made in a loop is a float)")
 def test_jvp_of_a_buffer_made_in_a_loop():
     a = np.array([0.5, -1.0, 2.0])
     assert sg.jvp(buffer_made_in_a_loop_written_in_another, (a,), (np.ones(3),)) == \
