@@ -39,12 +39,16 @@ def unpad_jvp(ans, value, pad_width, mode="constant", *, dvalue):
 
 
 # --- joining ------------------------------------------------------------------------------------
-@vjp(np.vstack, np.row_stack)
+# np.row_stack, vstack's old alias, is gone from newer NumPy.
+_ROW_STACK = (np.row_stack,) if hasattr(np, "row_stack") else ()
+
+
+@vjp(np.vstack, *_ROW_STACK)
 def vstack(g, ans, tup, dtype=None, casting="same_kind"):
     return unjoin(g, tup, np.vstack)
 
 
-@jvp(np.vstack, np.row_stack)
+@jvp(np.vstack, *_ROW_STACK)
 def vstack_jvp(ans, tup, dtype=None, casting="same_kind", *, dtup):
     return np.vstack(dtup)
 

@@ -207,7 +207,8 @@ def far_apart(rng, shape):
 
 
 case(fns.vstack_, shaped(((3,), (3,)), ((2, 3), (3,)), ((), ()), ((2, 3), (1, 3))))
-case(fns.row_stack_, shaped(((2, 3), (3,))))
+if hasattr(np, "row_stack"):  # gone from newer NumPy
+    case(fns.row_stack_, shaped(((2, 3), (3,))))
 case(fns.hstack_, shaped(((3,), (2,)), ((2, 3), (2, 1)), ((), (2,))))
 case(fns.column_stack_, shaped(((3,), (3,)), ((3, 2), (3,))))
 case(fns.dstack_, shaped(((3,), (3,)), ((2, 3), (2, 3)), ((2, 3, 2), (2, 3))))
