@@ -5,6 +5,7 @@ This module holds the class and its autograd state; the operations PyTorch users
 """
 import itertools
 import operator
+import warnings
 import weakref
 
 import numpy as np
@@ -310,6 +311,10 @@ class Tensor:
         return self._data.item()
 
     def __float__(self):
+        if self._requires_grad:  # as PyTorch: the number leaves the tape (NumPy's a[i] = t too)
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior. Consider using tensor.detach() first.",
+                          UserWarning, stacklevel=2)
         return float(self._scalar())
 
     def __int__(self):
