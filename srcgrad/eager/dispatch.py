@@ -7,7 +7,7 @@ import sysconfig
 import numpy as np
 
 from ..rules import is_non_differentiable, returns_sequence, rule_for
-from ..rules.registry import missing_rule_advice, packed_form
+from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice, packed_form
 from ..rules.registry import qualified_name as registry_qualified_name
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule, ShapeError
@@ -52,9 +52,8 @@ def wrap(value):
 def record(primitive, args, kwargs=None, name=None):
     """``primitive(*args, **kwargs)`` on the arrays inside; recorded when grad mode is on and a
     Tensor that requires grad is among the arguments. ``name`` overrides the node's name."""
-    packed = packed_form(primitive, args)
-    if packed is not None:  # np.einsum(s, a, b) is recorded as einsum_of(s, [a, b])
-        primitive, args = packed
+    if primitive in PACKED_ARGUMENTS:  # np.einsum(s, a, b) is recorded as einsum_of(s, [a, b])
+        primitive, args = packed_form(primitive, args)
     requires_grad = False
     raw_args = []
     for arg in args:
