@@ -1194,34 +1194,21 @@ def replaced(items, k, value):
     return items
 
 
-def einsum_adjoints_adjoints(g, subscripts, operands, cotangents):
-    """For second derivatives: the adjoints of the operands in ``einsum_adjoints(g, subscripts,
-    operands)`` against ``cotangents`` (one per operand). That result is multilinear, so the
-    adjoint of operand j collects, for every other k, operand j's adjoint in the einsum whose
-    operand k is replaced by its cotangent."""
+def einsum_adjoints_along(g, subscripts, operands, directions):
+    """For second derivatives of ``einsum_adjoints(g, subscripts, operands)``, which is
+    multilinear: for each operand j, the sum over the other operands k of operand j's adjoint in
+    the einsum whose operand k is replaced by ``directions[k]``. With cotangents as directions
+    that is the adjoint of the operands; with the operands' tangents, the tangent along them
+    (the same sum, read with j and k exchanged)."""
     adjoints = []
     for j in range(len(operands)):
         total = np.zeros_like(operands[j])
         for k in range(len(operands)):
             if k != j:
-                moved = replaced(operands, k, cotangents[k])
+                moved = replaced(operands, k, directions[k])
                 total = total + einsum_adjoint(g, subscripts, moved, j)
         adjoints.append(total)
     return adjoints
-
-
-def einsum_adjoints_tangent(g, subscripts, operands, doperands):
-    """The tangent of ``einsum_adjoints(g, subscripts, operands)`` along the operands' tangents
-    (see einsum_adjoints_adjoints); the tangent along g is einsum_adjoints of g's tangent."""
-    tangents = []
-    for k in range(len(operands)):
-        total = np.zeros_like(operands[k])
-        for j in range(len(operands)):
-            if j != k:
-                moved = replaced(operands, j, doperands[j])
-                total = total + einsum_adjoint(g, subscripts, moved, k)
-        tangents.append(total)
-    return tangents
 
 
 # --- np.gradient --------------------------------------------------------------------------------

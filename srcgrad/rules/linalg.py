@@ -9,8 +9,8 @@ import operator
 import numpy as np
 
 from ..runtime import (convolve_adjoints, matrix_power_adjoint, matrix_power_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
-                       dot_adjoint_right, einsum_adjoints, einsum_adjoints_adjoints,
-                       einsum_adjoints_tangent, einsum_of, einsum_plan, einsum_tangent,
+                       dot_adjoint_right, einsum_adjoints, einsum_adjoints_along,
+                       einsum_of, einsum_plan, einsum_tangent,
                        from_columns, identity_like, inner_axes, kron_plan, lower_factor,
                        matmul_adjoint_left, matmul_adjoint_right, mirror_triangle, ndim_of,
                        norm_adjoint, norm_tangent, qr_adjoint, qr_options_checked, qr_tangent,
@@ -336,7 +336,7 @@ def einsum_jvp(ans, subscripts, operands, *, doperands):
     return einsum_tangent(subscripts, operands, doperands)
 
 
-sequence_result(einsum_adjoints, einsum_adjoints_adjoints, einsum_adjoints_tangent)
+sequence_result(einsum_adjoints, einsum_adjoints_along)
 non_differentiable(einsum_plan)
 PACKED_ARGUMENTS[np.einsum] = (einsum_of, 1)
 
@@ -345,13 +345,13 @@ PACKED_ARGUMENTS[np.einsum] = (einsum_of, 1)
 def einsum_adjoints_rule(g, ans, value, subscripts, operands):
     # g: one cotangent per operand's adjoint. The map is linear in value (the einsum's own g).
     return (einsum_tangent(subscripts, operands, g), None,
-            einsum_adjoints_adjoints(value, subscripts, operands, g))
+            einsum_adjoints_along(value, subscripts, operands, g))
 
 
 @jvp(einsum_adjoints)
 def einsum_adjoints_jvp(ans, value, subscripts, operands, *, dvalue, doperands):
     return (einsum_adjoints(dvalue, subscripts, operands),
-            einsum_adjoints_tangent(value, subscripts, operands, doperands))
+            einsum_adjoints_along(value, subscripts, operands, doperands))
 
 
 @vjp(np.linalg.matrix_power)

@@ -99,32 +99,19 @@ def nanmean_jvp(ans, a, axis=None, keepdims=False, *, da):
             / count_of(present, a, axis, keepdims))
 
 
-@vjp(np.nanmax)
-def nanmax(g, ans, a, axis=None, keepdims=False):
-    is_max = a == expand_reduced(ans, a, axis, keepdims)
-    share = g / count_of(is_max, a, axis, keepdims)
-    return expand_reduced(share, a, axis, keepdims) * is_max
+@vjp(np.nanmax, np.nanmin)
+def nan_extreme(g, ans, a, axis=None, keepdims=False):
+    # nanmax and nanmin alike: ties share the adjoint evenly; NaNs equal nothing, so get none.
+    is_extreme = a == expand_reduced(ans, a, axis, keepdims)
+    share = g / count_of(is_extreme, a, axis, keepdims)
+    return expand_reduced(share, a, axis, keepdims) * is_extreme
 
 
-@jvp(np.nanmax)
-def nanmax_jvp(ans, a, axis=None, keepdims=False, *, da):
-    is_max = a == expand_reduced(ans, a, axis, keepdims)
-    return (np.sum(np.where(is_max, da, 0.0), axis=axis, keepdims=keepdims)
-            / count_of(is_max, a, axis, keepdims))
-
-
-@vjp(np.nanmin)
-def nanmin(g, ans, a, axis=None, keepdims=False):
-    is_min = a == expand_reduced(ans, a, axis, keepdims)
-    share = g / count_of(is_min, a, axis, keepdims)
-    return expand_reduced(share, a, axis, keepdims) * is_min
-
-
-@jvp(np.nanmin)
-def nanmin_jvp(ans, a, axis=None, keepdims=False, *, da):
-    is_min = a == expand_reduced(ans, a, axis, keepdims)
-    return (np.sum(np.where(is_min, da, 0.0), axis=axis, keepdims=keepdims)
-            / count_of(is_min, a, axis, keepdims))
+@jvp(np.nanmax, np.nanmin)
+def nan_extreme_jvp(ans, a, axis=None, keepdims=False, *, da):
+    is_extreme = a == expand_reduced(ans, a, axis, keepdims)
+    return (np.sum(np.where(is_extreme, da, 0.0), axis=axis, keepdims=keepdims)
+            / count_of(is_extreme, a, axis, keepdims))
 
 
 # Shapes and options only (average_weights reads a's shape and the weights, an option).
