@@ -34,9 +34,7 @@ the body into generated code with names substituted, so both engines share one d
 bodies are therefore straight-line code: assignments, then one return.
 """
 import inspect
-import os
 import sys
-import sysconfig
 import textwrap
 from dataclasses import dataclass, field
 
@@ -304,15 +302,3 @@ def missing_rule_advice(function):
             f"'@srcgrad.defjvp({name})' over 'def {short}_jvp(ans, x, *, dx): return dx * "
             f"<dans/dx>' for forward mode; or declare it without derivative with "
             f"srcgrad.non_differentiable({name})")
-
-
-def is_library_code(function):
-    """Is ``function`` installed library code (NumPy, SciPy, the standard library ...)? srcgrad
-    never walks into it: it has a rule or it is an error at the user's call."""
-    try:
-        path = os.path.abspath(inspect.getsourcefile(function) or "")
-    except TypeError:
-        return True
-    roots = {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return any(path.startswith(root + os.sep) for root in roots) and not path.startswith(own)

@@ -83,8 +83,6 @@ def _check_position(parsed, node, located):
                 raise parsed.unsupported(
                     located, f"a call with {keyword.arg}= (it writes into an existing array)",
                     WRITING_KEYWORDS[keyword.arg])
-    elif isinstance(node, gast.FunctionDef) and node.decorator_list and located is not node:
-        pass  # nested decorated functions are refused where they are lifted
     elif isinstance(node, gast.Assign):
         for target in node.targets:
             for part in gast.walk(target):

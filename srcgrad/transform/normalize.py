@@ -23,6 +23,7 @@ from .analyze import assigned_names, index_trick, mutated_names, runs_at_least_o
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
+from .sweep import replace
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
 ARRAY_METHODS = {
@@ -158,7 +159,7 @@ class Desugar:
         if isinstance(stmt, gast.While):
             exit_test = located(gast.If(test=gast.UnaryOp(op=gast.Not(), operand=stmt.test),
                                         body=[located(gast.Break(), stmt)], orelse=[]), stmt)
-            return [replace_fields(stmt, test=constant(True), body=[exit_test] + stmt.body)]
+            return [replace(stmt, test=constant(True), body=[exit_test] + stmt.body)]
         hoist = _HoistNamedExpressions(self.parsed, stmt)
         for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
             value = getattr(stmt, field)
@@ -547,15 +548,8 @@ class _HoistNamedExpressions(gast.NodeTransformer):
     visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_Lambda = visit_ListComp
 
 
-def replace_fields(node, **fields):
-    for key, value in fields.items():
-        setattr(node, key, value)
-    return node
-
-
-_AUGMENTED_WORDS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
-                    gast.Pow: "**", gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
-_OPERATOR_SYMBOLS = _AUGMENTED_WORDS
+_OPERATOR_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
+                     gast.Pow: "**", gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
 
 
 def _aliased_name(value, namespace):
@@ -1051,8 +1045,7 @@ def _called_at_run_time(function):
 
 def as_load_expr(expr):
     """A Load-context copy of an expression (a name, attribute or subscript)."""
-    from .build import clone as _clone
-    copy = _clone(expr)
+    copy = clone(expr)
     for node in gast.walk(copy):
         if hasattr(node, "ctx"):
             node.ctx = gast.Load()
