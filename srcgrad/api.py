@@ -31,16 +31,20 @@ MAX_SPECIALIZATIONS = 8
 
 
 def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Optional[str] = None,
-               signature: Optional[Signature] = None) -> Generated:
+               signature: Optional[Signature] = None, differentiable: bool = False
+               ) -> Generated:
     """The generated derivative of ``function``, transformed once per (wrt, mode, signature).
 
     ``function`` may itself be a derivative: its generated code is then transformed again,
     which is how second and higher derivatives come about. ``signature`` (from
     :func:`argument_signature`) specializes the code to the shapes of those arguments.
+    ``differentiable``: code meant to be differentiated again (calls of the user's functions
+    without closures; see pipeline.reverse_mode).
     """
     if isinstance(function, Derivative):
-        function = _compiled(function.generated)
-    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source, signature)
+        function = _compiled(function.differentiable_generated)
+    key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source, signature,
+           differentiable)
     per_function = _cache.setdefault(function, {})
     if key in per_function and not per_function[key].refresh():
         per_function.clear()  # the user rebound a global the code was generated for
@@ -48,7 +52,7 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
         if mode == "jvp":
             generated = forward_mode(function, wrt, source)
         else:
-            generated = reverse_mode(function, wrt, mode, source, signature)
+            generated = reverse_mode(function, wrt, mode, source, signature, differentiable)
         tracebacks.register(generated.function, _source_file(function, source),
                             getattr(function, "__name__", "?"))
         per_function[key] = generated
@@ -130,6 +134,13 @@ class Derivative:
         """The generated code that takes arguments of any shape."""
         return _generated(self.function, self.wrt, self.mode, self.source)
 
+    @property
+    def differentiable_generated(self) -> Generated:
+        """The generated code for any shapes, in the form that is differentiated again."""
+        if self.mode in ("jvp", "adjoint"):  # no closures in either
+            return self.generated
+        return _generated(self.function, self.wrt, self.mode, self.source, differentiable=True)
+
     def generated_for(self, args: Sequence[Any], kwargs: dict[str, Any]) -> Generated:
         """The generated code that runs for these arguments."""
         signature = argument_signature(args, kwargs)
@@ -151,23 +162,25 @@ class Derivative:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._bound_args or self._bound_kwargs:  # self of a method, a partial's arguments
             args, kwargs = self._bound_args + args, {**self._bound_kwargs, **kwargs}
+        # A helper's adjoint (called by generated code) takes the output's adjoint first.
+        primals = args[1:] if self.mode == "adjoint" else args
         try:
             if self._wrt_positions is None:
                 names = parameter_names(self.function)
                 self._parameter_names, self._wrt_positions = names, wrt_positions(self.wrt, names)
-            check_differentiable(args, kwargs, self._wrt_positions, self._parameter_names,
+            check_differentiable(primals, kwargs, self._wrt_positions, self._parameter_names,
                                  getattr(self.function, "__name__", "the function"))
-            generated = self._by_signature.get(argument_signature(args, kwargs))
+            generated = self._by_signature.get(argument_signature(primals, kwargs))
             if generated is None:
-                generated = self.generated_for(args, kwargs)
+                generated = self.generated_for(primals, kwargs)
             elif not generated.refresh():  # a global it was generated for has changed
                 self._by_signature.clear()
                 self._specializations = 0
-                generated = self.generated_for(args, kwargs)
+                generated = self.generated_for(primals, kwargs)
             self.last_run = generated
             result = _compiled(generated)(*args, **kwargs)
             if self.mode != "jvp" and generated.containers:
-                result = _in_argument_structure(result, self.mode, self.wrt, args,
+                result = _in_argument_structure(result, self.mode, self.wrt, primals,
                                                 self._wrt_positions or [])
             return result
         except SrcgradError as error:  # the message says where; srcgrad's frames would not
@@ -206,7 +219,7 @@ def _in_argument_structure(result: Any, mode: str, wrt: Any, args: Sequence[Any]
             return restructured(gradients, likes[0])
         return tuple(restructured(g, like) for g, like in zip(gradients, likes))
 
-    if mode == "grad":
+    if mode in ("grad", "adjoint"):
         return shaped(result)
     if mode == "value_and_grad":
         return result[0], shaped(result[1])

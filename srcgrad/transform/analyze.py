@@ -61,9 +61,14 @@ def parameter_names(tree):
     return [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
 
 
+def packed_parameter_names(tree):
+    """The names of ``*args`` and ``**kwargs`` (read as constants: never differentiated)."""
+    return [a.id for a in (tree.args.vararg, tree.args.kwarg) if a is not None]
+
+
 def local_names(tree):
     """Names local to the function: its parameters and every name it assigns."""
-    return set(parameter_names(tree)) | assigned_names(tree.body)
+    return set(parameter_names(tree) + packed_parameter_names(tree)) | assigned_names(tree.body)
 
 
 class Activity:

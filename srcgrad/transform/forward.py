@@ -192,7 +192,7 @@ class ForwardMode(Sweep):
         value, target = stmt.value, stmt.targets[0]
         function = value.sg_user_function
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
-        active = [(p, a) for p, a in call_arguments(function, value, stmt, self.parsed)
+        active = [(p, a) for p, a in call_arguments(function, value, stmt, self.parsed, self.varied)
                   if isinstance(a, gast.Name) and a.id in self.varied and
                   state.get(self.tangent(a.id), ZERO) != ZERO]
         if not active:

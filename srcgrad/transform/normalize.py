@@ -858,6 +858,7 @@ class ToANF:
                                                                    ctx=gast.Load())],
                              keywords=expr.keywords)
             function, source = target, target.__name__
+        function = differentiable_code(function)
         if _is_derivative_call(function):  # a derivative of generated code that calls one
             called = getattr(getattr(function, "function", None), "__name__", "a helper")
             raise self.unsupported(
@@ -937,10 +938,15 @@ class ToANF:
                     "pass a constant there, or register a rule that differentiates it with "
                     "@srcgrad.defvjp and @srcgrad.defjvp")
 
-    def arguments(self, expr, out, hint, source):
+    def arguments(self, expr, out, hint, source, user_call=False):
         args = []
         for arg in expr.args:
             if isinstance(arg, gast.Starred):
+                if user_call and not self.activity.is_varied(arg.value):
+                    # constants unpacked into a function of the user's: bound when it runs
+                    args.append(gast.Starred(value=self.atom(arg.value, out, hint),
+                                             ctx=gast.Load()))
+                    continue
                 raise self.unsupported(expr, f"*arguments in {source}(...)",
                                        "pass the arguments one by one")
             if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
@@ -955,13 +961,13 @@ class ToANF:
         source = _dotted(expr.func)
         keywords = []
         for keyword in expr.keywords:
-            if keyword.arg is None:
-                raise self.unsupported(expr, f"**keywords in {source}(...)",
-                                       "pass the keyword arguments one by one")
+            if keyword.arg is None and self.activity.is_varied(keyword.value):
+                raise self.unsupported(expr, f"**keywords in {source}(...) that carry a "
+                                       "derivative", "pass the keyword arguments one by one")
             keywords.append(gast.keyword(arg=keyword.arg,
                                          value=self.atom(keyword.value, out, hint)))
         args = []
-        for original, arg in zip(expr.args, self.arguments(expr, out, hint, source)):
+        for original, arg in zip(expr.args, self.arguments(expr, out, hint, source, True)):
             if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(original):
                 # A sequence of differentiated values handed to a helper gets a name, so its
                 # adjoint is a list whose elements flow back to the values.
@@ -1020,6 +1026,16 @@ class DynamicCallee:
         self.source = source
         self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
             "_", "").isalnum() else "callee"
+
+
+def differentiable_code(function):
+    """For a derivative srcgrad made (a helper's adjoint or jvp in generated code being
+    differentiated again, or a grad the user calls), the compiled code it runs, to be
+    differentiated as a function of the user's; anything else as it is."""
+    mode = getattr(function, "mode", None)
+    if hasattr(function, "generated") and mode in ("adjoint", "jvp", "grad", "value_and_grad"):
+        return function.differentiable_generated.function
+    return function
 
 
 def _is_derivative_call(function):

@@ -8,7 +8,7 @@ import gast
 from ..errors import SrcgradError
 from ..runtime import copy_of, own_copies
 from .analyze import (Activity, assigned_names, loaded_names, local_names, mutated_names,
-                      parameter_names, read_before_bound)
+                      packed_parameter_names, parameter_names, read_before_bound)
 from .build import clone, load, store
 from .exits import ExitLowering
 from . import fence
@@ -52,8 +52,14 @@ def wrt_names(parsed, wrt):
         elif isinstance(item, str) and item in params:
             names.append(item)
         else:
+            packed = [("*" if a is parsed.tree.args.vararg else "**") + a.id
+                      for a in (parsed.tree.args.vararg, parsed.tree.args.kwarg) if a is not None]
+            shown = ", ".join(params + packed)
+            verb = "are read as constants" if len(packed) > 1 else "is read as a constant"
+            advice = "give positions or names of its parameters" + (
+                f" ({' and '.join(packed)} {verb}, never differentiated)" if packed else "")
             raise SrcgradError(f"wrt={wrt!r} does not name a parameter of {parsed.name}"
-                               f"({', '.join(params)}); give positions or parameter names")
+                               f"({shown}); {advice}")
     return names
 
 
@@ -93,22 +99,20 @@ def prepare(function, wrt, source=None, reserve_tangents=False):
     parsed = parse_function(function, source)
     fence.check(parsed, parsed.tree)
     tree = clone(parsed.tree)
-    if tree.args.vararg or tree.args.kwarg:
-        raise parsed.unsupported(tree, "a function with *args or **kwargs",
-                                 "list the parameters explicitly")
     wrt_list = wrt_names(parsed, wrt)
     params = parameter_names(tree)
+    packed = packed_parameter_names(tree)  # *args, **kwargs: constants
     names = _allocator(tree)
     tangents = [names.fresh("d" + p) for p in wrt_list] if reserve_tangents else []
     body = ExitLowering(parsed, names).function(Desugar(parsed, names).function(tree))
-    body = version_reassignments(body, params, names)
-    locals_ = set(params) | assigned_names(body)
+    body = version_reassignments(body, params + packed, names)
+    locals_ = set(params + packed) | assigned_names(body)
     activity = Activity(parsed.namespace, locals_)
     activity.propagate(body, wrt_list)
     globals_used = set().union(*(loaded_names(s) for s in body)) - locals_
     binder = GlobalBinder(names, parsed.namespace, globals_used)
     body = ToANF(parsed, names, activity, locals_, binder).block(body)
-    locals_ = set(params) | assigned_names(body)
+    locals_ = set(params + packed) | assigned_names(body)
     activity.locals = locals_
     activity.propagate(body, wrt_list)
     return Prepared(parsed, tree, params, wrt_list, names, body, activity, locals_, binder,
@@ -132,7 +136,7 @@ def forward_mode(function, wrt=0, source=None):
     args = _without_annotations(clone(p.tree.args))
     tangents = [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
                 for t in tangent_params]
-    if args.defaults or args.kwonlyargs:  # after parameters with defaults: keyword-only
+    if args.defaults or args.kwonlyargs or args.vararg:  # keyword-only after those
         args.kwonlyargs += tangents
         args.kw_defaults += [None] * len(tangents)
     else:
@@ -153,16 +157,22 @@ def forward_mode(function, wrt=0, source=None):
     return Generated(compiled, source_text, name, engine.callees)
 
 
-def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
+def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
+                 differentiable=False):
     """Generate, compile and return the reverse-mode derivative of ``function``.
 
     ``signature`` (see api.argument_signature): the shapes of the arguments the code is
-    specialized to; None for code that takes any.
+    specialized to; None for code that takes any. ``mode`` "adjoint" makes
+    ``f_adjoint(dresult, *args)``, which runs ``f`` and returns the adjoints of ``wrt``: the
+    form a call of ``f`` takes in code that is differentiated again (``differentiable``, always
+    so for "adjoint"), where the user's functions are called, and their adjoints called, with
+    no closures in between.
     """
     p = prepare(function, wrt, source)
     parsed, tree, params, wrt_list, names = p.parsed, p.tree, p.params, p.wrt, p.names
     body, activity, locals_, binder = p.body, p.activity, p.locals, p.binder
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
+    engine.recompute_calls = differentiable or mode == "adjoint"
     if signature is not None:
         engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
                                      engine.resolve, locals_, returned_shape)
@@ -171,7 +181,8 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         engine.list_names |= {name for name, shape in engine.shapes.items()
                               if isinstance(shape, Tree)}
         engine.list_names |= elements_maybe_containers(body, engine.list_names, engine.shapes)
-    primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list, mode != "vjp")
+    primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list,
+                                                             mode not in ("vjp", "adjoint"))
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
         gast.Tuple(elts=gradients, ctx=gast.Load())
@@ -181,7 +192,12 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
     stack = engine.stack_name
     prologue = [_assign(stack, gast.List(elts=[], ctx=gast.Load()))] if stack else []
     name = names.fresh(f"{tree.name}_{mode}")
-    if mode == "vjp":
+    args = _without_annotations(clone(tree.args))
+    if mode == "adjoint":
+        seed_parameter = gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None)
+        (args.posonlyargs if args.posonlyargs else args.args).insert(0, seed_parameter)
+        body_out = prologue + primal + adjoint + [gast.Return(value=gradient)]
+    elif mode == "vjp":
         pullback_name = names.fresh(f"{tree.name}_pullback")
         # Names the adjoint rebinds become parameters whose defaults are the primal's final
         # values, and the saved values are copied, so every call of the pullback starts from
@@ -218,7 +234,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None):
         returned = gradient if mode == "grad" else gast.Tuple(
             elts=[clone(result), gradient], ctx=gast.Load())
         body_out = prologue + primal + kept + adjoint + [gast.Return(value=returned)]
-    function_def = gast.FunctionDef(name=name, args=_without_annotations(clone(tree.args)), body=body_out,
+    function_def = gast.FunctionDef(name=name, args=args, body=body_out,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
@@ -278,7 +294,7 @@ def parameter_shapes(function, tree, signature):
         shapes[name] = argument_shape(value)
     for name, value in (getattr(function, "__kwdefaults__", None) or {}).items():
         shapes[name] = argument_shape(value)
-    if len(positional) > len(names):
+    if len(positional) > len(names) and args.vararg is None:
         return {name: UNKNOWN for name in shapes}  # a wrong call: let it fail as it would
     shapes.update(zip(names, positional))
     shapes.update((name, shape) for name, shape in keywords if name in shapes)

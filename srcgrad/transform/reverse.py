@@ -70,6 +70,9 @@ class ReverseMode(Sweep):
             if isinstance(node, gast.Assign) and
             getattr(node.value, "sg_user_function", None) is not None}
         self.adjoint = self.derivative
+        # Code that will be differentiated again calls helper(a) and helper_adjoint(dy, a)
+        # instead of a vjp and its pullback closure (see adjoint_call).
+        self.recompute_calls = False
 
     def save(self, source, target, like):
         """``push(source)`` for the primal and ``target = pop()`` for the adjoint, as a pair."""
@@ -612,7 +615,7 @@ class ReverseMode(Sweep):
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
         live = [o for o in outputs if o in self.varied and
                 state.get(self.adjoint(o), ZERO) != ZERO]
-        active = [(param, arg) for param, arg in call_arguments(function, value, stmt, self.parsed)
+        active = [(param, arg) for param, arg in call_arguments(function, value, stmt, self.parsed, self.varied)
                   if isinstance(arg, gast.Name) and arg.id in self.varied]
         if not live or not active:
             state = dict(state)
@@ -621,6 +624,12 @@ class ReverseMode(Sweep):
             return [stmt], [], state
         state = dict(state)
         wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
+        cotangents = [load(self.adjoint(o)) if o in live else
+                      call(self.np_function("zeros_like"), load(o)) for o in outputs]
+        cotangent = cotangents[0] if isinstance(target, gast.Name) else \
+            gast.Tuple(elts=cotangents, ctx=gast.Load())
+        if self.recompute_calls:
+            return self.adjoint_call(stmt, state, function, wrt, active, outputs, cotangent)
         pullback = self.pullback_names[id(stmt)]
         if isinstance(function, DynamicCallee):  # call_vjp(self.helper, wrt, x)
             primal_call = gast.Call(func=load(self.binder.bind("call_vjp", call_vjp)),
@@ -634,13 +643,59 @@ class ReverseMode(Sweep):
         forward = located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), store(pullback)],
                                                           ctx=gast.Store())],
                                       value=primal_call, type_comment=None), stmt)
-        cotangents = [load(self.adjoint(o)) if o in live else
-                      call(self.np_function("zeros_like"), load(o)) for o in outputs]
-        cotangent = cotangents[0] if isinstance(target, gast.Name) else \
-            gast.Tuple(elts=cotangents, ctx=gast.Load())
+        code = self.distribute(stmt, call(pullback, cotangent), active, outputs, state)
+        self.locals.add(pullback)
+        new = set(outputs) | {pullback}
+        read = set().union(*(loaded_names(s) for s in code)) & self.locals
+        pushes_after, pops_after, recompute = self.serve_reads(
+            read & new, stmt.sg_unsafe_after | ({pullback} if self.loop_depth else set()), stmt)
+        return [forward] + pushes_after, pops_after + recompute + code, state
+
+    def adjoint_call(self, stmt, state, function, wrt, active, outputs, cotangent):
+        """``y = helper(a)`` in code that will be differentiated again: the primal call stays,
+        and the adjoint calls ``helper_adjoint(dy, a)``, which runs helper again and returns
+        da. Plain functions with no closures between them, so a further derivative can go
+        through both (and through recursion) as through any of the user's functions."""
+        from ..api import derivative  # the api builds on this module
+
+        if isinstance(function, DynamicCallee):
+            raise self.parsed.unsupported(
+                stmt, f"a second derivative through the call {unparse(stmt.value)}, whose "
+                "function is known only when it runs (a method, a layer, a partial)",
+                "call a plain function of yours there, or give it a rule with srcgrad.defvjp "
+                "and srcgrad.defjvp")
+        value, target = stmt.value, stmt.targets[0]
+        previous = None
+        if isinstance(target, gast.Name) and target.id in loaded_names(value):
+            # x = helper(x): the adjoint reads the old x, under a name of its own
+            if target.id not in self.previous_names:
+                self.previous_names[target.id] = self.names.fresh(target.id + "_prev")
+                self.previous_of[self.previous_names[target.id]] = target.id
+            previous = self.previous_names[target.id]
+        elif not isinstance(target, gast.Name) and set(outputs) & loaded_names(value):
+            raise self.parsed.unsupported(
+                stmt, f"a second derivative through {unparse(stmt)}, which rebinds an argument "
+                "of the call to one of several results", "give the results new names")
+        arguments = [rename_loads(clone(a), target.id, previous) if previous else clone(a)
+                     for a in value.args]
+        keywords = [gast.keyword(arg=k.arg, value=rename_loads(clone(k.value), target.id,
+                                                               previous)
+                                 if previous else clone(k.value)) for k in value.keywords]
+        adjoint_name = self.binder.bind(f"{function.__name__}_adjoint",
+                                        derivative(function, wrt, "adjoint"))
+        self.callees.append(self.binder.bound[adjoint_name])
+        backward = gast.Call(func=load(adjoint_name), args=[cotangent] + arguments,
+                             keywords=keywords)
+        code = self.distribute(stmt, backward, active, outputs, state)
+        name = target.id if isinstance(target, gast.Name) else set(outputs)
+        return self.with_reads(stmt, name, code, state, previous)
+
+    def distribute(self, stmt, backward, active, outputs, state):
+        """Statements that add the parts of the call's argument adjoints ``backward`` returns
+        into those adjoints (updating ``state``)."""
         code, parts = [], []
         if len(active) == 1:
-            parts = [call(pullback, cotangent)]
+            parts = [backward]
         else:  # adjoints that hold nothing yet take their part directly
             direct = [state.get(self.adjoint(arg.id), ZERO) == ZERO and arg.id not in outputs
                       and [a.id for _, a in active].count(arg.id) == 1 for _, arg in active]
@@ -648,7 +703,7 @@ class ReverseMode(Sweep):
                      for d, (_, arg) in zip(direct, active)]
             code.append(located(gast.Assign(
                 targets=[gast.Tuple(elts=[store(n) for n in names], ctx=gast.Store())],
-                value=call(pullback, cotangent), type_comment=None), stmt))
+                value=backward, type_comment=None), stmt))
             for d, (_, arg) in zip(direct, active):
                 if d:
                     state[self.adjoint(arg.id)] = SHARED
@@ -668,12 +723,7 @@ class ReverseMode(Sweep):
         for name, total in replaced.items():  # ... and replaces the new x's adjoint
             code.append(assign(self.adjoint(name), total, stmt))
             state[self.adjoint(name)] = OWNED if isinstance(total, gast.BinOp) else SHARED
-        self.locals.add(pullback)
-        new = set(outputs) | {pullback}
-        read = set().union(*(loaded_names(s) for s in code)) & self.locals
-        pushes_after, pops_after, recompute = self.serve_reads(
-            read & new, stmt.sg_unsafe_after | ({pullback} if self.loop_depth else set()), stmt)
-        return [forward] + pushes_after, pops_after + recompute + code, state
+        return code
 
     def append(self, stmt, state):
         """``items.append(v)``: the adjoint takes the last element off both lists again."""
@@ -819,9 +869,10 @@ class ReverseMode(Sweep):
         return index
 
     def with_reads(self, stmt, name, code, state, previous=None):
-        """Wrap an assignment's adjoint code with what it needs of primal values."""
+        """Wrap an assignment's adjoint code with what it needs of primal values. ``name``:
+        the name the statement binds (or the set of them)."""
         read = set().union(*(loaded_names(s) for s in code)) if code else set()
-        new = {name} & read
+        new = (name if isinstance(name, set) else {name}) & read
         old = read - new - {previous}
         if previous and previous in read:
             old.add(previous)
@@ -1098,16 +1149,42 @@ class ReverseMode(Sweep):
         return primal, adjoint, result, gradients, output_adjoint
 
 
-def call_arguments(function, value, stmt, parsed):
+def call_arguments(function, value, stmt, parsed, varied):
     """(parameter, argument) of a call of a user function: by name, or for a callee known only
-    at run time (DynamicCallee), by position and keyword as written."""
+    at run time (DynamicCallee), by position and keyword as written. A differentiated value
+    may not go into the callee's ``*args`` or ``**kwargs`` (read there as constants)."""
     if isinstance(function, DynamicCallee):
         return list(enumerate(value.args)) + [(k.arg, k.value) for k in value.keywords]
+    signature = inspect.signature(function)
+    args, keywords = value.args, [k for k in value.keywords if k.arg is not None]
+    unpacked = [i for i, a in enumerate(args) if isinstance(a, gast.Starred)]
+    if unpacked or len(keywords) < len(value.keywords):
+        # f(x, *rest, **options) with constants unpacked: the arguments written before them
+        # bind by position and name; nothing after them may carry a derivative.
+        after = args[unpacked[0]:] if unpacked else []
+        if any(_is_active(getattr(a, "value", a), varied) for a in after):
+            raise parsed.unsupported(stmt, f"a differentiated argument after *arguments in "
+                                     f"{unparse(value)}", "pass it before the unpacked ones")
+        args = args[:unpacked[0]] if unpacked else args
+        signature = signature.replace(parameters=[
+            p.replace(default=None) if p.default is p.empty and p.kind not in (
+                p.VAR_POSITIONAL, p.VAR_KEYWORD) else p
+            for p in signature.parameters.values()])
     try:
-        bound = inspect.signature(function).bind(
-            *value.args, **{k.arg: k.value for k in value.keywords})
+        bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
     except TypeError as error:
         raise parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
+    for name, argument in list(bound.arguments.items()):
+        kind = signature.parameters[name].kind
+        packed = argument.values() if kind is inspect.Parameter.VAR_KEYWORD else \
+            argument if kind is inspect.Parameter.VAR_POSITIONAL else ()
+        if any(_is_active(a, varied) for a in packed):
+            star = "**" if kind is inspect.Parameter.VAR_KEYWORD else "*"
+            raise parsed.unsupported(
+                stmt, f"{unparse(value)}, where a differentiated value goes into "
+                f"{star}{name} of {function.__name__}",
+                f"{star}{name} is read as a constant; give {function.__name__} a named "
+                "parameter for it")
     return list(bound.arguments.items())
 
 
