@@ -12,7 +12,7 @@ from . import tracebacks
 from .errors import SourceError, SrcgradError, qualified_name
 from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
-from .transform.pipeline import Generated, forward_mode, reverse_mode
+from .transform.pipeline import Generated, forward_mode, reverse_mode, tangent_parameters
 from .runtime import restructured, scalar_seed, zeros_for
 from .rules import non_differentiable as _declare_non_differentiable
 from .transform.shapes import Tree, argument_shape
@@ -43,6 +43,15 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
     """
     if isinstance(function, Derivative):
         function = _compiled(function.differentiable_generated)
+    origin = getattr(function, "__srcgrad_origin__", None)
+    tangent_names = None
+    if origin is not None and signature is not None:
+        # Generated code differentiated again, for arguments of known shapes: transform the
+        # code made for those shapes (which knows, say, which arguments are lists). Its
+        # forward derivative keeps the tangent names callers know from the code for any shape.
+        if mode == "jvp":
+            tangent_names = tangent_parameters(function, wrt)
+        function = _compiled(origin.differentiable_for(signature))
     key = (tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt, mode, source, signature,
            differentiable)
     per_function = _cache.setdefault(function, {})
@@ -50,7 +59,10 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
         per_function.clear()  # the user rebound a global the code was generated for
     if key not in per_function:
         if mode == "jvp":
-            generated = forward_mode(function, wrt, source)
+            generated = forward_mode(function, wrt, source, tangent_names)
+            if generated is None:  # a tangent's name is taken there: the code for any shape
+                return _generated(function.__srcgrad_origin__.differentiable_generated.function,
+                                  wrt, mode, source)
         else:
             generated = reverse_mode(function, wrt, mode, source, signature, differentiable)
         tracebacks.register(generated.function, _source_file(function, source),
@@ -138,8 +150,25 @@ class Derivative:
     def differentiable_generated(self) -> Generated:
         """The generated code for any shapes, in the form that is differentiated again."""
         if self.mode in ("jvp", "adjoint"):  # no closures in either
-            return self.generated
-        return _generated(self.function, self.wrt, self.mode, self.source, differentiable=True)
+            generated = self.generated
+        else:
+            generated = _generated(self.function, self.wrt, self.mode, self.source,
+                                   differentiable=True)
+        _compiled(generated).__srcgrad_origin__ = self
+        return generated
+
+    def differentiable_for(self, signature: Signature) -> Generated:
+        """The code that is differentiated again, specialized to a call of that code with
+        arguments of these shapes (an adjoint's take its output's adjoint first)."""
+        if self.mode == "jvp":  # forward mode is not specialized (yet)
+            return self.differentiable_generated
+        positional, keywords = signature
+        if self.mode == "adjoint":
+            positional = positional[1:]
+        generated = _generated(self.function, self.wrt, self.mode, self.source,
+                               (positional, keywords), differentiable=True)
+        _compiled(generated).__srcgrad_origin__ = self
+        return generated
 
     def generated_for(self, args: Sequence[Any], kwargs: dict[str, Any]) -> Generated:
         """The generated code that runs for these arguments."""
@@ -150,8 +179,12 @@ class Derivative:
         # those always get code of their own.
         sequences = any(isinstance(s, Tree) for s in signature[0]) or \
             any(isinstance(s, Tree) for _, s in signature[1])
-        if self.mode == "jvp" or (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
-            generated = self.generated  # forward mode is not specialized (yet)
+        # Forward mode is not specialized (yet), except where it transforms generated code
+        # for arguments that are containers.
+        if (self.mode == "jvp" and not (sequences and hasattr(self.function,
+                                                              "__srcgrad_origin__"))) or \
+                (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
+            generated = self.generated
         else:
             generated = _generated(self.function, self.wrt, self.mode, self.source, signature)
             self._specializations += 1

@@ -94,8 +94,11 @@ def _allocator(tree):
     return NameAllocator(local_names(tree) | loaded_names(tree) | {tree.name})
 
 
-def prepare(function, wrt, source=None, reserve_tangents=False):
-    """The passes both modes share: parse, desugar, lower exits, version, activity, ANF."""
+def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=None):
+    """The passes both modes share: parse, desugar, lower exits, version, activity, ANF.
+
+    ``tangent_names``: forward mode's tangent parameters, named by the caller (None when one
+    of them is a name of the function's own: the caller then falls back)."""
     parsed = parse_function(function, source)
     fence.check(parsed, parsed.tree)
     tree = clone(parsed.tree)
@@ -103,7 +106,14 @@ def prepare(function, wrt, source=None, reserve_tangents=False):
     params = parameter_names(tree)
     packed = packed_parameter_names(tree)  # *args, **kwargs: constants
     names = _allocator(tree)
-    tangents = [names.fresh("d" + p) for p in wrt_list] if reserve_tangents else []
+    if tangent_names is not None:
+        if set(tangent_names) & names.taken:
+            return None
+        for name in tangent_names:
+            names.reserve(name)
+        tangents = list(tangent_names)
+    else:
+        tangents = [names.fresh("d" + p) for p in wrt_list] if reserve_tangents else []
     body = ExitLowering(parsed, names).function(Desugar(parsed, names).function(tree))
     body = version_reassignments(body, params + packed, names)
     locals_ = set(params + packed) | assigned_names(body)
@@ -119,13 +129,16 @@ def prepare(function, wrt, source=None, reserve_tangents=False):
                     tangents, globals_used)
 
 
-def forward_mode(function, wrt=0, source=None):
+def forward_mode(function, wrt=0, source=None, tangent_names=None):
     """Generate, compile and return the forward-mode derivative (jvp) of ``function``.
 
     The generated function takes the arguments, then one tangent per ``wrt`` argument, and
-    returns ``(value, tangent of the value)``.
+    returns ``(value, tangent of the value)``. ``tangent_names``: the names those parameters
+    must have (None where that is impossible).
     """
-    p = prepare(function, wrt, source, reserve_tangents=True)
+    p = prepare(function, wrt, source, reserve_tangents=True, tangent_names=tangent_names)
+    if p is None:
+        return None
     engine = ForwardMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names, p.binder)
     for name, tangent in zip(p.wrt, p.tangents):
         engine.derivative_names[name], engine.primal_of[tangent] = tangent, name

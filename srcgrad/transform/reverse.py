@@ -1133,7 +1133,9 @@ class ReverseMode(Sweep):
                 if self.is_number(name):
                     gradients.append(constant(0.0))
                     continue
-                gradients.append(call(self.np_function("zeros_like"), load(name)))
+                zeros = self.runtime("zeros_like_each") if name in self.list_names else \
+                    self.np_function("zeros_like")
+                gradients.append(call(zeros, load(name)))
                 start_reads.add(name)
             elif self.stand_in_used:  # a 0.0 stand-in may have flowed into it: give it shape
                 gradient = self.specialize(call(self.binder.bind("unbroadcast", unbroadcast),

@@ -159,3 +159,34 @@ def test_second_order_through_a_callable_object_is_refused_at_the_users_line():
     assert "second derivative through the call layer(x)" in message
     assert "known only when it runs" in message
     assert __file__ in message
+
+
+def layers_loss(weights, x):
+    out = x
+    for W in weights:
+        out = np.tanh(out @ W)
+    return np.sum(out)
+
+
+def two_layers(W1, W2, x):
+    return layers_loss([W1, W2], x)
+
+
+def predict(params, x):
+    return params["a"] * x ** 2 + params["b"] * x
+
+
+def dict_loss(a, b, x, y):
+    params = {"a": a, "b": b}
+    return np.mean((predict(params, x) - y) ** 2)
+
+
+def test_second_order_through_helpers_taking_containers():
+    rng = np.random.default_rng(0)
+    check_grads(two_layers, rng.normal(size=(3, 3)), rng.normal(size=(3, 2)),
+                rng.normal(size=(2, 3)), order=2)
+    x, y = rng.normal(size=5), rng.normal(size=5)
+    check_grads(dict_loss, -0.1, 0.3, x, y, wrt=(0, 1), order=2)
+    # d2/da2 mean((a x^2 + b x - y)^2) = 2 mean(x^4)
+    second = sg.grad(sg.grad(dict_loss))(-0.1, 0.3, x, y)
+    assert second == pytest.approx(2 * np.mean(x ** 4), rel=1e-12)
