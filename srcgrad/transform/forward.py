@@ -20,9 +20,9 @@ from .analyze import (annotate_defined, assigned_names, loaded_names, mutated_na
                       read_before_bound)
 from .build import assign, call, clone, constant, expr_stmt, load, located, store
 from .inline import inline_rule, literal
-from .normalize import DynamicCallee, appended_list, popped_list
+from .normalize import DynamicCallee
 from .reverse import call_arguments
-from .sweep import Sweep, rename_loads, replace, unparse
+from .sweep import Sweep, appended_list, popped_list, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
 SUMS = {operator.add, operator.sub, np.add, np.subtract}

@@ -23,7 +23,7 @@ from .analyze import assigned_names, index_trick, mutated_names, runs_at_least_o
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
-from .sweep import replace
+from .sweep import appended_list, popped_list, replace
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
 ARRAY_METHODS = {
@@ -597,25 +597,6 @@ def _has_comprehension(node):
                for n in gast.walk(node))
 
 
-def popped_list(value):
-    """The list name of ``items.pop()``, or None."""
-    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
-            value.func.attr == "pop" and isinstance(value.func.value, gast.Name) and \
-            not value.args and not value.keywords:
-        return value.func.value.id
-    return None
-
-
-def appended_list(stmt):
-    """The list name and the value of ``items.append(value)``, or None."""
-    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
-        func = stmt.value.func
-        if isinstance(func, gast.Attribute) and func.attr == "append" and \
-                isinstance(func.value, gast.Name) and len(stmt.value.args) == 1:
-            return func.value.id, stmt.value.args[0]
-    return None
-
-
 def _names(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
@@ -661,6 +642,13 @@ class ToANF:
                                    "compute with the real and imaginary parts as real arrays")
         if isinstance(stmt, gast.Assign):
             target = stmt.targets[0]
+            if isinstance(target, gast.Subscript) and popped_list(stmt.value):
+                # y[i] = items.pop(): the pop gets a line of its own, whose adjoint puts the
+                # item back (code that restores elements, differentiated again)
+                item = self.names.fresh(popped_list(stmt.value) + "_last")
+                popped = located(assign(item, stmt.value), stmt)
+                stmt.value = load(item)
+                return [popped, stmt]
             if not self.activity.is_varied(stmt.value):
                 return [stmt]
 

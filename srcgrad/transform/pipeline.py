@@ -277,7 +277,8 @@ def returned_shape(function, signature):
     except TypeError:  # not weakly referenceable
         return UNKNOWN
     if signature in known:
-        return known[signature] or UNKNOWN  # None: a recursive call, still being worked out
+        # None: a recursive call, still being worked out (a number's shape () is known)
+        return UNKNOWN if known[signature] is None else known[signature]
     known[signature] = None
     shape = UNKNOWN
     try:
@@ -289,7 +290,8 @@ def returned_shape(function, signature):
             shapes = infer_shapes(p.body, parameter_shapes(function, p.tree, signature),
                                   resolve_here, p.locals, returned_shape)
             shape = Shapes(lambda name: shapes.get(name, UNKNOWN), resolve_here,
-                           returned_shape).of(final.value) or UNKNOWN
+                           returned_shape).of(final.value)
+            shape = UNKNOWN if shape is None else shape
     except SrcgradError:
         pass  # generating its derivative reports the problem
     known[signature] = shape

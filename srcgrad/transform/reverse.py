@@ -31,10 +31,10 @@ from .analyze import (annotate_available, annotate_defined, annotate_unsafe, ass
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
-from .normalize import DynamicCallee, appended_list, popped_list
+from .normalize import DynamicCallee
 from .optimize import name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
-from .sweep import Sweep, rename_loads, replace, unparse
+from .sweep import Sweep, appended_list, popped_list, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
 

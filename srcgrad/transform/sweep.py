@@ -28,11 +28,18 @@ class Sweep:
         self.derivative_names = {}
         self.primal_of = {}
         self.callees = []  # generated derivatives of the user's functions this one calls
+        module = gast.Module(body=body, type_ignores=[])
         self.list_names = {  # lists the function builds: their derivatives are lists too
-            node.targets[0].id for node in gast.walk(gast.Module(body=body, type_ignores=[]))
+            node.targets[0].id for node in gast.walk(module)
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
             and (isinstance(node.value, (gast.List, gast.Dict)) or
                  self.returns_sequence(node.value))}
+        # ... and lists it appends to or pops from, wherever they come from (a helper's
+        # result: in generated code differentiated again, a list adjoint)
+        self.list_names |= {popped_list(node.value) for node in gast.walk(module)
+                            if isinstance(node, gast.Assign) and popped_list(node.value)}
+        self.list_names |= {appended_list(node)[0] for node in gast.walk(module)
+                            if appended_list(node)}
 
     def returns_sequence(self, value):
         """Is ``value`` a call of a primitive whose result is a list of arrays (np.linalg.eigh)?"""
@@ -86,3 +93,22 @@ def rename_loads(node, old, new):
 def unparse(node):
     import ast
     return ast.unparse(gast.gast_to_ast(clone(node)))
+
+
+def popped_list(value):
+    """The list name of ``items.pop()``, or None."""
+    if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) and \
+            value.func.attr == "pop" and isinstance(value.func.value, gast.Name) and \
+            not value.args and not value.keywords:
+        return value.func.value.id
+    return None
+
+
+def appended_list(stmt):
+    """The list name and the value of ``items.append(value)``, or None."""
+    if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+        func = stmt.value.func
+        if isinstance(func, gast.Attribute) and func.attr == "append" and \
+                isinstance(func.value, gast.Name) and len(stmt.value.args) == 1:
+            return func.value.id, stmt.value.args[0]
+    return None
