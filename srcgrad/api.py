@@ -414,10 +414,23 @@ def _make(mode: str, function: Optional[Callable[..., Any]], wrt: Wrt, source: O
           ) -> Union[Derivative, Callable[[Callable[..., Any]], Derivative]]:
     if argnums is not None:  # JAX's and torch.func's name for wrt
         wrt = argnums
+    _check_wrt(mode, wrt)
     kind = AuxDerivative if has_aux else Derivative
     if function is None:
         return lambda f: kind(f, wrt, mode, source)
     return kind(function, wrt, mode, source)
+
+
+def _check_wrt(mode: str, wrt: Any) -> None:
+    """``wrt`` names arguments; an array or a number there is an argument passed too early
+    (JAX's ``jax.vjp(f, x)`` is ``sg.vjp(f)(x)`` here)."""
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    if all(isinstance(item, (int, str)) and not isinstance(item, bool) for item in items):
+        return
+    raise SrcgradError(
+        f"the second argument of srcgrad.{mode} is wrt (argument positions or names), not "
+        f"{type(wrt).__name__} {wrt!r:.40}; pass the arguments to the derivative: "
+        f"srcgrad.{mode}(f)(x) (JAX's jax.{mode}(f, x) is srcgrad.{mode}(f)(x) here)")
 
 
 class AuxDerivative(Derivative):

@@ -207,3 +207,19 @@ def test_help_of_the_rule_registrations_names_them():
         name = function.__name__
         assert (f"{name}(*primitives: 'Callable[..., Any]') -> 'Callable[[_F], _F]'\n"
                 f"    {summary}") in text
+
+
+def test_jax_style_primals_in_place_of_wrt_are_refused_with_the_srcgrad_spelling():
+    # sg.vjp(f)(x) is jax.vjp(f, x); the second argument of sg.vjp is wrt
+    def g(x):
+        return np.sin(x) * x
+    x = np.array([0.5, 1.0])
+    for make, name in ((sg.vjp, "vjp"), (sg.grad, "grad"), (sg.value_and_grad, "value_and_grad")):
+        with pytest.raises(sg.SrcgradError) as raised:
+            make(g, x)
+        message = str(raised.value)
+        assert f"the second argument of srcgrad.{name} is wrt" in message
+        assert f"srcgrad.{name}(f)(x)" in message
+        assert __file__ in message
+    out, pullback = sg.vjp(g)(x)
+    np.testing.assert_allclose(pullback(np.ones(2)), np.cos(x) * x + np.sin(x))
