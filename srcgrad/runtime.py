@@ -44,9 +44,13 @@ def broadcast_like(term, ans):
 
     A term that already has that shape comes back unchanged; a smaller array comes back as a
     read-only broadcast view; a number becomes an array of ans's kind (adding it to zeros keeps
-    NumPy's type promotion, so a float32 ``ans`` keeps a float32 tangent).
+    NumPy's type promotion, so a float32 ``ans`` keeps a float32 tangent). The tangent of a number
+    is a number: np.where and other array functions make 0-d NumPy arrays of numbers, which a
+    CuPy array refuses to meet.
     """
     if shape_of(term) == shape_of(ans):
+        if type(term) is np.ndarray and term.ndim == 0 and type(ans) is not np.ndarray:
+            return term[()]
         return term
     if shape_of(term) == ():
         return np.zeros_like(ans) + term

@@ -12,13 +12,14 @@ does, so that code which would fail on a GPU fails here, without one:
   and NumPy scalars (``np.float64(2.0)``) are accepted, as CuPy accepts them; NumPy arrays are
   accepted as indices, as CuPy accepts them (it copies them to the device);
 * results are device arrays, numbers included: a reduction, ``x[0]`` of a vector and the items
-  of ``for e in x`` are 0-d device arrays, as CuPy's are, never NumPy scalars;
+  of ``for e in x`` are 0-d device arrays, as CuPy's are, never NumPy scalars; ``x[0]`` is a
+  view, so ``t = x[0]; t -= 1.0`` changes ``x`` (srcgrad refuses that in-place update);
 * CuPy's own refusals where NumPy is lenient: ``np.tensordot`` with a 0-d operand and axes.
 
 Operations run on the wrapped NumPy arrays, so values equal NumPy's bit for bit.
 
-``asarray``/``asnumpy`` move values in and out (CuPy's names); ``to_device``/``to_host`` do it
-for nested arguments and results. ``ARRAY_FUNCTIONS`` counts the NumPy functions seen.
+``asarray``/``asnumpy`` move values in and out (CuPy's names); ``to_device``/``on_host`` do it
+for nested arguments and results. ``SEEN`` counts the ufuncs and NumPy functions dispatched.
 """
 import collections
 import numbers
@@ -29,7 +30,7 @@ import numpy.lib.mixins
 IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
             "Please use `.get()` to construct a NumPy array explicitly.")
 
-ARRAY_FUNCTIONS = collections.Counter()
+SEEN = collections.Counter()
 
 
 def _refuse(value, where):
@@ -118,6 +119,7 @@ class DeviceArray(numpy.lib.mixins.NDArrayOperatorsMixin):
         if any(_foreign(x) for x in inputs + tuple(kwargs.get("out", ()))):
             return NotImplemented  # an array type that wraps this one (the eager Tensor)
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        SEEN[name] += 1
         if method == "at":  # np.add.at(dx, index, g): the index may be a NumPy array
             args = [_operand(inputs[0], name), _index(inputs[1])] + [
                 _operand(x, f"np.{name}") for x in inputs[2:]]
@@ -130,7 +132,7 @@ class DeviceArray(numpy.lib.mixins.NDArrayOperatorsMixin):
     def __array_function__(self, func, types, args, kwargs):
         if any(t is not DeviceArray and not issubclass(t, np.ndarray) for t in types):
             return NotImplemented
-        ARRAY_FUNCTIONS[func.__name__] += 1
+        SEEN[func.__name__] += 1
         where = f"np.{func.__name__}"
         implementation = _CUPY_SPECIFIC.get(func, func)
         return _wrap(implementation(*_operand(args, where), **_operand(kwargs, where)))
@@ -164,7 +166,11 @@ class DeviceArray(numpy.lib.mixins.NDArrayOperatorsMixin):
         return call
 
     def __getitem__(self, index):
-        return _wrap(self.data[_index(index)])
+        index = _index(index)
+        result = self.data[index]
+        if isinstance(result, np.generic):  # x[1] of a vector: a 0-d view of x, as in CuPy
+            result = self.data[(index if isinstance(index, tuple) else (index,)) + (Ellipsis,)]
+        return _wrap(result)
 
     def __setitem__(self, index, value):
         if isinstance(value, DeviceArray):

@@ -95,15 +95,22 @@ def _assert_equal(result, wanted, what, path):
 
 def check(mode, f, args, wrt, what):
     """``mode`` on NumPy ``args`` and on their device copies: device results, NumPy's values.
-    A mode that srcgrad refuses on NumPy already is not this file's business: skipped."""
+    A mode that fails on NumPy already is not this file's business: skipped."""
     try:
         with np.errstate(all="ignore"):
             expected = derivatives(mode, f, [np.copy(a) if hasattr(a, "shape") else a
                                              for a in args], wrt)
-    except sg.SrcgradError:
-        return "refused on NumPy"
-    with np.errstate(all="ignore"):
-        results = derivatives(mode, f, sd.to_device(args), wrt)
+    except Exception:  # noqa: BLE001  (refused, or a bug test_random_programs.py reports)
+        return "fails on NumPy"
+    try:
+        with np.errstate(all="ignore"):
+            results = derivatives(mode, f, sd.to_device(args), wrt)
+    except sg.UnsupportedSyntax as error:
+        # t = x[0]; t -= 1.0: a NumPy scalar is a copy, a CuPy 0-d array a view of x, whose
+        # change in place srcgrad refuses, on CuPy as on the stand-in
+        if "changes in place" not in str(error):
+            raise
+        return "refused on the device"
     assert_on_device_and_equal(results, expected, what)
     return "checked"
 
@@ -115,7 +122,7 @@ def test_the_stand_in_refuses_what_cupy_refuses():
     for mixed in (lambda: x + np.zeros_like(0.0), lambda: np.maximum(np.ones(3), x),
                   lambda: np.stack([x, np.ones(3)]), lambda: np.where(x > 0, x, np.zeros(3)),
                   lambda: np.asarray(x), lambda: np.array([x[0], x[1]]),
-                  lambda: np.tensordot(x[0], x, axes=([], []) if False else 1)):
+                  lambda: np.tensordot(x[0], x, axes=1)):
         with pytest.raises((TypeError, ValueError)):
             mixed()
     with pytest.raises(TypeError, match="Implicit conversion"):
@@ -151,6 +158,8 @@ def test_array_program_on_the_device_equals_numpy(name, mode):
 @pytest.mark.parametrize("name", sorted(INPUTS))
 def test_eager_tensor_on_the_device_equals_numpy(name):
     function, args = FUNCTIONS[name], INPUTS[name]
+    if not hasattr(args[0], "shape"):
+        pytest.skip("a Tensor made from a number lives on the host (as a PyTorch CPU tensor)")
 
     def run(move):
         leaf = sg.Tensor(move(args[0]), requires_grad=True)
@@ -197,6 +206,8 @@ def test_random_program_on_the_device_equals_numpy(seed, tmp_path):
     module, f = _load(program, tmp_path)
     try:
         args = program.copy_args()
+        if not any(hasattr(a, "shape") for a in args):
+            pytest.skip("numbers only: nothing lives on the device")
         if not _runs_on_device(f, args):
             pytest.skip("the program makes host arrays itself")
         wrt = tuple(range(len(args)))
