@@ -13,7 +13,7 @@ from .errors import SourceError, SrcgradError, qualified_name
 from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform.pipeline import Generated, forward_mode, reverse_mode, tangent_parameters
-from .runtime import restructured, scalar_seed, zeros_for
+from .runtime import as_array_like, restructured, scalar_seed, zeros_for
 from .rules import non_differentiable as _declare_non_differentiable
 from .transform.shapes import Tree, argument_shape
 
@@ -520,24 +520,46 @@ def jacobian(function: Callable[..., Any], wrt: int = 0,
         in_shape, out_shape = getattr(x, "shape", ()), getattr(out, "shape", ())
         n_in, n_out = int(np.prod(in_shape)), int(np.prod(out_shape))
         tangent_name = _compiled(forward.generated).__srcgrad_tangents__[0]
+        # Arrays are made by the library of x or out (np.zeros_like(0.0) would be a NumPy array,
+        # which a CuPy array refuses to meet); a number's derivative by a number is a number.
+        like = x if _is_array(x) else out if _is_array(out) else None
         if mode == "forward" or (mode is None and n_in <= n_out):
             columns = []
             for i in range(n_in):
-                direction = np.reshape(np.zeros_like(x), (-1,))
-                direction[i] = 1.0
-                direction = np.reshape(direction, in_shape)
-                _, column = forward(*args, **{tangent_name: direction})
-                columns.append(np.reshape(column * np.ones_like(out), (-1,)))
+                _, column = forward(*args, **{tangent_name: _unit(x, i)})
+                if like is None and not _is_array(column):
+                    return column
+                columns.append(np.reshape(column * _ones_like(out), (-1,)))
             return np.reshape(np.stack(columns, axis=-1), out_shape + in_shape)
         rows = []
         for j in range(n_out):
-            cotangent = np.reshape(np.zeros_like(out), (-1,))
-            cotangent[j] = 1.0
-            rows.append(np.reshape(pullback(np.reshape(cotangent, out_shape)), (-1,)))
+            row = pullback(_unit(out, j))
+            if like is None and not _is_array(row):
+                return row
+            rows.append(np.reshape(row if _is_array(row) else as_array_like(row, like), (-1,)))
         return np.reshape(np.stack(rows), out_shape + in_shape)
 
     functools.update_wrapper(jacobian_of, function)
     return jacobian_of
+
+
+def _is_array(value: Any) -> bool:
+    """An array (of any library), as opposed to a Python number or a NumPy scalar."""
+    return hasattr(value, "shape") and not isinstance(value, np.generic)
+
+
+def _unit(value: Any, i: int) -> Any:
+    """The i-th unit direction shaped like ``value``, made by value's own library; 1.0 for a
+    number."""
+    if not _is_array(value):
+        return 1.0
+    direction = np.reshape(np.zeros_like(value), (-1,))
+    direction[i] = 1.0
+    return np.reshape(direction, value.shape)
+
+
+def _ones_like(value: Any) -> Any:
+    return np.ones_like(value) if _is_array(value) else 1.0
 
 
 def jacfwd(function: Callable[..., Any], wrt: int = 0) -> Callable[..., Any]:

@@ -44,9 +44,13 @@ def broadcast_like(term, ans):
 
     A term that already has that shape comes back unchanged; a smaller array comes back as a
     read-only broadcast view; a number becomes an array of ans's kind (adding it to zeros keeps
-    NumPy's type promotion, so a float32 ``ans`` keeps a float32 tangent).
+    NumPy's type promotion, so a float32 ``ans`` keeps a float32 tangent). The tangent of a number
+    is a number: np.where and other array functions make 0-d NumPy arrays of numbers, which a
+    CuPy array refuses to meet.
     """
     if shape_of(term) == shape_of(ans):
+        if type(term) is np.ndarray and term.ndim == 0 and type(ans) is not np.ndarray:
+            return term[()]
         return term
     if shape_of(term) == ():
         return np.zeros_like(ans) + term
@@ -541,9 +545,21 @@ def _zeros_like_leaf(value):
     if isinstance(value, (list, tuple, dict)) or (dataclasses.is_dataclass(value) and
                                                   not isinstance(value, type)):
         return zeros_like_each(value)
-    if isinstance(value, float):
-        return 0.0
-    return np.zeros_like(value)
+    return zeros_like(value)
+
+
+def zeros_like(x):
+    """The zero derivative of ``x``: ``np.zeros_like(x)`` for an array (made by x's own library),
+    a zero of x's type for a number (0.0 for a Python float, a NumPy scalar for a NumPy scalar).
+
+    ``np.zeros_like(0.0)`` is a NumPy 0-d array, which a CuPy array refuses to meet in
+    arithmetic; a number meets arrays of every library.
+    """
+    if isinstance(x, np.generic):
+        return x.dtype.type(0)
+    if isinstance(x, (float, int, complex)):  # bool is an int: its zero is 0
+        return type(x)(0) if not isinstance(x, bool) else 0
+    return np.zeros_like(x)
 
 
 def zeros_for(value):

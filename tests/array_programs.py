@@ -96,6 +96,54 @@ def settle(x):
     return np.sum(x ** 2)
 
 
+# The constructs that raised on a GPU (issue #16), each on its own.
+
+def logsumexp_rows(x):
+    top = np.max(x, axis=1)
+    return np.sum(top + np.log(np.sum(np.exp(x - top[:, None]), axis=1)))
+
+
+def transposed(x):
+    cube = np.reshape(x, (2, 3, 4))
+    turned = np.transpose(cube, (2, 0, 1))
+    return np.sum(turned ** 2 * np.sum(cube)) + np.sum(np.transpose(cube) * 0.5)
+
+
+def row_dots(W, v):
+    total = 0.0
+    for i in range(W.shape[0]):
+        total = total + np.dot(W[i], v) ** 2
+    return total
+
+
+def joined(x):
+    parts = []
+    for i in range(x.shape[0]):
+        parts.append(np.tanh(x[i]) * (i + 1.0))
+    rows = np.stack(parts)
+    return np.sum(np.concatenate([rows, x], axis=1) ** 2) + np.sum(np.concatenate(parts) ** 3)
+
+
+def overwrites(x):
+    y = x * 1.0
+    for i in range(x.shape[0]):
+        y[i] = y[i] * y[i] + 0.5  # overwrites what the adjoint reads: saved, then restored
+    for j in range(x.shape[1]):
+        y[:, j] = np.sin(y[:, j]) * x[:, 0]
+    return np.sum(y * y)
+
+
+def tanh_layer(W, x):
+    return np.sum(np.tanh(x @ W) ** 2)
+
+
+def number_and_array(b, x):
+    # b is a Python float: its derivatives through np.minimum, np.maximum and np.clip must stay
+    # numbers (NumPy's array functions make 0-d NumPy arrays of numbers)
+    low, high, clipped = np.minimum(b, 0.1), np.maximum(b * b, 0.2), np.clip(b, -1.0, 0.5)
+    return np.sum(np.sin(x) * low + x * high - x * x * clipped) + np.sum(x * np.tanh(b))
+
+
 def array_valued(x):
     return np.sin(x) * x
 
@@ -115,10 +163,18 @@ INPUTS = {
     "element_writes": [rng.normal(size=(4, 3))],
     "branches": [rng.normal(size=3), rng.normal(size=(6, 3)), rng.normal(size=6)],
     "settle": [rng.normal(size=5)],
+    "logsumexp_rows": [rng.normal(size=(4, 5))],
+    "transposed": [rng.normal(size=24)],
+    "row_dots": [rng.normal(size=(4, 3)), rng.normal(size=3)],
+    "joined": [rng.normal(size=(3, 4))],
+    "overwrites": [rng.normal(size=(3, 2))],
+    "tanh_layer": [rng.normal(size=(3, 2)), rng.normal(size=(5, 3))],
+    "number_and_array": [0.05, rng.normal(size=3)],
 }
 FUNCTIONS = {name: globals()[name] for name in INPUTS}
 # Hessians take one forward pass per input element: small inputs keep them fast.
 HESSIAN_INPUTS = {"where_clip": [rng.normal(size=(2, 3))], "element_writes": [rng.normal(size=(2, 2))],
+                  "transposed": [rng.normal(size=24)],
                   "branches": [rng.normal(size=2), rng.normal(size=(3, 2)), rng.normal(size=3)]}
 
 
@@ -136,4 +192,7 @@ def derivative(mode, function, args):
         return sg.jvp(function, args, tangents)
     if mode == "hessian":
         return (sg.hessian(function)(*args),)
+    if mode == "hvp":
+        x = args[0]
+        return (sg.hvp(function)(*args, np.cos(x) * 0.5 if hasattr(x, "shape") else 0.5),)
     raise ValueError(mode)

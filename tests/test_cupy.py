@@ -51,11 +51,13 @@ def test_derivative_stays_on_the_gpu_and_equals_numpy(name, mode):
     assert_on_gpu_and_equal(results, expected)
 
 
-@pytest.mark.parametrize("name", ["least_squares", "where_clip", "element_writes", "branches"])
-def test_hessian_stays_on_the_gpu_and_equals_numpy(name):
+@pytest.mark.parametrize("mode", ["hessian", "hvp"])
+@pytest.mark.parametrize("name", ["least_squares", "where_clip", "element_writes", "branches",
+                                  "row_dots", "tanh_layer", "number_and_array"])
+def test_hessian_stays_on_the_gpu_and_equals_numpy(name, mode):
     function, args = FUNCTIONS[name], HESSIAN_INPUTS.get(name, INPUTS[name])
-    expected = derivative("hessian", function, args)
-    results = derivative("hessian", function, [on_gpu(a) for a in args])
+    expected = derivative(mode, function, args)
+    results = derivative(mode, function, [on_gpu(a) for a in args])
     assert_on_gpu_and_equal(results, expected)
 
 

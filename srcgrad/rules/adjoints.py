@@ -12,7 +12,7 @@ from ..runtime import (add_each, array_library, broadcast_like, cast_like, copy_
                        expand_reduced, inverse_permutation, ndim_of, _normed_axes, ravel_in,
                        refuse_in_place, reshape_to, scalar_seed, shape_of, single_result, size_of,
                        split_like, tensordot_axes, unbroadcast, unknown_matrix_norm, unstack,
-                       zeros_like_each)
+                       zeros_like, zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
 
 
@@ -130,4 +130,4 @@ def add_each_jvp(ans, left, right, *, dleft, dright):
 sequence_result(split_like, unstack, zeros_like_each, add_each)
 non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation,
                    tensordot_axes, array_library, count_of, shape_of, ndim_of, size_of,
-                   scalar_seed, zeros_like_each, getattr, hasattr, isinstance)
+                   scalar_seed, zeros_like, zeros_like_each, getattr, hasattr, isinstance)

@@ -170,8 +170,10 @@ def fmax(g, ans, x, y):
 
 @jvp(np.fmax)
 def fmax_jvp(ans, x, y, *, dx, dy):
-    return (np.where((x > y) | np.isnan(y), dx, np.where(x == y, 0.5 * dx, 0.0)),
-            np.where((x < y) | np.isnan(x), dy, np.where(x == y, 0.5 * dy, 0.0)))
+    return (broadcast_like(np.where((x > y) | np.isnan(y), dx, np.where(x == y, 0.5 * dx, 0.0)),
+                           ans),
+            broadcast_like(np.where((x < y) | np.isnan(x), dy, np.where(x == y, 0.5 * dy, 0.0)),
+                           ans))
 
 
 @vjp(np.fmin)
@@ -182,8 +184,10 @@ def fmin(g, ans, x, y):
 
 @jvp(np.fmin)
 def fmin_jvp(ans, x, y, *, dx, dy):
-    return (np.where((x < y) | np.isnan(y), dx, np.where(x == y, 0.5 * dx, 0.0)),
-            np.where((x > y) | np.isnan(x), dy, np.where(x == y, 0.5 * dy, 0.0)))
+    return (broadcast_like(np.where((x < y) | np.isnan(y), dx, np.where(x == y, 0.5 * dx, 0.0)),
+                           ans),
+            broadcast_like(np.where((x > y) | np.isnan(x), dy, np.where(x == y, 0.5 * dy, 0.0)),
+                           ans))
 
 
 @vjp(np.mod, np.remainder, operator.mod)
@@ -249,7 +253,7 @@ def nan_to_num(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 @jvp(np.nan_to_num)
 def nan_to_num_jvp(ans, x, copy=True, nan=0.0, posinf=None, neginf=None, *, dx):
-    return np.where(np.isfinite(x), dx, 0.0)
+    return broadcast_like(np.where(np.isfinite(x), dx, 0.0), ans)
 
 
 @vjp(np.real, np.conj, np.conjugate, np.real_if_close)

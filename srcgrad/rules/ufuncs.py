@@ -157,8 +157,8 @@ def maximum(g, ans, x, y):
 @jvp(np.maximum)
 def maximum_jvp(ans, x, y, *, dx, dy):
     # At ties the result moves with the mean of the two tangents, as the reverse rule splits.
-    return (np.where(x > y, dx, np.where(x == y, 0.5 * dx, 0.0)),
-            np.where(x < y, dy, np.where(x == y, 0.5 * dy, 0.0)))
+    return (broadcast_like(np.where(x > y, dx, np.where(x == y, 0.5 * dx, 0.0)), ans),
+            broadcast_like(np.where(x < y, dy, np.where(x == y, 0.5 * dy, 0.0)), ans))
 
 
 @vjp(np.minimum)
@@ -169,8 +169,8 @@ def minimum(g, ans, x, y):
 
 @jvp(np.minimum)
 def minimum_jvp(ans, x, y, *, dx, dy):
-    return (np.where(x < y, dx, np.where(x == y, 0.5 * dx, 0.0)),
-            np.where(x > y, dy, np.where(x == y, 0.5 * dy, 0.0)))
+    return (broadcast_like(np.where(x < y, dx, np.where(x == y, 0.5 * dx, 0.0)), ans),
+            broadcast_like(np.where(x > y, dy, np.where(x == y, 0.5 * dy, 0.0)), ans))
 
 
 @vjp(np.logaddexp)

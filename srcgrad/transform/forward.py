@@ -41,7 +41,7 @@ class ForwardMode(Sweep):
             return call(self.runtime("zeros_like_each"), load(name))
         if name not in defined:
             return constant(0.0)
-        return call(self.np_function("zeros_like"), load(name))
+        return self.zeros_like(load(name))
 
     def tangent_or_zeros(self, expr, state, defined):
         """The tangent of an operand as an expression, zeros where it has none."""
@@ -50,7 +50,7 @@ class ForwardMode(Sweep):
             return load(self.tangent(expr.id))
         if isinstance(expr, gast.Name):
             return self.zeros(expr.id, defined | {expr.id})
-        return call(self.np_function("zeros_like"), clone(expr))
+        return self.zeros_like(clone(expr))
 
     # -- statements ----------------------------------------------------------------------------
     def block(self, stmts, state):

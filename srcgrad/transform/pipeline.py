@@ -56,7 +56,7 @@ def wrt_names(parsed, wrt):
                       for a in (parsed.tree.args.vararg, parsed.tree.args.kwarg) if a is not None]
             shown = ", ".join(params + packed)
             verb = "are read as constants" if len(packed) > 1 else "is read as a constant"
-            advice = "give positions or names of its parameters" + (
+            advice = "give positions or parameter names" + (
                 f" ({' and '.join(packed)} {verb}, never differentiated)" if packed else "")
             raise SrcgradError(f"wrt={wrt!r} does not name a parameter of {parsed.name}"
                                f"({shown}); {advice}")
@@ -272,6 +272,9 @@ def returned_shape(function, signature):
     """The shape of what a user function returns for arguments of these shapes, or UNKNOWN."""
     if not inspect.isfunction(function):  # a callee known only at run time
         return UNKNOWN
+    origin = getattr(function, "__srcgrad_origin__", None)
+    if origin is not None:  # generated code: the code made for these shapes knows more
+        function = origin.differentiable_for(signature).function
     try:
         known = _returned_shapes.setdefault(function, {})
     except TypeError:  # not weakly referenceable

@@ -175,9 +175,9 @@ class ReverseMode(Sweep):
         primal = self.primal_of[adjoint]
         if self.is_number(primal):
             return assign(adjoint, constant(0.0), like)
-        zeros = self.runtime("zeros_like_each") if primal in self.list_names else \
-            self.np_function("zeros_like")
-        return assign(adjoint, call(zeros, load(primal)), like)
+        if primal in self.list_names:
+            return assign(adjoint, call(self.runtime("zeros_like_each"), load(primal)), like)
+        return assign(adjoint, self.zeros_like(load(primal)), like)
 
     def make_owned(self, adjoint, state, like):
         """Statements that give ``adjoint`` an array of its own, to update in place."""
@@ -188,7 +188,7 @@ class ReverseMode(Sweep):
         if status == SHARED and (adjoint in self.scalar_zeros or self.stand_in_used) and \
                 self.primal_of[adjoint] not in self.list_names and \
                 not self.is_number(self.primal_of[adjoint]):  # maybe the 0.0 stand-in
-            shaped = call(self.np_function("zeros_like"), load(self.primal_of[adjoint]))
+            shaped = self.zeros_like(load(self.primal_of[adjoint]))
             return [assign(adjoint, gast.BinOp(left=load(adjoint), op=gast.Add(), right=shaped),
                            like)]
         if status == SHARED:  # copy_of copies a list, a dict and an array alike
@@ -625,7 +625,7 @@ class ReverseMode(Sweep):
         state = dict(state)
         wrt = active[0][0] if len(active) == 1 else tuple(p for p, _ in active)
         cotangents = [load(self.adjoint(o)) if o in live else
-                      call(self.np_function("zeros_like"), load(o)) for o in outputs]
+                      self.zeros_like(load(o)) for o in outputs]
         cotangent = cotangents[0] if isinstance(target, gast.Name) else \
             gast.Tuple(elts=cotangents, ctx=gast.Load())
         if self.recompute_calls:
@@ -756,7 +756,7 @@ class ReverseMode(Sweep):
             if state.get(list_adjoint, ZERO) == ZERO:
                 code.append(assign(list_adjoint, call(self.runtime("zeros_like_each"),
                                                       load(items)), stmt))
-            part = load(adjoint) if live else call(self.np_function("zeros_like"), load(name))
+            part = load(adjoint) if live else self.zeros_like(load(name))
             code.append(expr_stmt(call(gast.Attribute(value=load(list_adjoint), attr="append",
                                                       ctx=gast.Load()), part), stmt))
             state[list_adjoint] = OWNED
@@ -817,7 +817,7 @@ class ReverseMode(Sweep):
         code = []
         if source == name:  # x = x[i]
             scratch = self.names.fresh("d" + name + "_prev")
-            code.append(assign(scratch, call(self.np_function("zeros_like"), load(previous)), stmt))
+            code.append(assign(scratch, self.zeros_like(load(previous)), stmt))
             accumulator = scratch
         else:
             accumulator = self.adjoint(source)
@@ -1133,9 +1133,8 @@ class ReverseMode(Sweep):
                 if self.is_number(name):
                     gradients.append(constant(0.0))
                     continue
-                zeros = self.runtime("zeros_like_each") if name in self.list_names else \
-                    self.np_function("zeros_like")
-                gradients.append(call(zeros, load(name)))
+                gradients.append(call(self.runtime("zeros_like_each"), load(name))
+                                 if name in self.list_names else self.zeros_like(load(name)))
                 start_reads.add(name)
             elif self.stand_in_used:  # a 0.0 stand-in may have flowed into it: give it shape
                 gradient = self.specialize(call(self.binder.bind("unbroadcast", unbroadcast),

@@ -27,7 +27,8 @@ DIMS = "dims"  # the value of ``x.shape``: a tuple of ints, whose items are numb
 
 _REDUCTIONS = {np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.std, np.var,
                np.all, np.any, np.nansum, np.nanmean}
-_SAME_SHAPE = {np.zeros_like, np.ones_like, np.empty_like, np.copy, copy_of, np.negative,
+_SAME_SHAPE = {np.zeros_like, runtime.zeros_like, runtime.zeros_like_each, np.ones_like,
+               np.empty_like, np.copy, copy_of, np.negative,
                np.positive, np.real, np.imag, np.conj, abs, np.asarray}
 _NUMBERS = {float, int, len, bool, complex, runtime.size_of, runtime.ndim_of}
 # Runtime helpers whose result has the shape of one of their arguments (by position).

@@ -5,7 +5,7 @@ import gast
 import numpy as np
 
 from ..rules import returns_sequence
-from .build import clone, load
+from .build import call, clone, load
 from .parse import resolve
 
 
@@ -67,6 +67,15 @@ class Sweep:
         """A helper of srcgrad.runtime, by the name generated code calls it."""
         from .. import runtime
         return load(self.binder.bind(name, getattr(runtime, name)))
+
+    def zeros_like(self, expr):
+        """Zeros shaped like ``expr``: ``np.zeros_like`` where ``expr`` is a name known to hold an
+        array, else srcgrad's ``zeros_like``, which keeps a number a number (``np.zeros_like(0.0)``
+        is a NumPy 0-d array, which a CuPy array refuses to meet)."""
+        shapes = getattr(self, "shapes", None)
+        shape = shapes.get(expr.id) if shapes is not None and isinstance(expr, gast.Name) else None
+        array = isinstance(shape, tuple) and len(shape) > 0
+        return call(self.np_function("zeros_like") if array else self.runtime("zeros_like"), expr)
 
     def reset_names(self, taken):
         """Forget names handed out since ``taken`` except those already in use for good."""
