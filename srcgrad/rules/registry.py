@@ -242,6 +242,12 @@ def non_differentiable(*functions):
     NON_DIFFERENTIABLE.update(functions)
 
 
+def present(module, *names):
+    """The functions of ``module`` among ``names`` that this NumPy has (the array API's
+    np.linalg.matmul, np.linalg.outer ... came with NumPy 2.0)."""
+    return tuple(getattr(module, name) for name in names if hasattr(module, name))
+
+
 def rule_for(primitive):
     """The rule of a primitive, or None."""
     try:
