@@ -140,6 +140,10 @@ class Derivative:
         # Known at the first call: the parameter names and the positions of the wrt arguments.
         self._wrt_positions: Optional[list[Union[int, str]]] = None
         self._parameter_names: list[str] = []
+        # Gradients of containers come back in their arguments' structure (a named tuple as
+        # itself) for the user; generated code that calls this derivative wants its own form
+        # (lists it adds into), so derivative() turns this off.
+        self.restructures = True
 
     @property
     def generated(self) -> Generated:
@@ -212,7 +216,7 @@ class Derivative:
                 generated = self.generated_for(primals, kwargs)
             self.last_run = generated
             result = _compiled(generated)(*args, **kwargs)
-            if self.mode != "jvp" and generated.containers:
+            if self.mode != "jvp" and generated.containers and self.restructures:
                 result = _in_argument_structure(result, self.mode, self.wrt, primals,
                                                 self._wrt_positions or [])
             return result
@@ -235,6 +239,7 @@ def derivative(function: Callable[..., Any], wrt: Wrt, mode: str) -> Derivative:
     per_function = _derivatives.setdefault(function, {})
     if key not in per_function:
         per_function[key] = Derivative(function, wrt, mode)
+        per_function[key].restructures = False
     return per_function[key]
 
 

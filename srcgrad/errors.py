@@ -1,6 +1,8 @@
 """The errors a user can meet: each names the user's file, line and construct, and says what to do."""
 from __future__ import annotations
 
+import builtins
+import inspect
 import sys
 import warnings
 from typing import Any, Optional
@@ -60,15 +62,31 @@ class InputTypeError(SrcgradError, TypeError):
     """An argument to differentiate with respect to is not a real floating-point value."""
 
 
-def qualified_name(function: Any, written: str = "") -> str:
-    """The name a user would import ``function`` by: ``scipy.special.erf``, ``np.linalg.det``.
+# Where objects that name a private module (or none) are published.
+_PUBLIC_HOMES = ("numpy", "numpy.linalg", "numpy.fft", "scipy.special", "scipy.linalg",
+                 "scipy.stats", "scipy.signal", "math", "operator")
 
-    NumPy ufuncs (scipy.special's functions among them) have no ``__module__``, so the public
-    module that holds the object is looked up among those already imported. ``written`` is how
-    the user's code spelled it, used when nothing better is found.
+
+def qualified_name(function: Any, written: str = "") -> str:
+    """The name a user would import ``function`` by: ``scipy.special.erf``, ``numpy.linalg.det``,
+    ``scipy.stats.norm.logpdf``, ``operator.add``; a builtin by its own name (``abs``).
+
+    NumPy ufuncs (scipy.special's functions among them) have no ``__module__``, and many
+    functions name a private one, so the public module that holds the object is looked up among
+    those already imported. ``written`` is how the user's code spelled it, used when nothing
+    better is found.
     """
     name = getattr(function, "__name__", None) or written or repr(function)
+    owner = getattr(function, "__self__", None)
+    if owner is not None and not inspect.ismodule(owner):  # a bound method: norm.logpdf
+        for home in _PUBLIC_HOMES:
+            for attribute, value in list(vars(sys.modules.get(home) or object).items()):
+                if value is owner:
+                    return f"{home}.{attribute}.{name}"
+    if getattr(builtins, name, None) is function:
+        return name
     module = getattr(function, "__module__", None)
+    module = {"_operator": "operator"}.get(module, module)
     if module and getattr(sys.modules.get(module), name, None) is function:
         return _public(module, name, function)
     holders = sorted(m for m, obj in list(sys.modules.items())

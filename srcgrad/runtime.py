@@ -143,7 +143,9 @@ def ravel_in(a, order="C"):
 
 
 def add_at(dx, index, g):
-    """Add ``g`` into ``dx[index]`` in place; repeated fancy indices accumulate.
+    """Add ``g`` into ``dx[index]`` in place and return ``dx``; repeated fancy indices
+    accumulate. (Generated code writes ``dx = add_at(dx, index, g)``, a value that can be
+    differentiated again.)
 
     np.add.at for NumPy; CuPy's own add.at (np.add.at reaches it only from CuPy 12.1), or
     cupyx.scatter_add before CuPy 12; Dask has no ufunc.at and gets the sum from item assignment.
@@ -160,6 +162,7 @@ def add_at(dx, index, g):
             cupyx.scatter_add(dx, index, g)
     else:
         np.add.at(dx, index, g)
+    return dx
 
 
 def _add_at_by_assignment(dx, index, g):
@@ -1229,9 +1232,12 @@ def einsum_adjoints_along(g, subscripts, operands, directions):
 
 # --- np.gradient --------------------------------------------------------------------------------
 
-def gradient_axis(f, axis, edge_order):
+def gradient_axis(f, spacing, axis, edge_order):
     """The one axis ``np.gradient(f, spacing, axis=axis)`` differences (the rule covers a result
-    that is one array, with first-order edges)."""
+    that is one array, with first-order edges and one number as the spacing)."""
+    if ndim_of(spacing) != 0:
+        raise NotImplementedError("srcgrad differentiates np.gradient with one number as the "
+                                  "spacing, not an array of coordinates")
     if edge_order != 1:
         raise NotImplementedError("srcgrad differentiates np.gradient with edge_order=1")
     if axis is None:
@@ -1475,3 +1481,82 @@ def quantile_shares(a, q, axis, method="linear"):
 def percent_to_fraction(q):
     """np.percentile's q as np.quantile's."""
     return q / 100.0
+
+
+# --- np.linalg.multi_dot, np.interp, np.trapezoid -------------------------------------------
+
+def _chain(matrices):
+    return matrices[0] if len(matrices) == 1 else np.linalg.multi_dot(matrices)
+
+
+def multi_dot_adjoints(g, arrays):
+    """The adjoints of each array of ``np.linalg.multi_dot(arrays)``: a first 1-D array is a
+    row, a last one a column; each adjoint is (product before)^T g (product after)^T."""
+    first, last = arrays[0], arrays[-1]
+    if ndim_of(first) == 1:
+        first = np.reshape(first, (1, -1))
+    if ndim_of(last) == 1:
+        last = np.reshape(last, (-1, 1))
+    matrices = [first]
+    for middle in arrays[1:-1]:
+        matrices.append(middle)
+    matrices.append(last)
+    g = np.reshape(g, (shape_of(first)[0], shape_of(last)[1]))
+    adjoints = []
+    for k in range(len(matrices)):
+        term = g
+        if k > 0:
+            term = transposed(_chain(matrices[:k])) @ term
+        if k < len(matrices) - 1:
+            term = term @ transposed(_chain(matrices[k + 1:]))
+        adjoints.append(np.reshape(term, shape_of(arrays[k])))
+    return adjoints
+
+
+def multi_dot_tangent(arrays, tangents):
+    """The tangent of ``np.linalg.multi_dot(arrays)``: the sum of the products with one array
+    replaced by its tangent."""
+    total = 0.0
+    for k in range(len(arrays)):
+        factors = []
+        for j in range(len(arrays)):
+            factors.append(tangents[j] if j == k else arrays[j])
+        total = total + np.linalg.multi_dot(factors)
+    return total
+
+
+def interp_index(x, xp, period):
+    """For ``np.interp(x, xp, fp)``: the knot below each x (the last interval beyond the ends)."""
+    if period is not None:
+        raise NotImplementedError("srcgrad differentiates np.interp without period")
+    return np.clip(np.searchsorted(xp, x, side="right") - 1, 0, len(xp) - 2)
+
+
+def interp_inside(x, xp):
+    """1.0 where x lies within the knots (the result moves with x), 0.0 outside."""
+    return ((x >= xp[0]) & (x <= xp[-1])) * 1.0
+
+
+def interp_kept(x, xp, left, right):
+    """0.0 where x lies beyond an end whose value ``left``/``right`` fixes, else 1.0: there the
+    result does not depend on fp."""
+    below = (x < xp[0]) if left is not None else False  # xp may be a list: its ends are numbers
+    above = (x > xp[-1]) if right is not None else False
+    return 1.0 - (below | above)
+
+
+def trapezoid_weights(y, x, dx, axis):
+    """The weight of each sample of y in ``np.trapezoid(y, x, dx, axis)``, shaped to broadcast
+    against y: half the width of the intervals beside it (made by y's library, or x's)."""
+    count = shape_of(y)[axis]
+    if x is None:
+        widths = np.full_like(y, dx, shape=(count - 1,))
+    elif ndim_of(x) != 1:
+        raise NotImplementedError("srcgrad differentiates np.trapezoid with 1-D x")
+    else:
+        widths = np.diff(x)
+    edge = np.zeros_like(widths, shape=(1,))
+    shape = [1] * ndim_of(y)
+    shape[axis] = count
+    return np.reshape((np.concatenate([widths, edge]) + np.concatenate([edge, widths])) / 2,
+                      tuple(shape))

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..rules import is_non_differentiable, returns_sequence, rule_for
 from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice, packed_form
-from ..rules.registry import qualified_name as registry_qualified_name
+from ..errors import qualified_name
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule, ShapeError
 from .grad_mode import is_grad_enabled
@@ -194,10 +194,6 @@ def shape_error(primitive, args, error):
         message = (f"shape '{list(args[1]) if len(args) > 1 else []}' is invalid for input of "
                    f"size {int(np.prod(shapes[0])) if shapes else 0}")
     return ShapeError(message)
-
-
-def qualified_name(function):
-    return registry_qualified_name(function)
 
 
 def user_location():

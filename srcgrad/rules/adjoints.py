@@ -8,11 +8,11 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (add_each, array_library, broadcast_like, cast_like, copy_of, count_of,
-                       expand_reduced, inverse_permutation, ndim_of, _normed_axes, ravel_in,
-                       refuse_in_place, reshape_to, scalar_seed, shape_of, single_result, size_of,
-                       split_like, tensordot_axes, unbroadcast, unknown_matrix_norm, unstack,
-                       zeros_like, zeros_like_each)
+from ..runtime import (add_at, add_each, array_library, broadcast_like, cast_like, copy_of,
+                       count_of, expand_reduced, inverse_permutation, ndim_of, _normed_axes,
+                       ravel_in, refuse_in_place, reshape_to, scalar_seed, shape_of,
+                       single_result, size_of, split_like, tensordot_axes, unbroadcast,
+                       unknown_matrix_norm, unstack, zeros_like, zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
 
 
@@ -115,6 +115,16 @@ def single_result_rule(g, ans, value, flag, option):
 @jvp(single_result)
 def single_result_jvp(ans, value, flag, option, *, dvalue):
     return dvalue
+
+
+@vjp(add_at)
+def add_at_rule(g, ans, into, index, values):
+    return g, None, unbroadcast(g[index], values)
+
+
+@jvp(add_at)
+def add_at_jvp(ans, into, index, values, *, dinto, dvalues):
+    return dinto, add_at(np.zeros_like(ans), index, dvalues)
 
 
 @vjp(add_each)

@@ -6,14 +6,14 @@ rules of their own below, so that second derivatives go through them.
 """
 import numpy as np
 
-from ..runtime import (broadcast_arrays_of, broadcast_each, meshgrid_adjoints, meshgrid_of,
-                       unbroadcast_each, as_array_like, broadcast_like, c_join, cast_like, constant_mode,
-                       diag_adjoint, diagonal_adjoint, hsplit_axis, index_trick_pieces,
-                       inverse_permutation, linspace_fractions, ndim_of, negated, r_join,
-                       repeat_adjoint, rollaxis_order, select_adjoint, shape_of, split_like,
-                       take_adjoint, take_along_axis_adjoint, tile_adjoint, trace_adjoint,
-                       unbroadcast, unjoin, unpad)
-from .registry import PACKED_ARGUMENTS, jvp, non_differentiable, sequence_result, vjp
+from ..runtime import (as_array_like, broadcast_arrays_of, broadcast_each, broadcast_like, c_join,
+                       cast_like, constant_mode, diag_adjoint, diagonal_adjoint, hsplit_axis,
+                       index_trick_pieces, inverse_permutation, linspace_fractions,
+                       meshgrid_adjoints, meshgrid_of, ndim_of, negated, r_join, repeat_adjoint,
+                       rollaxis_order, select_adjoint, shape_of, split_like, take_adjoint,
+                       take_along_axis_adjoint, tile_adjoint, trace_adjoint, unbroadcast,
+                       unbroadcast_each, unjoin, unpad)
+from .registry import jvp, non_differentiable, PACKED_ARGUMENTS, present, sequence_result, vjp
 
 
 # --- padding ------------------------------------------------------------------------------------
@@ -235,6 +235,37 @@ def diagonal(g, ans, a, offset=0, axis1=0, axis2=1):
 @jvp(np.diagonal)
 def diagonal_jvp(ans, a, offset=0, axis1=0, axis2=1, *, da):
     return np.diagonal(da, offset, axis1, axis2)
+
+
+# The array API's forms (NumPy 2.0): the last two axes, offset as a keyword.
+@vjp(*present(np.linalg, "diagonal"))
+def linalg_diagonal(g, ans, x, offset=0):
+    return diagonal_adjoint(g, x, offset, -2, -1)
+
+
+@jvp(*present(np.linalg, "diagonal"))
+def linalg_diagonal_jvp(ans, x, offset=0, *, dx):
+    return np.diagonal(dx, offset, -2, -1)
+
+
+@vjp(*present(np.linalg, "trace"))
+def linalg_trace(g, ans, x, offset=0, dtype=None):
+    return trace_adjoint(g, x, offset, -2, -1)
+
+
+@jvp(*present(np.linalg, "trace"))
+def linalg_trace_jvp(ans, x, offset=0, dtype=None, *, dx):
+    return np.trace(dx, offset, -2, -1)
+
+
+@vjp(*present(np, "matrix_transpose") + present(np.linalg, "matrix_transpose"))
+def matrix_transpose(g, ans, x):
+    return np.swapaxes(g, -1, -2)
+
+
+@jvp(*present(np, "matrix_transpose") + present(np.linalg, "matrix_transpose"))
+def matrix_transpose_jvp(ans, x, *, dx):
+    return np.swapaxes(dx, -1, -2)
 
 
 @vjp(diagonal_adjoint)

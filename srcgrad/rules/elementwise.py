@@ -296,4 +296,4 @@ non_differentiable(np.floor_divide, operator.floordiv, np.heaviside, np.signbit,
                    np.tri, np.tril_indices, np.triu_indices, np.diag_indices, np.indices,
                    np.argpartition, np.lexsort, np.result_type, np.iscomplexobj, np.isrealobj,
                    np.isscalar, np.sign,
-                   np.imag)  # the imaginary part of a real array is zero whatever it holds
+                   np.imag, np.angle)  # of a real array: zero, and 0 or pi

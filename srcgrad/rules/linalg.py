@@ -8,24 +8,25 @@ import operator
 
 import numpy as np
 
-from ..runtime import (convolve_adjoints, matrix_power_adjoint, matrix_power_tangent, as_array_like, as_columns, broadcast_like, dot_adjoint_left,
-                       dot_adjoint_right, einsum_adjoints, einsum_adjoints_along,
-                       einsum_of, einsum_plan, einsum_tangent,
-                       from_columns, identity_like, inner_axes, kron_plan, lower_factor,
-                       matmul_adjoint_left, matmul_adjoint_right, mirror_triangle, ndim_of,
+from ..runtime import (as_array_like, as_columns, broadcast_like, convolve_adjoints,
+                       dot_adjoint_left, dot_adjoint_right, einsum_adjoints, einsum_adjoints_along,
+                       einsum_of, einsum_plan, einsum_tangent, from_columns, identity_like,
+                       inner_axes, kron_plan, lower_factor, matmul_adjoint_left,
+                       matmul_adjoint_right, matrix_power_adjoint, matrix_power_tangent,
+                       mirror_triangle, multi_dot_adjoints, multi_dot_tangent, ndim_of,
                        norm_adjoint, norm_tangent, qr_adjoint, qr_options_checked, qr_tangent,
                        reduced_mode, shape_of, svd_adjoint, svd_options_checked, svd_tangent,
                        symmetric_from_triangle, tensordot_left_plan, tensordot_right_plan,
                        transposed, unbroadcast)
-from .registry import PACKED_ARGUMENTS, jvp, non_differentiable, sequence_result, vjp
+from .registry import jvp, non_differentiable, PACKED_ARGUMENTS, present, sequence_result, vjp
 
 
-@vjp(operator.matmul, np.matmul)
+@vjp(operator.matmul, np.matmul, *present(np.linalg, "matmul"))
 def matmul(g, ans, a, b):
     return matmul_adjoint_left(g, a, b), matmul_adjoint_right(g, a, b)
 
 
-@jvp(operator.matmul, np.matmul)
+@jvp(operator.matmul, np.matmul, *present(np.linalg, "matmul"))
 def matmul_jvp(ans, a, b, *, da, db):
     return da @ b, a @ db
 
@@ -40,13 +41,13 @@ def dot_jvp(ans, a, b, *, da, db):
     return np.dot(da, b), np.dot(a, db)
 
 
-@vjp(np.outer)
+@vjp(np.outer, *present(np.linalg, "outer"))
 def outer(g, ans, a, b):
     # np.outer flattens both operands: ans[i, j] = a.flat[i] * b.flat[j].
     return np.reshape(g @ np.ravel(b), shape_of(a)), np.reshape(np.ravel(a) @ g, shape_of(b))
 
 
-@jvp(np.outer)
+@jvp(np.outer, *present(np.linalg, "outer"))
 def outer_jvp(ans, a, b, *, da, db):
     return np.outer(da, b), np.outer(a, db)
 
@@ -386,3 +387,16 @@ def correlate(g, ans, a, v, mode="valid"):
 @jvp(np.correlate)
 def correlate_jvp(ans, a, v, mode="valid", *, da, dv):
     return np.correlate(da, v, mode), np.correlate(a, dv, mode)
+
+
+@vjp(np.linalg.multi_dot)
+def multi_dot(g, ans, arrays):
+    return multi_dot_adjoints(g, arrays)
+
+
+@jvp(np.linalg.multi_dot)
+def multi_dot_jvp(ans, arrays, *, darrays):
+    return multi_dot_tangent(arrays, darrays)
+
+
+sequence_result(multi_dot_adjoints)

@@ -34,11 +34,12 @@ the body into generated code with names substituted, so both engines share one d
 bodies are therefore straight-line code: assignments, then one return.
 """
 import inspect
-import sys
 import textwrap
 from dataclasses import dataclass, field
 
 import gast
+
+from ..errors import qualified_name
 
 VJP_RULES = {}
 JVP_RULES = {}
@@ -241,6 +242,12 @@ def non_differentiable(*functions):
     NON_DIFFERENTIABLE.update(functions)
 
 
+def present(module, *names):
+    """The functions of ``module`` among ``names`` that this NumPy has (the array API's
+    np.linalg.matmul, np.linalg.outer ... came with NumPy 2.0)."""
+    return tuple(getattr(module, name) for name in names if hasattr(module, name))
+
+
 def rule_for(primitive):
     """The rule of a primitive, or None."""
     try:
@@ -262,35 +269,6 @@ def is_non_differentiable(function):
         return function in NON_DIFFERENTIABLE
     except TypeError:
         return False
-
-
-# --- naming a primitive in error messages ---------------------------------------------------------
-
-_PUBLIC_HOMES = ("numpy", "numpy.linalg", "numpy.fft", "scipy.special", "scipy.linalg",
-                 "scipy.stats", "scipy.signal", "math", "operator", "builtins")
-
-
-def qualified_name(function):
-    """Where a user would import ``function`` from: ``scipy.special.erf``, ``numpy.cumsum``,
-    ``scipy.stats.norm.logpdf`` (ufuncs carry no module of their own, and many functions name a
-    private one)."""
-    name = getattr(function, "__qualname__", None) or getattr(function, "__name__", None)
-    if name is None:
-        return repr(function)
-    owner = getattr(function, "__self__", None)
-    if owner is not None and not inspect.ismodule(owner):  # a bound method: norm.logpdf
-        for home in _PUBLIC_HOMES:
-            for attribute, value in vars(sys.modules.get(home) or object).items():
-                if value is owner:
-                    return f"{home}.{attribute}.{function.__name__}"
-    short = name.split(".")[-1]
-    for home in _PUBLIC_HOMES:
-        module = sys.modules.get(home)
-        if module is not None and getattr(module, short, None) is function:
-            return short if home == "builtins" else f"{home}.{short}"
-    module = getattr(function, "__module__", None) or ""
-    module = {"_operator": "operator"}.get(module, module)
-    return f"{module}.{name}" if module else name
 
 
 def missing_rule_advice(function):

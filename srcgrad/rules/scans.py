@@ -6,7 +6,7 @@ reshaped to the input (a no-op reshape when an axis is given).
 """
 import numpy as np
 
-from ..runtime import diff_adjoint, gradient_adjoint, gradient_axis, shape_of
+from ..runtime import (diff_adjoint, gradient_adjoint, gradient_axis, shape_of, trapezoid_weights)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -55,12 +55,12 @@ def diff_adjoint_jvp(ans, value, n, axis, *, dvalue):
 
 @vjp(np.gradient)
 def gradient(g, ans, f, spacing=1.0, axis=None, edge_order=1):
-    return gradient_adjoint(g, f, spacing, gradient_axis(f, axis, edge_order))
+    return gradient_adjoint(g, f, spacing, gradient_axis(f, spacing, axis, edge_order))
 
 
 @jvp(np.gradient)
 def gradient_jvp(ans, f, spacing=1.0, axis=None, edge_order=1, *, df):
-    return np.gradient(df, spacing, axis=gradient_axis(f, axis, edge_order))
+    return np.gradient(df, spacing, axis=gradient_axis(f, spacing, axis, edge_order))
 
 
 @vjp(gradient_adjoint)
@@ -73,4 +73,29 @@ def gradient_adjoint_jvp(ans, value, f, spacing, axis, *, dvalue):
     return gradient_adjoint(dvalue, f, spacing, axis)
 
 
-non_differentiable(gradient_axis)
+@vjp(np.nancumsum)
+def nancumsum(g, ans, a, axis=None):
+    adjoint = np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis), axis), shape_of(a))
+    return np.where(np.isnan(a), 0.0, adjoint)
+
+
+@jvp(np.nancumsum)
+def nancumsum_jvp(ans, a, axis=None, *, da):
+    return np.cumsum(np.where(np.isnan(a), 0.0, da), axis)
+
+
+# np.trapezoid (np.trapz before NumPy 2.0, gone from 2.4): a weighted sum along axis.
+_TRAPEZOID = tuple(getattr(np, name) for name in ("trapezoid", "trapz") if hasattr(np, name))
+
+
+@vjp(*_TRAPEZOID)
+def trapezoid(g, ans, y, x=None, dx=1.0, axis=-1):
+    return np.expand_dims(g, axis) * trapezoid_weights(y, x, dx, axis)
+
+
+@jvp(*_TRAPEZOID)
+def trapezoid_jvp(ans, y, x=None, dx=1.0, axis=-1, *, dy):
+    return np.sum(dy * trapezoid_weights(y, x, dx, axis), axis=axis)
+
+
+non_differentiable(gradient_axis, trapezoid_weights)

@@ -5,9 +5,9 @@ elements each result summarizes (``size_of(a) // size_of(ans)``), so no axis ari
 """
 import numpy as np
 
-from ..runtime import (average_weights, count_of, cov_adjoint, cov_divisor, cov_tangent,
-                       expand_reduced, median_shares, percent_to_fraction, quantile_shares,
-                       refuse_cov_options, size_of)
+from ..runtime import (add_at, average_weights, count_of, cov_adjoint, cov_divisor, cov_tangent,
+                       expand_reduced, interp_index, interp_inside, interp_kept, median_shares,
+                       percent_to_fraction, quantile_shares, refuse_cov_options, size_of)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -165,3 +165,27 @@ def percentile_jvp(ans, a, q, axis=None, out=None, overwrite_input=False, method
                    keepdims=False, *, da):
     shares = quantile_shares(a, percent_to_fraction(q), axis, method)
     return np.sum(da * shares, axis=axis, keepdims=keepdims)
+
+
+# np.interp(x, xp, fp): piecewise linear in x, linear in fp; the knots xp are constants.
+@vjp(np.interp)
+def interp(g, ans, x, xp, fp, left=None, right=None, period=None):
+    i = interp_index(x, xp, period)
+    slope = np.diff(fp)[i] / np.diff(xp)[i]
+    upper = np.clip((x - np.asarray(xp)[i]) / np.diff(xp)[i], 0.0, 1.0)
+    kept = g * interp_kept(x, xp, left, right)
+    dfp = add_at(add_at(np.zeros_like(fp), i, kept * (1.0 - upper)), i + 1, kept * upper)
+    return g * interp_inside(x, xp) * slope, None, dfp
+
+
+@jvp(np.interp)
+def interp_jvp(ans, x, xp, fp, left=None, right=None, period=None, *, dx, dfp):
+    i = interp_index(x, xp, period)
+    slope = np.diff(fp)[i] / np.diff(xp)[i]
+    upper = np.clip((x - np.asarray(xp)[i]) / np.diff(xp)[i], 0.0, 1.0)
+    kept = interp_kept(x, xp, left, right)
+    return (dx * interp_inside(x, xp) * slope,
+            kept * ((1.0 - upper) * dfp[i] + upper * dfp[i + 1]))
+
+
+non_differentiable(interp_index, interp_inside, interp_kept)

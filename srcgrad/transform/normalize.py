@@ -371,6 +371,9 @@ class Desugar:
             first = min([node.lineno + 1] + [loop.lineno for loop in around])
             links = {}  # sharing made before the update (or anywhere in a loop around it)
             for assignment, target, source in aliases:
+                if not around and (_rebound_between(body, target, assignment, node) or
+                                   _rebound_between(body, source, assignment, node)):
+                    continue  # v = a; v = v + b; v += c: v holds a new array by then
                 if assignment.lineno < node.lineno or assignment.lineno >= first - 1 and around:
                     links.setdefault(target, set()).add(source)
                     links.setdefault(source, set()).add(target)
@@ -1004,6 +1007,18 @@ class ToANF:
     def no_rule(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current
         return NoDerivativeRule(construct, *self.parsed.location(node), advice)
+
+
+def _rebound_between(body, name, alias, update):
+    """Does a statement of ``body`` itself (not one inside a branch or loop, which may not run)
+    rebind ``name`` to a new value after ``alias`` and before ``update``?"""
+    for stmt in body:
+        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == name and \
+                stmt is not alias and alias.lineno < stmt.lineno < update.lineno and \
+                update in body:
+            return True
+    return False
 
 
 class DynamicCallee:

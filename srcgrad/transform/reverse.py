@@ -856,6 +856,9 @@ class ReverseMode(Sweep):
                                   op=gast.Add(), value=g)
         if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 3:
             value.args[1] = self.index_value(value.args[1])  # x[:, [0, 2]]: a value to pass
+            if isinstance(value.args[0], gast.Name):  # d = add_at(d, i, g): a value, which a
+                return gast.Assign(targets=[store(value.args[0].id)], value=value,  # second
+                                   type_comment=None)  # derivative can differentiate again
         return stmt
 
     def index_value(self, index):

@@ -288,3 +288,38 @@ def median_tie_(x): return np.median(x)
 def quantile_(x): return np.sin(np.quantile(x, 0.3))
 def quantile_axis_(x): return np.sum(np.sin(np.quantile(x, 0.75, axis=0, keepdims=True)))
 def percentile_(x): return np.sum(np.sin(np.percentile(x, 40.0, axis=-1)))
+
+
+# --- building arrays from Python values, and indexing -----------------------------------------
+def array_of_values_(x): return np.sum(np.sin(np.array([x[0] * x[1], x[1] ** 2, np.sin(x[2])])))
+def array_of_scalars_(a, b): return np.sum(np.sin(np.array([a * b, b ** 2, np.sin(a)])))
+def array_nested_(x): return np.sum(np.sin(np.array([[x[0], x[1] * x[0]], [x[1], x[2]]]) @ np.array([[1.0, 2.0], [3.0, 4.0]])))
+def array_of_rows_(x, y): return np.sum(np.sin(np.array([x, y * x, x + y])))
+def index_basic_(x): return np.sum(np.sin(x[1:, ::-1] * x[0]))
+def index_newaxis_(x): return np.sum(np.sin(x[:, None] - x[None, :]))
+def index_fancy_(x): return np.sum(np.sin(x[[0, 1, 1], :] * x[:, [0, 2, 2]].T))
+def index_arrays_(x): return np.sum(np.sin(x[np.array([0, 1, 0]), np.array([2, 2, 0])]))
+def index_mask_(x): return np.sum(np.sin(x[x > 0.0] ** 2))
+def index_ellipsis_(x): return np.sum(np.sin(x[..., 1] * x[0, ..., 0]))
+def reshape_family_(x):
+    y = np.reshape(x, (3, 2)).T
+    z = np.squeeze(np.expand_dims(np.ravel(x), 0)) * np.ravel(np.transpose(np.swapaxes(x, 0, 1)))
+    return np.sum(np.sin(y)) + np.sum(np.sin(np.moveaxis(np.broadcast_to(z, (2, 6)), 0, 1))) + np.sum(np.sin(np.copy(x)))
+def elementwise_family_(x, y):
+    return np.sum(np.sin(np.add(x, y) * np.subtract(x, y) + np.divide(np.multiply(x, y), 2.0) - np.negative(np.positive(x)) + np.mean(x) + np.amax(y) - np.amin(x) + x ** y + +x))
+def astype_float64_(x): return np.sum(np.sin(x.astype(np.float64)))
+
+
+# --- NumPy's and the array API's further functions --------------------------------------------
+def multi_dot_(x, y, z): return np.sum(np.sin(np.linalg.multi_dot([x, y, z])))
+def interp_fp_(x): return np.sum(np.sin(np.interp(np.array([-0.5, 0.5, 1.5, 2.2, 3.5]), np.arange(4.0), x)))
+def interp_x_(x): return np.sum(np.sin(np.interp(x, np.array([-1.0, 0.0, 0.5, 2.0]), np.array([0.0, 1.0, 4.0, 2.0]))))
+def interp_both_(x, y): return np.sum(np.sin(np.interp(x, np.array([-1.0, 0.0, 0.5, 2.0]), y, left=0.5, right=-1.0)))
+def trapezoid_(x): return np.sin(np.sum(np.trapezoid(x)))
+def trapezoid_x_(x): return np.sum(np.sin(np.trapezoid(x, np.array([0.0, 0.5, 2.0]), axis=0)))
+def nancumsum_(x): return np.sum(np.sin(np.nancumsum(np.where(x > 1.5, np.nan, x), axis=0)))
+def linalg_matmul_(x, y): return np.sum(np.sin(np.linalg.matmul(x, y)))
+def linalg_outer_(x, y): return np.sum(np.sin(np.linalg.outer(x, y)))
+def linalg_trace_(x): return np.sum(np.sin(np.linalg.trace(x, offset=1)))
+def linalg_diagonal_(x): return np.sum(np.sin(np.linalg.diagonal(x)))
+def matrix_transpose_(x): return np.sum(np.sin(np.matrix_transpose(x)) * np.cos(np.linalg.matrix_transpose(x)) * np.arange(np.prod(x.shape)).reshape(np.swapaxes(x, -1, -2).shape))

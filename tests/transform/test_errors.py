@@ -65,7 +65,7 @@ def may_fall_off_the_end(x):
 
 
 def uses_unknown_numpy_function(x):
-    return np.sum(np.interp(x, [0.0, 1.0], [1.0, 2.0]))
+    return np.sum(np.nanprod(x))
 
 
 @pytest.mark.parametrize("function, text, construct", [
@@ -95,7 +95,7 @@ def test_call_without_rule_says_how_to_register_one():
 
 
 def test_numpy_function_without_rule():
-    with pytest.raises(sg.NoDerivativeRule, match=r"a call to np\.interp \(numpy\.interp\), which has no derivative rule"):
+    with pytest.raises(sg.NoDerivativeRule, match=r"a call to np\.nanprod \(numpy\.nanprod\), which has no derivative rule"):
         sg.grad(uses_unknown_numpy_function)(np.ones(4))
 
 

@@ -870,3 +870,30 @@ def test_hessian_of_a_row_write_in_a_loop():
     findings = derivative_findings(row_write_in_a_loop, a, 0.7, modes=("grad",), order=2,
                                    catch=True)
     assert not findings, "\n".join(map(str, findings))
+
+
+# ------------------------------------------------------------------------------------------------
+# v += b after v was rebound to a new array: no longer shares with what it was assigned from
+# (generated gradients write dx = dresult; dx = dx + ...; dx += ...; second order refused them).
+
+def update_after_rebinding(x):
+    v = x * 2.0
+    a = v
+    v = v + 1.0
+    v += x
+    return np.sum(v * a)
+
+
+def update_of_a_shared_array(x):
+    v = x * 2.0
+    a = v
+    v += x
+    return np.sum(v * a)
+
+
+def test_in_place_update_after_rebinding_is_differentiated():
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(sg.grad(update_after_rebinding)(x), 2 * (3 * x + 1) + 6 * x)
+    check_grads(update_after_rebinding, x, order=2)
+    with pytest.raises(sg.UnsupportedSyntax, match="v shares with a, which is read afterwards"):
+        sg.grad(update_of_a_shared_array)(x)
