@@ -21,15 +21,35 @@ def index_trick(expr, namespace, local_names):
 INACTIVE_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "itemsize", "nbytes"}
 
 
-def assigned_names(node_or_nodes):
-    """Every name a statement (or list of them) may bind, loop targets included."""
-    nodes = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
+def nodes_in(root):
+    """Every node under ``root`` (itself included), depth first: ``gast.walk`` without its
+    per-node generator overhead, for the analyses that only collect (the order differs)."""
+    stack = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        for field in node._fields:
+            child = getattr(node, field, None)
+            if type(child) is list:  # kw_defaults hold None, Global.names strings
+                extend([item for item in child if isinstance(item, gast.AST)])
+            elif isinstance(child, gast.AST):
+                push(child)
+
+
+def _names_with_context(node_or_nodes, context):
+    roots = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
     names = set()
-    for root in nodes:
-        for node in gast.walk(root):
-            if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+    for root in roots:
+        for node in nodes_in(root):
+            if type(node) is gast.Name and type(node.ctx) is context:
                 names.add(node.id)
     return names
+
+
+def assigned_names(node_or_nodes):
+    """Every name a statement (or list of them) may bind, loop targets included."""
+    return _names_with_context(node_or_nodes, gast.Store)
 
 
 def mutated_names(node_or_nodes):
@@ -37,10 +57,11 @@ def mutated_names(node_or_nodes):
     nodes = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
     found = set()
     for root in nodes:
-        for node in gast.walk(root):
-            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Subscript):
+        for node in nodes_in(root):
+            kind = type(node)
+            if kind is gast.Assign and isinstance(node.targets[0], gast.Subscript):
                 found.add(node.targets[0].value.id)
-            elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+            elif kind is gast.Call and isinstance(node.func, gast.Attribute) and \
                     node.func.attr in ("append", "pop") and isinstance(node.func.value, gast.Name):
                 found.add(node.func.value.id)
     return found
@@ -53,7 +74,7 @@ def changed_names(node_or_nodes):
 
 def loaded_names(node):
     """Every name an expression or statement reads."""
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return _names_with_context(node, gast.Load)
 
 
 def parameter_names(tree):

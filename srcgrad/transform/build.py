@@ -54,10 +54,16 @@ def clone(node):
     Node attributes that are not nodes (names, numbers, the objects ``sg_function`` points to,
     analysis sets) are shared, as they are never changed in place.
     """
-    if isinstance(node, list):
+    kind = type(node)
+    if kind is list:
         return [clone(item) for item in node]
-    if not isinstance(node, gast.AST):
+    if kind in _SHARED or not isinstance(node, gast.AST):
         return node
-    new = node.__class__.__new__(node.__class__)
-    new.__dict__.update({key: clone(value) for key, value in node.__dict__.items()})
+    new = kind.__new__(kind)
+    new.__dict__.update({key: value if type(value) in _SHARED else clone(value)
+                         for key, value in node.__dict__.items()})
     return new
+
+
+# Never changed in place (a context is replaced, not edited): copies may share them.
+_SHARED = {str, int, float, bool, type(None), gast.Load, gast.Store, gast.Param, gast.Del}

@@ -19,7 +19,7 @@ from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
 from ..rules.shape import astype
 from ..runtime import copy_of, field, refuse_in_place
-from .analyze import assigned_names, index_trick, mutated_names, runs_at_least_once
+from .analyze import assigned_names, index_trick, mutated_names, nodes_in, runs_at_least_once
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
@@ -597,11 +597,11 @@ def _makes_new_array(value, namespace):
 
 def _has_comprehension(node):
     return any(isinstance(n, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp))
-               for n in gast.walk(node))
+               for n in nodes_in(node))
 
 
 def _names(node):
-    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+    return {n.id for n in nodes_in(node) if isinstance(n, gast.Name)}
 
 
 class ToANF:
@@ -1147,16 +1147,16 @@ def version_reassignments(body, params, names):
     in_compound = set()
     for stmt in body:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            in_compound |= {n.id for n in gast.walk(stmt)
+            in_compound |= {n.id for n in nodes_in(stmt)
                             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
             in_compound |= mutated_names(stmt)
     current, defined = {}, set(params)
     for stmt in body:
-        for node in gast.walk(stmt):
+        for node in nodes_in(stmt):
             if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load) and node.id in current:
                 node.id = current[node.id]
         if isinstance(stmt, gast.Assign):
-            for node in gast.walk(stmt.targets[0]):
+            for node in nodes_in(stmt.targets[0]):
                 if not (isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store)):
                     continue
                 if node.id in in_compound:
@@ -1168,6 +1168,6 @@ def version_reassignments(body, params, names):
                 else:
                     defined.add(node.id)
         else:
-            defined |= {n.id for n in gast.walk(stmt)
+            defined |= {n.id for n in nodes_in(stmt)
                         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     return body

@@ -5,7 +5,7 @@ import gast
 
 from ..rules import is_non_differentiable, rule_for
 from ..runtime import scalar_seed
-from .analyze import loaded_names, mutated_names
+from .analyze import loaded_names, mutated_names, nodes_in
 from .build import clone
 
 _FOLDABLE = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -90,13 +90,13 @@ def simplify(stmts, mutated=None):
         mutated = set()
         for stmt in stmts:
             mutated |= mutated_names(stmt) | {
-                n.target.id for n in gast.walk(stmt)
+                n.target.id for n in nodes_in(stmt)
                 if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
     out = []
     for stmt in stmts:
         if isinstance(stmt, gast.Assign) and not isinstance(stmt.value, gast.Name):
             value = Simplify().visit(clone(stmt.value))
-            targets = {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
+            targets = {n.id for n in nodes_in(stmt.targets[0]) if isinstance(n, gast.Name)}
             if not (isinstance(value, gast.Name) and ({value.id} | targets) & mutated):
                 stmt.value = value
             out.append(stmt)
@@ -120,7 +120,7 @@ def remove_dead_assignments(function_def, namespace):
     """Drop side-effect-free assignments to names that nothing reads, until none is left."""
     while True:
         read = loaded_names(function_def) | {  # ``x += y`` reads x too
-            n.target.id for n in gast.walk(function_def)
+            n.target.id for n in nodes_in(function_def)
             if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
         removed = False
 
@@ -225,8 +225,14 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
         return False  # the returned value and the seed keep their own lines
     targets = reader.targets if isinstance(reader, gast.Assign) else \
         [reader.target] if isinstance(reader, gast.AugAssign) else []
-    if any(isinstance(n, gast.Name) and n.id == name for t in targets for n in gast.walk(t)):
+    if any(isinstance(n, gast.Name) and n.id == name for t in targets for n in nodes_in(t)):
         return False  # y = a * 1.0; y[0] = v writes into y: the value must keep its name
+    # The line's length bounds without unparsing the candidate (the value may gain a pair of
+    # parentheses where it goes); unparse only when the bounds straddle the limit.
+    uses = loads_here[name]
+    shortest = len(_text(reader, cache)) + (len(_text(value, cache)) - len(name)) * uses + 8
+    if shortest > LINE_LENGTH:
+        return False
     candidate = clone(reader)
     for node in gast.walk(candidate):
         for field, child in gast.iter_fields(node):
@@ -238,8 +244,8 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
                     if isinstance(item, gast.Name) and item.id == name and \
                             isinstance(item.ctx, gast.Load):
                         child[i] = clone(value)
-    if len(_unparse(candidate)) + 8 > LINE_LENGTH:  # 8: room for two levels of indentation
-        return False
+    if shortest + 2 * uses > LINE_LENGTH and len(_unparse(candidate)) + 8 > LINE_LENGTH:
+        return False  # 8: room for two levels of indentation
     candidate = Simplify().visit(candidate)  # what inlining brought together
     if isinstance(candidate, gast.Assign) and _is_new(reader.value) and \
             not _is_new(candidate.value):
@@ -255,15 +261,25 @@ def _is_new(expr):
 
 
 def _seeds(node, namespace):
-    return any(_resolve(n.func, namespace) is scalar_seed for n in gast.walk(node)
+    return any(_resolve(n.func, namespace) is scalar_seed for n in nodes_in(node)
                if isinstance(n, gast.Call))
 
 
 def _changed_before_use(stmt):
     """What ``stmt`` changes before it reads its values: nothing, except calls that mutate."""
-    return {n.func.value.id for n in gast.walk(stmt)
+    return {n.func.value.id for n in nodes_in(stmt)
             if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and
             isinstance(n.func.value, gast.Name)}
+
+
+def _text(node, cache):
+    """The source text of ``node``, worked out once per node in a pass (``cache`` keeps the
+    nodes alive, so ids stay unique)."""
+    key = ("text", id(node))
+    found = cache.get(key)
+    if found is None or found[0] is not node:
+        found = cache[key] = (node, _unparse(node))
+    return found[1]
 
 
 def _unparse(node):
@@ -275,7 +291,7 @@ def name_uses(tree):
     """How often each name is bound and read, and the names never to replace (parameters,
     targets of ``+=``, names read inside nested functions)."""
     stores, loads, fixed = {}, {}, set()
-    for node in gast.walk(tree):
+    for node in nodes_in(tree):
         if isinstance(node, gast.Name):
             counts = stores if isinstance(node.ctx, gast.Store) else \
                 loads if isinstance(node.ctx, gast.Load) else None
@@ -284,8 +300,8 @@ def name_uses(tree):
             elif isinstance(node.ctx, gast.Param):
                 fixed.add(node.id)
         elif isinstance(node, gast.AugAssign):
-            fixed |= {n.id for n in gast.walk(node.target) if isinstance(n, gast.Name)}
-    for inner in gast.walk(tree):
+            fixed |= {n.id for n in nodes_in(node.target) if isinstance(n, gast.Name)}
+    for inner in nodes_in(tree):
         if inner is not tree and isinstance(inner, (gast.FunctionDef, gast.Lambda)):
             fixed |= loaded_names(inner)
     return stores, loads, fixed
@@ -310,7 +326,7 @@ def _propagated(block, index, stores, loads, fixed, cache):
     if any(source in _facts(s, cache)[2] for s in between):
         return False
     for later in block[index + 1:last + 1]:
-        for node in gast.walk(later):
+        for node in nodes_in(later):
             if isinstance(node, gast.Name) and node.id == copy_name and \
                     isinstance(node.ctx, gast.Load):
                 node.id = source
@@ -327,7 +343,7 @@ def _facts(stmt, cache):
     found = cache.get(id(stmt))
     if found is None or found[0] is not stmt:
         loads, changed, stored = {}, set(), set()
-        for node in gast.walk(stmt):
+        for node in nodes_in(stmt):
             if isinstance(node, gast.Name):
                 if isinstance(node.ctx, gast.Load):
                     loads[node.id] = loads.get(node.id, 0) + 1
@@ -345,7 +361,7 @@ def _facts(stmt, cache):
 
 def _pure(expr, namespace):
     """True when evaluating ``expr`` has no effect beyond its value (NumPy math, indexing...)."""
-    for node in gast.walk(expr):
+    for node in nodes_in(expr):
         if isinstance(node, gast.Call):
             function = _resolve(node.func, namespace)
             if function is None or not (rule_for(function) or is_non_differentiable(function)):
@@ -401,7 +417,7 @@ def drop_empty_branches(stmts):
 
 
 def _pure_test(test):
-    return not any(isinstance(n, gast.Call) for n in gast.walk(test))
+    return not any(isinstance(n, gast.Call) for n in nodes_in(test))
 
 
 def _is_comment(stmt):

@@ -27,7 +27,7 @@ from ..errors import NonScalarOutput
 from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right, scalar_seed,
                        size_of, unbroadcast)
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
-                      loaded_names, mutated_names)
+                      loaded_names, mutated_names, nodes_in)
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
@@ -313,7 +313,7 @@ class ReverseMode(Sweep):
             places = [(parent, field, position) for parent, field, position, node
                       in _elementwise_operands(value)
                       if isinstance(node, gast.Name) and node.id == name]
-            if len(places) != sum(1 for n in gast.walk(value)
+            if len(places) != sum(1 for n in nodes_in(value)
                                   if isinstance(n, gast.Name) and n.id == name):
                 return False  # read by something that is not elementwise arithmetic
             before = shapes.of(value)

@@ -5,6 +5,7 @@ import gast
 import numpy as np
 
 from ..rules import returns_sequence
+from .analyze import nodes_in
 from .build import call, clone, load
 from .parse import resolve
 
@@ -93,7 +94,7 @@ def replace(stmt, **fields):
 def rename_loads(node, old, new):
     """A copy of ``node`` reading ``new`` wherever it read ``old``."""
     node = clone(node)
-    for child in gast.walk(node):
+    for child in nodes_in(node):
         if isinstance(child, gast.Name) and child.id == old and isinstance(child.ctx, gast.Load):
             child.id = new
     return node
