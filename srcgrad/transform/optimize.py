@@ -291,19 +291,21 @@ def name_uses(tree):
     """How often each name is bound and read, and the names never to replace (parameters,
     targets of ``+=``, names read inside nested functions)."""
     stores, loads, fixed = {}, {}, set()
+    Name, Load, Store, Param = gast.Name, gast.Load, gast.Store, gast.Param
     for node in nodes_in(tree):
-        if isinstance(node, gast.Name):
-            counts = stores if isinstance(node.ctx, gast.Store) else \
-                loads if isinstance(node.ctx, gast.Load) else None
-            if counts is not None:
-                counts[node.id] = counts.get(node.id, 0) + 1
-            elif isinstance(node.ctx, gast.Param):
+        kind = type(node)
+        if kind is Name:
+            context = type(node.ctx)
+            if context is Load:
+                loads[node.id] = loads.get(node.id, 0) + 1
+            elif context is Store:
+                stores[node.id] = stores.get(node.id, 0) + 1
+            elif context is Param:
                 fixed.add(node.id)
-        elif isinstance(node, gast.AugAssign):
-            fixed |= {n.id for n in nodes_in(node.target) if isinstance(n, gast.Name)}
-    for inner in nodes_in(tree):
-        if inner is not tree and isinstance(inner, (gast.FunctionDef, gast.Lambda)):
-            fixed |= loaded_names(inner)
+        elif kind is gast.AugAssign:
+            fixed |= {n.id for n in nodes_in(node.target) if type(n) is Name}
+        elif (kind is gast.FunctionDef or kind is gast.Lambda) and node is not tree:
+            fixed |= loaded_names(node)
     return stores, loads, fixed
 
 
