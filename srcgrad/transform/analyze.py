@@ -141,7 +141,7 @@ class Activity:
 def _assignments(body):
     """(target names, value expression) for every binding in a desugared ``body``."""
     found = []
-    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for node in nodes_in(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.Assign):
             found.append((assigned_names(node.targets) | mutated_names(node), node.value))
         elif isinstance(node, gast.For):

@@ -15,6 +15,7 @@ Flags that end up unread are removed by the optimizer.
 """
 import gast
 
+from .analyze import nodes_in
 from .build import assign, constant, load, located
 from .optimize import negate
 
@@ -85,7 +86,7 @@ class ExitLowering:
 
     def function(self, body):
         """The lowered body, ending in its only ``return``."""
-        early = [n for s in body[:-1] for n in gast.walk(s) if isinstance(n, EXITS)]
+        early = [n for s in body[:-1] for n in nodes_in(s) if isinstance(n, EXITS)]
         if isinstance(body[-1], gast.Return) and not any(isinstance(n, gast.Return)
                                                          for n in early):
             # One return, at the end: only loops with break or continue need lowering.
@@ -200,4 +201,4 @@ class ExitLowering:
 
     def sets_returned(self, stmt):
         return any(isinstance(n, gast.Name) and n.id == self.returned and
-                   isinstance(n.ctx, gast.Store) for n in gast.walk(stmt))
+                   isinstance(n.ctx, gast.Store) for n in nodes_in(stmt))

@@ -363,7 +363,7 @@ class Desugar:
                 source = _aliased_name(node.value, self.parsed.namespace)
                 if source is not None:
                     aliases.append((node, node.targets[0].id, source))
-        loops = [n for n in gast.walk(module) if isinstance(n, (gast.For, gast.While))]
+        loops = [n for n in nodes_in(module) if isinstance(n, (gast.For, gast.While))]
         for node in gast.walk(module):
             if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
                 continue
@@ -528,7 +528,7 @@ class _HoistNamedExpressions(gast.NodeTransformer):
         return load(node.target.id)
 
     def refuse_inside(self, node, where):
-        if any(isinstance(n, gast.NamedExpr) for n in gast.walk(node)):
+        if any(isinstance(n, gast.NamedExpr) for n in nodes_in(node)):
             raise self.parsed.unsupported(
                 self.stmt, f"an assignment expression (:=) {where}",
                 "bind the value on a line of its own, inside an if statement if it is conditional")
@@ -563,7 +563,7 @@ def _aliased_name(value, namespace):
     if isinstance(value, gast.Attribute) and value.attr == "T":
         return _aliased_name(value.value, namespace)
     if isinstance(value, gast.Subscript):
-        if any(isinstance(part, gast.List) for part in gast.walk(value.slice)):
+        if any(isinstance(part, gast.List) for part in nodes_in(value.slice)):
             return None  # x[[0, 2]]: a copy
         return _aliased_name(value.value, namespace)
     if isinstance(value, gast.Call) and value.args:
@@ -620,7 +620,7 @@ class ToANF:
 
     def block(self, stmts):
         if self.written is None:
-            nodes = list(gast.walk(gast.Module(body=stmts, type_ignores=[])))
+            nodes = list(nodes_in(gast.Module(body=stmts, type_ignores=[])))
             self.written = {node.targets[0].value.id for node in nodes
                             if isinstance(node, gast.Assign) and
                             isinstance(node.targets[0], gast.Subscript)}
@@ -639,7 +639,7 @@ class ToANF:
         value = getattr(stmt, "value", None)
         if isinstance(value, gast.AST) and self.activity.is_varied(value) and any(
                 isinstance(n, gast.Constant) and isinstance(n.value, complex)
-                for n in gast.walk(value)):
+                for n in nodes_in(value)):
             raise self.unsupported(stmt, "a complex number in a differentiated computation "
                                    "(srcgrad differentiates real functions)",
                                    "compute with the real and imaginary parts as real arrays")

@@ -8,7 +8,7 @@ import gast
 from ..errors import SrcgradError
 from ..runtime import copy_of, own_copies
 from .analyze import (Activity, assigned_names, loaded_names, local_names, mutated_names,
-                      packed_parameter_names, parameter_names, read_before_bound)
+                      nodes_in, packed_parameter_names, parameter_names, read_before_bound)
 from .build import clone, load, store
 from .exits import ExitLowering
 from . import fence
@@ -348,7 +348,7 @@ def elements_maybe_containers(body, containers, shapes):
     found, changed = set(), True
     while changed:
         changed = False
-        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        for node in nodes_in(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name) and \
                     isinstance(node.value, gast.Subscript) and \
                     isinstance(node.value.value, gast.Name) and \

@@ -1245,7 +1245,7 @@ def _definitions(body):
 def _range_loop_targets(body):
     """Loop variables that run over ``range(...)``: integers, so ``x[i]`` picks one element."""
     found = set()
-    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for node in nodes_in(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.For) and isinstance(node.iter, gast.Call) and \
                 isinstance(node.iter.func, gast.Name) and node.iter.func.id == "range":
             found.add(node.target.id)
@@ -1376,7 +1376,7 @@ def _put(parent, field, index, value):
 def _indexed_names(body):
     """Names that are indexed or written element by element: their adjoints must be arrays."""
     found = set()
-    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+    for node in nodes_in(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
             found.add(node.value.id)
     return found

@@ -31,15 +31,15 @@ class Sweep:
         self.callees = []  # generated derivatives of the user's functions this one calls
         module = gast.Module(body=body, type_ignores=[])
         self.list_names = {  # lists the function builds: their derivatives are lists too
-            node.targets[0].id for node in gast.walk(module)
+            node.targets[0].id for node in nodes_in(module)
             if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
             and (isinstance(node.value, (gast.List, gast.Dict)) or
                  self.returns_sequence(node.value))}
         # ... and lists it appends to or pops from, wherever they come from (a helper's
         # result: in generated code differentiated again, a list adjoint)
-        self.list_names |= {popped_list(node.value) for node in gast.walk(module)
+        self.list_names |= {popped_list(node.value) for node in nodes_in(module)
                             if isinstance(node, gast.Assign) and popped_list(node.value)}
-        self.list_names |= {appended_list(node)[0] for node in gast.walk(module)
+        self.list_names |= {appended_list(node)[0] for node in nodes_in(module)
                             if appended_list(node)}
 
     def returns_sequence(self, value):
