@@ -12,6 +12,7 @@ import linecache
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from .checkpoint import Checkpointed
 from .errors import SourceError
 from .rules import rule_for
 
@@ -38,6 +39,8 @@ def _shifted(wrt: Any, by: int) -> Any:
 
 def adapt(function: Any, wrt: Any, source: Optional[str] = None) -> Adapted:
     """``function`` as a plain Python function with bound arguments (see the module doc)."""
+    if isinstance(function, Checkpointed):  # sg.grad(sg.checkpoint(f)) is sg.grad(f)
+        return adapt(function.function, wrt, source)
     if inspect.isfunction(function) or getattr(function, "mode", None) is not None:
         return Adapted(function, wrt, source=source)  # a function, or a srcgrad Derivative
     if inspect.ismethod(function):

@@ -14,6 +14,7 @@ import logging
 import gast
 import numpy as np
 
+from ..checkpoint import Checkpointed, checkpoint
 from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
@@ -857,6 +858,21 @@ class ToANF:
                 f"a method or layer) on this line", "not supported yet: take second derivatives "
                 "of code without calls of your own functions, or give the function a rule with "
                 "srcgrad.defvjp and srcgrad.defjvp")
+        if function is None and isinstance(expr.func, gast.Call) and \
+                resolve(expr.func.func, self.parsed.namespace, self.locals) is checkpoint and \
+                len(expr.func.args) == 1 and not expr.func.keywords:  # sg.checkpoint(f)(x)
+            inner = resolve(expr.func.args[0], self.parsed.namespace, self.locals)
+            function = Checkpointed(inner) if inner is not None else None
+        if isinstance(function, Checkpointed):  # its adjoint runs it again (checkpoint.py)
+            if not is_user_function(function.function):
+                inner_source = _dotted(expr.func.args[0]) if isinstance(expr.func, gast.Call) \
+                    else source
+                raise self.unsupported(expr, f"srcgrad.checkpoint of {inner_source}, which is "
+                                       "not a Python function of yours", "checkpoint a function "
+                                       "of your own, e.g. a step of a loop")
+            node = self.user_call(expr, function.function, out, hint)
+            node.sg_checkpointed = True
+            return node
         if function is None or (rule_for(function) is None and _called_at_run_time(function)):
             # self.helper(x), layer(x), a partial: which function runs is known when it runs
             return self.user_call(expr, DynamicCallee(source), out, hint)
