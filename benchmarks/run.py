@@ -1,15 +1,18 @@
-"""srcgrad's gradient time beside hand-written NumPy, HIPS autograd, PyTorch and JAX.
+"""srcgrad's gradient time beside naive and expert hand-written NumPy, HIPS autograd, PyTorch
+and JAX.
 
 Run:  python benchmarks/run.py [--quick] [--check] [--only NAME] [--tools srcgrad,torch,...]
 
-Every workload of ``workloads.py`` is one plain NumPy loss and its hand-written gradient. Before
-anything is timed, the hand-written gradient is checked against central differences (random
-directions) and every tool's gradient against the hand-written one; a tool that fails or
-disagrees shows that in its cell instead of a time. Then all tools are timed interleaved, in one
-process and on one thread, and the median per-call time of each is compared with the
-hand-written gradient and with the plain NumPy forward function (both columns divide by the
-NumPy times, so every tool's column is on the same scale). The optional libraries (autograd,
-torch, jax) are used where installed. The output is Markdown.
+Every workload of ``workloads.py`` is one plain NumPy loss and two hand-written gradients: a
+naive one, written the way the generated code is, and an expert one (closed forms, in-place
+temporaries, batched weight gradients). Before anything is timed, both are checked against
+central differences (random directions) and every tool's gradient against the naive one; a tool
+that fails or disagrees shows that in its cell instead of a time. Then everything is timed
+interleaved, in one process and on one thread, rounds rotating the order, and each ratio is the
+median of the per-round ratios (paired, so a change of load between rounds cancels). srcgrad is
+timed twice: through its ``Derivative`` (``sg.grad(f)(*args)``) and as the generated function
+called directly, which separates the dispatch (signature lookup, argument checks) from the code.
+The optional libraries (autograd, torch, jax) are used where installed. The output is Markdown.
 
 ``--quick`` (about 2-3 minutes on two cores) takes fewer and shorter samples, and runs JAX only
 at the tiny size of each workload: outside ``jit``, a JAX gradient re-traces every operation on
@@ -48,6 +51,7 @@ import srcgrad.api  # noqa: E402
 import workloads  # noqa: E402
 
 TOOLS = ("srcgrad", "autograd", "torch", "jax", "jax.jit")
+DIRECT = "srcgrad direct"  # the generated function called without the Derivative around it
 
 
 @dataclass
@@ -63,9 +67,9 @@ class Settings:
 
 # XLA compiles an unrolled loop at roughly 5-10 ms per traced operation here (a 1,300-op
 # gradient: 2.4 s, 13,000 ops: 83 s), hence jit_max_eqns.
-QUICK = Settings(sample_s=0.03, rounds=5, case_budget_s=2.5, single_cap_s=0.5,
+QUICK = Settings(sample_s=0.02, rounds=7, case_budget_s=2.5, single_cap_s=0.5,
                  skip_after_s=1.0, jit_max_eqns=1500, jax_tiny_only=True)
-FULL = Settings(sample_s=0.1, rounds=9, case_budget_s=12.0, single_cap_s=3.0,
+FULL = Settings(sample_s=0.05, rounds=21, case_budget_s=12.0, single_cap_s=3.0,
                 skip_after_s=4.0, jit_max_eqns=2000, jax_tiny_only=False)
 
 
@@ -153,7 +157,7 @@ def make_callables(workload, args, libraries, wanted, settings, tag, slow):
     loss = getattr(workloads, workload.loss)
     calls = {}
     if "srcgrad" in wanted:
-        derivative = sg.grad(loss, wrt=workload.wrt)
+        derivative = srcgrad_derivative(workload)
         calls["srcgrad"] = (lambda: derivative(*args), None)
     if "autograd" in libraries and "autograd" in wanted:
         autograd, module = libraries["autograd"]
@@ -172,6 +176,16 @@ def make_callables(workload, args, libraries, wanted, settings, tag, slow):
             calls["jax.jit"] = (None, skip) if skip else jit_call(workload, args, jax, module,
                                                                     settings, slow)
     return calls
+
+
+_derivatives = {}
+
+
+def srcgrad_derivative(workload):
+    """One ``sg.grad`` object per workload, so its generated code can be called directly too."""
+    if workload.loss not in _derivatives:
+        _derivatives[workload.loss] = sg.grad(getattr(workloads, workload.loss), wrt=workload.wrt)
+    return _derivatives[workload.loss]
 
 
 def torch_call(workload, args, torch, module):
@@ -224,10 +238,11 @@ def failure(error):
 
 # --- checks --------------------------------------------------------------------------------------
 
-def check_hand_gradient(workload, args, rng, directions=3):
-    """The largest relative error of the hand-written gradient along random directions, against
-    central differences of the loss; raises AssertionError above 1e-5."""
-    loss, hand = getattr(workloads, workload.loss), getattr(workloads, workload.grad)
+def check_hand_gradient(workload, args, rng, directions=3, kind="grad"):
+    """The largest relative error of a hand-written gradient (``kind``: "grad", the naive one,
+    or "expert") along random directions, against central differences of the loss; raises
+    AssertionError above 1e-5."""
+    loss, hand = getattr(workloads, workload.loss), getattr(workloads, getattr(workload, kind))
     gradient = as_tuple(hand(*args), workload.wrt)
     worst = 0.0
     for _ in range(directions):
@@ -372,7 +387,8 @@ class Case:
     workload: object
     size: object
     forward: Measured = None
-    hand: Measured = None
+    hand: Measured = None        # the naive hand-written gradient
+    expert: Measured = None      # the expert hand-written gradient
     tools: dict = field(default_factory=dict)
     memory: dict = field(default_factory=dict)   # tool: peak bytes
     transform: tuple = None                      # (cold first call, cached first call)
@@ -382,15 +398,18 @@ class Case:
 def run_case(workload, size, libraries, wanted, settings, rng, slow, check_only):
     args = getattr(workloads, workload.make_args)(rng, *size.params)
     case = Case(workload, size)
-    case.check_error = check_hand_gradient(workload, args, rng)
+    case.check_error = max(check_hand_gradient(workload, args, rng),
+                           check_hand_gradient(workload, args, rng, kind="expert"))
     loss, hand = getattr(workloads, workload.loss), getattr(workloads, workload.grad)
+    expert = getattr(workloads, workload.expert)
     reference = as_tuple(hand(*args), workload.wrt)
     if size is workload.sizes[0] and "srcgrad" in wanted:
         try:
             case.transform = transform_times(workload, args)
         except Exception:  # noqa: BLE001 - the same error shows in srcgrad's cell below
             case.transform = None
-    calls = {"forward": lambda: loss(*args), "hand": lambda: hand(*args)}
+    calls = {"forward": lambda: loss(*args), "hand": lambda: hand(*args),
+             "expert": lambda: expert(*args)}
     notes = {}
     firsts = {}
     for tool, (call, reason) in make_callables(workload, args, libraries, wanted, settings,
@@ -412,6 +431,9 @@ def run_case(workload, size, libraries, wanted, settings, rng, slow, check_only)
             notes[tool] = problem
         else:
             calls[tool] = call
+            if tool == "srcgrad":  # the code that just ran, without the Derivative's dispatch
+                generated = srcgrad.api._compiled(srcgrad_derivative(workload).last_run)
+                calls[DIRECT] = lambda: generated(*args)
         if check_only and tool != "jax.jit" and firsts.get(tool, 0.0) > settings.skip_after_s:
             slow[tool] = format_time(firsts[tool])
     if check_only:
@@ -419,8 +441,11 @@ def run_case(workload, size, libraries, wanted, settings, rng, slow, check_only)
         return case
     measured = time_interleaved(calls, settings)
     case.forward, case.hand = measured.pop("forward"), measured.pop("hand")
-    case.tools = {tool: measured.get(tool) or Measured(note=notes.get(tool))
-                  for tool in TOOLS if tool in measured or tool in notes}
+    case.expert = measured.pop("expert")
+    if DIRECT in measured:
+        case.tools[DIRECT] = measured.pop(DIRECT)
+    case.tools.update({tool: measured.get(tool) or Measured(note=notes.get(tool))
+                       for tool in TOOLS if tool in measured or tool in notes})
     for tool, m in case.tools.items():
         if tool in firsts and m.time is not None:
             m.first = firsts[tool]
@@ -428,6 +453,7 @@ def run_case(workload, size, libraries, wanted, settings, rng, slow, check_only)
         if m.time is not None and m.time > settings.skip_after_s:
             slow[tool] = format_time(m.time)
     case.memory["hand"] = peak_bytes(calls["hand"])
+    case.memory["expert"] = peak_bytes(calls["expert"])
     for tool in ("srcgrad", "autograd"):
         if tool in calls:
             case.memory[tool] = peak_bytes(calls[tool])
@@ -476,44 +502,52 @@ def time_table(cases, tools, footnotes):
             footnotes.append(text)
         return f"{note.split(':')[0].split(' ')[0]} [{footnotes.index(text) + 1}]"
 
-    header = ["workload", "size", "forward", "hand", "srcgrad", "srcgrad/hand", "srcgrad/fwd"]
-    for tool in tools[1:]:
-        header += [f"{tool}/hand", f"{tool}/fwd"]
+    header = ["workload", "size", "forward", "naive", "expert", "srcgrad", "srcgrad/naive",
+              "**srcgrad/expert**", "direct/expert", "dispatch", "naive/expert"]
+    header += [f"{tool}/expert" for tool in tools[1:]]
     rows = []
     for case in cases:
         row = [case.workload.name, case.size.label, format_time(case.forward.time),
-               format_time(case.hand.time)]
-        for tool in tools:
-            m = case.tools.get(tool) or Measured(note="not installed")
-            if tool == "srcgrad":
-                row.append(format_time(m.time) if m.time is not None else "")
-            if m.time is None:
-                row += [cell(m.note, tool, case), ""]
-            else:
-                row += [ratio(time_ratio(m, case.hand), single=m.single),
-                        ratio(time_ratio(m, case.forward), single=m.single)]
+               format_time(case.hand.time), format_time(case.expert.time)]
+        m = case.tools.get("srcgrad") or Measured(note="not run")
+        direct = case.tools.get(DIRECT) or Measured()
+        if m.time is None:
+            row += [cell(m.note, "srcgrad", case), "", "", "", ""]
+        else:
+            dispatch = statistics.median(a - b for a, b in zip(m.samples, direct.samples)) \
+                if m.samples and direct.samples and len(m.samples) == len(direct.samples) \
+                else None
+            expert_ratio = ratio(time_ratio(m, case.expert), single=m.single)
+            row += [format_time(m.time), ratio(time_ratio(m, case.hand), single=m.single),
+                    f"**{expert_ratio}**", ratio(time_ratio(direct, case.expert)),
+                    format_time(dispatch) if dispatch is not None and m.time < 1e-3
+                    else "–"]
+        row.append(ratio(time_ratio(case.hand, case.expert)))
+        for tool in tools[1:]:
+            t = case.tools.get(tool) or Measured(note="not installed")
+            row.append(cell(t.note, tool, case) if t.time is None
+                       else ratio(time_ratio(t, case.expert), single=t.single))
         rows.append(row)
     return markdown(header, rows)
 
 
 def extra_table(cases, tools):
     header = ["workload", "size", "srcgrad 1st call, cold", "srcgrad 1st call, cached",
-              "srcgrad steady call", "peak mem hand", "peak mem srcgrad", "mem srcgrad/hand"]
+              "peak mem naive", "peak mem expert", "peak mem srcgrad", "mem srcgrad/expert"]
     if "autograd" in tools:
-        header.append("mem autograd/hand")
+        header.append("mem autograd/expert")
     if "jax.jit" in tools:
         header.append("jax.jit compile")
     rows = []
     for case in cases:
-        m = case.tools.get("srcgrad") or Measured()
         cold, cached = case.transform or (None, None)
-        hand_peak = case.memory.get("hand")
+        expert_peak = case.memory.get("expert")
         row = [case.workload.name, case.size.label, format_time(cold), format_time(cached),
-               format_time(m.time), format_bytes(hand_peak),
+               format_bytes(case.memory["hand"]), format_bytes(expert_peak),
                format_bytes(case.memory["srcgrad"]) if "srcgrad" in case.memory else "",
-               ratio(case.memory.get("srcgrad"), hand_peak)]
+               ratio(case.memory.get("srcgrad"), expert_peak)]
         if "autograd" in tools:
-            row.append(ratio(case.memory.get("autograd"), hand_peak))
+            row.append(ratio(case.memory.get("autograd"), expert_peak))
         if "jax.jit" in tools:
             j = case.tools.get("jax.jit") or Measured()
             row.append(format_time(j.first - j.time) if j.first is not None and j.time else "")
@@ -522,7 +556,8 @@ def extra_table(cases, tools):
 
 
 def targets(cases):
-    """The targets of issue 6, each with the cases that miss it."""
+    """The targets of issue 17 (issue 6's, against the expert gradients), each with the
+    cases that miss it."""
     results = []
 
     def check(title, misses):
@@ -539,11 +574,12 @@ def targets(cases):
     def vs(case, other):  # srcgrad's time over other's
         return time_ratio(case.tools["srcgrad"], other)
 
-    check("srcgrad <= 1.5x hand-written at every size",
-          untimed + [f"{named(c)} {vs(c, c.hand):.2f}x" for c in timed if vs(c, c.hand) > 1.5])
-    check("srcgrad <= 1.1x hand-written at large sizes",
-          [f"{named(c)} {vs(c, c.hand):.2f}x" for c in timed
-           if c.size.tag == "large" and vs(c, c.hand) > 1.1])
+    check("srcgrad <= 1.5x expert hand-written at every size",
+          untimed + [f"{named(c)} {vs(c, c.expert):.2f}x" for c in timed
+                     if vs(c, c.expert) > 1.5])
+    check("srcgrad <= 1.1x expert hand-written at large sizes",
+          [f"{named(c)} {vs(c, c.expert):.2f}x" for c in timed
+           if c.size.tag == "large" and vs(c, c.expert) > 1.1])
     for tool in ("autograd", "torch"):
         against = [c for c in timed if (c.tools.get(tool) or Measured()).time is not None]
         if not against:
@@ -559,10 +595,10 @@ def targets(cases):
         check(f"srcgrad >= 10x faster than {tool} on the scalar recurrence",
               [f"{named(c)} only {1 / vs(c, c.tools[tool]):.1f}x" for c in recurrences
                if vs(c, c.tools[tool]) > 0.1])
-    check("srcgrad peak memory <= 1.2x hand-written",
-          [f"{named(c)} {c.memory['srcgrad'] / c.memory['hand']:.2f}x" for c in cases
-           if "srcgrad" in c.memory and c.memory["hand"]
-           and c.memory["srcgrad"] > 1.2 * c.memory["hand"]])
+    check("srcgrad peak memory <= 1.2x expert hand-written",
+          [f"{named(c)} {c.memory['srcgrad'] / c.memory['expert']:.2f}x" for c in cases
+           if "srcgrad" in c.memory and c.memory["expert"]
+           and c.memory["srcgrad"] > 1.2 * c.memory["expert"]])
     return "\n".join(results)
 
 
@@ -603,7 +639,7 @@ def main(argv=None):
     if options.check:
         failures = 0
         for case in cases:
-            print(f"{case.workload.name} {case.size.label}: hand-written gradient vs central "
+            print(f"{case.workload.name} {case.size.label}: naive and expert hand-written gradients vs central "
                   f"differences, worst relative error {case.check_error:.1e}")
             wrong = [(tool, m.note) for tool, m in case.tools.items() if m.note and (
                 m.note.startswith("WRONG") or tool == "srcgrad" and m.note.startswith("error"))]
@@ -614,24 +650,27 @@ def main(argv=None):
         print(f"{len(cases) - failures} passed, {failures} failed")
         return 1 if failures else 0
 
-    print("## Gradient time: srcgrad beside hand-written NumPy, HIPS autograd, PyTorch, JAX\n")
+    print("## Gradient time: srcgrad beside naive and expert hand-written NumPy\n")
     for line in versions(libraries):
         print(f"- {line}")
-    print(f"- mode: {'--quick' if options.quick else 'full'}; median of interleaved samples; "
-          f"total run {time.perf_counter() - started:.0f} s; 1-minute load average "
-          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other processes on the "
-          f"machine make the times noisier)\n")
+    print(f"- mode: {'--quick' if options.quick else 'full'}; interleaved rounds, ratios are "
+          f"medians of per-round ratios; total run {time.perf_counter() - started:.0f} s; "
+          f"1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+          f"(other processes on the machine make the times noisier)\n")
     footnotes = []
     print(time_table(cases, tools, footnotes))
-    print("\nforward: the plain NumPy loss; hand: the hand-written NumPy gradient. `X/hand` is "
-          "tool X's gradient time over the hand-written gradient's, `X/fwd` over the NumPy "
-          "forward's (NumPy times as the denominator for every tool). ¹ timed by one call only "
-          "(slower than "
-          f"{settings.single_cap_s:g} s). Every gradient was checked against the hand-written "
-          "one, which was checked against central differences."
-          + (" – (quick): JAX runs at tiny sizes only in --quick mode." if options.quick else "")
-          + " not compiled: the traced gradient (loops unrolled) is larger than "
-          f"{settings.jit_max_eqns} operations, which XLA compiles in minutes here.")
+    print("\nforward: the plain NumPy loss. naive: the hand-written gradient written the way the "
+          "generated code is; expert: the one written for speed (both in "
+          "`benchmarks/workloads.py`, both checked against central differences). `X/expert` is "
+          "X's time over the expert gradient's. direct: srcgrad's generated function called "
+          "directly; dispatch: srcgrad's time minus direct's (the `Derivative` wrapper: "
+          "signature lookup, argument checks), median of the per-round differences, shown where "
+          "a call takes under 1 ms (above, it drowns in the noise). ¹ timed by one call only (slower than "
+          f"{settings.single_cap_s:g} s). Every tool's gradient was checked against the naive "
+          "one." + (" – (quick): JAX runs at tiny sizes only in --quick mode."
+                     if options.quick else "")
+          + (" not compiled: the traced gradient (loops unrolled) is larger than "
+             f"{settings.jit_max_eqns} operations." if "jax.jit" in tools else ""))
     for number, text in enumerate(footnotes, 1):
         print(f"[{number}] {text}")
     print()
@@ -640,7 +679,7 @@ def main(argv=None):
           "included), at the first size; cached: a new `sg.grad(f)` object, first call. Peak "
           "mem: tracemalloc peak of one gradient call (NumPy buffers and Python objects). jax.jit "
           "compile: first call minus a steady call.\n")
-    print("### Targets (issue 6)\n")
+    print("### Targets (issue 17: issue 6's, against the expert gradients)\n")
     print(targets(cases))
     return 0
 
