@@ -612,6 +612,14 @@ def array_adjoint(g, obj):
     return g
 
 
+def stacked_like(parts, obj):
+    """The inverse of ``array_adjoint``: ``parts``, nested as ``obj`` is, made one array as
+    ``np.array(obj)`` makes ``obj`` one (a part may be a number standing for zeros)."""
+    if isinstance(obj, (list, tuple)):
+        return np.stack([stacked_like(part, item) for part, item in zip(parts, obj)])
+    return parts if shape_of(parts) == shape_of(obj) else np.broadcast_to(parts, shape_of(obj))
+
+
 # --- statistics, scans and products (rules added with the covered-functions table) ------------
 
 def average_weights(a, axis, weights, returned=False):

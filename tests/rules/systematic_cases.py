@@ -295,6 +295,17 @@ def array_of_values_(x): return np.sum(np.sin(np.array([x[0] * x[1], x[1] ** 2, 
 def array_of_scalars_(a, b): return np.sum(np.sin(np.array([a * b, b ** 2, np.sin(a)])))
 def array_nested_(x): return np.sum(np.sin(np.array([[x[0], x[1] * x[0]], [x[1], x[2]]]) @ np.array([[1.0, 2.0], [3.0, 4.0]])))
 def array_of_rows_(x, y): return np.sum(np.sin(np.array([x, y * x, x + y])))
+def array_comprehension_(x): return np.sum(np.sin(np.array([v * v + 1.0 for v in x])))
+def stack_loop_(x):
+    rows = []
+    for i in range(3):
+        rows.append(x * (i + 1.0) + x[0] ** 2)
+    return np.sum(np.sin(np.stack(rows)))
+def array_loop_(x):
+    items = []
+    for v in x:
+        items.append(np.sin(v) * v)
+    return np.sum(np.cos(np.array(items)))
 def index_basic_(x): return np.sum(np.sin(x[1:, ::-1] * x[0]))
 def index_newaxis_(x): return np.sum(np.sin(x[:, None] - x[None, :]))
 def index_fancy_(x): return np.sum(np.sin(x[[0, 1, 1], :] * x[:, [0, 2, 2]].T))

@@ -345,14 +345,13 @@ case(fns.norm_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2)]))
 
 # --- building arrays from Python values, and indexing ------------------------------------------
 # np.array of Tensors takes their data out (PyTorch's answer is torch.stack): the transformer only.
-# Second derivatives through np.array of a list are not there yet: the reverse code's
-# runtime.array_adjoint has no rule of its own (a rule for it breaks pop() of a list adjoint
-# inside a loop of the second derivative), so these are first order.
-case(fns.array_of_values_, unary(shapes=[(3,)]), eager=False, second_order=False)
-case(fns.array_of_scalars_, fixed((0.5, 1.2), (-0.7, 0.3)), eager=False, float32=False,
-     second_order=False)
-case(fns.array_nested_, unary(shapes=[(3,)]), eager=False, second_order=False)
-case(fns.array_of_rows_, shaped(((3,), (3,)), ((2, 2), ())), eager=False, second_order=False)
+case(fns.array_of_values_, unary(shapes=[(3,)]), eager=False)
+case(fns.array_of_scalars_, fixed((0.5, 1.2), (-0.7, 0.3)), eager=False, float32=False)
+case(fns.array_nested_, unary(shapes=[(3,)]), eager=False)
+case(fns.array_of_rows_, shaped(((3,), (3,)), ((2, 2), ())), eager=False)
+case(fns.array_comprehension_, unary(shapes=[(3,), (2, 2)]), eager=False)
+case(fns.array_loop_, unary(shapes=[(3,)]), eager=False)
+case(fns.stack_loop_, unary(shapes=[(3,), (2, 2)]))
 case(fns.index_basic_, unary(shapes=[(3, 4)]))
 case(fns.index_newaxis_, unary(shapes=[(3,), (2, 3)]))
 case(fns.index_fancy_, unary(shapes=[(3, 3)]))
