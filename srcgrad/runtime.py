@@ -523,12 +523,25 @@ def field(x, name):
 
 
 def add_field(dx, x, name, g):
-    """Add ``g`` into the adjoint of ``x.name``: ``dx`` holds a named tuple's adjoints by
-    position (a list), a dataclass's by field name (a dict)."""
-    key = name
-    if isinstance(dx, list):
-        key = type(x)._fields.index(name)
+    """Add ``g`` into the adjoint of ``x.name`` and return ``dx``: it holds a named tuple's
+    adjoints by position (a list), a dataclass's by field name (a dict). (Generated code writes
+    ``dx = add_field(dx, x, name, g)``, a value that can be differentiated again.)"""
+    key = field_key(dx, x, name)
     dx[key] = _add_leaf(dx[key], g)
+    return dx
+
+
+def field_key(dx, x, name):
+    """Where the adjoint of ``x.name`` sits in ``dx``: its position in a list, else ``name``."""
+    return type(x)._fields.index(name) if isinstance(dx, (list, tuple)) else name
+
+
+def field_adjoint(dx, x, name):
+    """The adjoint of ``x.name`` in ``dx``: a list, a dict, or a cotangent given in the type of
+    ``x`` itself (a named tuple or dataclass)."""
+    if isinstance(dx, (list, tuple, dict)):
+        return dx[field_key(dx, x, name)]
+    return getattr(dx, name)
 
 
 def zeros_like_each(items):

@@ -859,6 +859,9 @@ class ReverseMode(Sweep):
             if isinstance(value.args[0], gast.Name):  # d = add_at(d, i, g): a value, which a
                 return gast.Assign(targets=[store(value.args[0].id)], value=value,  # second
                                    type_comment=None)  # derivative can differentiate again
+        if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 4 \
+                and isinstance(value.args[0], gast.Name):  # d = add_field(d, x, name, g)
+            return gast.Assign(targets=[store(value.args[0].id)], value=value, type_comment=None)
         return stmt
 
     def index_value(self, index):

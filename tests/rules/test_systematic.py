@@ -711,3 +711,49 @@ def test_derivative_runs_on_dask(name):
     for p in positions:
         assert hasattr(gradients[p], "compute"), type(gradients[p])
         close(gradients[p].compute(), expected[p], 1e-10, 1e-12, f"dask, argument {p}")
+
+
+# --- the helpers generated gradients call: rules of their own, or walked and checked here --------
+
+def helpers_bound_by_rules():
+    """runtime helper -> the primitives whose rules (reverse or forward) call it: the generated
+    first derivative binds and calls it, so a second derivative differentiates it."""
+    import inspect
+    import re
+    from srcgrad import runtime
+    functions = {name: f for name, f in vars(runtime).items()
+                 if inspect.isfunction(f) and f.__module__ == runtime.__name__}
+    bound = {}
+    for table in (VJP_RULES, JVP_RULES):
+        for primitive, rule in table.items():
+            if getattr(primitive, "__module__", None) == runtime.__name__:
+                continue  # rules of helpers: what they call is reached at the third order
+            text = inspect.getsource(rule.function)
+            for name, f in functions.items():
+                if re.search(rf"(?<![\w.]){name}\(", text):
+                    bound.setdefault(f, set()).add(primitive)
+    return bound
+
+
+def test_every_helper_a_gradient_calls_has_rules_or_a_second_order_case():
+    """A helper without rules is walked like the user's code at second order: then a rule that
+    calls it must have a systematic case checked at second order (both modes over reverse),
+    so that walking it is known to work; else it needs rules of its own (reverse and forward)
+    or to be declared without derivative (shapes, options)."""
+    from srcgrad.rules import NON_DIFFERENTIABLE
+    second = set().union(*(primitives_called(CASES[name]["function"]) for name, _ in SECOND))
+    second |= {PACKED_ARGUMENTS[p][0] for p in list(second) if p in PACKED_ARGUMENTS}
+    missing = {}
+    for helper, primitives in helpers_bound_by_rules().items():
+        if helper in NON_DIFFERENTIABLE or (helper in VJP_RULES and helper in JVP_RULES):
+            continue
+        if not primitives & second:
+            missing[helper.__name__] = sorted(map(str, primitives))
+    assert not missing, f"helpers walked at second order that no case checks: {missing}"
+
+
+def test_a_helper_has_both_rules_or_none():
+    from srcgrad import runtime
+    one_sided = [f.__name__ for f in set(VJP_RULES) ^ set(JVP_RULES)
+                 if getattr(f, "__module__", None) == runtime.__name__]
+    assert not one_sided, one_sided
