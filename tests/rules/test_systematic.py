@@ -170,7 +170,8 @@ case(fns.ptp_axis_, unary(distinct, shapes=[(3, 2), (2, 3, 2)]))
 case(fns.max_axes_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2, 2)]))
 case(fns.min_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2)]))
 case(fns.sum_axes_, unary(shapes=[(2, 3, 2)]))
-for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_):
+for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_, fns.nanvar_, fns.nanstd_,
+           fns.nanvar_ddof_keepdims_, fns.nanstd_axis_):
     case(_f, unary(lambda rng, s: distinct(rng, s) * 0.5 + 0.5, shapes=[(3, 2), (4, 3)]))
 for _f in (fns.cumprod_, fns.cumprod_axis_):
     case(_f, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]))
@@ -236,6 +237,10 @@ case(fns.rot90_, unary(shapes=[(2, 3)]), float32=False)
 case(fns.rot90_k_, unary(shapes=[(2, 3)]), float32=False)
 case(fns.pad_, unary(shapes=[(3,), (2, 3)]))
 case(fns.pad_widths_, unary(shapes=[(2, 3)]))
+case(fns.pad_edge_, unary(shapes=[(3,), (2, 3)]))
+for _f in (fns.pad_reflect_, fns.pad_symmetric_):  # widths past the array's size included
+    case(_f, unary(shapes=[(2, 3), (3, 2)]))
+case(fns.pad_wrap_, unary(shapes=[(3,), (2, 2)]))
 case(fns.tril_, unary(shapes=[(3, 3), (2, 3, 4)]))
 case(fns.triu_, unary(shapes=[(3, 3), (2, 4, 3)]))
 case(fns.diag_vector_, unary(shapes=[(3,)]))
