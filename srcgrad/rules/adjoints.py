@@ -180,7 +180,7 @@ def field_adjoint_jvp(ans, into, x, name, *, dinto):
     return field_adjoint(dinto, x, name)
 
 
-sequence_result(add_field, array_adjoint, unstack, zeros_like_each, add_each)
+sequence_result(add_field, split_like, unstack, zeros_like_each, add_each)
 non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation,
                    tensordot_axes, array_library, count_of, shape_of, ndim_of, size_of,
                    scalar_seed, zeros_like, zeros_like_each, getattr, hasattr, isinstance)
