@@ -523,12 +523,25 @@ def field(x, name):
 
 
 def add_field(dx, x, name, g):
-    """Add ``g`` into the adjoint of ``x.name``: ``dx`` holds a named tuple's adjoints by
-    position (a list), a dataclass's by field name (a dict)."""
-    key = name
-    if isinstance(dx, list):
-        key = type(x)._fields.index(name)
+    """Add ``g`` into the adjoint of ``x.name`` and return ``dx``: it holds a named tuple's
+    adjoints by position (a list), a dataclass's by field name (a dict). (Generated code writes
+    ``dx = add_field(dx, x, name, g)``, a value that can be differentiated again.)"""
+    key = field_key(dx, x, name)
     dx[key] = _add_leaf(dx[key], g)
+    return dx
+
+
+def field_key(dx, x, name):
+    """Where the adjoint of ``x.name`` sits in ``dx``: its position in a list, else ``name``."""
+    return type(x)._fields.index(name) if isinstance(dx, (list, tuple)) else name
+
+
+def field_adjoint(dx, x, name):
+    """The adjoint of ``x.name`` in ``dx``: a list, a dict, or a cotangent given in the type of
+    ``x`` itself (a named tuple or dataclass)."""
+    if isinstance(dx, (list, tuple, dict)):
+        return dx[field_key(dx, x, name)]
+    return getattr(dx, name)
 
 
 def zeros_like_each(items):
@@ -612,6 +625,14 @@ def array_adjoint(g, obj):
     return g
 
 
+def stacked_like(parts, obj):
+    """The inverse of ``array_adjoint``: ``parts``, nested as ``obj`` is, made one array as
+    ``np.array(obj)`` makes ``obj`` one (a part may be a number standing for zeros)."""
+    if isinstance(obj, (list, tuple)):
+        return np.stack([stacked_like(part, item) for part, item in zip(parts, obj)])
+    return parts if shape_of(parts) == shape_of(obj) else np.broadcast_to(parts, shape_of(obj))
+
+
 # --- statistics, scans and products (rules added with the covered-functions table) ------------
 
 def average_weights(a, axis, weights, returned=False):
@@ -657,10 +678,20 @@ def pad_widths(pad_width, ndim):
 
 
 def unpad(g, pad_width, mode="constant"):
-    """The adjoint of ``np.pad(array, pad_width)`` in constant mode: the middle of ``g``."""
-    index = tuple(slice(before, shape - after) for (before, after), shape in
-                  zip(pad_widths(pad_width, ndim_of(g)), shape_of(g)))
-    return g[index]
+    """The adjoint of ``np.pad(array, pad_width, mode)``: the middle of ``g`` for a constant
+    padding; for the modes that copy elements of the array into the padding (edge, reflect,
+    symmetric, wrap), each copy's adjoint added back into the element it copies."""
+    widths = pad_widths(pad_width, ndim_of(g))
+    index = tuple(slice(before, size - after) for (before, after), size in
+                  zip(widths, shape_of(g)))
+    if mode == "constant":
+        return g[index]
+    middle = g[index]
+    # where each element of the padded array comes from, as a flat index into the array (made
+    # by g's own library, as np.pad of those indices)
+    positions = np.reshape(np.cumsum(np.ones_like(middle, dtype=int)) - 1, shape_of(middle))
+    source = np.pad(positions, widths, mode)
+    return np.reshape(add_at(np.zeros_like(np.ravel(middle)), source, g), shape_of(middle))
 
 
 def joined_shape(shape, joiner):
@@ -862,11 +893,13 @@ def linspace_fractions(ans, num, endpoint, axis, retstep=False):
     return np.reshape(fractions, sizes)
 
 
-def constant_mode(mode):
-    """np.pad's mode, which must be "constant" for the derivative rule of np.pad."""
-    if mode != "constant":
-        raise NotImplementedError(f"srcgrad has a derivative rule for np.pad(..., mode='constant') "
-                                  f"only, not mode={mode!r}")
+def pad_mode(mode):
+    """np.pad's mode, which must be one that copies values: "constant" (the padding a constant),
+    or "edge", "reflect", "symmetric", "wrap" (the padding copies of the array's elements)."""
+    if mode not in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        raise NotImplementedError(f"srcgrad has a derivative rule for np.pad with mode "
+                                  f"'constant', 'edge', 'reflect', 'symmetric' or 'wrap', not "
+                                  f"mode={mode!r}")
     return mode
 
 

@@ -186,3 +186,42 @@ def test_attributes_of_dataclasses_and_named_tuples():
     x, y = np.array([0.5, 1.0, -2.0]), np.array([1.0, 0.0, 2.0])
     check_tree_gradient(line_loss, Line(np.array([0.3, -0.2, 0.1]), 0.7), x, y)
     check_tree_gradient(named_fields, Linear(PARAMS["W"], PARAMS["b"]), X)
+
+
+def _leafwise(f, *trees):
+    """f applied to the leaves of trees of one structure, as plain arrays, in leaf order."""
+    return [f(*(np.asarray(at(t, path), dtype=float) for t in trees))
+            for path, _ in leaves(trees[0])]
+
+
+@pytest.mark.parametrize("f, params, rest", [
+    (named_fields, Linear(PARAMS["W"], PARAMS["b"]), (X,)),
+    (line_loss, Line(np.array([0.3, -0.2, 0.1]), 0.7),
+     (np.array([0.5, 1.0, -2.0]), np.array([1.0, 0.0, 2.0])))])
+def test_second_derivatives_through_fields(f, params, rest):
+    """Reverse over reverse and forward over reverse through p.W of a named tuple or dataclass:
+    the gradient's dp = add_field(dp, p, "W", g) has rules of its own."""
+    rng = np.random.default_rng(3)
+    direction = params
+    for path, leaf in leaves(params):
+        step = rng.standard_normal(np.shape(leaf))
+        direction = replaced(direction, path, step if np.ndim(leaf) else float(step))
+    gradient = sg.grad(f)
+    eps = 1e-6
+    up = gradient(_shifted(params, direction, eps), *rest)
+    down = gradient(_shifted(params, direction, -eps), *rest)
+    expected = _leafwise(lambda u, d: (u - d) / (2 * eps), up, down)
+    _, pullback = sg.vjp(gradient)(params, *rest)
+    reverse = pullback(direction)
+    _, forward = sg.jvp(gradient, (params, *rest),
+                        (direction, *(np.zeros_like(r) for r in rest)))
+    for name, result in (("reverse over reverse", reverse), ("forward over reverse", forward)):
+        for actual, wanted in zip(_leafwise(lambda a: a, result), expected):
+            np.testing.assert_allclose(actual, wanted, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+def _shifted(params, direction, eps):
+    for path, leaf in leaves(params):
+        moved = np.asarray(leaf) + eps * np.asarray(at(direction, path))
+        params = replaced(params, path, moved if np.ndim(leaf) else float(moved))
+    return params

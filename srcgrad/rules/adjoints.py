@@ -8,11 +8,12 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 """
 import numpy as np
 
-from ..runtime import (add_at, add_each, array_library, broadcast_like, cast_like, copy_of,
-                       count_of, expand_reduced, inverse_permutation, ndim_of, _normed_axes,
-                       ravel_in, refuse_in_place, reshape_to, scalar_seed, shape_of,
-                       single_result, size_of, split_like, tensordot_axes, unbroadcast,
-                       unknown_matrix_norm, unstack, zeros_like, zeros_like_each)
+from ..runtime import (_normed_axes, add_at, add_each, add_field, array_adjoint, array_library,
+                       broadcast_like, cast_like, copy_of, count_of, expand_reduced, field_adjoint,
+                       inverse_permutation, ndim_of, ravel_in, refuse_in_place, reshape_to,
+                       scalar_seed, shape_of, single_result, size_of, split_like, stacked_like,
+                       tensordot_axes, unbroadcast, unknown_matrix_norm, unstack, zeros_like,
+                       zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
 
 
@@ -137,7 +138,49 @@ def add_each_jvp(ans, left, right, *, dleft, dright):
     return dleft, dright
 
 
-sequence_result(split_like, unstack, zeros_like_each, add_each)
+@vjp(array_adjoint)
+def array_adjoint_rule(g, ans, value, object):
+    # g holds one adjoint per element of object, nested as it is: stacked they make value's.
+    return stacked_like(g, object), None
+
+
+@jvp(array_adjoint)
+def array_adjoint_jvp(ans, value, object, *, dvalue):
+    return array_adjoint(dvalue, object)
+
+
+@vjp(stacked_like)
+def stacked_like_rule(g, ans, arrays, object):
+    return array_adjoint(g, object), None
+
+
+@jvp(stacked_like)
+def stacked_like_jvp(ans, arrays, object, *, darrays):
+    return stacked_like(darrays, object)
+
+
+@vjp(add_field)
+def add_field_rule(g, ans, into, x, name, value):
+    # The adjoint of the container passes through; the added value's is its entry in it.
+    return g, None, None, field_adjoint(g, x, name)
+
+
+@jvp(add_field)
+def add_field_jvp(ans, into, x, name, value, *, dinto, dvalue):
+    return dinto, add_field(zeros_like_each(ans), x, name, dvalue)
+
+
+@vjp(field_adjoint)
+def field_adjoint_rule(g, ans, into, x, name):
+    return add_field(zeros_like_each(into), x, name, g), None, None
+
+
+@jvp(field_adjoint)
+def field_adjoint_jvp(ans, into, x, name, *, dinto):
+    return field_adjoint(dinto, x, name)
+
+
+sequence_result(add_field, split_like, unstack, zeros_like_each, add_each)
 non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation,
                    tensordot_axes, array_library, count_of, shape_of, ndim_of, size_of,
                    scalar_seed, zeros_like, zeros_like_each, getattr, hasattr, isinstance)

@@ -7,7 +7,7 @@ rules of their own below, so that second derivatives go through them.
 import numpy as np
 
 from ..runtime import (as_array_like, broadcast_arrays_of, broadcast_each, broadcast_like, c_join,
-                       cast_like, constant_mode, diag_adjoint, diagonal_adjoint, hsplit_axis,
+                       cast_like, pad_mode, diag_adjoint, diagonal_adjoint, hsplit_axis,
                        index_trick_pieces, inverse_permutation, linspace_fractions,
                        meshgrid_adjoints, meshgrid_of, ndim_of, negated, r_join, repeat_adjoint,
                        rollaxis_order, select_adjoint, shape_of, split_like, take_adjoint,
@@ -19,18 +19,19 @@ from .registry import jvp, non_differentiable, PACKED_ARGUMENTS, present, sequen
 # --- padding ------------------------------------------------------------------------------------
 @vjp(np.pad)
 def pad(g, ans, array, pad_width, mode="constant", constant_values=0):
-    return unpad(g, pad_width, constant_mode(mode)), None
+    return unpad(g, pad_width, pad_mode(mode)), None
 
 
 @jvp(np.pad)
 def pad_jvp(ans, array, pad_width, mode="constant", constant_values=0, *, darray):
-    # The padding is a constant: its tangent is zero whatever constant_values says.
-    return np.pad(darray, pad_width, constant_mode(mode))
+    # A constant padding has tangent zero whatever constant_values says; the other modes copy
+    # elements of the array, and their tangents with them.
+    return np.pad(darray, pad_width, pad_mode(mode))
 
 
 @vjp(unpad)
 def unpad_rule(g, ans, value, pad_width, mode="constant"):
-    return np.pad(g, pad_width), None
+    return np.pad(g, pad_width, mode), None
 
 
 @jvp(unpad)
@@ -452,7 +453,7 @@ def ascontiguousarray_jvp(ans, a, dtype=None, *, da):
 
 
 sequence_result(unjoin, select_adjoint)
-non_differentiable(negated, rollaxis_order, linspace_fractions, constant_mode)
+non_differentiable(negated, rollaxis_order, linspace_fractions, pad_mode)
 
 
 # --- np.r_[...] and np.c_[...] (the transformer turns the subscript into these calls) ------------

@@ -99,6 +99,42 @@ def nanmean_jvp(ans, a, axis=None, keepdims=False, *, da):
             / count_of(present, a, axis, keepdims))
 
 
+@vjp(np.nanvar)
+def nanvar(g, ans, a, axis=None, ddof=0, keepdims=False):
+    # The variance of the values that are not NaN; NaNs get no adjoint.
+    present = ~np.isnan(a)
+    centered = np.where(present, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    count = count_of(present, a, axis, True)
+    return expand_reduced(g, a, axis, keepdims) * centered * (2.0 / (count - ddof))
+
+
+@jvp(np.nanvar)
+def nanvar_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
+    present = ~np.isnan(a)
+    centered = np.where(present, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    return (np.sum(np.where(present, da, 0.0) * centered, axis=axis, keepdims=keepdims)
+            * (2.0 / (count_of(present, a, axis, keepdims) - ddof)))
+
+
+@vjp(np.nanstd)
+def nanstd(g, ans, a, axis=None, ddof=0, keepdims=False):
+    # As std: where every value present is the same, the derivative is taken as 0.
+    present = ~np.isnan(a)
+    centered = np.where(present, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    count = count_of(present, a, axis, True)
+    spread = np.where(ans == 0.0, np.inf, ans)
+    return expand_reduced(g / spread, a, axis, keepdims) * centered * (1.0 / (count - ddof))
+
+
+@jvp(np.nanstd)
+def nanstd_jvp(ans, a, axis=None, ddof=0, keepdims=False, *, da):
+    present = ~np.isnan(a)
+    centered = np.where(present, a - np.nanmean(a, axis=axis, keepdims=True), 0.0)
+    spread = np.where(ans == 0.0, np.inf, ans)
+    return (np.sum(np.where(present, da, 0.0) * centered, axis=axis, keepdims=keepdims)
+            / (spread * (count_of(present, a, axis, keepdims) - ddof)))
+
+
 @vjp(np.nanmax, np.nanmin)
 def nan_extreme(g, ans, a, axis=None, keepdims=False):
     # nanmax and nanmin alike: ties share the adjoint evenly; NaNs equal nothing, so get none.

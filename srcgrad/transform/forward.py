@@ -84,8 +84,8 @@ class ForwardMode(Sweep):
             return [stmt], state
         items = popped_list(value)
         if items is not None:  # x = items.pop(): its tangent comes off the tangent list
-            if items not in self.varied:
-                state[self.tangent(target.id)] = ZERO
+            if items not in self.varied or state.get(self.tangent(items), ZERO) == ZERO:
+                state[self.tangent(target.id)] = ZERO  # a list without tangents gives none
                 return [stmt], state
             state[self.tangent(target.id)] = SHARED
             return [stmt, assign(self.tangent(target.id), call(gast.Attribute(

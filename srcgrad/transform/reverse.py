@@ -269,11 +269,35 @@ class ReverseMode(Sweep):
             axis, keepdims = node.args[2], node.args[3]
             if not (isinstance(keepdims, gast.Constant) and keepdims.value is True or
                     isinstance(axis, gast.Constant) and axis.value is None):
-                continue
-            _put(parent, field, index, node.args[0])
+                replacement = self.reduced_axes_back(node.args[0], axis, shapes.of(node.args[1]))
+                if replacement is None:
+                    continue
+            else:
+                replacement = node.args[0]
+            _put(parent, field, index, replacement)
             if shapes.of(expr) != target:
                 _put(parent, field, index, node)
         return expr
+
+    @staticmethod
+    def reduced_axes_back(g, axis, shape):
+        """The adjoint ``g`` of a reduction of an array of ``shape`` over the constant ``axis``
+        (keepdims False) with the reduced axes back as axes of length 1, for broadcasting to
+        stretch: ``g`` itself for leading axes, else ``g[:, None]`` and the like; or None."""
+        parts = axis.elts if isinstance(axis, gast.Tuple) else [axis]
+        if not is_known(shape) or not all(isinstance(p, gast.Constant) and
+                                          type(p.value) is int for p in parts):
+            return None
+        axes = {p.value + len(shape) if p.value < 0 else p.value for p in parts}
+        if not all(0 <= a < len(shape) for a in axes):
+            return None
+        if axes == set(range(len(axes))):
+            return g  # leading axes: broadcasting puts them back
+        last = max(axes)
+        index = [constant(None) if a in axes else gast.Slice(lower=None, upper=None, step=None)
+                 for a in range(last + 1)]
+        return gast.Subscript(value=g, slice=gast.Tuple(elts=index, ctx=gast.Load()),
+                              ctx=gast.Load())
 
     def expand_lazily(self, function_def):
         """``without_expansions`` once more on the final code, where inlining has brought an
@@ -859,6 +883,9 @@ class ReverseMode(Sweep):
             if isinstance(value.args[0], gast.Name):  # d = add_at(d, i, g): a value, which a
                 return gast.Assign(targets=[store(value.args[0].id)], value=value,  # second
                                    type_comment=None)  # derivative can differentiate again
+        if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 4 \
+                and isinstance(value.args[0], gast.Name):  # d = add_field(d, x, name, g)
+            return gast.Assign(targets=[store(value.args[0].id)], value=value, type_comment=None)
         return stmt
 
     def index_value(self, index):

@@ -5,6 +5,7 @@ import gast
 import numpy as np
 
 from ..rules import returns_sequence
+from ..runtime import field
 from .analyze import nodes_in
 from .build import call, clone, load
 from .parse import resolve
@@ -41,6 +42,16 @@ class Sweep:
                             if isinstance(node, gast.Assign) and popped_list(node.value)}
         self.list_names |= {appended_list(node)[0] for node in nodes_in(module)
                             if appended_list(node)}
+        # ... and containers whose fields are read (p.a of a named tuple or dataclass)
+        self.list_names |= {node.args[0].id for node in gast.walk(module)
+                            if isinstance(node, gast.Call) and node.args and
+                            isinstance(node.args[0], gast.Name) and self.reads_field(node)}
+
+    def reads_field(self, call):
+        """Is ``call`` runtime.field(x, name), the read of a container's field?"""
+        function = getattr(call, "sg_function", None) or resolve(
+            call.func, self.parsed.namespace, self.locals)
+        return function is field
 
     def returns_sequence(self, value):
         """Is ``value`` a call of a primitive whose result is a list of arrays (np.linalg.eigh)?"""

@@ -79,6 +79,10 @@ def ptp_axis_(x): return np.sum(np.sin(np.ptp(x, axis=0, keepdims=True)))
 def nansum_(x): return np.sum(np.sin(np.nansum(np.where(x > 1.5, np.nan, x), axis=0)))
 def nanmean_(x): return np.sum(np.sin(np.nanmean(np.where(x > 1.5, np.nan, x), axis=-1)))
 def nanmax_(x): return np.sum(np.sin(np.nanmax(np.where(x > 1.5, np.nan, x), axis=0)))
+def nanvar_(x): return np.sum(np.sin(np.nanvar(np.where(x > 1.5, np.nan, x), axis=0)))
+def nanvar_ddof_keepdims_(x): return np.sum(np.sin(np.nanvar(np.where(x > 1.5, np.nan, x), axis=-1, ddof=1, keepdims=True)))
+def nanstd_(x): return np.sin(np.nanstd(np.where(x > 1.5, np.nan, x)))
+def nanstd_axis_(x): return np.sum(np.sin(np.nanstd(np.where(x > 1.5, np.nan, x), axis=(0, 1))))
 def nanmin_(x): return np.sin(np.nanmin(np.where(x > 1.5, np.nan, x)))
 def max_axes_(x): return np.sum(np.sin(np.max(x, axis=(0, 2))))
 def min_axes_keepdims_(x): return np.sum(np.sin(np.min(x, axis=(-1, 0), keepdims=True)))
@@ -127,6 +131,10 @@ def fliplr_(x): return np.sum(np.sin(np.fliplr(x) * np.arange(np.prod(x.shape)).
 def rot90_(x): return np.sum(np.sin(np.rot90(x) * np.arange(np.prod(x.shape)).reshape(3, 2)))
 def rot90_k_(x): return np.sum(np.sin(np.rot90(x, 3, axes=(1, 0)) * np.arange(np.prod(x.shape)).reshape(3, 2)))
 def pad_(x): return np.sum(np.sin(np.pad(x, 1) + 1.0))
+def pad_edge_(x): return np.sum(np.sin(np.pad(x, 2, mode="edge") * 1.5))
+def pad_reflect_(x): return np.sum(np.sin(np.pad(x, ((1, 3), (2, 1)), mode="reflect") * 1.5))
+def pad_symmetric_(x): return np.sum(np.sin(np.pad(x, ((2, 1), (0, 3)), mode="symmetric") * 1.5))
+def pad_wrap_(x): return np.sum(np.sin(np.pad(x, (1, 4), "wrap") * 1.5))
 def pad_widths_(x): return np.sum(np.sin(np.pad(x, ((1, 0), (2, 1)), constant_values=3.0)))
 def tril_(x): return np.sum(np.sin(np.tril(x)))
 def triu_(x): return np.sum(np.sin(np.triu(x, 1)))
@@ -295,6 +303,17 @@ def array_of_values_(x): return np.sum(np.sin(np.array([x[0] * x[1], x[1] ** 2, 
 def array_of_scalars_(a, b): return np.sum(np.sin(np.array([a * b, b ** 2, np.sin(a)])))
 def array_nested_(x): return np.sum(np.sin(np.array([[x[0], x[1] * x[0]], [x[1], x[2]]]) @ np.array([[1.0, 2.0], [3.0, 4.0]])))
 def array_of_rows_(x, y): return np.sum(np.sin(np.array([x, y * x, x + y])))
+def array_comprehension_(x): return np.sum(np.sin(np.array([v * v + 1.0 for v in x])))
+def stack_loop_(x):
+    rows = []
+    for i in range(3):
+        rows.append(x * (i + 1.0) + x[0] ** 2)
+    return np.sum(np.sin(np.stack(rows)))
+def array_loop_(x):
+    items = []
+    for v in x:
+        items.append(np.sin(v) * v)
+    return np.sum(np.cos(np.array(items)))
 def index_basic_(x): return np.sum(np.sin(x[1:, ::-1] * x[0]))
 def index_newaxis_(x): return np.sum(np.sin(x[:, None] - x[None, :]))
 def index_fancy_(x): return np.sum(np.sin(x[[0, 1, 1], :] * x[:, [0, 2, 2]].T))

@@ -170,7 +170,8 @@ case(fns.ptp_axis_, unary(distinct, shapes=[(3, 2), (2, 3, 2)]))
 case(fns.max_axes_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2, 2)]))
 case(fns.min_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2)]))
 case(fns.sum_axes_, unary(shapes=[(2, 3, 2)]))
-for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_):
+for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_, fns.nanvar_, fns.nanstd_,
+           fns.nanvar_ddof_keepdims_, fns.nanstd_axis_):
     case(_f, unary(lambda rng, s: distinct(rng, s) * 0.5 + 0.5, shapes=[(3, 2), (4, 3)]))
 for _f in (fns.cumprod_, fns.cumprod_axis_):
     case(_f, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]))
@@ -236,6 +237,10 @@ case(fns.rot90_, unary(shapes=[(2, 3)]), float32=False)
 case(fns.rot90_k_, unary(shapes=[(2, 3)]), float32=False)
 case(fns.pad_, unary(shapes=[(3,), (2, 3)]))
 case(fns.pad_widths_, unary(shapes=[(2, 3)]))
+case(fns.pad_edge_, unary(shapes=[(3,), (2, 3)]))
+for _f in (fns.pad_reflect_, fns.pad_symmetric_):  # widths past the array's size included
+    case(_f, unary(shapes=[(2, 3), (3, 2)]))
+case(fns.pad_wrap_, unary(shapes=[(3,), (2, 2)]))
 case(fns.tril_, unary(shapes=[(3, 3), (2, 3, 4)]))
 case(fns.triu_, unary(shapes=[(3, 3), (2, 4, 3)]))
 case(fns.diag_vector_, unary(shapes=[(3,)]))
@@ -345,14 +350,13 @@ case(fns.norm_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2)]))
 
 # --- building arrays from Python values, and indexing ------------------------------------------
 # np.array of Tensors takes their data out (PyTorch's answer is torch.stack): the transformer only.
-# Second derivatives through np.array of a list are not there yet: the reverse code's
-# runtime.array_adjoint has no rule of its own (a rule for it breaks pop() of a list adjoint
-# inside a loop of the second derivative), so these are first order.
-case(fns.array_of_values_, unary(shapes=[(3,)]), eager=False, second_order=False)
-case(fns.array_of_scalars_, fixed((0.5, 1.2), (-0.7, 0.3)), eager=False, float32=False,
-     second_order=False)
-case(fns.array_nested_, unary(shapes=[(3,)]), eager=False, second_order=False)
-case(fns.array_of_rows_, shaped(((3,), (3,)), ((2, 2), ())), eager=False, second_order=False)
+case(fns.array_of_values_, unary(shapes=[(3,)]), eager=False)
+case(fns.array_of_scalars_, fixed((0.5, 1.2), (-0.7, 0.3)), eager=False, float32=False)
+case(fns.array_nested_, unary(shapes=[(3,)]), eager=False)
+case(fns.array_of_rows_, shaped(((3,), (3,)), ((2, 2), ())), eager=False)
+case(fns.array_comprehension_, unary(shapes=[(3,), (2, 2)]), eager=False)
+case(fns.array_loop_, unary(shapes=[(3,)]), eager=False)
+case(fns.stack_loop_, unary(shapes=[(3,), (2, 2)]))
 case(fns.index_basic_, unary(shapes=[(3, 4)]))
 case(fns.index_newaxis_, unary(shapes=[(3,), (2, 3)]))
 case(fns.index_fancy_, unary(shapes=[(3, 3)]))
@@ -712,3 +716,49 @@ def test_derivative_runs_on_dask(name):
     for p in positions:
         assert hasattr(gradients[p], "compute"), type(gradients[p])
         close(gradients[p].compute(), expected[p], 1e-10, 1e-12, f"dask, argument {p}")
+
+
+# --- the helpers generated gradients call: rules of their own, or walked and checked here --------
+
+def helpers_bound_by_rules():
+    """runtime helper -> the primitives whose rules (reverse or forward) call it: the generated
+    first derivative binds and calls it, so a second derivative differentiates it."""
+    import inspect
+    import re
+    from srcgrad import runtime
+    functions = {name: f for name, f in vars(runtime).items()
+                 if inspect.isfunction(f) and f.__module__ == runtime.__name__}
+    bound = {}
+    for table in (VJP_RULES, JVP_RULES):
+        for primitive, rule in table.items():
+            if getattr(primitive, "__module__", None) == runtime.__name__:
+                continue  # rules of helpers: what they call is reached at the third order
+            text = inspect.getsource(rule.function)
+            for name, f in functions.items():
+                if re.search(rf"(?<![\w.]){name}\(", text):
+                    bound.setdefault(f, set()).add(primitive)
+    return bound
+
+
+def test_every_helper_a_gradient_calls_has_rules_or_a_second_order_case():
+    """A helper without rules is walked like the user's code at second order: then a rule that
+    calls it must have a systematic case checked at second order (both modes over reverse),
+    so that walking it is known to work; else it needs rules of its own (reverse and forward)
+    or to be declared without derivative (shapes, options)."""
+    from srcgrad.rules import NON_DIFFERENTIABLE
+    second = set().union(*(primitives_called(CASES[name]["function"]) for name, _ in SECOND))
+    second |= {PACKED_ARGUMENTS[p][0] for p in list(second) if p in PACKED_ARGUMENTS}
+    missing = {}
+    for helper, primitives in helpers_bound_by_rules().items():
+        if helper in NON_DIFFERENTIABLE or (helper in VJP_RULES and helper in JVP_RULES):
+            continue
+        if not primitives & second:
+            missing[helper.__name__] = sorted(map(str, primitives))
+    assert not missing, f"helpers walked at second order that no case checks: {missing}"
+
+
+def test_a_helper_has_both_rules_or_none():
+    from srcgrad import runtime
+    one_sided = [f.__name__ for f in set(VJP_RULES) ^ set(JVP_RULES)
+                 if getattr(f, "__module__", None) == runtime.__name__]
+    assert not one_sided, one_sided

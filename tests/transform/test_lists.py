@@ -96,8 +96,8 @@ def python_reductions_of_numbers(x):
     (sum_of_a_comprehension, np.array([0.1, 0.7])),
     (python_reductions_of_numbers, np.array([0.1, 0.5, 0.3]))])
 def test_reductions_over_python_lists_in_every_mode(function, x):
-    # grad(grad(...)) through np.array's adjoint of a list is not there yet: first order here,
-    # and the Hessian (forward over reverse) below.
+    # first order, the Hessian (forward over reverse) and reverse over reverse, which goes
+    # through the rules of np.array's adjoint of a list (runtime.array_adjoint, stacked_like)
     check_grads(function, x)
     hessian = sg.hessian(function)(x)
     eps = 1e-5
@@ -106,3 +106,8 @@ def test_reductions_over_python_lists_in_every_mode(function, x):
             (sg.grad(function)(x + eps * e) - sg.grad(function)(x - eps * e)) / (2 * eps)
             for e in np.eye(len(x))], axis=-1)
     np.testing.assert_allclose(hessian, numeric, rtol=1e-5, atol=1e-7)
+    if np.ndim(x) == 0:
+        twice = sg.grad(sg.grad(function))(x)
+    else:
+        twice = np.stack([sg.vjp(sg.grad(function))(x)[1](e) for e in np.eye(len(x))])
+    np.testing.assert_allclose(twice, np.transpose(numeric), rtol=1e-5, atol=1e-7)
