@@ -31,7 +31,7 @@ def change_in_place(target, operands, change_data, recorded_value):
             target._requires_grad = new._requires_grad
     else:
         change_data()
-    target._counter.value += 1
+    target._counter[0] += 1
     return target
 
 

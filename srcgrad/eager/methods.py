@@ -10,7 +10,7 @@ import numpy as np
 
 from ..rules.activations import log_softmax, sigmoid, softmax
 from ..rules.shape import astype, transpose_attribute
-from .dispatch import record, unwrap
+from .dispatch import NDARRAY_METHODS, record, unwrap
 from .dtypes import default_float, numpy_dtype_of, result_dtype
 from .errors import EagerError
 from .tensor import Tensor
@@ -432,10 +432,11 @@ class TensorMethods:
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         axis = _axes(axis, dim)
         x = self if dtype is None else cast(self, numpy_dtype_of(dtype))
+        compute = NDARRAY_METHODS[np.sum] if type(x._data) is np.ndarray else None
         if axis is None and not (keepdims or keepdim):  # the common x.sum(): no options to pass
-            return record(np.sum, (x,), name="SumBackward0")
+            return record(np.sum, (x,), name="SumBackward0", compute=compute)
         return record(np.sum, (x,), {"axis": axis, "keepdims": keepdims or keepdim},
-                      name="SumBackward0" if axis is None else "SumBackward1")
+                      name="SumBackward0" if axis is None else "SumBackward1", compute=compute)
 
     def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         axis = _axes(axis, dim)
@@ -443,8 +444,9 @@ class TensorMethods:
         if x._data.dtype.kind in "biu":
             raise EagerError(f"mean(): could not infer output dtype. Input dtype must be either "
                              f"a floating point or complex dtype. Got: {x.dtype}")
+        compute = NDARRAY_METHODS[np.mean] if type(x._data) is np.ndarray else None
         return record(np.mean, (x,), {"axis": axis, "keepdims": keepdims or keepdim},
-                      name="MeanBackward0" if axis is None else "MeanBackward1")
+                      name="MeanBackward0" if axis is None else "MeanBackward1", compute=compute)
 
     def prod(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
         x = self if dtype is None else cast(self, numpy_dtype_of(dtype))

@@ -14,15 +14,6 @@ from .dtypes import dtype_of, inferred
 from .errors import EagerError
 
 
-class VersionCounter:
-    """Counts in-place changes of a Tensor's data; views and detached copies share one."""
-
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
-
-
 class Size(tuple):
     """A Tensor's shape, as PyTorch's torch.Size: a tuple that prints as ``Size([2, 3])``."""
 
@@ -61,7 +52,7 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, so hashing is by identity
 
     def __init__(self, data, requires_grad=False):
-        self._init(as_array(data), None, False, 0, VersionCounter())
+        self._init(as_array(data), None, False, 0, [0])
         if requires_grad:
             self.requires_grad_(True)
 
@@ -87,7 +78,9 @@ class Tensor:
         tensor.grad_fn = grad_fn
         tensor._requires_grad = requires_grad
         tensor._output_nr = output_nr
-        tensor._counter = VersionCounter() if version is None else version
+        # The version counter: how many in-place changes the data has seen, in a one-element
+        # list that views and detached copies share (a list is the cheapest mutable cell).
+        tensor._counter = [0] if version is None else version
         tensor._base = tensor._view_steps = tensor._hooks = tensor._accumulator = None
         tensor._retains_grad = False
         return tensor
@@ -110,7 +103,7 @@ class Tensor:
     def _version(self):
         """How many in-place changes the data has seen (shared with views and detached copies),
         as PyTorch's ``tensor._version``."""
-        return self._counter.value
+        return self._counter[0]
 
     @property
     def array(self):
@@ -348,7 +341,7 @@ class Tensor:
         return numpy_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        return record(func, args, kwargs)
+        return numpy_function(func, args, kwargs)
 
     # --- indexing ------------------------------------------------------------------------------
 
@@ -400,7 +393,7 @@ def index_node_name(index):
 
 # These modules build Tensors themselves, so they come after the class (a deliberate cycle).
 from .device import device_of, to_device  # noqa: E402
-from .dispatch import numpy_ufunc, record, unwrap  # noqa: E402
+from .dispatch import numpy_function, numpy_ufunc, record, unwrap  # noqa: E402
 from .engine import backward as run_backward  # noqa: E402
 from .inplace import assign_index  # noqa: E402
 from .printing import tensor_repr  # noqa: E402
