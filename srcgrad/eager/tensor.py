@@ -1,7 +1,8 @@
 """The eager Tensor: an array plus what autograd needs (requires_grad, grad, grad_fn, version).
 
 This module holds the class and its autograd state; the operations PyTorch users call on it
-(``mm``, ``sum``, ``add_`` ...) are in ``methods.py``, printing in ``printing.py``.
+(``mm``, ``sum`` ...) are in the ``methods`` package, ``add_`` ... in ``inplace_methods.py``,
+printing in ``printing.py``.
 """
 import itertools
 import operator
