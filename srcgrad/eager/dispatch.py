@@ -12,7 +12,7 @@ from ..rules.registry import qualified_name as registry_qualified_name
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule, ShapeError
 from .grad_mode import _state as grad_state
-from .node import MISSING, RuleLayout, RuleNode
+from .node import MISSING, RuleLayout, rule_node_class
 from .saved import SavedOutput
 from .tensor import Tensor
 
@@ -109,7 +109,7 @@ def record(primitive, args, kwargs=None, name=None, compute=None):
                 values = bind(layout, args, kwargs, primitive)
             else:  # every parameter given, positionally, and each one differentiable
                 values = list(args)
-            node = RuleNode(layout, values, name)
+            node = (layout.node_class if name is None else rule_node_class(name))(layout, values)
             if layout.several:  # np.linalg.eigh ...: one output Tensor per result
                 return several_outputs(ans, node)
             out = Tensor._make(ans, node, True)

@@ -26,6 +26,32 @@ MISSING = object()  # a parameter without a default that the call did not give
 NO_EDGE = (None, 0)  # the edge of an input that needs no gradient
 
 
+_named_classes = {}
+
+
+def named(name, base):
+    """A subclass of ``base`` called ``name``: nodes are instances of classes named as PyTorch's
+    (``type(y.grad_fn).__name__ == "AddBackward0"``, which ``name()`` returns), made once."""
+    cls = _named_classes.get((name, base))
+    if cls is None:
+        cls = _named_classes[(name, base)] = type(name, (base,), {
+            "__slots__": (), "__module__": base.__module__,
+            "__doc__": f"PyTorch's {name}: {base.__doc__.splitlines()[0]}"})
+    return cls
+
+
+def rule_node_class(name):
+    """The RuleNode subclass called ``name`` (one lookup: this runs once per recorded operation
+    that names its node)."""
+    cls = _rule_node_classes.get(name)
+    if cls is None:
+        cls = _rule_node_classes[name] = named(name, RuleNode)
+    return cls
+
+
+_rule_node_classes = {}
+
+
 def camel_case(name):
     """``log_softmax_`` -> ``LogSoftmax``."""
     return "".join(part[:1].upper() + part[1:] for part in name.strip("_").split("_"))
@@ -95,7 +121,7 @@ class RuleLayout:
 
     __slots__ = ("rule", "index_of_param", "adjoint_position", "single", "node_name",
                  "reads_result", "defaults_in_order", "option_indices", "value_reads",
-                 "_checked", "several", "arity")
+                 "_checked", "several", "arity", "node_class")
 
     def __init__(self, rule, several=False):
         self.rule = rule
@@ -113,6 +139,7 @@ class RuleLayout:
         self.option_indices = [i for i in range(len(rule.params))
                                if i not in self.adjoint_position]
         self.node_name = f"{TORCH_STYLE_NAMES.get(rule.name) or camel_case(rule.name)}Backward0"
+        self.node_class = rule_node_class(self.node_name)
         self.reads_result = _reads_result(rule)
         self.value_reads = _value_reads(rule)
         self._checked = {}
@@ -212,13 +239,12 @@ class RuleNode(Node):
     With ``create_graph`` the rule runs on Tensors, so the backward pass is itself recorded.
     """
 
-    __slots__ = ("layout", "saved", "tensors", "saved_output", "slots", "display_name", "guard")
+    __slots__ = ("layout", "saved", "tensors", "saved_output", "slots", "guard")
 
-    def __init__(self, layout, values, display_name=None):
+    def __init__(self, layout, values):
         # One of these is made per recorded operation: the loop below is the tape's main cost,
         # so it makes no calls it can avoid (edges and saved tensors are written out here).
         self.layout = layout
-        self.display_name = display_name
         self.saved_output = None
         differentiable = layout.adjoint_position
         # ``values``: what the rule reads back, in the order of its parameters (Tensors kept as
@@ -261,9 +287,6 @@ class RuleNode(Node):
         self.guard = layout._checked.get(active) or layout.checked(active)
         self.next_functions, self.input_shapes = tuple(edges), tuple(shapes)
         self._pre_hooks = self._retained = None
-
-    def name(self):
-        return self.display_name or self.layout.node_name
 
     def apply(self, grads, create_graph):
         if self.saved is None:

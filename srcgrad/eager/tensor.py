@@ -374,21 +374,30 @@ class RemovableHandle:
 
 
 def index_node_name(index):
-    """PyTorch's node of an indexing read: with integers and slices only, SelectBackward0 or
-    SliceBackward0 after the last one that picks something (PyTorch applies them in turn);
-    IndexBackward0 for arrays and the rest."""
+    """PyTorch's node of an indexing read. PyTorch applies integers, slices and None in turn
+    (select, slice, unsqueeze; ``...`` and ``:`` in a tuple do nothing), so the node is that of
+    the last one that does something: SelectBackward0, SliceBackward0 or UnsqueezeBackward0
+    (AliasBackward0 when none does: ``x[...]``, ``x[:, :]``; but ``x[:]`` is a slice). Arrays,
+    masks and lists: IndexBackward0."""
     kind = type(index)
     if kind is int:
         return "SelectBackward0"
     if kind is slice:
         return "SliceBackward0"
-    if kind is tuple and all(type(i) in (int, slice) for i in index):
+    if index is None:
+        return "UnsqueezeBackward0"
+    if index is Ellipsis:
+        return "AliasBackward0"
+    if kind is tuple and all(type(i) in (int, slice) or i is None or i is Ellipsis
+                             for i in index):
         for item in reversed(index):
             if type(item) is int:
                 return "SelectBackward0"
-            if item != slice(None):
+            if item is None:
+                return "UnsqueezeBackward0"
+            if type(item) is slice and item != slice(None):
                 return "SliceBackward0"
-        return "SliceBackward0"
+        return "AliasBackward0"
     return "IndexBackward0"
 
 

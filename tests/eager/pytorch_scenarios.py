@@ -491,6 +491,38 @@ def grad_fn_names(T):
     return [n.grad_fn.name() for n in nodes]
 
 
+def grad_fn_class_names(T):
+    """The class of each node is named as PyTorch's (type(y.grad_fn).__name__), for the common
+    operations, the ways of indexing, the ways of writing pow and division, in-place writes,
+    leaves and custom Functions."""
+    x = T.tensor(rng_data((2, 3)), requires_grad=True)
+    b = T.tensor(rng_data((2, 3), 1), requires_grad=True)
+    v = T.tensor(rng_data(3, 2), requires_grad=True)
+    y = x * 1
+    y[0] = 1.0
+
+    class Double(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    nodes = [x + b, x + 1, 1 + x, x - b, x - 1, 1 - x, x * b, 2 * x, x / b, x / 2, 2 / x, x ** 2,
+             x ** b, 2 ** x, T.pow(x, 3), T.pow(2, x), -x, x @ v, x @ b.t(), x.mm(b.t()), v.dot(v),
+             x.sum(), x.sum(0), T.sum(x, dim=1), x.mean(), x.mean(1), x.exp(), x.tanh(),
+             x.sigmoid(), x.relu(), x.abs().log(), x.view(6), x.reshape(3, 2), x.t(), x.T,
+             x[0], x[0:1], x[:, 1], x[0, 1], x[..., 1], x[None], x[...], x[:, :], x[:],
+             x[[0]], x[x > 0], x.unsqueeze(0), x[None].squeeze(0), v.expand(2, 3), x.max(),
+             x.clone(), T.cat([x, b]), T.stack([x, b]), T.where(x > 0, x, b), x.softmax(1),
+             x.transpose(0, 1), x.permute(1, 0), x.flatten(), x.clamp(0, 1), x.float(),
+             (x * 1).exp_(), y, Double.apply(x)]
+    leaf = (x * 1).grad_fn.next_functions[0][0]
+    return [type(n.grad_fn).__name__ for n in nodes] + [type(leaf).__name__]
+
+
 # --- issue #11: never a silent wrong answer -----------------------------------------------------
 
 def power_zero_at_zero(T):
@@ -540,5 +572,6 @@ SCENARIOS = [factories, manual_seed_repeats, module_functions, tensor_methods,
              squeeze_of_a_longer_dimension_is_a_no_op,
              second_backward_through_a_graph_that_saved_nothing,
              backward_after_create_graph_accumulates, shape_errors, grad_fn_names,
+             grad_fn_class_names,
              power_zero_at_zero, hook_of_the_wrong_shape, grad_of_the_wrong_shape,
              float32_times_zero_dim_float64]

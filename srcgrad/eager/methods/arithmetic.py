@@ -11,12 +11,16 @@ from ..tensor import Tensor
 from .promotion import as_float, cast, promoted
 
 
-def _binary(primitive, name=None, reflected_name=None):
-    """``t op other`` and ``other op t``, both recorded with ``primitive``'s rule."""
+def _binary(primitive, name=None, reflected_name=None, tensor_name=None):
+    """``t op other`` and ``other op t``, both recorded with ``primitive``'s rule (``tensor_name``:
+    the node's name when ``other`` is a Tensor, if it differs)."""
+    tensor_name = tensor_name or name
+
     def forward(self, other):
+        node_name = tensor_name if type(other) is Tensor else name
         if type(other) is not Tensor or other._data.dtype is not self._data.dtype:
             self, other = promoted(self, other)
-        return record(primitive, (self, other), name=name)
+        return record(primitive, (self, other), name=node_name)
 
     def reflected(self, other):
         if type(other) is not Tensor or other._data.dtype is not self._data.dtype:
@@ -25,7 +29,7 @@ def _binary(primitive, name=None, reflected_name=None):
     return forward, reflected
 
 
-def _true_divide(x, y):
+def _true_divide(x, y, name=None):
     """``x / y``: integers divide to the default float dtype, as in PyTorch."""
     if not isinstance(x, Tensor):
         y, x = promoted(y, x)
@@ -37,7 +41,7 @@ def _true_divide(x, y):
         wanted = default_float()
         x = cast(x, wanted) if isinstance(x, Tensor) else np.asarray(x, wanted)
         y = cast(y, wanted) if isinstance(y, Tensor) else np.asarray(y, wanted)
-    return record(operator.truediv, (x, y))
+    return record(operator.truediv, (x, y), name=name)
 
 
 class ArithmeticMethods:
@@ -46,7 +50,9 @@ class ArithmeticMethods:
     __add__, __radd__ = _binary(operator.add)
     __sub__, __rsub__ = _binary(operator.sub, None, "RsubBackward1")
     __mul__, __rmul__ = _binary(operator.mul)
-    __pow__, __rpow__ = _binary(operator.pow)
+    # PyTorch's pow nodes: PowBackward0 for a number exponent, 1 for a Tensor's, 2 for a number
+    # raised to a Tensor.
+    __pow__, __rpow__ = _binary(operator.pow, None, "PowBackward2", "PowBackward1")
     # Logical operators on masks (never differentiated: masks do not require grad).
     __and__, __rand__ = _binary(operator.and_)
     __or__, __ror__ = _binary(operator.or_)
@@ -56,7 +62,8 @@ class ArithmeticMethods:
         return _true_divide(self, other)
 
     def __rtruediv__(self, other):
-        return _true_divide(other, self)
+        # PyTorch computes number / t as t.reciprocal() * number: its node is MulBackward0.
+        return _true_divide(other, self, "MulBackward0")
 
     def __floordiv__(self, other):
         # Piecewise constant: no gradient flows, so the operands are taken without history.
