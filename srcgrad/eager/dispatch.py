@@ -105,10 +105,16 @@ def record(primitive, args, kwargs=None, name=None, compute=None):
         if layout is None:
             out = wrap(ans)
         else:
-            if kwargs or len(args) != layout.arity or layout.option_indices:
+            n = len(args)
+            if kwargs or not layout.complete_from <= n <= layout.arity:
                 values = bind(layout, args, kwargs, primitive)
-            else:  # every parameter given, positionally, and each one differentiable
-                values = list(args)
+            else:  # given positionally or by default: bind's only work would be the options'
+                values = list(args) if n == layout.arity else [*args,
+                                                               *layout.defaults_in_order[n:]]
+                for i in layout.option_indices:
+                    if isinstance(values[i], Tensor) or type(values[i]) in SEQUENCES:
+                        values = bind(layout, args, kwargs, primitive)
+                        break
             node = (layout.node_class if name is None else rule_node_class(name))(layout, values)
             if layout.several:  # np.linalg.eigh ...: one output Tensor per result
                 return several_outputs(ans, node)

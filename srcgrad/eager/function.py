@@ -130,7 +130,8 @@ def _as_tensor(value):
 class FunctionNode(Node):
     """The backward step of a custom Function: calls its ``backward`` with the saved context."""
 
-    __slots__ = ("function", "ctx", "arg_positions", "n_args", "output_data")
+    __slots__ = ("next_functions", "input_shapes", "_pre_hooks", "_retained", "function", "ctx",
+                 "arg_positions", "n_args", "output_data")
 
     def __init__(self, function, ctx, args):
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]

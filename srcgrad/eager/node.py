@@ -65,7 +65,11 @@ class Node:
     gradients of its inputs, in the order of ``next_functions``.
     """
 
-    __slots__ = ("next_functions", "input_shapes", "_pre_hooks", "_retained", "__weakref__")
+    __slots__ = ("__weakref__",)
+    # Defaults for nodes that keep none of their own (AccumulateGrad: one is made per leaf and
+    # graph, on the hot path); RuleNode and FunctionNode have slots of these names.
+    next_functions = input_shapes = ()
+    _pre_hooks = _retained = None
 
     def __init__(self, next_functions=(), input_shapes=()):
         self.next_functions = next_functions
@@ -92,9 +96,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        # Node.__init__ inlined: one of these is made per leaf and graph, on the hot path.
-        self.next_functions, self.input_shapes = (), ()
-        self._pre_hooks = self._retained = None
+        # No edges, shapes or hooks of its own (Node's class defaults): only the leaf.
         self.variable = variable
 
 
@@ -121,7 +123,7 @@ class RuleLayout:
 
     __slots__ = ("rule", "index_of_param", "adjoint_position", "single", "node_name",
                  "reads_result", "defaults_in_order", "option_indices", "value_reads",
-                 "_checked", "several", "arity", "node_class")
+                 "_checked", "several", "arity", "node_class", "complete_from")
 
     def __init__(self, rule, several=False):
         self.rule = rule
@@ -138,6 +140,10 @@ class RuleLayout:
         self.defaults_in_order = [rule.defaults.get(name, MISSING) for name in rule.params]
         self.option_indices = [i for i in range(len(rule.params))
                                if i not in self.adjoint_position]
+        # The fewest positional arguments a call may give: the parameters after them have
+        # defaults (so that such a call needs no binding by name).
+        self.complete_from = max([i + 1 for i, d in enumerate(self.defaults_in_order)
+                                  if d is MISSING], default=0)
         self.node_name = f"{TORCH_STYLE_NAMES.get(rule.name) or camel_case(rule.name)}Backward0"
         self.node_class = rule_node_class(self.node_name)
         self.reads_result = _reads_result(rule)
@@ -239,7 +245,8 @@ class RuleNode(Node):
     With ``create_graph`` the rule runs on Tensors, so the backward pass is itself recorded.
     """
 
-    __slots__ = ("layout", "saved", "tensors", "saved_output", "slots", "guard")
+    __slots__ = ("next_functions", "input_shapes", "_pre_hooks", "_retained", "layout", "saved",
+                 "tensors", "saved_output", "slots", "guard")
 
     def __init__(self, layout, values):
         # One of these is made per recorded operation: the loop below is the tape's main cost,
@@ -265,8 +272,13 @@ class RuleNode(Node):
                     if value.grad_fn is not None:
                         edges.append((value.grad_fn, value._output_nr))
                         active |= 1 << k
-                    elif value._requires_grad:
-                        edges.append((accumulator_of(value), 0))
+                    elif value._requires_grad:  # a leaf: accumulator_of(value) written out
+                        reference = value._accumulator
+                        accumulator = reference() if reference is not None else None
+                        if accumulator is None:
+                            accumulator = AccumulateGrad(value)
+                            value._accumulator = weakref.ref(accumulator)
+                        edges.append((accumulator, 0))
                         active |= 1 << k
                     else:
                         edges.append(NO_EDGE)

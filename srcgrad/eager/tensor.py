@@ -347,6 +347,8 @@ class Tensor:
     # --- indexing ------------------------------------------------------------------------------
 
     def __getitem__(self, index):
+        if type(index) is slice:  # the common x[2:5] without the calls below
+            return record(operator.getitem, (self, index), None, "SliceBackward0")
         return record(operator.getitem, (self, unwrap(index)), name=index_node_name(index))
 
     def __setitem__(self, index, value):
