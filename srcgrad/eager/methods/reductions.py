@@ -42,11 +42,13 @@ class ReductionMethods:
     """Copied onto Tensor by the package."""
 
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=False):
+        if dim is None and axis is None and dtype is None and not (keepdim or keepdims):
+            # The common x.sum(): no options to pass, NumPy's sum called as the array's method.
+            return record(np.sum, (self,), None, "SumBackward0",
+                          NDARRAY_METHODS[np.sum] if type(self._data) is np.ndarray else None)
         axis = axes_of(axis, dim)
         x = self if dtype is None else cast(self, numpy_dtype_of(dtype))
         compute = NDARRAY_METHODS[np.sum] if type(x._data) is np.ndarray else None
-        if axis is None and not (keepdims or keepdim):  # the common x.sum(): no options to pass
-            return record(np.sum, (x,), name="SumBackward0", compute=compute)
         return record(np.sum, (x,), {"axis": axis, "keepdims": keepdims or keepdim},
                       name="SumBackward0" if axis is None else "SumBackward1", compute=compute)
 
