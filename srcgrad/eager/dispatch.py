@@ -7,12 +7,12 @@ import sysconfig
 import numpy as np
 
 from ..rules import is_non_differentiable, returns_sequence, rule_for
-from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice, packed_form
+from ..rules.registry import VJP_RULES, PACKED_ARGUMENTS, missing_rule_advice, packed_form
 from ..errors import qualified_name
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule, ShapeError
-from .grad_mode import is_grad_enabled
-from .node import MISSING, RuleLayout, RuleNode
+from .grad_mode import _state as grad_state
+from .node import MISSING, RuleLayout, rule_node_class
 from .saved import SavedOutput
 from .tensor import Tensor
 
@@ -23,14 +23,15 @@ VIEW_PRIMITIVES = frozenset({
     np.moveaxis, np.expand_dims, np.squeeze, np.broadcast_to,
 })
 
-_layouts = {}
+_layouts = {}  # primitive -> RuleLayout of its rule
+SEQUENCES = (list, tuple)
 
 
 def unwrap(value):
     """The array inside a Tensor, also inside lists and tuples (indices, sequences of arrays)."""
     if isinstance(value, Tensor):
         return value._data
-    if type(value) in (list, tuple):
+    if type(value) in SEQUENCES:
         return type(value)(unwrap(item) for item in value)
     return value
 
@@ -49,9 +50,13 @@ def wrap(value):
     return value
 
 
-def record(primitive, args, kwargs=None, name=None):
+def record(primitive, args, kwargs=None, name=None, compute=None):
     """``primitive(*args, **kwargs)`` on the arrays inside; recorded when grad mode is on and a
-    Tensor that requires grad is among the arguments. ``name`` overrides the node's name."""
+    Tensor that requires grad is among the arguments. ``name`` overrides the node's name;
+    ``compute`` computes the same as ``primitive`` on the arrays, faster (``ndarray.sum`` for
+    ``np.sum``), where the caller knows it does."""
+    # This runs once per operation on a Tensor: the common case (Tensor arguments, no options,
+    # no packed arguments) is written out with as few calls and lookups as it can be.
     if primitive in PACKED_ARGUMENTS:  # np.einsum(s, a, b) is recorded as einsum_of(s, [a, b])
         primitive, args = packed_form(primitive, args)
     requires_grad = False
@@ -59,20 +64,26 @@ def record(primitive, args, kwargs=None, name=None):
     for arg in args:
         if isinstance(arg, Tensor):
             raw_args.append(arg._data)
-            requires_grad = requires_grad or arg._requires_grad
-        elif type(arg) in (list, tuple):
+            if arg._requires_grad:
+                requires_grad = True
+        elif type(arg) in SEQUENCES:
             raw_args.append(unwrap(arg))
-            requires_grad = requires_grad or any(
-                isinstance(item, Tensor) and item._requires_grad for item in arg)
+            if not requires_grad:
+                requires_grad = any(isinstance(item, Tensor) and item._requires_grad
+                                    for item in arg)
         else:
             raw_args.append(arg)
-    raw_kwargs = {}
-    if kwargs:
-        for key, value in kwargs.items():
-            raw_kwargs[key] = unwrap(value)
-            requires_grad = requires_grad or (isinstance(value, Tensor) and value._requires_grad)
     try:
-        ans = primitive(*raw_args, **raw_kwargs)
+        if kwargs:
+            raw_kwargs = {}
+            for key, value in kwargs.items():
+                raw_kwargs[key] = unwrap(value)
+                if isinstance(value, Tensor) and value._requires_grad:
+                    requires_grad = True
+            ans = (compute or primitive)(*raw_args, **raw_kwargs)
+        else:
+            raw_kwargs = None
+            ans = (compute or primitive)(*raw_args)
     except ValueError as error:
         raise shape_error(primitive, raw_args, error) from None
     if isinstance(ans, np.generic):
@@ -84,23 +95,38 @@ def record(primitive, args, kwargs=None, name=None):
             ans = raw_args[0][raw_args[1]]
         else:
             ans = np.asarray(ans)  # a 0-d array, so that in-place changes and saving work alike
-    if not (requires_grad and is_grad_enabled()):
-        out = wrap(ans)
-    else:
-        rule = rule_for(primitive)
-        if rule is None:
-            if not is_non_differentiable(primitive):
-                raise no_rule_error(primitive)
+    if requires_grad and grad_state.enabled:
+        try:  # the layout cached per primitive, unless its rule was registered anew since
+            layout = _layouts[primitive]
+            if layout.rule is not VJP_RULES.get(primitive):
+                layout = layout_for(primitive)
+        except (KeyError, TypeError):  # none yet, or an unhashable callable
+            layout = layout_for(primitive)
+        if layout is None:
             out = wrap(ans)
         else:
-            layout = layout_of(rule)
-            node = RuleNode(layout, bind(layout, args, kwargs, primitive), name)
-            if returns_sequence(primitive):  # np.linalg.eigh ...: one output Tensor per result
+            n = len(args)
+            if kwargs or not layout.complete_from <= n <= layout.arity:
+                values = bind(layout, args, kwargs, primitive)
+            else:  # given positionally or by default: bind's only work would be the options'
+                values = list(args) if n == layout.arity else [*args,
+                                                               *layout.defaults_in_order[n:]]
+                for i in layout.option_indices:
+                    if isinstance(values[i], Tensor) or type(values[i]) in SEQUENCES:
+                        values = bind(layout, args, kwargs, primitive)
+                        break
+            node = (layout.node_class if name is None else rule_node_class(name))(layout, values)
+            if layout.several:  # np.linalg.eigh ...: one output Tensor per result
                 return several_outputs(ans, node)
-            out = Tensor._make(ans, grad_fn=node, requires_grad=True)
-            node.save_output(out)
+            out = Tensor._make(ans, node, True)
+            if layout.reads_result:
+                node.saved_output = SavedOutput(out)
+    elif type(ans) is np.ndarray:
+        out = Tensor._make(ans)
+    else:
+        out = wrap(ans)
     if primitive in VIEW_PRIMITIVES:
-        share_version_if_view(out, args[0], primitive, raw_args[1:], raw_kwargs)
+        share_version_if_view(out, args[0], primitive, raw_args[1:], raw_kwargs or {})
     return out
 
 
@@ -116,10 +142,19 @@ def several_outputs(ans, node):
     return items if isinstance(ans, list) else tuple(items)
 
 
-def layout_of(rule):
-    layout = _layouts.get(rule.function)
-    if layout is None or layout.rule is not rule:  # a rule registered again replaces its layout
-        layout = _layouts[rule.function] = RuleLayout(rule)
+def layout_for(primitive):
+    """The layout of ``primitive``'s rule (made again when a rule was registered anew), None
+    when it has none; an error if it must have one."""
+    rule = rule_for(primitive)
+    if rule is None:
+        if not is_non_differentiable(primitive):
+            raise no_rule_error(primitive)
+        return None
+    layout = RuleLayout(rule, several=returns_sequence(primitive))
+    try:
+        _layouts[primitive] = layout
+    except TypeError:  # unhashable: made anew each time
+        pass
     return layout
 
 
@@ -164,7 +199,17 @@ def share_version_if_view(out, base, primitive, args, kwargs):
     """A result that shares memory with ``base`` is a view: it shares base's version counter
     and remembers how it was made from the tensor that owns the memory, so that an in-place
     change through it can be recorded on that tensor (``y[1:].mul_(2)``)."""
-    if isinstance(base, Tensor) and np.may_share_memory(out._data, base._data):
+    if not isinstance(base, Tensor):
+        return
+    data, base_data = out._data, base._data
+    if type(data) is np.ndarray and type(base_data) is np.ndarray:
+        # NumPy points a view's .base at the array that owns the memory (a view of a view too),
+        # so comparing owners is exact and cheaper than np.may_share_memory.
+        owner = data.base
+        shares = owner is not None and (owner is base_data or owner is base_data.base)
+    else:
+        shares = np.may_share_memory(data, base_data)
+    if shares:
         out._counter = base._counter
         step = ((primitive, tuple(args), kwargs),)
         if base._base is None:
@@ -219,6 +264,23 @@ def no_rule_error(primitive):
         f"{missing_rule_advice(primitive).replace('; or declare', '. Or declare')}; or write "
         f"a srcgrad.autograd.Function, or pass tensor.detach() if no gradient should flow "
         f"through it.")
+
+
+# NumPy functions that are also methods of ndarray taking the same arguments after the array:
+# on a NumPy array the method computes the same, without NumPy's dispatch in Python
+# (np.sum(a) takes twice as long as a.sum() on a small array).
+NDARRAY_METHODS = {np.sum: np.ndarray.sum, np.mean: np.ndarray.mean, np.prod: np.ndarray.prod,
+                   np.max: np.ndarray.max, np.min: np.ndarray.min, np.amax: np.ndarray.max,
+                   np.amin: np.ndarray.min}
+
+
+def numpy_function(func, args, kwargs):
+    """``Tensor.__array_function__``: ``np.sum(t)``, ``np.concatenate([a, b])`` ..."""
+    compute = NDARRAY_METHODS.get(func)
+    if compute is not None and args and type(args[0]) is Tensor and \
+            type(args[0]._data) is np.ndarray:
+        return record(func, args, kwargs, compute=compute)
+    return record(func, args, kwargs)
 
 
 def numpy_ufunc(ufunc, method, inputs, kwargs):

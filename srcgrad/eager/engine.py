@@ -84,7 +84,7 @@ def _roots(tensors, gradients, create_graph):
         raise EagerError(f"got {len(gradients)} gradients for {len(tensors)} outputs")
     roots = []
     for i, (tensor, gradient) in enumerate(zip(tensors, gradients)):
-        if not tensor.requires_grad:
+        if not tensor._requires_grad:
             raise EagerError(f"element {i} of tensors does not require grad and does not have a "
                              f"grad_fn")
         if gradient is None:
@@ -92,7 +92,10 @@ def _roots(tensors, gradients, create_graph):
                 raise EagerError("grad can be implicitly created only for scalar outputs; pass "
                                  "gradient= (the weights w of sum(w * output)) for a tensor of "
                                  f"shape {tensor.shape}")
-            gradient = np.ones_like(tensor._data)
+            data = tensor._data
+            # np.ones_like dispatches in Python; a NumPy array's ones are made directly.
+            gradient = (np.ones(data.shape, data.dtype) if type(data) is np.ndarray
+                        else np.ones_like(data))
         elif shape_of(gradient) != tensor.shape:
             raise EagerError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                              f"{Size(shape_of(gradient))} and output[{i}] has a shape of "
@@ -152,12 +155,16 @@ def run(roots, retain_graph, create_graph, targets=None, fill_retained=False):
     target_edges = set(targets) if targets is not None else None
     needed = _needed_for(order, targets) if targets is not None else None
     captured = {}
+    # The loop runs once per node: hooks, retained gradients and targets are looked at only
+    # where there are any, and a gradient's first arrival at a node is stored without a call.
     with set_grad_enabled(create_graph):
         for node in order:
             grads = pending.pop(node, None)
             if grads is None:
                 continue
-            grads = _run_tensor_hooks(node, grads, create_graph)
+            accumulates = type(node) is AccumulateGrad
+            if node._pre_hooks or (accumulates and node.variable._hooks):
+                grads = _run_tensor_hooks(node, grads, create_graph)
             if node._retained and (fill_retained or target_edges is None):
                 _retain(node, grads, create_graph)
             if target_edges is not None:
@@ -166,21 +173,29 @@ def run(roots, retain_graph, create_graph, targets=None, fill_retained=False):
                         captured[(node, output_nr)] = gradient
                 if node not in needed:
                     continue
-            if isinstance(node, AccumulateGrad):
+            if accumulates:
                 _accumulate(node.variable, grads[0], create_graph)
                 continue
             input_grads = node.apply(grads, create_graph)
-            for k, ((child, output_nr), gradient) in enumerate(zip(node.next_functions,
-                                                                   input_grads)):
-                if child is None or gradient is None:
+            shapes = node.input_shapes
+            for k, (child, output_nr) in enumerate(node.next_functions):
+                if child is None:
                     continue
-                if shape_of(gradient) != node.input_shapes[k]:
+                gradient = input_grads[k]
+                if gradient is None:
+                    continue
+                shape = gradient.shape if type(gradient) is np.ndarray else shape_of(gradient)
+                if shape != shapes[k]:
                     raise EagerError(
-                        f"{node.name()} returned a gradient of shape {shape_of(gradient)} for its "
-                        f"input {k}, of shape {node.input_shapes[k]}: its derivative is wrong")
+                        f"{node.name()} returned a gradient of shape {shape} for its input {k}, "
+                        f"of shape {shapes[k]}: its derivative is wrong")
                 if create_graph and not isinstance(gradient, Tensor):
                     gradient = Tensor._make(as_array(gradient))
-                _add(pending, child, output_nr, gradient)
+                if output_nr == 0 and child not in pending and \
+                        not getattr(child, "output_data", None):
+                    pending[child] = [gradient]
+                else:
+                    _add(pending, child, output_nr, gradient)
             if not retain_graph:
                 node.release()
     return captured
@@ -244,10 +259,10 @@ def _accumulate(leaf, gradient, create_graph):
         # its values and keeps its graph, as PyTorch's in-place accumulation does; new memory,
         # because the graph may have saved the old values.
         leaf._grad._data = np.asarray(leaf._grad._data + gradient)
-        leaf._grad._counter.value += 1
+        leaf._grad._counter[0] += 1
     else:
         leaf._grad._data += gradient
-        leaf._grad._counter.value += 1
+        leaf._grad._counter[0] += 1
 
 
 def _retain(node, grads, create_graph):

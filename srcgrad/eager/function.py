@@ -8,7 +8,7 @@ import numpy as np
 from ..runtime import shape_of, unbroadcast
 from .errors import EagerError, GraphFreedError
 from .grad_mode import is_grad_enabled, no_grad, set_grad_enabled
-from .node import Node, edge_of
+from .node import Node, edge_of, named
 from .saved import SavedOutput, SavedTensor
 from .tensor import Tensor, as_array
 
@@ -105,7 +105,8 @@ class Function:
         single = not isinstance(returned, tuple)
         outputs = tuple(_as_tensor(o) for o in ((returned,) if single else returned))
         if is_grad_enabled() and any(ctx.needs_input_grad):
-            node = FunctionNode(cls, ctx, args)
+            name = getattr(cls, "_node_name", None) or f"{cls.__name__}Backward"
+            node = named(name, FunctionNode)(cls, ctx, args)
             outputs = node.connect(outputs)
         return outputs[0] if single else outputs
 
@@ -129,7 +130,8 @@ def _as_tensor(value):
 class FunctionNode(Node):
     """The backward step of a custom Function: calls its ``backward`` with the saved context."""
 
-    __slots__ = ("function", "ctx", "arg_positions", "n_args", "output_data")
+    __slots__ = ("next_functions", "input_shapes", "_pre_hooks", "_retained", "function", "ctx",
+                 "arg_positions", "n_args", "output_data")
 
     def __init__(self, function, ctx, args):
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
@@ -138,9 +140,6 @@ class FunctionNode(Node):
         self.function, self.ctx = function, ctx
         self.arg_positions, self.n_args = positions, len(args)
         self.output_data = ()
-
-    def name(self):
-        return getattr(self.function, "_node_name", None) or f"{self.function.__name__}Backward"
 
     def connect(self, outputs):
         """New output Tensors whose grad_fn is this node (same data as forward's results), and

@@ -33,6 +33,13 @@ for _name in _NAMES:
     globals()[_name] = _method(_name)
 
 
+def pow(input, exponent):  # noqa: A001  (PyTorch's name)
+    """``input ** exponent``; a number raised to a Tensor as PyTorch records it (PowBackward2)."""
+    if not isinstance(input, Tensor) and isinstance(exponent, Tensor):
+        return exponent.__rpow__(input)
+    return _tensor(input).pow(exponent)
+
+
 def cat(tensors, dim=0):
     """The tensors joined along the axis ``dim``."""
     tensors = [_tensor(t) for t in tensors]

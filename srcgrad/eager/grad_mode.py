@@ -2,12 +2,23 @@
 import functools
 import threading
 
-_state = threading.local()
+
+
+class _ThreadState(threading.local):
+    """Per thread: whether operations are recorded, whether inference mode is on. The defaults
+    are class attributes, so that reading them is a plain attribute lookup (the tape reads
+    ``enabled`` on every operation; getattr with a default cost a third of a microsecond)."""
+
+    enabled = True
+    inference = False
+
+
+_state = _ThreadState()
 
 
 def is_grad_enabled():
     """True when new operations on Tensors that require grad are recorded (the default)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(flag):
@@ -113,4 +124,4 @@ class inference_mode(_GradMode):  # noqa: N801  (PyTorch's name)
 
 
 def is_inference_mode_enabled():
-    return getattr(_state, "inference", False)
+    return _state.inference

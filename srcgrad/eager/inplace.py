@@ -15,7 +15,8 @@ def change_in_place(target, operands, change_data, recorded_value):
     """Change ``target`` in place.
 
     ``change_data()`` changes ``target._data`` directly (nothing to record);
-    ``recorded_value(old)`` returns the new value as a recorded Tensor, from ``old``: target's value and history before.
+    ``recorded_value(old)`` returns the new value as a recorded Tensor, from ``old``: target's
+    value and history before.
     """
     if is_grad_enabled() and any(isinstance(t, Tensor) and t._requires_grad
                                  for t in (target, *operands)):
@@ -31,7 +32,7 @@ def change_in_place(target, operands, change_data, recorded_value):
             target._requires_grad = new._requires_grad
     else:
         change_data()
-    target._counter.value += 1
+    target._counter[0] += 1
     return target
 
 

@@ -5,8 +5,9 @@ import gast
 import numpy as np
 
 from ..runtime import shape_of
-from .errors import EagerError, GraphFreedError
-from .saved import SavedOutput, SavedSequence, SavedTensor
+from .errors import EagerError, GraphFreedError, InplaceModifiedError
+from .pruning import pruned
+from .saved import SavedSequence, describe
 from .tensor import Tensor  # the package imports tensor.py first, so Tensor is defined here
 
 # PyTorch's names for the nodes of the operations both libraries have, so that grad_fn reads the
@@ -22,7 +23,33 @@ TORCH_STYLE_NAMES = {
 
 
 MISSING = object()  # a parameter without a default that the call did not give
-SAVED_KINDS = (SavedTensor, SavedSequence)
+NO_EDGE = (None, 0)  # the edge of an input that needs no gradient
+
+
+_named_classes = {}
+
+
+def named(name, base):
+    """A subclass of ``base`` called ``name``: nodes are instances of classes named as PyTorch's
+    (``type(y.grad_fn).__name__ == "AddBackward0"``, which ``name()`` returns), made once."""
+    cls = _named_classes.get((name, base))
+    if cls is None:
+        cls = _named_classes[(name, base)] = type(name, (base,), {
+            "__slots__": (), "__module__": base.__module__,
+            "__doc__": f"PyTorch's {name}: {base.__doc__.splitlines()[0]}"})
+    return cls
+
+
+def rule_node_class(name):
+    """The RuleNode subclass called ``name`` (one lookup: this runs once per recorded operation
+    that names its node)."""
+    cls = _rule_node_classes.get(name)
+    if cls is None:
+        cls = _rule_node_classes[name] = named(name, RuleNode)
+    return cls
+
+
+_rule_node_classes = {}
 
 
 def camel_case(name):
@@ -38,7 +65,11 @@ class Node:
     gradients of its inputs, in the order of ``next_functions``.
     """
 
-    __slots__ = ("next_functions", "input_shapes", "_pre_hooks", "_retained", "__weakref__")
+    __slots__ = ("__weakref__",)
+    # Defaults for nodes that keep none of their own (AccumulateGrad: one is made per leaf and
+    # graph, on the hot path); RuleNode and FunctionNode have slots of these names.
+    next_functions = input_shapes = ()
+    _pre_hooks = _retained = None
 
     def __init__(self, next_functions=(), input_shapes=()):
         self.next_functions = next_functions
@@ -65,9 +96,7 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable):
-        # Node.__init__ inlined: one of these is made per leaf and graph, on the hot path.
-        self.next_functions, self.input_shapes = (), ()
-        self._pre_hooks = self._retained = None
+        # No edges, shapes or hooks of its own (Node's class defaults): only the leaf.
         self.variable = variable
 
 
@@ -86,7 +115,7 @@ def edge_of(tensor):
         return (tensor.grad_fn, tensor._output_nr)
     if tensor._requires_grad:
         return (accumulator_of(tensor), 0)
-    return (None, 0)
+    return NO_EDGE
 
 
 class RuleLayout:
@@ -94,10 +123,12 @@ class RuleLayout:
 
     __slots__ = ("rule", "index_of_param", "adjoint_position", "single", "node_name",
                  "reads_result", "defaults_in_order", "option_indices", "value_reads",
-                 "_checked")
+                 "_checked", "several", "arity", "node_class", "complete_from")
 
-    def __init__(self, rule):
+    def __init__(self, rule, several=False):
         self.rule = rule
+        self.several = several  # the primitive returns a list or tuple of arrays
+        self.arity = len(rule.params)
         self.index_of_param = {name: i for i, name in enumerate(rule.params)}
         if rule.accumulates:  # adds into the adjoint of its first parameter only
             self.adjoint_position = {0: 0}
@@ -109,17 +140,22 @@ class RuleLayout:
         self.defaults_in_order = [rule.defaults.get(name, MISSING) for name in rule.params]
         self.option_indices = [i for i in range(len(rule.params))
                                if i not in self.adjoint_position]
+        # The fewest positional arguments a call may give: the parameters after them have
+        # defaults (so that such a call needs no binding by name).
+        self.complete_from = max([i + 1 for i, d in enumerate(self.defaults_in_order)
+                                  if d is MISSING], default=0)
         self.node_name = f"{TORCH_STYLE_NAMES.get(rule.name) or camel_case(rule.name)}Backward0"
+        self.node_class = rule_node_class(self.node_name)
         self.reads_result = _reads_result(rule)
         self.value_reads = _value_reads(rule)
         self._checked = {}
 
     def checked(self, active):
         """Which saved values to guard against in-place changes, as (parameter indices, whether
-        the result is among them, whether that is every parameter), when the adjoints of the
-        differentiable parameters whose bits are set in ``active`` are wanted. As PyTorch, a
-        value whose numbers the wanted adjoints never read (only its shape, or nothing) may
-        change in place."""
+        the result is among them, whether that is every parameter), and the rule's function
+        computing only the wanted adjoints, when the adjoints of the differentiable parameters
+        whose bits are set in ``active`` are wanted. As PyTorch, a value whose numbers the wanted
+        adjoints never read (only its shape, or nothing) may change in place."""
         found = self._checked.get(active)
         if found is None:
             if self.value_reads is None:  # the rule's source could not be read: guard all
@@ -130,8 +166,11 @@ class RuleLayout:
                     if active >> k & 1:
                         names |= reads
             indices = frozenset(self.index_of_param[n] for n in names if n in self.index_of_param)
+            wanted = frozenset(k for k in range(len(self.rule.differentiable))
+                               if active >> k & 1)
             found = self._checked[active] = (indices, "ans" in names,
-                                             len(indices) == len(self.rule.params))
+                                             len(indices) == len(self.rule.params),
+                                             pruned(self.rule, wanted))
         return found
 
 
@@ -206,68 +245,77 @@ class RuleNode(Node):
     With ``create_graph`` the rule runs on Tensors, so the backward pass is itself recorded.
     """
 
-    __slots__ = ("layout", "saved", "saved_output", "slots", "display_name", "guard")
+    __slots__ = ("next_functions", "input_shapes", "_pre_hooks", "_retained", "layout", "saved",
+                 "tensors", "saved_output", "slots", "guard")
 
-    def __init__(self, layout, values, display_name=None):
+    def __init__(self, layout, values):
+        # One of these is made per recorded operation: the loop below is the tape's main cost,
+        # so it makes no calls it can avoid (edges and saved tensors are written out here).
         self.layout = layout
-        self.display_name = display_name
         self.saved_output = None
         differentiable = layout.adjoint_position
-        # What the rule reads back (Tensors with their versions, options as they are), and one
-        # slot per differentiable Tensor: (parameter index, position in a sequence argument or
-        # None), with its edge; ``active``: a bit per differentiable parameter whose adjoint is
-        # wanted (an input that requires grad). Which saved values are guarded against in-place
-        # changes follows from it (``guard``, from a cache per rule), checked at backward time.
-        saved, slots, edges, shapes = [], [], [], []
+        # ``values``: what the rule reads back, in the order of its parameters (Tensors kept as
+        # they are, sequences of Tensors as SavedSequence). ``tensors``: per Tensor among them,
+        # (parameter index, the Tensor, its array and its version now), so that an in-place
+        # change before the backward pass is caught. One slot per differentiable Tensor:
+        # (parameter index, position in a sequence argument or None), with its edge.
+        # ``active``: a bit per differentiable parameter whose adjoint is wanted (an input that
+        # requires grad); which saved values are guarded follows from it (``guard``, from a
+        # cache per rule), checked at backward time.
+        tensors, slots, edges, shapes = [], [], [], []
         active = 0
         for i, value in enumerate(values):
             if isinstance(value, Tensor):
-                saved.append(SavedTensor(value))
+                tensors.append((i, value, value._data, value._counter[0]))
                 k = differentiable.get(i)
                 if k is not None:
-                    edge = edge_of(value)
-                    slots.append((i, None))
-                    edges.append(edge)
-                    shapes.append(value._data.shape)
-                    if edge[0] is not None:
+                    if value.grad_fn is not None:
+                        edges.append((value.grad_fn, value._output_nr))
                         active |= 1 << k
+                    elif value._requires_grad:  # a leaf: accumulator_of(value) written out
+                        reference = value._accumulator
+                        accumulator = reference() if reference is not None else None
+                        if accumulator is None:
+                            accumulator = AccumulateGrad(value)
+                            value._accumulator = weakref.ref(accumulator)
+                        edges.append((accumulator, 0))
+                        active |= 1 << k
+                    else:
+                        edges.append(NO_EDGE)
+                    slots.append((i, None))
+                    shapes.append(value._data.shape)
             elif type(value) in (list, tuple) and any(isinstance(e, Tensor) for e in value):
-                saved.append(SavedSequence(value))
+                values[i] = SavedSequence(value)
                 k = differentiable.get(i)
                 if k is not None:
                     for j, item in enumerate(value):
-                        edge = edge_of(item) if isinstance(item, Tensor) else (None, 0)
+                        edge = edge_of(item) if isinstance(item, Tensor) else NO_EDGE
                         slots.append((i, j))
                         edges.append(edge)
                         shapes.append(shape_of(item))
                         if edge[0] is not None:
                             active |= 1 << k
-            else:
-                saved.append(value)
-        self.saved, self.slots = saved, slots
+        self.saved, self.tensors, self.slots = values, tensors, slots
         self.guard = layout._checked.get(active) or layout.checked(active)
         self.next_functions, self.input_shapes = tuple(edges), tuple(shapes)
         self._pre_hooks = self._retained = None
-
-    def name(self):
-        return self.display_name or self.layout.node_name
-
-    def save_output(self, output):
-        if self.layout.reads_result:
-            self.saved_output = SavedOutput(output)
 
     def apply(self, grads, create_graph):
         if self.saved is None:
             raise GraphFreedError()
         # As PyTorch, only values whose numbers the wanted adjoints read are checked for
         # in-place changes; the others are read for their shapes only.
-        checked, result_checked, all_checked = self.guard
-        if all_checked:
-            args = [v.unpack(self, create_graph) if isinstance(v, SAVED_KINDS) else v
-                    for v in self.saved]
-        else:
-            args = [v.unpack(self, create_graph, i in checked) if isinstance(v, SAVED_KINDS)
-                    else v for i, v in enumerate(self.saved)]
+        checked, result_checked, all_checked, function = self.guard
+        args = list(self.saved)
+        for i, tensor, data, version in self.tensors:
+            if tensor._counter[0] != version and (all_checked or i in checked):
+                raise InplaceModifiedError(describe(data), self.name(), tensor._counter[0],
+                                           version)
+            args[i] = tensor if create_graph else data
+        if len(self.tensors) != len(args):  # sequences of Tensors among the arguments
+            for i, value in enumerate(args):
+                if type(value) is SavedSequence:
+                    args[i] = value.unpack(self, create_graph, all_checked or i in checked)
         if isinstance(self.saved_output, tuple):  # several results: the rule takes a list of
             ans = [saved.unpack(self, create_graph) for saved in self.saved_output]
             grads = [[g if g is not None else np.zeros_like(out)  # adjoints, zeros for unused
@@ -278,10 +326,10 @@ class RuleNode(Node):
         rule = self.layout.rule
         if rule.accumulates:
             adjoint = np.zeros_like(args[0])
-            rule.function(adjoint, grads[0], ans, *args)
+            function(adjoint, grads[0], ans, *args)
             adjoints = (adjoint,)
         else:
-            adjoints = rule.function(grads[0], ans, *args)
+            adjoints = function(grads[0], ans, *args)
             if self.layout.single:
                 adjoints = (adjoints,)
             elif not isinstance(adjoints, tuple) or len(adjoints) != len(rule.differentiable):
@@ -299,12 +347,18 @@ class RuleNode(Node):
     def release(self):
         # Without a guarded Tensor nothing is freed, and a second backward pass works (PyTorch
         # frees what it saved, and these nodes saved nothing it would).
-        checked, result_checked, _ = self.guard
-        frees = result_checked and self.saved_output is not None
-        if not frees and self.saved is not None:
-            for i in checked:
-                if isinstance(self.saved[i], SAVED_KINDS):
+        if self.saved is None:
+            return
+        checked, result_checked, all_checked, _ = self.guard
+        frees = all_checked or (result_checked and self.saved_output is not None)
+        if not frees:
+            for i, *_ in self.tensors:
+                if i in checked:
                     frees = True
                     break
+            else:
+                if len(self.tensors) != len(self.saved):  # sequences of Tensors
+                    frees = any(type(v) is SavedSequence and i in checked
+                                for i, v in enumerate(self.saved))
         if frees:
-            self.saved, self.saved_output = None, None
+            self.saved, self.saved_output, self.tensors = None, None, ()

@@ -17,12 +17,12 @@ class SavedTensor:
     def __init__(self, tensor):
         self.tensor = tensor
         self._data = tensor._data  # the array as it was (rebinding tensor._data later is fine)
-        self.version = tensor._counter.value
+        self.version = tensor._counter[0]
 
     def unpack(self, node, as_tensor, checked=True):
         """The tensor (or its array); ``checked``: refuse it if it was changed in place since
         (False where the backward pass reads its shape only)."""
-        current = self.tensor._counter.value
+        current = self.tensor._counter[0]
         if checked and current != self.version:
             raise InplaceModifiedError(describe(self._data), node.name(), current, self.version)
         return self.tensor if as_tensor else self._data
@@ -41,13 +41,13 @@ class SavedOutput:
     def __init__(self, tensor):
         self._data = tensor._data
         self.counter = tensor._counter
-        self.version = tensor._counter.value
+        self.version = tensor._counter[0]
         self.output_nr = tensor._output_nr
 
     def unpack(self, node, as_tensor, checked=True):
-        if checked and self.counter.value != self.version:
+        if checked and self.counter[0] != self.version:
             raise InplaceModifiedError(f"{describe(self._data)} (its output {self.output_nr})",
-                                       node.name(), self.counter.value, self.version)
+                                       node.name(), self.counter[0], self.version)
         if not as_tensor:
             return self._data
         return Tensor._make(self._data, grad_fn=node, requires_grad=True,

@@ -1,7 +1,8 @@
 """The eager Tensor: an array plus what autograd needs (requires_grad, grad, grad_fn, version).
 
 This module holds the class and its autograd state; the operations PyTorch users call on it
-(``mm``, ``sum``, ``add_`` ...) are in ``methods.py``, printing in ``printing.py``.
+(``mm``, ``sum`` ...) are in the ``methods`` package, ``add_`` ... in ``inplace_methods.py``,
+printing in ``printing.py``.
 """
 import itertools
 import operator
@@ -12,15 +13,6 @@ import numpy as np
 
 from .dtypes import dtype_of, inferred
 from .errors import EagerError
-
-
-class VersionCounter:
-    """Counts in-place changes of a Tensor's data; views and detached copies share one."""
-
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
 
 
 class Size(tuple):
@@ -61,7 +53,7 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, so hashing is by identity
 
     def __init__(self, data, requires_grad=False):
-        self._init(as_array(data), None, False, 0, VersionCounter())
+        self._init(as_array(data), None, False, 0, [0])
         if requires_grad:
             self.requires_grad_(True)
 
@@ -87,7 +79,9 @@ class Tensor:
         tensor.grad_fn = grad_fn
         tensor._requires_grad = requires_grad
         tensor._output_nr = output_nr
-        tensor._counter = VersionCounter() if version is None else version
+        # The version counter: how many in-place changes the data has seen, in a one-element
+        # list that views and detached copies share (a list is the cheapest mutable cell).
+        tensor._counter = [0] if version is None else version
         tensor._base = tensor._view_steps = tensor._hooks = tensor._accumulator = None
         tensor._retains_grad = False
         return tensor
@@ -110,7 +104,7 @@ class Tensor:
     def _version(self):
         """How many in-place changes the data has seen (shared with views and detached copies),
         as PyTorch's ``tensor._version``."""
-        return self._counter.value
+        return self._counter[0]
 
     @property
     def array(self):
@@ -348,11 +342,13 @@ class Tensor:
         return numpy_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        return record(func, args, kwargs)
+        return numpy_function(func, args, kwargs)
 
     # --- indexing ------------------------------------------------------------------------------
 
     def __getitem__(self, index):
+        if type(index) is slice:  # the common x[2:5] without the calls below
+            return record(operator.getitem, (self, index), None, "SliceBackward0")
         return record(operator.getitem, (self, unwrap(index)), name=index_node_name(index))
 
     def __setitem__(self, index, value):
@@ -380,27 +376,36 @@ class RemovableHandle:
 
 
 def index_node_name(index):
-    """PyTorch's node of an indexing read: with integers and slices only, SelectBackward0 or
-    SliceBackward0 after the last one that picks something (PyTorch applies them in turn);
-    IndexBackward0 for arrays and the rest."""
+    """PyTorch's node of an indexing read. PyTorch applies integers, slices and None in turn
+    (select, slice, unsqueeze; ``...`` and ``:`` in a tuple do nothing), so the node is that of
+    the last one that does something: SelectBackward0, SliceBackward0 or UnsqueezeBackward0
+    (AliasBackward0 when none does: ``x[...]``, ``x[:, :]``; but ``x[:]`` is a slice). Arrays,
+    masks and lists: IndexBackward0."""
     kind = type(index)
     if kind is int:
         return "SelectBackward0"
     if kind is slice:
         return "SliceBackward0"
-    if kind is tuple and all(type(i) in (int, slice) for i in index):
+    if index is None:
+        return "UnsqueezeBackward0"
+    if index is Ellipsis:
+        return "AliasBackward0"
+    if kind is tuple and all(type(i) in (int, slice) or i is None or i is Ellipsis
+                             for i in index):
         for item in reversed(index):
             if type(item) is int:
                 return "SelectBackward0"
-            if item != slice(None):
+            if item is None:
+                return "UnsqueezeBackward0"
+            if type(item) is slice and item != slice(None):
                 return "SliceBackward0"
-        return "SliceBackward0"
+        return "AliasBackward0"
     return "IndexBackward0"
 
 
 # These modules build Tensors themselves, so they come after the class (a deliberate cycle).
 from .device import device_of, to_device  # noqa: E402
-from .dispatch import numpy_ufunc, record, unwrap  # noqa: E402
+from .dispatch import numpy_function, numpy_ufunc, record, unwrap  # noqa: E402
 from .engine import backward as run_backward  # noqa: E402
 from .inplace import assign_index  # noqa: E402
 from .printing import tensor_repr  # noqa: E402

@@ -108,11 +108,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         loss = -(target * log_probabilities).sum(1 if input.ndim > 1 else 0)
         return _reduce(loss, reduction)
     if label_smoothing:
-        classes = input.shape[1 if input.ndim > 1 else 0]
         smooth = -log_probabilities.mean(1 if input.ndim > 1 else 0)
         hard = nll_loss(log_probabilities, target, weight, ignore_index, "none")
         loss = (1 - label_smoothing) * hard + label_smoothing * smooth
-        del classes
         return _reduce(loss, reduction)
     return nll_loss(log_probabilities, target, weight, ignore_index, reduction)
 

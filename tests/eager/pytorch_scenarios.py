@@ -491,6 +491,38 @@ def grad_fn_names(T):
     return [n.grad_fn.name() for n in nodes]
 
 
+def grad_fn_class_names(T):
+    """The class of each node is named as PyTorch's (type(y.grad_fn).__name__), for the common
+    operations, the ways of indexing, the ways of writing pow and division, in-place writes,
+    leaves and custom Functions."""
+    x = T.tensor(rng_data((2, 3)), requires_grad=True)
+    b = T.tensor(rng_data((2, 3), 1), requires_grad=True)
+    v = T.tensor(rng_data(3, 2), requires_grad=True)
+    y = x * 1
+    y[0] = 1.0
+
+    class Double(T.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    nodes = [x + b, x + 1, 1 + x, x - b, x - 1, 1 - x, x * b, 2 * x, x / b, x / 2, 2 / x, x ** 2,
+             x ** b, 2 ** x, T.pow(x, 3), T.pow(2, x), -x, x @ v, x @ b.t(), x.mm(b.t()), v.dot(v),
+             x.sum(), x.sum(0), T.sum(x, dim=1), x.mean(), x.mean(1), x.exp(), x.tanh(),
+             x.sigmoid(), x.relu(), x.abs().log(), x.view(6), x.reshape(3, 2), x.t(), x.T,
+             x[0], x[0:1], x[:, 1], x[0, 1], x[..., 1], x[None], x[...], x[:, :], x[:],
+             x[[0]], x[x > 0], x.unsqueeze(0), x[None].squeeze(0), v.expand(2, 3), x.max(),
+             x.clone(), T.cat([x, b]), T.stack([x, b]), T.where(x > 0, x, b), x.softmax(1),
+             x.transpose(0, 1), x.permute(1, 0), x.flatten(), x.clamp(0, 1), x.float(),
+             (x * 1).exp_(), y, Double.apply(x)]
+    leaf = (x * 1).grad_fn.next_functions[0][0]
+    return [type(n.grad_fn).__name__ for n in nodes] + [type(leaf).__name__]
+
+
 # --- issue #11: never a silent wrong answer -----------------------------------------------------
 
 def power_zero_at_zero(T):
@@ -521,6 +553,39 @@ def grad_of_the_wrong_shape(T):
     return [size_error, type_error, values(x.grad)]
 
 
+def nn_functional(T):
+    """srcgrad.nn.functional as torch.nn.functional: activations and losses, values and
+    gradients, each reduction, weights, ignored and smoothed labels, probabilities as targets."""
+    F = T.nn.functional
+    x = T.tensor(rng_data((3, 4)), requires_grad=True)
+    p = T.tensor([[0.2, 0.9], [0.6, 0.05], [0.5, 0.99]], requires_grad=True)
+    target = T.tensor(rng_data((3, 4), 1))
+    labels = T.tensor([1, 0, 3])
+    binary = T.tensor([[0.0, 1.0], [1.0, 0.0], [0.3, 1.0]])
+    class_weight = T.tensor(np.array([1.0, 2.0, 0.5, 1.5]))  # float64, as x
+    probabilities = T.tensor(rng_data((3, 4), 2)).softmax(1)
+    w = T.tensor(rng_data((2, 4), 3), requires_grad=True)
+    bias = T.tensor(np.array([0.1, -0.2]), requires_grad=True)
+    results = [F.relu(x), F.sigmoid(x), F.tanh(x), F.softmax(x, dim=1), F.log_softmax(x, dim=0),
+               F.mse_loss(x, target), F.mse_loss(x, target, reduction="sum"),
+               F.mse_loss(x, target, reduction="none"), F.l1_loss(x, target),
+               F.binary_cross_entropy(p, binary),
+               F.binary_cross_entropy(p, binary, weight=T.tensor([1.0, 3.0]), reduction="sum"),
+               F.binary_cross_entropy_with_logits(x[:, :2], binary),
+               F.nll_loss(x.log_softmax(1), labels), F.cross_entropy(x, labels),
+               F.cross_entropy(x, labels, weight=class_weight),
+               F.cross_entropy(x, T.tensor([1, -100, 3])),
+               F.cross_entropy(x, labels, reduction="none"),
+               F.cross_entropy(x, labels, label_smoothing=0.1),
+               F.cross_entropy(x, probabilities), F.linear(x, w, bias)]
+    grads = []
+    for result in results:
+        inputs = [t for t in (x, p, w, bias) if t.requires_grad]
+        found = T.autograd.grad(result.sum(), inputs, retain_graph=True, allow_unused=True)
+        grads.append([values(g) for g in found])
+    return [values(r) for r in results] + grads
+
+
 def float32_times_zero_dim_float64(T):
     x = T.tensor([1.0, 2.0], requires_grad=True)
     scale = T.tensor(0.1, dtype=T.float64, requires_grad=True)
@@ -540,5 +605,6 @@ SCENARIOS = [factories, manual_seed_repeats, module_functions, tensor_methods,
              squeeze_of_a_longer_dimension_is_a_no_op,
              second_backward_through_a_graph_that_saved_nothing,
              backward_after_create_graph_accumulates, shape_errors, grad_fn_names,
+             grad_fn_class_names,
              power_zero_at_zero, hook_of_the_wrong_shape, grad_of_the_wrong_shape,
-             float32_times_zero_dim_float64]
+             float32_times_zero_dim_float64, nn_functional]
