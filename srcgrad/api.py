@@ -59,12 +59,13 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
         per_function.clear()  # the user rebound a global the code was generated for
     if key not in per_function:
         if mode == "jvp":
-            generated = forward_mode(function, wrt, source, tangent_names)
+            generated = forward_mode(function, wrt, source, tangent_names, link=derivative)
             if generated is None:  # a tangent's name is taken there: the code for any shape
                 return _generated(function.__srcgrad_origin__.differentiable_generated.function,
                                   wrt, mode, source)
         else:
-            generated = reverse_mode(function, wrt, mode, source, signature, differentiable)
+            generated = reverse_mode(function, wrt, mode, source, signature, differentiable,
+                                     link=derivative)
         tracebacks.register(generated.function, _source_file(function, source),
                             getattr(function, "__name__", "?"))
         per_function[key] = generated

@@ -22,7 +22,8 @@ from .build import assign, call, clone, constant, expr_stmt, load, located, stor
 from .inline import inline_rule, literal
 from .normalize import DynamicCallee
 from .reverse import call_arguments
-from .sweep import Sweep, appended_list, popped_list, rename_loads, replace, unparse
+from .parameters import tangent_parameters
+from .sweep import Sweep, appended_list, bind_call, popped_list, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
 SUMS = {operator.add, operator.sub, np.add, np.subtract}
@@ -141,7 +142,6 @@ class ForwardMode(Sweep):
             return [gast.Dict(keys=[clone(k) for k in value.keys],
                               values=[self.tangent_or_zeros(e, state, defined)
                                       for e in value.values])], []
-        from .reverse import bind_call
         primitive, args, keywords = bind_call(value)
         rule = forward_rule_for(primitive)
         if rule is None:
@@ -187,8 +187,6 @@ class ForwardMode(Sweep):
 
     def user_call(self, stmt, state):
         """``y = helper(a)`` -> ``y, dy = helper_jvp(a, da)``."""
-        from ..api import derivative
-
         value, target = stmt.value, stmt.targets[0]
         function = value.sg_user_function
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
@@ -213,9 +211,8 @@ class ForwardMode(Sweep):
             return [located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), out_tangent],
                                                             ctx=gast.Store())],
                                         value=dynamic, type_comment=None), stmt)], state
-        jvp_name = self.binder.bind(f"{function.__name__}_jvp", derivative(function, wrt, "jvp"))
+        jvp_name = self.binder.bind(f"{function.__name__}_jvp", self.link(function, wrt, "jvp"))
         self.callees.append(self.binder.bound[jvp_name])
-        from .pipeline import tangent_parameters
         tangents = [gast.keyword(arg=name, value=load(self.tangent(a.id))) for name, (_, a) in
                     zip(tangent_parameters(function, wrt), active)]
         out_tangent = store(self.tangent(outputs[0])) if isinstance(target, gast.Name) else \

@@ -7,16 +7,17 @@ import gast
 
 from ..errors import SrcgradError
 from ..runtime import copy_of, own_copies
-from .analyze import (Activity, assigned_names, loaded_names, local_names, mutated_names,
+from .analyze import (Activity, assigned_names, loaded_names, mutated_names,
                       nodes_in, packed_parameter_names, parameter_names, read_before_bound)
 from .build import clone, load, store
 from .exits import ExitLowering
 from . import fence
 from .emit import GENERATED_FROM, compile_function, to_source, with_origin_comments
-from .names import GlobalBinder, NameAllocator
+from .names import GlobalBinder
 from .normalize import Desugar, ToANF, version_reassignments
 from .optimize import (inline_single_use, propagate_copies, remove_dead_assignments,
                        simplify)
+from .parameters import allocator, tangent_parameters, wrt_names
 from .parse import parse_function
 from .forward import ForwardMode
 from .live import LiveGlobals
@@ -41,28 +42,6 @@ class Generated:
         return self.function.__srcgrad_live__.refresh()
 
 
-def wrt_names(parsed, wrt):
-    """Parameter names for ``wrt`` given as an index, a name, or a tuple of them."""
-    params = parameter_names(parsed.tree)
-    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
-    names = []
-    for item in items:
-        if isinstance(item, int) and -len(params) <= item < len(params):
-            names.append(params[item])
-        elif isinstance(item, str) and item in params:
-            names.append(item)
-        else:
-            packed = [("*" if a is parsed.tree.args.vararg else "**") + a.id
-                      for a in (parsed.tree.args.vararg, parsed.tree.args.kwarg) if a is not None]
-            shown = ", ".join(params + packed)
-            verb = "are read as constants" if len(packed) > 1 else "is read as a constant"
-            advice = "give positions or parameter names" + (
-                f" ({' and '.join(packed)} {verb}, never differentiated)" if packed else "")
-            raise SrcgradError(f"wrt={wrt!r} does not name a parameter of {parsed.name}"
-                               f"({shown}); {advice}")
-    return names
-
-
 @dataclass
 class Prepared:
     """A function parsed, normalized and analyzed: what either mode starts from."""
@@ -80,20 +59,6 @@ class Prepared:
     globals_used: set  # the global and closure names the user's function reads
 
 
-def tangent_parameters(function, wrt, source=None):
-    """The names of the tangent parameters of ``function``'s generated jvp, in ``wrt`` order.
-
-    Named before anything else is, so a caller can pass them by keyword without generating it.
-    """
-    parsed = parse_function(function, source)
-    names = _allocator(parsed.tree)
-    return [names.fresh("d" + p) for p in wrt_names(parsed, wrt)]
-
-
-def _allocator(tree):
-    return NameAllocator(local_names(tree) | loaded_names(tree) | {tree.name})
-
-
 def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=None):
     """The passes both modes share: parse, desugar, lower exits, version, activity, ANF.
 
@@ -105,7 +70,7 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
     wrt_list = wrt_names(parsed, wrt)
     params = parameter_names(tree)
     packed = packed_parameter_names(tree)  # *args, **kwargs: constants
-    names = _allocator(tree)
+    names = allocator(tree)
     if tangent_names is not None:
         if set(tangent_names) & names.taken:
             return None
@@ -129,17 +94,20 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
                     tangents, globals_used)
 
 
-def forward_mode(function, wrt=0, source=None, tangent_names=None):
+def forward_mode(function, wrt=0, source=None, tangent_names=None, *, link):
     """Generate, compile and return the forward-mode derivative (jvp) of ``function``.
 
     The generated function takes the arguments, then one tangent per ``wrt`` argument, and
     returns ``(value, tangent of the value)``. ``tangent_names``: the names those parameters
-    must have (None where that is impossible).
+    must have (None where that is impossible). ``link(callee, wrt, mode)``: the object the
+    generated code calls for the derivative of a function of the user's it calls (the API's
+    Derivative: the transformer derives, its caller links).
     """
     p = prepare(function, wrt, source, reserve_tangents=True, tangent_names=tangent_names)
     if p is None:
         return None
     engine = ForwardMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names, p.binder)
+    engine.link = link
     for name, tangent in zip(p.wrt, p.tangents):
         engine.derivative_names[name], engine.primal_of[tangent] = tangent, name
     code, result, out_tangent, tangent_params = engine.sweep(p.wrt)
@@ -171,7 +139,7 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None):
 
 
 def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
-                 differentiable=False):
+                 differentiable=False, *, link):
     """Generate, compile and return the reverse-mode derivative of ``function``.
 
     ``signature`` (see api.argument_signature): the shapes of the arguments the code is
@@ -186,6 +154,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     body, activity, locals_, binder = p.body, p.activity, p.locals, p.binder
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
     engine.recompute_calls = differentiable or mode == "adjoint"
+    engine.link = link  # see forward_mode
     if signature is not None:
         engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
                                      engine.resolve, locals_, returned_shape)

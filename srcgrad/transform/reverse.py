@@ -15,14 +15,12 @@ so pushes and pops always pair up last-in, first-out.
 import builtins
 import inspect
 import math
-import operator
 
 import gast
 import numpy as np
 
 from ..dynamic import call_vjp
 from ..rules import rule_for
-from ..rules.shape import transpose_attribute
 from ..errors import NonScalarOutput
 from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right, scalar_seed,
                        size_of, unbroadcast)
@@ -34,14 +32,10 @@ from .inline import inline_rule, literal
 from .normalize import DynamicCallee
 from .optimize import name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
-from .sweep import Sweep, appended_list, popped_list, rename_loads, replace, unparse
+from .sweep import Sweep, appended_list, bind_call, popped_list, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
 
-BINARY_PRIMITIVES = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
-                     gast.Div: operator.truediv, gast.Pow: operator.pow,
-                     gast.MatMult: operator.matmul, gast.Mod: operator.mod}
-UNARY_PRIMITIVES = {gast.USub: operator.neg, gast.UAdd: operator.pos}
 
 
 class ReverseMode(Sweep):
@@ -632,8 +626,6 @@ class ReverseMode(Sweep):
         The primal becomes ``y, helper_pullback = helper_vjp(a, b)``; the adjoint calls
         ``helper_pullback(dy)`` and adds what it returns into ``da`` and ``db``.
         """
-        from ..api import derivative  # the api builds on this module
-
         value, target = stmt.value, stmt.targets[0]
         function = value.sg_user_function
         outputs = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
@@ -661,7 +653,7 @@ class ReverseMode(Sweep):
                                     keywords=value.keywords)
         else:
             vjp_name = self.binder.bind(f"{function.__name__}_vjp",
-                                        derivative(function, wrt, "vjp"))
+                                        self.link(function, wrt, "vjp"))
             self.callees.append(self.binder.bound[vjp_name])
             primal_call = gast.Call(func=load(vjp_name), args=value.args, keywords=value.keywords)
         forward = located(gast.Assign(targets=[gast.Tuple(elts=[clone(target), store(pullback)],
@@ -680,8 +672,6 @@ class ReverseMode(Sweep):
         and the adjoint calls ``helper_adjoint(dy, a)``, which runs helper again and returns
         da. Plain functions with no closures between them, so a further derivative can go
         through both (and through recursion) as through any of the user's functions."""
-        from ..api import derivative  # the api builds on this module
-
         if isinstance(function, DynamicCallee):
             raise self.parsed.unsupported(
                 stmt, f"a second derivative through the call {unparse(stmt.value)}, whose "
@@ -706,7 +696,7 @@ class ReverseMode(Sweep):
                                                                previous)
                                  if previous else clone(k.value)) for k in value.keywords]
         adjoint_name = self.binder.bind(f"{function.__name__}_adjoint",
-                                        derivative(function, wrt, "adjoint"))
+                                        self.link(function, wrt, "adjoint"))
         self.callees.append(self.binder.bound[adjoint_name])
         backward = gast.Call(func=load(adjoint_name), args=[cotangent] + arguments,
                              keywords=keywords)
@@ -1221,24 +1211,6 @@ def call_arguments(function, value, stmt, parsed, varied):
 
 def _same_state(left, right):
     return all(left.get(k, ZERO) == right.get(k, ZERO) for k in set(left) | set(right))
-
-
-def bind_call(value):
-    """(primitive, positional arguments, keywords) of the one operation an ANF value performs."""
-    if isinstance(value, gast.BinOp):
-        if isinstance(value.op, gast.Mult) and isinstance(value.left, gast.Name) and \
-                isinstance(value.right, gast.Name) and value.left.id == value.right.id:
-            return np.square, [value.left], []  # x * x: the rule of a square is one product
-        return BINARY_PRIMITIVES.get(type(value.op)), [value.left, value.right], []
-    if isinstance(value, gast.UnaryOp):
-        return UNARY_PRIMITIVES.get(type(value.op)), [value.operand], []
-    if isinstance(value, gast.Subscript):
-        return operator.getitem, [value.value, value.slice], []
-    if isinstance(value, gast.Attribute) and value.attr == "T":
-        return transpose_attribute, [value.value], []
-    if isinstance(value, gast.Call):
-        return getattr(value, "sg_function", None), value.args, value.keywords
-    return None, None, None
 
 
 def _is_reversed(expr, namespace):

@@ -1,10 +1,12 @@
 """What the reverse and forward generators share: the function they work on and its names."""
 import copy
+import operator
 
 import gast
 import numpy as np
 
 from ..rules import returns_sequence
+from ..rules.shape import transpose_attribute
 from ..runtime import field
 from .analyze import nodes_in
 from .build import call, clone, load
@@ -30,6 +32,9 @@ class Sweep:
         self.derivative_names = {}
         self.primal_of = {}
         self.callees = []  # generated derivatives of the user's functions this one calls
+        # (callee, wrt, mode) -> what generated code calls for that derivative: handed in by
+        # the caller of the transformer (the API), which owns derivatives
+        self.link = None
         module = gast.Module(body=body, type_ignores=[])
         self.list_names = {  # lists the function builds: their derivatives are lists too
             node.targets[0].id for node in nodes_in(module)
@@ -133,3 +138,27 @@ def appended_list(stmt):
                 isinstance(func.value, gast.Name) and len(stmt.value.args) == 1:
             return func.value.id, stmt.value.args[0]
     return None
+
+
+BINARY_PRIMITIVES = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+                     gast.Div: operator.truediv, gast.Pow: operator.pow,
+                     gast.MatMult: operator.matmul, gast.Mod: operator.mod}
+UNARY_PRIMITIVES = {gast.USub: operator.neg, gast.UAdd: operator.pos}
+
+
+def bind_call(value):
+    """(primitive, positional arguments, keywords) of the one operation an ANF value performs."""
+    if isinstance(value, gast.BinOp):
+        if isinstance(value.op, gast.Mult) and isinstance(value.left, gast.Name) and \
+                isinstance(value.right, gast.Name) and value.left.id == value.right.id:
+            return np.square, [value.left], []  # x * x: the rule of a square is one product
+        return BINARY_PRIMITIVES.get(type(value.op)), [value.left, value.right], []
+    if isinstance(value, gast.UnaryOp):
+        return UNARY_PRIMITIVES.get(type(value.op)), [value.operand], []
+    if isinstance(value, gast.Subscript):
+        return operator.getitem, [value.value, value.slice], []
+    if isinstance(value, gast.Attribute) and value.attr == "T":
+        return transpose_attribute, [value.value], []
+    if isinstance(value, gast.Call):
+        return getattr(value, "sg_function", None), value.args, value.keywords
+    return None, None, None
