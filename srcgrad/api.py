@@ -8,10 +8,11 @@ from typing import Any, Callable, Optional, Sequence, Tuple, TypeVar, Union, cas
 
 import numpy as np
 
-from . import tracebacks
+from . import diskcache, tracebacks
 from .errors import SourceError, SrcgradError, qualified_name
 from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
+from .transform import parse
 from .transform.pipeline import Generated, forward_mode, reverse_mode, tangent_parameters
 from .runtime import as_array_like, restructured, scalar_seed, zeros_for
 from .rules import non_differentiable as _declare_non_differentiable
@@ -58,18 +59,42 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
     if key in per_function and not per_function[key].refresh():
         per_function.clear()  # the user rebound a global the code was generated for
     if key not in per_function:
-        if mode == "jvp":
-            generated = forward_mode(function, wrt, source, tangent_names, link=derivative)
-            if generated is None:  # a tangent's name is taken there: the code for any shape
-                return _generated(function.__srcgrad_origin__.differentiable_generated.function,
-                                  wrt, mode, source)
-        else:
-            generated = reverse_mode(function, wrt, mode, source, signature, differentiable,
-                                     link=derivative)
+        cache_key = diskcache.key(function, source, wrt, mode, signature, differentiable,
+                                  tangent_names)
+        generated = diskcache.load(cache_key, function, derivative, Derivative) \
+            if cache_key else None
+        if generated is not None:
+            tracebacks.register(generated.function, _source_file(function, source),
+                                getattr(function, "__name__", "?"))
+            per_function[key] = generated
+            return generated
+        outer_read, parse.READ = parse.READ, []  # the functions parsed while generating
+        try:
+            generated = _generate(function, wrt, mode, source, signature, differentiable,
+                                  tangent_names)
+            read = parse.READ
+        finally:
+            parse.READ = None if outer_read is None else outer_read + parse.READ
+        if cache_key:
+            diskcache.store(cache_key, generated, function, read, Derivative)
         tracebacks.register(generated.function, _source_file(function, source),
                             getattr(function, "__name__", "?"))
         per_function[key] = generated
     return per_function[key]
+
+
+def _generate(function: Callable[..., Any], wrt: Wrt, mode: str, source: Optional[str],
+              signature: Optional[Signature], differentiable: bool,
+              tangent_names: Optional[list]) -> Generated:
+    """Run the transformer (see _generated)."""
+    if mode != "jvp":
+        return reverse_mode(function, wrt, mode, source, signature, differentiable,
+                            link=derivative)
+    generated = forward_mode(function, wrt, source, tangent_names, link=derivative)
+    if generated is None:  # a tangent's name is taken there: the code for any shape
+        return _generated(function.__srcgrad_origin__.differentiable_generated.function,
+                          wrt, mode, source)
+    return generated
 
 
 def _compiled(generated: Generated) -> Any:

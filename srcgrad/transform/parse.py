@@ -46,6 +46,8 @@ class ParsedFunction:
 
 
 _PARSED = {}  # functions srcgrad made itself (lifted nested defs) -> their ParsedFunction
+# While not None: every function parsed is appended (the disk cache checks their sources again).
+READ = None
 
 
 def register_parsed(function, parsed):
@@ -61,6 +63,8 @@ def parse_function(function, source=None):
     """
     # No inspect.unwrap: a decorator's wrapper (functools.wraps) is what the user calls, and
     # its own code, which calls the function it wraps, is what gets differentiated.
+    if READ is not None:
+        READ.append(function)
     if function in _PARSED:
         parsed = _PARSED[function]
         return ParsedFunction(function, clone(parsed.tree), parsed.filename,
