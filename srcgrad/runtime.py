@@ -1308,38 +1308,56 @@ def einsum_adjoints_along(g, subscripts, operands, directions):
 # --- np.gradient --------------------------------------------------------------------------------
 
 def gradient_axis(f, spacing, axis, edge_order):
-    """The one axis ``np.gradient(f, spacing, axis=axis)`` differences (the rule covers a result
-    that is one array, with first-order edges and one number as the spacing)."""
-    if ndim_of(spacing) != 0:
-        raise NotImplementedError("srcgrad differentiates np.gradient with one number as the "
-                                  "spacing, not an array of coordinates")
-    if edge_order != 1:
-        raise NotImplementedError("srcgrad differentiates np.gradient with edge_order=1")
+    """The one axis ``np.gradient(f, spacing, axis=axis, edge_order=...)`` differences (the rule
+    covers a result that is one array: one axis, one spacing, a number or the coordinates)."""
+    if ndim_of(spacing) > 1:
+        raise NotImplementedError("np.gradient takes one number or a vector of coordinates as "
+                                  "the spacing of the axis")
     if axis is None:
         if ndim_of(f) != 1:
-            raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
-                                      "pass axis=k")
+            raise NotImplementedError("np.gradient of an array of several axes returns one array "
+                                      "per axis: srcgrad differentiates one axis at a time, call "
+                                      "np.gradient(f, axis=k) for each axis k")
         return 0
     if isinstance(axis, (tuple, list)):
-        raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
-                                  "pass axis=k")
+        if len(axis) != 1:
+            raise NotImplementedError("np.gradient over several axes returns one array per axis: "
+                                      "srcgrad differentiates one axis at a time, call "
+                                      "np.gradient(f, axis=k) for each axis k")
+        axis = axis[0]
     return axis % ndim_of(f)
 
 
-def gradient_adjoint(g, f, spacing, axis):
-    """The adjoint of ``np.gradient(f, spacing, axis=axis)`` (first-order edges): central
-    differences inside, one-sided ones at both ends, each transposed."""
+def gradient_band(n, spacing, edge_order, like):
+    """The matrix of ``np.gradient`` along an axis of length n as its five diagonals: row o + 2,
+    column i holds the weight of element i + o in result i (zero off the matrix). NumPy's own
+    np.gradient works them out, from five combs (ones at every fifth element)."""
+    positions = np.arange(n, like=like)
+    combs = np.expand_dims(positions % 5, 0) == np.expand_dims(np.arange(5, like=like), 1)
+    responses = np.gradient(np.zeros_like(like, shape=(5, n)) + combs, spacing, axis=1,
+                            edge_order=edge_order)
+    columns = np.expand_dims(positions, 0) + np.expand_dims(np.arange(-2, 3, like=like), 1)
+    residues = np.expand_dims(np.arange(5, like=like), (0, 2))
+    picked = np.sum(np.expand_dims(responses, 0) * (np.expand_dims(columns % 5, 1) == residues),
+                    axis=1)  # picked[o + 2, i]: the response of the comb holding element i + o
+    return np.where((columns >= 0) & (columns < n), picked, 0.0)
+
+
+def gradient_adjoint(g, f, spacing, axis, edge_order):
+    """The adjoint of ``np.gradient(f, spacing, axis=axis, edge_order=edge_order)``: the
+    transposed band, each diagonal's products shifted back onto the elements they read."""
+    g = as_array_like(g, f)
+    n = shape_of(g)[axis]
+    band = gradient_band(n, spacing, edge_order, g)
+    widths = [(0, 0)] * ndim_of(g)
+    widths[axis] = (2, 2)
     before = (slice(None),) * axis
-    half = g[before + (slice(1, -1),)] * (0.5 / spacing)
-    zeros = np.zeros_like(g[before + (slice(0, 2),)])
-    inner = (np.concatenate([zeros, half], axis=axis)
-             - np.concatenate([half, zeros], axis=axis))
-    first = g[before + (slice(0, 1),)] / spacing
-    last = g[before + (slice(-1, None),)] / spacing
-    rest = np.zeros_like(g[before + (slice(2, None),)])
-    edges = (np.concatenate([-first, first, rest], axis=axis)
-             + np.concatenate([rest, -last, last], axis=axis))
-    return inner + edges
+    total = 0.0
+    for o in range(-2, 3):
+        weights = np.reshape(band[o + 2], (n,) + (1,) * (ndim_of(g) - axis - 1))
+        products = np.pad(g * weights, widths)  # product i lands on element i + o
+        total = total + products[before + (slice(2 - o, 2 - o + n),)]
+    return total
 
 
 def passes_derivative(dtype):

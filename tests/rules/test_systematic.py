@@ -207,6 +207,12 @@ case(fns.corrcoef_columns_, unary(shapes=[(5, 3)]), float32=False)
 case(fns.gradient_, unary(shapes=[(2,), (3,), (5,)]))
 case(fns.gradient_spacing_, unary(shapes=[(4,)]))
 case(fns.gradient_axis_, unary(shapes=[(4, 2), (2, 3)]))
+case(fns.gradient_edge_order_2_, unary(shapes=[(3,), (6,)]))
+case(fns.gradient_edge_order_2_axis_, unary(shapes=[(2, 4), (3,)]))
+case(fns.gradient_axis_tuple_, unary(shapes=[(2, 4)]))
+# float64 coordinates make NumPy's own result float64.
+case(fns.gradient_coordinates_, unary(shapes=[(5,)]), float32=False)
+case(fns.gradient_coordinates_edge_order_2_, unary(shapes=[(5, 2), (5,)]), float32=False)
 case(fns.diff_, unary(shapes=[(3,), (2, 4)]))
 case(fns.diff_twice_, unary(shapes=[(4,), (2, 5)]))
 
