@@ -148,6 +148,7 @@ class Derivative:
                  source: Optional[str] = None) -> None:
         if not callable(function):
             raise SrcgradError(f"srcgrad needs a function to differentiate, got {function!r}")
+        _refuse_jacobian_of_jacobian(function)
         try:  # methods, partials, lambdas, callable objects, primitives with a rule
             adapted = adapt(function, wrt, source)
         except SourceError:
@@ -542,6 +543,7 @@ def jacobian(function: Callable[..., Any], wrt: int = 0,
         raise SrcgradError(f"jacobian's mode is 'forward', 'reverse' or None, not {mode!r}")
     if not isinstance(wrt, int):
         raise SrcgradError("jacobian takes one argument position as wrt; call it once per argument")
+    _refuse_jacobian_of_jacobian(function)
     forward, backward = Derivative(function, wrt, "jvp"), Derivative(function, wrt, "vjp")
 
     @_boundary
@@ -571,7 +573,19 @@ def jacobian(function: Callable[..., Any], wrt: int = 0,
         return np.reshape(np.stack(rows), out_shape + in_shape)
 
     functools.update_wrapper(jacobian_of, function)
+    jacobian_of.__srcgrad_jacobian__ = True  # type: ignore[attr-defined]
     return jacobian_of
+
+
+def _refuse_jacobian_of_jacobian(function: Callable[..., Any]) -> None:
+    """A Jacobian or Hessian is computed by a Python loop over unit directions, which srcgrad
+    does not differentiate again: refuse at the user's line, with what does work."""
+    if getattr(function, "__srcgrad_jacobian__", False):
+        raise SrcgradError(
+            "srcgrad cannot differentiate the result of srcgrad.jacobian or srcgrad.hessian "
+            "again (it loops over unit directions in Python): for third derivatives nest the "
+            "generated derivatives instead, e.g. srcgrad.grad(srcgrad.grad(srcgrad.grad(f))) "
+            "for a function of a number")
 
 
 def _is_array(value: Any) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import os
 import sys
 import warnings
 from typing import Any, Optional
@@ -31,6 +32,21 @@ class SrcgradError(Exception):
             return
         where = f"{filename}, line {lineno}" if lineno else filename
         self.args = (f"{where}: {message}",) + tuple(self.args[1:])
+
+
+    def relocate(self, filename: str, lineno: Optional[int]) -> None:
+        """Name ``filename``, line ``lineno`` instead of the place the message names now (srcgrad's
+        own code, where a helper differentiated for the user failed)."""
+        message = str(self.args[0]) if self.args else ""
+        if self.filename is not None:
+            prefix = f"{self.filename}, line {self.lineno}: " if self.lineno else f"{self.filename}: "
+            if message.startswith(prefix):
+                message = message[len(prefix):] + (f" (in srcgrad's {os.path.basename(self.filename)}"
+                                                   f", line {self.lineno}, differentiated for "
+                                                   f"this line)")
+        self.args = (message,) + tuple(self.args[1:])
+        self.filename = self.lineno = None
+        self.locate(filename, lineno)
 
 
 class SourceError(SrcgradError):

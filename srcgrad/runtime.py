@@ -1182,43 +1182,85 @@ def einsum_of(subscripts, operands):
     return np.einsum(subscripts, *operands)
 
 
-def einsum_plan(subscripts, k):
-    """For the adjoint of operand ``k`` of ``np.einsum(subscripts, ...)``: the einsum of g and the
-    other operands that gives it, and its shape before broadcasting (length 1 for an index that
-    only operand k has, which it summed away)."""
-    if "..." in subscripts:
-        raise NotImplementedError("srcgrad differentiates np.einsum without '...'; write the "
-                                  "batch axes out as letters")
+def einsum_terms(subscripts, shapes):
+    """``np.einsum``'s subscripts written out: (one string of letters per operand, the output's
+    letters), with '...' replaced by letters of its own (right-aligned across operands, as
+    NumPy broadcasts them) and an implicit output made explicit."""
     subscripts = subscripts.replace(" ", "")
-    inputs, _, output = subscripts.partition("->")
+    inputs, arrow, output = subscripts.partition("->")
     inputs = inputs.split(",")
-    if "->" not in subscripts:  # implicit output: the indices seen once, in alphabetical order
-        letters = "".join(inputs)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    target = inputs[k]
-    if len(set(target)) != len(target):
-        raise NotImplementedError(f"srcgrad differentiates np.einsum when no operand repeats an "
-                                  f"index (operand {k} has {target!r})")
-    others = [term for j, term in enumerate(inputs) if j != k]
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+             if c not in subscripts]
+    widths = [len(shape) - (len(term) - 3) if "..." in term else 0
+              for term, shape in zip(inputs, shapes)]
+    ellipsis = "".join(spare[:max(widths, default=0)])
+    terms = [term.replace("...", ellipsis[len(ellipsis) - w:]) for term, w in zip(inputs, widths)]
+    if not arrow:  # implicit output: '...', then the letters seen once, in alphabetical order
+        letters = "".join(inputs).replace(".", "")
+        output = ellipsis + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return terms, output.replace("...", ellipsis)
+
+
+def einsum_plan(subscripts, shapes, k):
+    """For the adjoint of operand ``k`` of ``np.einsum(subscripts, ...)`` (operands of the
+    given shapes): one einsum of g, the other operands and constant factors that gives it, and
+    those factors as ("ones", n) or ("eye", n). An index that only operand k has is summed away
+    in the result, so it comes back as a vector of ones; an index operand k repeats (its
+    diagonal, 'ii') comes back through an identity matrix; an axis of length 1 that einsum
+    broadcast is summed back to length 1 through a ones vector of length 1, and one that the
+    others had of length 1 is stretched back by a ones vector of its length."""
+    terms, output = einsum_terms(subscripts, shapes)
+    sizes = {}
+    for term, shape in zip(terms, shapes):
+        for c, n in zip(term, shape):
+            sizes[c] = max(sizes.get(c, 1), n)
+    others = [term for j, term in enumerate(terms) if j != k]
     available = set(output).union(*others)
-    kept = "".join(c for c in target if c in available)
-    expression = ",".join([output] + others) + "->" + kept
-    return expression, [c in available for c in target]
+    reaching = {c: sizes[c] for c in output}  # the length the einsum gives each index
+    for j, term in enumerate(terms):
+        for c, n in zip(term, shapes[j]):
+            if j != k and c not in output:
+                reaching[c] = max(reaching.get(c, 1), n)
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+             if c not in sizes]
+    result, factor_terms, factors, seen = "", [], [], set()
+    for c, n in zip(terms[k], shapes[k]):
+        if c in seen:  # a repeated index: the diagonal, through an identity matrix
+            fresh = spare.pop()
+            factor_terms.append(c + fresh)
+            factors.append(("eye", n))
+            result += fresh
+        elif c not in available:  # summed away by operand k alone: ones along it
+            factor_terms.append(c)
+            factors.append(("ones", n))
+            result += c
+        elif n == 1 and sizes[c] > 1:  # broadcast by einsum: summed back to length 1
+            fresh = spare.pop()
+            factor_terms.append(fresh)
+            factors.append(("ones", 1))
+            result += fresh
+        else:
+            if reaching[c] < n:  # the others broadcast along it: stretched back by ones
+                factor_terms.append(c)
+                factors.append(("ones", n))
+            result += c
+        seen.add(c)
+    expression = ",".join([output] + others + factor_terms) + "->" + result
+    return expression, factors
 
 
 def einsum_adjoint(g, subscripts, operands, k):
     """The adjoint of operand ``k`` of ``np.einsum(subscripts, *operands)``."""
-    plan = einsum_plan(subscripts, k)
-    inputs = [as_array_like(g, operands[k])]
+    plan = einsum_plan(subscripts, [shape_of(x) for x in operands], k)
+    g = as_array_like(g, operands[k])
+    inputs = [g]
     for j in range(len(operands)):
         if j != k:
             inputs.append(operands[j])
-    adjoint = einsum_of(plan[0], inputs)
-    shape = shape_of(operands[k])
-    if all(plan[1]):
-        return adjoint
-    kept_shape = tuple(n if kept else 1 for n, kept in zip(shape, plan[1]))
-    return np.broadcast_to(np.reshape(adjoint, kept_shape), shape)
+    for kind, n in plan[1]:
+        like = operands[k]
+        inputs.append(eye_like(n, n, 0, like) if kind == "eye" else np.ones_like(like, shape=(n,)))
+    return einsum_of(plan[0], inputs)
 
 
 def einsum_adjoints(g, subscripts, operands):
@@ -1266,38 +1308,56 @@ def einsum_adjoints_along(g, subscripts, operands, directions):
 # --- np.gradient --------------------------------------------------------------------------------
 
 def gradient_axis(f, spacing, axis, edge_order):
-    """The one axis ``np.gradient(f, spacing, axis=axis)`` differences (the rule covers a result
-    that is one array, with first-order edges and one number as the spacing)."""
-    if ndim_of(spacing) != 0:
-        raise NotImplementedError("srcgrad differentiates np.gradient with one number as the "
-                                  "spacing, not an array of coordinates")
-    if edge_order != 1:
-        raise NotImplementedError("srcgrad differentiates np.gradient with edge_order=1")
+    """The one axis ``np.gradient(f, spacing, axis=axis, edge_order=...)`` differences (the rule
+    covers a result that is one array: one axis, one spacing, a number or the coordinates)."""
+    if ndim_of(spacing) > 1:
+        raise NotImplementedError("np.gradient takes one number or a vector of coordinates as "
+                                  "the spacing of the axis")
     if axis is None:
         if ndim_of(f) != 1:
-            raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
-                                      "pass axis=k")
+            raise NotImplementedError("np.gradient of an array of several axes returns one array "
+                                      "per axis: srcgrad differentiates one axis at a time, call "
+                                      "np.gradient(f, axis=k) for each axis k")
         return 0
     if isinstance(axis, (tuple, list)):
-        raise NotImplementedError("srcgrad differentiates np.gradient of one axis at a time: "
-                                  "pass axis=k")
+        if len(axis) != 1:
+            raise NotImplementedError("np.gradient over several axes returns one array per axis: "
+                                      "srcgrad differentiates one axis at a time, call "
+                                      "np.gradient(f, axis=k) for each axis k")
+        axis = axis[0]
     return axis % ndim_of(f)
 
 
-def gradient_adjoint(g, f, spacing, axis):
-    """The adjoint of ``np.gradient(f, spacing, axis=axis)`` (first-order edges): central
-    differences inside, one-sided ones at both ends, each transposed."""
+def gradient_band(n, spacing, edge_order, like):
+    """The matrix of ``np.gradient`` along an axis of length n as its five diagonals: row o + 2,
+    column i holds the weight of element i + o in result i (zero off the matrix). NumPy's own
+    np.gradient works them out, from five combs (ones at every fifth element)."""
+    positions = np.arange(n, like=like)
+    combs = np.expand_dims(positions % 5, 0) == np.expand_dims(np.arange(5, like=like), 1)
+    responses = np.gradient(np.zeros_like(like, shape=(5, n)) + combs, spacing, axis=1,
+                            edge_order=edge_order)
+    columns = np.expand_dims(positions, 0) + np.expand_dims(np.arange(-2, 3, like=like), 1)
+    residues = np.expand_dims(np.arange(5, like=like), (0, 2))
+    picked = np.sum(np.expand_dims(responses, 0) * (np.expand_dims(columns % 5, 1) == residues),
+                    axis=1)  # picked[o + 2, i]: the response of the comb holding element i + o
+    return np.where((columns >= 0) & (columns < n), picked, 0.0)
+
+
+def gradient_adjoint(g, f, spacing, axis, edge_order):
+    """The adjoint of ``np.gradient(f, spacing, axis=axis, edge_order=edge_order)``: the
+    transposed band, each diagonal's products shifted back onto the elements they read."""
+    g = as_array_like(g, f)
+    n = shape_of(g)[axis]
+    band = gradient_band(n, spacing, edge_order, g)
+    widths = [(0, 0)] * ndim_of(g)
+    widths[axis] = (2, 2)
     before = (slice(None),) * axis
-    half = g[before + (slice(1, -1),)] * (0.5 / spacing)
-    zeros = np.zeros_like(g[before + (slice(0, 2),)])
-    inner = (np.concatenate([zeros, half], axis=axis)
-             - np.concatenate([half, zeros], axis=axis))
-    first = g[before + (slice(0, 1),)] / spacing
-    last = g[before + (slice(-1, None),)] / spacing
-    rest = np.zeros_like(g[before + (slice(2, None),)])
-    edges = (np.concatenate([-first, first, rest], axis=axis)
-             + np.concatenate([rest, -last, last], axis=axis))
-    return inner + edges
+    total = 0.0
+    for o in range(-2, 3):
+        weights = np.reshape(band[o + 2], (n,) + (1,) * (ndim_of(g) - axis - 1))
+        products = np.pad(g * weights, widths)  # product i lands on element i + o
+        total = total + products[before + (slice(2 - o, 2 - o + n),)]
+    return total
 
 
 def passes_derivative(dtype):
@@ -1423,61 +1483,158 @@ def convolve_adjoints(g, a, v, mode, correlation=False):
 
 # --- np.cov -----------------------------------------------------------------------------------------
 
-def cov_centred(m, rowvar):
-    """For ``np.cov(m, ...)``: m as (variables, observations), each variable centred."""
-    x = np.reshape(m, (1, -1)) if ndim_of(m) < 2 else (m if rowvar else np.swapaxes(m, 0, 1))
-    return x - np.mean(x, axis=1, keepdims=True)
+def cov_rows(v, rowvar):
+    """One operand of ``np.cov`` or ``np.corrcoef`` as NumPy reads it: (variables, observations),
+    a vector one variable, transposed when ``rowvar`` is False unless it is one row."""
+    x = np.reshape(v, (1, -1)) if ndim_of(v) < 2 else v
+    return np.swapaxes(x, 0, 1) if not rowvar and shape_of(x)[0] != 1 else x
 
 
-def cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights):
-    """The divisor of ``np.cov(m, ...)``: the number of observations less ddof."""
-    if y is not None or fweights is not None or aweights is not None:
-        refuse_cov_options()
-    count = size_of(m) if ndim_of(m) < 2 else shape_of(m)[1 if rowvar else 0]
-    return count - (ddof if ddof is not None else (0 if bias else 1))
+def cov_stacked(m, y, rowvar):
+    """The variables of ``np.cov(m, y, rowvar)``: m's, then y's when y is given."""
+    if y is None:
+        return cov_rows(m, rowvar)
+    return np.concatenate([cov_rows(m, rowvar), cov_rows(y, rowvar)], axis=0)
 
 
-def refuse_cov_options():
-    raise NotImplementedError("srcgrad differentiates np.cov(m) without y, fweights or aweights; "
-                              "stack y into m with np.vstack")
+def cov_weights(fweights, aweights):
+    """The weight of each observation in np.cov: fweights times aweights, or None."""
+    if fweights is None:
+        return aweights
+    return fweights if aweights is None else fweights * aweights
+
+
+def cov_centred(x, weights):
+    """The variables (rows of ``x``) less their (weighted) means."""
+    return x - np.expand_dims(np.average(x, axis=1, weights=weights), 1)
+
+
+def cov_divisor(x, bias, ddof, fweights, aweights):
+    """The divisor of ``np.cov``: the (weighted) number of observations less ddof, as NumPy
+    computes it."""
+    ddof = ddof if ddof is not None else (0 if bias else 1)
+    weights = cov_weights(fweights, aweights)
+    if weights is None:
+        return shape_of(x)[1] - ddof
+    total = np.sum(weights)
+    if ddof == 0:
+        return total
+    if aweights is None:
+        return total - ddof
+    return total - ddof * np.sum(weights * aweights) / total
+
+
+def cov_weighted(centred, fweights, aweights):
+    """The centred variables times each observation's weight."""
+    weights = cov_weights(fweights, aweights)
+    return centred if weights is None else centred * weights
+
+
+def cov_part(dx, m, y, rowvar, part):
+    """The rows of ``dx`` (an adjoint of cov_stacked's result) that belong to m (part 0) or to
+    y (part 1), in that operand's own layout; None for a y not given."""
+    if part == 1 and y is None:
+        return None
+    rows = shape_of(cov_rows(m, rowvar))[0]
+    x = dx[:rows] if part == 0 else dx[rows:]
+    v = m if part == 0 else y
+    if not rowvar and shape_of(x)[0] != 1 and ndim_of(v) == 2:
+        x = np.swapaxes(x, 0, 1)
+    return np.reshape(x, shape_of(v))
+
+
+def cov_direction(d, m, y, rowvar, part):
+    """A tangent of m (part 0) or y (part 1) as a direction in cov_stacked's result."""
+    if y is None:
+        return cov_rows(d, rowvar) if part == 0 else None
+    if part == 0:
+        return np.concatenate([cov_rows(d, rowvar), np.zeros_like(cov_rows(y, rowvar))], axis=0)
+    return np.concatenate([np.zeros_like(cov_rows(m, rowvar)), cov_rows(d, rowvar)], axis=0)
+
+
+def square_adjoint(g, x):
+    """The adjoint of a (variables, variables) result as that square matrix (np.cov and
+    np.corrcoef squeeze a single variable's result to a number)."""
+    rows = shape_of(x)[0]
+    return np.reshape(as_array_like(g, x), (rows, rows))
 
 
 def cov_adjoint(g, m, y, rowvar, bias, ddof, fweights, aweights):
-    """The adjoint of m in ``np.cov(m, ...)``: (G + G^T) x_c / divisor, back in m's layout."""
-    centred = cov_centred(m, rowvar)
-    divisor = cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights)
-    g = np.reshape(as_array_like(g, m), (shape_of(centred)[0], shape_of(centred)[0]))
-    dx = (g + np.swapaxes(g, 0, 1)) @ centred / divisor
-    if ndim_of(m) == 2 and not rowvar:
-        dx = np.swapaxes(dx, 0, 1)
-    return np.reshape(dx, shape_of(m))
+    """The adjoint of cov_stacked's result in ``np.cov(m, y, ...)``: (G + G^T) (x_c w) /
+    divisor (the weighted centring itself adds nothing: x_c w sums to zero over observations)."""
+    x = cov_stacked(m, y, rowvar)
+    centred = cov_centred(x, cov_weights(fweights, aweights))
+    g = square_adjoint(g, x)
+    return ((g + np.swapaxes(g, 0, 1)) @ cov_weighted(centred, fweights, aweights)
+            / cov_divisor(x, bias, ddof, fweights, aweights))
 
 
-def cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights):
-    """The tangent of ``np.cov(m, ...)`` along ``dm``."""
-    centred = cov_centred(m, rowvar)
-    divisor = cov_divisor(m, y, rowvar, bias, ddof, fweights, aweights)
-    moved = cov_centred(dm, rowvar)
-    product = moved @ np.swapaxes(centred, 0, 1)
-    return np.reshape((product + np.swapaxes(product, 0, 1)) / divisor, shape_of(ans))
+def cov_tangent(dx, ans, m, y, rowvar, bias, ddof, fweights, aweights):
+    """The tangent of ``np.cov(m, y, ...)`` along ``dx``, a direction of cov_stacked's result
+    (zero for None)."""
+    if dx is None:
+        return np.zeros_like(ans)
+    x = cov_stacked(m, y, rowvar)
+    centred = cov_centred(x, cov_weights(fweights, aweights))
+    product = dx @ np.swapaxes(cov_weighted(centred, fweights, aweights), 0, 1)
+    return np.reshape((product + np.swapaxes(product, 0, 1))
+                      / cov_divisor(x, bias, ddof, fweights, aweights), shape_of(ans))
+
+
+def corrcoef_normalized(m, y, rowvar):
+    """The centred variables of ``np.corrcoef(m, y, rowvar)`` scaled to length one, and their
+    lengths: the correlations are ``z @ z.T``."""
+    x = cov_stacked(m, y, rowvar)
+    centred = x - np.mean(x, axis=1, keepdims=True)
+    lengths = np.sqrt(np.sum(centred * centred, axis=1, keepdims=True))
+    return [centred / lengths, lengths]
+
+
+def corrcoef_adjoint(g, m, y, rowvar):
+    """The adjoint of cov_stacked's result in ``np.corrcoef``: through z z^T, the scaling to
+    length one (which takes out the part along z) and the centring."""
+    z, lengths = corrcoef_normalized(m, y, rowvar)
+    g = square_adjoint(g, z)
+    gz = (g + np.swapaxes(g, 0, 1)) @ z
+    gc = (gz - z * np.sum(z * gz, axis=1, keepdims=True)) / lengths
+    return gc - np.mean(gc, axis=1, keepdims=True)
+
+
+def corrcoef_tangent(dx, ans, m, y, rowvar):
+    """The tangent of ``np.corrcoef(m, y, rowvar)`` along ``dx``, a direction of cov_stacked's
+    result (zero for None)."""
+    if dx is None:
+        return np.zeros_like(ans)
+    z, lengths = corrcoef_normalized(m, y, rowvar)
+    dc = dx - np.mean(dx, axis=1, keepdims=True)
+    dz = (dc - z * np.sum(z * dc, axis=1, keepdims=True)) / lengths
+    product = dz @ np.swapaxes(z, 0, 1)
+    return np.reshape(product + np.swapaxes(product, 0, 1), shape_of(ans))
 
 
 # --- np.median ----------------------------------------------------------------------------------------
 
-def median_shares(a, axis):
+def median_shares(a, axis, skip_nan=False):
     """How the median of ``a`` along ``axis`` moves with each element (an array of a's shape):
     the middle element gets it all; with an even count the two middle ones half each; tied
-    elements share their part evenly."""
+    elements share their part evenly. With ``skip_nan`` (np.nanmedian) the middle is that of
+    the values that are not NaN, which np.sort puts last, and NaNs get nothing."""
     if isinstance(axis, (tuple, list)):
         raise NotImplementedError("srcgrad differentiates np.median over one axis or all")
     flat = axis is None
     values = np.reshape(a, (-1,)) if flat else a
     axis_ = 0 if flat else axis % ndim_of(a)
-    n = shape_of(values)[axis_]
     ordered = np.sort(values, axis=axis_)
-    before = (slice(None),) * axis_
-    low = ordered[before + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
-    high = ordered[before + (slice(n // 2, n // 2 + 1),)]
+    if skip_nan:
+        n = np.sum(~np.isnan(values), axis=axis_, keepdims=True)
+        low = np.take_along_axis(ordered, np.maximum(n - 1, 0) // 2, axis=axis_)
+        high = np.take_along_axis(ordered, np.minimum(n // 2, shape_of(values)[axis_] - 1),
+                                  axis=axis_)
+    else:
+        n = shape_of(values)[axis_]
+        before = (slice(None),) * axis_
+        low = ordered[before + (slice((n - 1) // 2, (n - 1) // 2 + 1),)]
+        high = ordered[before + (slice(n // 2, n // 2 + 1),)]
     is_low = values == low
     is_high = values == high
     shares = 0.5 * (is_low / count_of(is_low, values, axis_, True)

@@ -22,7 +22,7 @@ import types
 from typing import Any, Optional, Tuple
 
 from .errors import SrcgradError
-from .transform.emit import LINE_ORIGINS
+from .transform.emit import LINE_ORIGINS, user_location
 
 # Generated file name -> (the user's file, the user's function name).
 _USER_FILES: dict[str, Tuple[str, str]] = {}
@@ -66,7 +66,13 @@ def present(error: SrcgradError, fallback: Optional[Tuple[str, int]] = None) -> 
     caller should ``raise error.with_traceback(None)`` instead.
     """
     line = user_line(error.__traceback__)
-    if line is not None:
+    if error.filename is not None and _is_own(error.filename):
+        # found in srcgrad's own code (a runtime helper walked at second order): the user's
+        # line behind the generated code that called it is the place to name
+        outside = user_line_outside_package(error.__traceback__) or fallback
+        if outside is not None:
+            error.relocate(*outside[:2])
+    if line is not None and not _is_own(line[0]):
         error.locate(line[0], line[1])
     elif fallback is not None:
         error.locate(*fallback)
@@ -99,6 +105,25 @@ def note_user_line(error: BaseException) -> None:
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _is_own(filename: str) -> bool:
+    """Is ``filename`` one of srcgrad's own source files?"""
+    return os.path.abspath(filename).startswith(_PACKAGE)
+
+
+def user_line_outside_package(tb: Optional[types.TracebackType]) -> Optional[Tuple[str, int]]:
+    """The user's (file, line) behind the innermost generated frame that was not made from
+    srcgrad's own code, following code generated from generated code back to the user's."""
+    found = None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename in LINE_ORIGINS:
+            user_file, lineno = user_location(filename, tb.tb_lineno)
+            if user_file is not None and lineno is not None and not _is_own(user_file):
+                found = (user_file, lineno)
+        tb = tb.tb_next
+    return found
 
 
 def hide_own_frames(error: BaseException) -> None:

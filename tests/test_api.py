@@ -223,3 +223,28 @@ def test_jax_style_primals_in_place_of_wrt_are_refused_with_the_srcgrad_spelling
         assert __file__ in message
     out, pullback = sg.vjp(g)(x)
     np.testing.assert_allclose(pullback(np.ones(2)), np.cos(x) * x + np.sin(x))
+
+
+def _cubic_sum(x):
+    return np.sum(np.sin(x) * x[0])
+
+
+def test_a_jacobian_or_hessian_differentiated_again_is_refused_at_the_users_line():
+    """Third derivatives through sg.jacobian: the Jacobian's loop over unit directions is not
+    differentiated again; the refusal names the user's line and what to write instead."""
+    import inspect
+    line = inspect.currentframe().f_lineno + 2
+    with pytest.raises(sg.SrcgradError) as caught:
+        sg.jacobian(sg.hessian(_cubic_sum))(np.array([0.3, 0.7]))
+    message = str(caught.value)
+    assert message.startswith(f"{__file__}, line {line}: ")
+    assert "srcgrad.grad(srcgrad.grad(srcgrad.grad(f)))" in message
+    assert "srcgrad/api.py" not in message
+    with pytest.raises(sg.SrcgradError, match="result of srcgrad.jacobian or srcgrad.hessian"):
+        sg.grad(sg.hessian(_cubic_sum))(np.array([0.3, 0.7]))
+
+
+def test_third_derivative_of_a_function_of_a_number_by_nested_grad():
+    third = sg.grad(sg.grad(sg.grad(lambda t: np.sin(t) * t ** 2)))(0.4)
+    expected = -np.cos(0.4) * 0.16 - 6 * np.sin(0.4) * 0.4 + 6 * np.cos(0.4)
+    assert np.isclose(third, expected)

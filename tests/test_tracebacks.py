@@ -319,3 +319,30 @@ def test_tests_of_literals_against_none_are_decided_in_the_text(source, folded):
         warnings.simplefilter("ignore", SyntaxWarning)
         tree = ast.parse(source)
     assert ast.unparse(_FoldNoneTests().fold(tree)) == folded
+
+
+def test_a_failure_in_srcgrads_own_helper_names_the_users_line(tmp_path, monkeypatch):
+    """A helper of srcgrad's (runtime.py) is walked like the user's code when a derivative goes
+    through it (second order); if that fails, the error names the user's line that led there,
+    never srcgrad's file. Stand-in: a helper module in a folder taken as srcgrad's own."""
+    import importlib
+    import sys
+    import srcgrad.tracebacks as tracebacks_module
+    (tmp_path / "own_helper_module.py").write_text(
+        "import numpy as np\n\n\ndef helper(x):\n    try:\n        return np.sin(x)\n"
+        "    except ValueError:\n        return x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(tracebacks_module, "_PACKAGE", str(tmp_path) + os.sep)
+    module = importlib.import_module("own_helper_module")
+    try:
+        def user_function(x):
+            y = module.helper(x) * 2.0
+            return np.sum(y)
+        line = user_function.__code__.co_firstlineno + 1
+        with pytest.raises(sg.SrcgradError) as caught:
+            sg.grad(user_function)(np.ones(3))
+        message = str(caught.value)
+        assert message.startswith(f"{__file__}, line {line}: "), message
+        assert "try/except" in message and "own_helper_module.py" in message
+    finally:
+        sys.modules.pop("own_helper_module", None)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..runtime import (as_array_like, as_columns, broadcast_like, convolve_adjoints,
                        dot_adjoint_left, dot_adjoint_right, einsum_adjoints, einsum_adjoints_along,
-                       einsum_of, einsum_plan, einsum_tangent, from_columns, identity_like,
+                       einsum_of, einsum_plan, einsum_tangent, einsum_terms, from_columns, identity_like,
                        inner_axes, kron_plan, lower_factor, matmul_adjoint_left,
                        matmul_adjoint_right, matrix_power_adjoint, matrix_power_tangent,
                        mirror_triangle, multi_dot_adjoints, multi_dot_tangent, ndim_of,
@@ -338,7 +338,7 @@ def einsum_jvp(ans, subscripts, operands, *, doperands):
 
 
 sequence_result(einsum_adjoints, einsum_adjoints_along)
-non_differentiable(einsum_plan)
+non_differentiable(einsum_plan, einsum_terms)
 PACKED_ARGUMENTS[np.einsum] = (einsum_of, 1)
 
 

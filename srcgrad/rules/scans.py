@@ -6,7 +6,8 @@ reshaped to the input (a no-op reshape when an axis is given).
 """
 import numpy as np
 
-from ..runtime import (diff_adjoint, gradient_adjoint, gradient_axis, shape_of, trapezoid_weights)
+from ..runtime import (diff_adjoint, gradient_adjoint, gradient_axis, gradient_band, shape_of,
+                       trapezoid_weights)
 from .registry import jvp, non_differentiable, vjp
 
 
@@ -55,22 +56,24 @@ def diff_adjoint_jvp(ans, value, n, axis, *, dvalue):
 
 @vjp(np.gradient)
 def gradient(g, ans, f, spacing=1.0, axis=None, edge_order=1):
-    return gradient_adjoint(g, f, spacing, gradient_axis(f, spacing, axis, edge_order))
+    # The spacing (a number, or the axis's coordinates) is an option: it is not differentiated.
+    return gradient_adjoint(g, f, spacing, gradient_axis(f, spacing, axis, edge_order), edge_order)
 
 
 @jvp(np.gradient)
 def gradient_jvp(ans, f, spacing=1.0, axis=None, edge_order=1, *, df):
-    return np.gradient(df, spacing, axis=gradient_axis(f, spacing, axis, edge_order))
+    return np.gradient(df, spacing, axis=gradient_axis(f, spacing, axis, edge_order),
+                       edge_order=edge_order)
 
 
 @vjp(gradient_adjoint)
-def gradient_adjoint_rule(g, ans, value, f, spacing, axis):
-    return np.gradient(g, spacing, axis=axis), None, None, None
+def gradient_adjoint_rule(g, ans, value, f, spacing, axis, edge_order):
+    return np.gradient(g, spacing, axis=axis, edge_order=edge_order), None, None, None, None
 
 
 @jvp(gradient_adjoint)
-def gradient_adjoint_jvp(ans, value, f, spacing, axis, *, dvalue):
-    return gradient_adjoint(dvalue, f, spacing, axis)
+def gradient_adjoint_jvp(ans, value, f, spacing, axis, edge_order, *, dvalue):
+    return gradient_adjoint(dvalue, f, spacing, axis, edge_order)
 
 
 @vjp(np.nancumsum)
@@ -98,4 +101,4 @@ def trapezoid_jvp(ans, y, x=None, dx=1.0, axis=-1, *, dy):
     return np.sum(dy * trapezoid_weights(y, x, dx, axis), axis=axis)
 
 
-non_differentiable(gradient_axis, trapezoid_weights)
+non_differentiable(gradient_axis, gradient_band, trapezoid_weights)

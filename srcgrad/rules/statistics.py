@@ -5,10 +5,11 @@ elements each result summarizes (``size_of(a) // size_of(ans)``), so no axis ari
 """
 import numpy as np
 
-from ..runtime import (add_at, average_weights, count_of, cov_adjoint, cov_divisor, cov_tangent,
+from ..runtime import (add_at, average_weights, corrcoef_adjoint, corrcoef_tangent, count_of,
+                       cov_adjoint, cov_direction, cov_divisor, cov_part, cov_tangent, cov_weights,
                        expand_reduced, interp_index, interp_inside, interp_kept, median_shares,
-                       percent_to_fraction, quantile_shares, refuse_cov_options, size_of)
-from .registry import jvp, non_differentiable, vjp
+                       percent_to_fraction, product_of_others, quantile_shares, size_of)
+from .registry import differentiable, jvp, non_differentiable, vjp
 
 
 @vjp(np.var)
@@ -151,19 +152,37 @@ def nan_extreme_jvp(ans, a, axis=None, keepdims=False, *, da):
 
 
 # Shapes and options only (average_weights reads a's shape and the weights, an option).
-non_differentiable(average_weights, cov_divisor, refuse_cov_options, median_shares,
+non_differentiable(average_weights, cov_divisor, cov_weights, median_shares,
                    quantile_shares, percent_to_fraction)
 
 
 @vjp(np.cov)
-def cov(g, ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
-    return cov_adjoint(g, m, y, rowvar, bias, ddof, fweights, aweights)
+def cov(g, ans, m, y=differentiable(None), rowvar=True, bias=False, ddof=None, fweights=None,
+        aweights=None):
+    # The weights are options: a differentiated fweights or aweights is refused.
+    dx = cov_adjoint(g, m, y, rowvar, bias, ddof, fweights, aweights)
+    return cov_part(dx, m, y, rowvar, 0), cov_part(dx, m, y, rowvar, 1)
 
 
 @jvp(np.cov)
-def cov_jvp(ans, m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *,
-            dm):
-    return cov_tangent(dm, ans, m, y, rowvar, bias, ddof, fweights, aweights)
+def cov_jvp(ans, m, y=differentiable(None), rowvar=True, bias=False, ddof=None, fweights=None,
+            aweights=None, *, dm, dy):
+    return (cov_tangent(cov_direction(dm, m, y, rowvar, 0), ans, m, y, rowvar, bias, ddof,
+                        fweights, aweights),
+            cov_tangent(cov_direction(dy, m, y, rowvar, 1), ans, m, y, rowvar, bias, ddof,
+                        fweights, aweights))
+
+
+@vjp(np.corrcoef)
+def corrcoef(g, ans, x, y=differentiable(None), rowvar=True):
+    dx = corrcoef_adjoint(g, x, y, rowvar)
+    return cov_part(dx, x, y, rowvar, 0), cov_part(dx, x, y, rowvar, 1)
+
+
+@jvp(np.corrcoef)
+def corrcoef_jvp(ans, x, y=differentiable(None), rowvar=True, *, dx, dy):
+    return (corrcoef_tangent(cov_direction(dx, x, y, rowvar, 0), ans, x, y, rowvar),
+            corrcoef_tangent(cov_direction(dy, x, y, rowvar, 1), ans, x, y, rowvar))
 
 
 @vjp(np.median)
@@ -174,6 +193,33 @@ def median(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False
 @jvp(np.median)
 def median_jvp(ans, a, axis=None, out=None, overwrite_input=False, keepdims=False, *, da):
     return np.sum(da * median_shares(a, axis), axis=axis, keepdims=keepdims)
+
+
+@vjp(np.nanmedian)
+def nanmedian(g, ans, a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    # The median of the values that are not NaN; NaNs get no adjoint.
+    return expand_reduced(g, a, axis, keepdims) * median_shares(a, axis, True)
+
+
+@jvp(np.nanmedian)
+def nanmedian_jvp(ans, a, axis=None, out=None, overwrite_input=False, keepdims=False, *, da):
+    return np.sum(np.where(np.isnan(a), 0.0, da) * median_shares(a, axis, True), axis=axis,
+                  keepdims=keepdims)
+
+
+@vjp(np.nanprod)
+def nanprod(g, ans, a, axis=None, keepdims=False):
+    # The product with NaNs read as ones; NaNs get no adjoint.
+    present = ~np.isnan(a)
+    others = product_of_others(np.where(present, a, 1.0), axis)
+    return np.where(present, expand_reduced(g, a, axis, keepdims) * others, 0.0)
+
+
+@jvp(np.nanprod)
+def nanprod_jvp(ans, a, axis=None, keepdims=False, *, da):
+    present = ~np.isnan(a)
+    others = product_of_others(np.where(present, a, 1.0), axis)
+    return np.sum(np.where(present, da * others, 0.0), axis=axis, keepdims=keepdims)
 
 
 @vjp(np.quantile)

@@ -171,7 +171,8 @@ case(fns.max_axes_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2, 2)]))
 case(fns.min_axes_keepdims_, unary(distinct, shapes=[(2, 3, 2), (3, 1, 2)]))
 case(fns.sum_axes_, unary(shapes=[(2, 3, 2)]))
 for _f in (fns.nansum_, fns.nanmean_, fns.nanmax_, fns.nanmin_, fns.nanvar_, fns.nanstd_,
-           fns.nanvar_ddof_keepdims_, fns.nanstd_axis_):
+           fns.nanvar_ddof_keepdims_, fns.nanstd_axis_, fns.nanprod_, fns.nanprod_all_,
+           fns.nanmedian_, fns.nanmedian_axis_):
     case(_f, unary(lambda rng, s: distinct(rng, s) * 0.5 + 0.5, shapes=[(3, 2), (4, 3)]))
 for _f in (fns.cumprod_, fns.cumprod_axis_):
     case(_f, unary(signed(0.5, 1.5), shapes=[(3,), (2, 3)]))
@@ -194,9 +195,24 @@ case(fns.percentile_, unary(distinct, shapes=[(2, 4), (3,)]))
 case(fns.cov_, unary(shapes=[(4,), (2, 4), (3, 5)]), float32=False)
 case(fns.cov_columns_, unary(shapes=[(4, 2), (5,)]), float32=False)
 case(fns.cov_ddof_, unary(shapes=[(2, 4)]), float32=False)
+case(fns.cov_y_, shaped(((4,), (4,)), ((2, 4), (4,)), ((2, 5), (3, 5))), float32=False)
+case(fns.cov_y_columns_, shaped(((4, 2), (4, 3)), ((5,), (5, 2))), float32=False)
+for _f in (fns.cov_fweights_, fns.cov_aweights_):
+    case(_f, unary(shapes=[(4,), (2, 4)]), float32=False)
+case(fns.cov_weights_ddof_, unary(shapes=[(4, 3)]), float32=False)
+# np.corrcoef divides np.cov's float64 result: float64 whatever the input.
+case(fns.corrcoef_, unary(shapes=[(2, 4), (3, 5)]), float32=False)
+case(fns.corrcoef_y_, shaped(((4,), (4,)), ((2, 5), (5,))), float32=False)
+case(fns.corrcoef_columns_, unary(shapes=[(5, 3)]), float32=False)
 case(fns.gradient_, unary(shapes=[(2,), (3,), (5,)]))
 case(fns.gradient_spacing_, unary(shapes=[(4,)]))
 case(fns.gradient_axis_, unary(shapes=[(4, 2), (2, 3)]))
+case(fns.gradient_edge_order_2_, unary(shapes=[(3,), (6,)]))
+case(fns.gradient_edge_order_2_axis_, unary(shapes=[(2, 4), (3,)]))
+case(fns.gradient_axis_tuple_, unary(shapes=[(2, 4)]))
+# float64 coordinates make NumPy's own result float64.
+case(fns.gradient_coordinates_, unary(shapes=[(5,)]), float32=False)
+case(fns.gradient_coordinates_edge_order_2_, unary(shapes=[(5, 2), (5,)]), float32=False)
 case(fns.diff_, unary(shapes=[(3,), (2, 4)]))
 case(fns.diff_twice_, unary(shapes=[(4,), (2, 5)]))
 
@@ -322,6 +338,13 @@ case(fns.einsum_dot_, unary(shapes=[(3,)]))
 case(fns.einsum_sum_away_, shaped(((2, 3), (4,))))
 case(fns.einsum_three_, shaped(((2, 3), (3, 4), (4, 2))))
 case(fns.einsum_transpose_, unary(shapes=[(2, 3)]))
+case(fns.einsum_trace_, unary(shapes=[(3, 3)]))
+case(fns.einsum_diagonal_, unary(shapes=[(3, 3)]))
+case(fns.einsum_diagonal_batch_, shaped(((2, 3, 3), (3,)), ((2, 3, 3), (1,))))
+case(fns.einsum_elementwise_sum_, shaped(((2, 3), (2, 3)), ((1, 3), (2, 3)), ((2, 3), (2, 1))))
+case(fns.einsum_ellipsis_, shaped(((2, 2, 3), (3, 4)), ((2, 3), (2, 3, 2)), ((1, 2, 3), (2, 3, 2))))
+case(fns.einsum_ellipsis_implicit_, shaped(((2, 3), (3,)), ((3,), (3,))))
+case(fns.einsum_ellipsis_sum_, unary(shapes=[(2, 3, 2), (3,)]))
 case(fns.inv_, unary(well_conditioned, shapes=[(3, 3), (2, 3, 3)]))
 case(fns.solve_, lambda rng: [(well_conditioned(rng, (3, 3)), normal(rng, (3,))),
                               (well_conditioned(rng, (3, 3)), normal(rng, (3, 2))),
