@@ -90,7 +90,7 @@ def _generate(function: Callable[..., Any], wrt: Wrt, mode: str, source: Optiona
     if mode != "jvp":
         return reverse_mode(function, wrt, mode, source, signature, differentiable,
                             link=derivative)
-    generated = forward_mode(function, wrt, source, tangent_names, link=derivative)
+    generated = forward_mode(function, wrt, source, tangent_names, signature, link=derivative)
     if generated is None:  # a tangent's name is taken there: the code for any shape
         return _generated(function.__srcgrad_origin__.differentiable_generated.function,
                           wrt, mode, source)
@@ -191,13 +191,11 @@ class Derivative:
     def differentiable_for(self, signature: Signature) -> Generated:
         """The code that is differentiated again, specialized to a call of that code with
         arguments of these shapes (an adjoint's take its output's adjoint first)."""
-        if self.mode == "jvp":  # forward mode is not specialized (yet)
-            return self.differentiable_generated
         positional, keywords = signature
         if self.mode == "adjoint":
             positional = positional[1:]
         generated = _generated(self.function, self.wrt, self.mode, self.source,
-                               (positional, keywords), differentiable=True)
+                               (positional, keywords), differentiable=self.mode != "jvp")
         _compiled(generated).__srcgrad_origin__ = self
         return generated
 
@@ -210,11 +208,7 @@ class Derivative:
         # those always get code of their own.
         sequences = any(isinstance(s, Tree) for s in signature[0]) or \
             any(isinstance(s, Tree) for _, s in signature[1])
-        # Forward mode is not specialized (yet), except where it transforms generated code
-        # for arguments that are containers.
-        if (self.mode == "jvp" and not (sequences and hasattr(self.function,
-                                                              "__srcgrad_origin__"))) or \
-                (self._specializations >= MAX_SPECIALIZATIONS and not sequences):
+        if self._specializations >= MAX_SPECIALIZATIONS and not sequences:
             generated = self.generated
         else:
             generated = _generated(self.function, self.wrt, self.mode, self.source, signature)

@@ -59,7 +59,7 @@ def test_a_second_process_finds_the_generated_code(tmp_path):
     program = _write(tmp_path, PROGRAM)
     first = _run(tmp_path, program, "fill")
     entries = list((tmp_path / "cache").glob("*.json"))
-    assert len(entries) == 4  # loss and helper, each in reverse (specialized) and forward mode
+    assert len(entries) >= 4  # loss and helper, each in reverse and forward mode
     assert _run(tmp_path, program, "must-hit") == first
     entry = json.loads(entries[0].read_text())
     assert {"source", "namespace", "sources_read"} <= set(entry)

@@ -20,6 +20,7 @@ import io
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 import srcgrad as sg
@@ -124,4 +125,5 @@ def test_readme_shows_the_current_forward_mode_source():
     spec.loader.exec_module(module)
     section = README.split("## Forward mode, Jacobians, Hessians", 1)[1]
     shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
-    assert shown == sg.source(sg.jvp(module.loss, wrt=0))
+    w, x, y = module.example_data()
+    assert shown == sg.source(sg.jvp(module.loss, wrt=0), w, x, y, np.ones(3))

@@ -7,7 +7,8 @@ a derivative that makes a NumPy array from a Python number, or copies to the hos
 it would on a GPU. Each program runs in every mode twice, on NumPy arrays and on device arrays:
 
 * the functions of ``array_programs.py`` (those test_cupy.py runs on a GPU) in grad,
-  value_and_grad, vjp, jvp, hessian and hvp, and on the eager Tensor;
+  value_and_grad, vjp, jvp (of every argument, and of each one alone with the others
+  constant: ``jvp_one``), hessian and hvp, and on the eager Tensor;
 * a share of the random programs of ``program_grammar.py`` (element writes, lists, loops,
   branches, helpers ...) in the same modes; programs that do not run on device arrays themselves
   (``y = np.zeros(3)`` makes a host array, as it would with CuPy) are left out.
@@ -30,7 +31,7 @@ import strict_device as sd
 from array_programs import FUNCTIONS, HESSIAN_INPUTS, INPUTS
 from program_grammar import ALL_FEATURES, DEFAULT_FEATURES, ProgramGenerator, RandomChooser
 
-MODES = ("grad", "value_and_grad", "vjp", "jvp", "hessian", "hvp")
+MODES = ("grad", "value_and_grad", "vjp", "jvp", "jvp_one", "hessian", "hvp")
 RANDOM_PROGRAMS = int(os.environ.get("SRCGRAD_STRICT_PROGRAMS", "0") or 0) or 24
 RANDOM_FEATURES = (ALL_FEATURES if os.environ.get("SRCGRAD_STRICT_FEATURES", "") not in ("", "0")
                    else DEFAULT_FEATURES)
@@ -62,6 +63,12 @@ def derivatives(mode, f, args, wrt):
                                                         else 0.0)
                          for k, a in enumerate(args))
         return sg.jvp(f, args, tangents)
+    if mode == "jvp_one":
+        # The generated function, for one argument, its tangent passed by keyword: forward
+        # code specialized to shapes where the other arguments carry no tangent.
+        forward = sg.jvp(f, wrt=wrt[0])
+        tangent = forward.generated.function.__srcgrad_tangents__[0]
+        return forward(*args, **{tangent: direction(args[wrt[0]], 0.25)})
     if mode == "hessian":
         return (sg.hessian(f, wrt=wrt[0])(*args),)
     if mode == "hvp":
@@ -212,7 +219,7 @@ def test_random_program_on_the_device_equals_numpy(seed, tmp_path):
             pytest.skip("the program makes host arrays itself")
         wrt = tuple(range(len(args)))
         for mode in MODES:
-            for position in (wrt if mode in ("hessian", "hvp") else (None,)):
+            for position in (wrt if mode in ("jvp_one", "hessian", "hvp") else (None,)):
                 check(mode, f, args, wrt if position is None else (position,),
                       f"{mode} (wrt={position if position is not None else wrt}) of\n"
                       f"{program.source}\nat {args}")

@@ -23,6 +23,8 @@ from .inline import inline_rule, literal
 from .normalize import DynamicCallee
 from .reverse import call_arguments
 from .parameters import tangent_parameters
+from .shapes import infer_shapes
+from .specialize import specialize_function
 from .sweep import Sweep, appended_list, bind_call, popped_list, rename_loads, replace, unparse
 
 ZERO, SHARED, OWNED = "zero", "shared", "owned"
@@ -315,6 +317,36 @@ class ForwardMode(Sweep):
                 body.append(self.materialize(tangent, stmt,
                                              stmt.sg_defined_before | assigned_names(stmt.body)))
         return setup + [replace(stmt, body=body)], entry
+
+    # -- specializing to the arguments' shapes ------------------------------------------------
+    def specialize(self, function_def, parameter_shapes, user_call=None):
+        """The generated ``function_def`` specialized to arguments of these shapes (rewritten in
+        place; see specialize.py): no ``broadcast_like`` where nothing broadcasts, numbers'
+        zeros that are numbers, arrays' zeros made by ``np.zeros_like``.
+
+        ``parameter_shapes``: the shape of each parameter of the generated function, tangents
+        included (a tangent's shape is the caller's, which need not be its primal's);
+        ``user_call``: the shape of what a call of a user function returns (pipeline's
+        ``returned_shape``)."""
+        from .reverse import resolve
+        from .optimize import inline_single_use, remove_dead_assignments
+
+        namespace = self.parsed.namespace
+
+        def resolve_primal(expr):
+            return resolve(expr, self.locals, self.binder, namespace)
+
+        primal = infer_shapes(self.body, {name: shape for name, shape in parameter_shapes.items()
+                                          if name in self.params},
+                              resolve_primal, self.locals, user_call)
+        specialize_function(function_def, parameter_shapes, primal,
+                            lambda expr, local: resolve(expr, local, self.binder, namespace),
+                            self.binder.bind("np", np), user_call)
+        # values read only for their shape (the second argument of broadcast_like) may be unread
+        # now, and values read once more may move into their reader
+        remove_dead_assignments(function_def, self.binder.bound)
+        inline_single_use(function_def, self.binder.bound)
+        return function_def
 
     # -- the whole function --------------------------------------------------------------------
     def sweep(self, wrt):

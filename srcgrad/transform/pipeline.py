@@ -94,14 +94,18 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
                     tangents, globals_used)
 
 
-def forward_mode(function, wrt=0, source=None, tangent_names=None, *, link):
+def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=None, *,
+                 link):
     """Generate, compile and return the forward-mode derivative (jvp) of ``function``.
 
     The generated function takes the arguments, then one tangent per ``wrt`` argument, and
     returns ``(value, tangent of the value)``. ``tangent_names``: the names those parameters
     must have (None where that is impossible). ``link(callee, wrt, mode)``: the object the
     generated code calls for the derivative of a function of the user's it calls (the API's
-    Derivative: the transformer derives, its caller links).
+    Derivative: the transformer derives, its caller links). ``signature`` (see
+    api.argument_signature, the tangents included): the shapes of the arguments the code is
+    specialized to; None for code that takes any. The tangent parameters are named the same
+    either way.
     """
     p = prepare(function, wrt, source, reserve_tangents=True, tangent_names=tangent_names)
     if p is None:
@@ -129,6 +133,9 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None, *, link):
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), p.binder.bound)
     inline_single_use(function_def, p.binder.bound)
+    if signature is not None:
+        engine.specialize(function_def, parameter_shapes(function, function_def, signature),
+                          returned_shape)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(p.parsed.function, p.globals_used,

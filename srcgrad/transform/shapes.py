@@ -331,12 +331,14 @@ class _NotYet(Exception):
     """A name read before the fixed point has given it a shape."""
 
 
-def infer_shapes(body, param_shapes, resolve, local_names, user_call=None):
+def infer_shapes(body, param_shapes, resolve, local_names, user_call=None, fixed=frozenset()):
     """Map each name of ``body`` (normalized statements) to its shape, or UNKNOWN.
 
     ``param_shapes`` gives the parameters' shapes; ``resolve`` the object a name or call names;
     ``local_names`` the function's own variables (any other name is a global, which may change
-    between calls: only its numbers count as known).
+    between calls: only its numbers count as known). ``fixed``: names of ``param_shapes`` whose
+    shapes are known already (worked out elsewhere), which the assignments in ``body`` leave
+    as they are.
     """
     found = dict(param_shapes)
 
@@ -350,7 +352,7 @@ def infer_shapes(body, param_shapes, resolve, local_names, user_call=None):
     bindings = list(_bindings(body))
 
     def join(name, shape):
-        if shape is None:
+        if shape is None or name in fixed:
             return False
         old = found.get(name)
         new = shape if old is None or old == shape else UNKNOWN

@@ -139,3 +139,96 @@ def test_forward_source_for_a_loop_with_a_branch():
     source = sg.source(sg.jvp(reverse.quickstart_loss, wrt=0))
     assert source.startswith("def quickstart_loss_jvp(w, x, y, dw):")
     assert "for i in range(err.shape[0]):" in source and "stack" not in source
+
+
+# --- specialized to the arguments' shapes --------------------------------------------------------
+
+@pytest.mark.parametrize("function, args", CASES, ids=[case_id(c) for c in CASES])
+def test_specialized_code_gives_what_the_code_for_any_shapes_gives(function, args):
+    tangents = tuple(random_like(a) for a in args)
+    derivative = sg.jvp(function, wrt=tuple(range(len(args))))
+    names = derivative.generated.function.__srcgrad_tangents__
+    by_name = dict(zip(names, tangents))
+    any_shape = derivative.generated.function(*args, **by_name)
+    specialized = derivative(*args, **by_name)  # the tangents by the names of the any-shape code
+    assert derivative.last_run is not derivative.generated
+    assert derivative.last_run.function.__srcgrad_tangents__ == names
+    np.testing.assert_allclose(np.asarray(specialized[0], dtype=float),
+                               np.asarray(any_shape[0], dtype=float), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(specialized[1], dtype=float),
+                               np.asarray(any_shape[1], dtype=float), rtol=1e-12, atol=1e-12)
+
+
+def layer(x, W, b, scale):
+    h = np.tanh(x @ W + b) - 0.5  # b broadcasts over the rows; 0.5 carries no tangent
+    total = 0.0
+    for row in range(h.shape[0]):
+        total = total + np.sum(h[row] * scale)
+    return total
+
+
+def test_specialized_forward_code_says_what_the_shapes_settle():
+    x, W, b = rng.normal(size=(5, 4)), rng.normal(size=(4, 3)), rng.normal(size=3)
+    forward = sg.jvp(layer, wrt=(1, 2, 3))
+    any_shape = sg.source(forward)
+    assert "broadcast_like(" in any_shape and "zeros_like(total)" in any_shape
+    specialized = sg.source(forward, x, W, b, 2.0, dW=np.ones_like(W), db=np.ones(3),
+                            dscale=1.0)
+    # Nothing is stretched (db is, by broadcasting in x @ dW + db), the number's zero is 0.0,
+    # and np.sum says no defaults.
+    assert "broadcast_like" not in specialized and "zeros_like" not in specialized
+    assert "dtotal = 0.0" in specialized and "axis=None" not in specialized
+    assert specialized.startswith("def layer_jvp(x, W, b, scale, dW, db, dscale):")
+    value, tangent = forward(x, W, b, 2.0, dW=np.ones_like(W), db=np.ones(3), dscale=1.0)
+    expected = forward.generated.function(x, W, b, 2.0, dW=np.ones_like(W), db=np.ones(3),
+                                          dscale=1.0)
+    assert (value, tangent) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_term_that_broadcasting_stretches_keeps_its_stretching():
+    def plus_row(x, b):
+        return x + b  # only b carries a tangent: its term is stretched to x's shape
+
+    x, b = rng.normal(size=(2, 3)), rng.normal(size=3)
+    forward = sg.jvp(plus_row, wrt=1)
+    source = sg.source(forward, x, b, db=np.ones(3))
+    assert "broadcast_like(db, " in source
+    _, tangent = forward(x, b, db=np.ones(3))
+    assert tangent.shape == (2, 3) and np.all(tangent == 1.0)
+
+
+def test_a_zero_made_by_an_array_function_of_numbers_stays_a_number():
+    def clipped(b, x):
+        return np.sum(x * np.clip(b, -1.0, 0.5))  # np.where in the rule: a NumPy 0-d array
+
+    forward = sg.jvp(clipped, wrt=0)
+    source = sg.source(forward, 0.2, small, db=1.0)
+    assert "broadcast_like(np.where(" in source  # which broadcast_like turns into a number
+    assert forward(0.2, small, db=1.0)[1] == pytest.approx(np.sum(small))
+
+
+def test_a_tangent_need_not_have_its_primals_shape():
+    def doubled_sines(x):
+        return np.sum(np.sin(x) * 2.0)
+
+    forward = sg.jvp(doubled_sines)
+    _, tangent = forward(small, dx=1.0)  # one number: the same step along every axis
+    assert tangent == pytest.approx(np.sum(np.cos(small) * 2.0))
+    _, tangent = forward(small, dx=np.ones(3))
+    assert tangent == pytest.approx(np.sum(np.cos(small) * 2.0))
+
+
+def test_a_tangent_that_is_a_number_on_one_path_and_an_array_on_another():
+    def grows(x, b):
+        for i in range(3):
+            if i > 0:
+                y = y * x + b
+            else:
+                y = b * 1.0
+        return np.sum(y)
+
+    x, b = np.linspace(0.1, 1.0, 4), np.full((2, 4), 0.5)
+    forward = sg.jvp(grows, wrt=(0, 1))
+    tangents = {"dx": np.cos(x), "db": np.cos(b)}
+    assert forward(x, b, **tangents) == pytest.approx(
+        forward.generated.function(x, b, **tangents), rel=1e-12)

@@ -1,8 +1,8 @@
 """The generated source of the benchmark workloads and the transform-time function, pinned.
 
 Restructuring the transformer must not change what it generates: each derivative's source
-(specialized to the workload's smallest arguments, for any shapes, and in forward mode) is
-compared byte for byte with ``golden/<name>.txt``. After a change that is meant to alter the
+(specialized to the workload's smallest arguments, for any shapes, and in forward mode, for
+any shapes and specialized) is compared byte for byte with ``golden/<name>.txt``. After a change that is meant to alter the
 generated code, regenerate with ``SRCGRAD_UPDATE_GOLDEN=1 python -m pytest
 tests/transform/test_golden_source.py`` and review the diff like any other code change.
 """
@@ -58,5 +58,16 @@ def test_generated_source_is_unchanged(name, function, wrt, make_args):
     specialized = sg.source(sg.grad(function, wrt=wrt), *args)
     any_shape = sg.source(sg.grad(function, wrt=wrt))
     forward = sg.source(sg.jvp(function, wrt=wrt))
+    jvp = sg.jvp(function, wrt=wrt)
+    tangents = dict(zip(jvp.generated.function.__srcgrad_tangents__,
+                        (_direction(args[k]) for k in (wrt if isinstance(wrt, tuple)
+                                                       else (wrt,)))))
+    forward_specialized = sg.source(jvp, *args, **tangents)
     _check(name, "# specialized to the arguments\n" + specialized +
-           "\n\n# for any shapes\n" + any_shape + "\n\n# forward mode\n" + forward + "\n")
+           "\n\n# for any shapes\n" + any_shape + "\n\n# forward mode\n" + forward +
+           "\n\n# forward mode, specialized to the arguments\n" + forward_specialized + "\n")
+
+
+def _direction(a):
+    """A tangent shaped like ``a`` (a number for a number)."""
+    return np.cos(a) if hasattr(a, "shape") else float(np.cos(a))
