@@ -3,7 +3,8 @@
 Where differentiated code calls a checkpointed function, the generated primal calls it as it is
 and keeps its arguments; the adjoint calls ``f_adjoint(dy, *args)``, which runs ``f`` again and
 then its adjoint (as ``jax.checkpoint`` and ``torch.utils.checkpoint`` do): the values inside
-``f`` are never saved, at the cost of computing ``f`` twice.
+``f`` are never saved, at the cost of computing ``f`` twice. Called on eager Tensors that
+require grad, it records one node that keeps the inputs and runs ``f`` again in backward.
 """
 import functools
 from typing import Any, Callable
@@ -19,6 +20,10 @@ class Checkpointed:
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:
+            from .eager.checkpoint import CheckpointFunction, records  # eager builds on this
+            if records(args):  # eager Tensors: one tape node that runs the function again
+                return CheckpointFunction.apply(self.function, *args)
         return self.function(*args, **kwargs)
 
     def __repr__(self) -> str:
