@@ -8,6 +8,7 @@ import gast
 import numpy as np
 
 from ..rules import is_non_differentiable
+from .build import nodes_in  # noqa: F401  (also imported from here)
 from .parse import resolve
 
 
@@ -19,22 +20,6 @@ def index_trick(expr, namespace, local_names):
 
 # Attributes of arrays that describe them rather than compute from their values.
 INACTIVE_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "itemsize", "nbytes"}
-
-
-def nodes_in(root):
-    """Every node under ``root`` (itself included), depth first: ``gast.walk`` without its
-    per-node generator overhead, for the analyses that only collect (the order differs)."""
-    stack = [root]
-    pop, push, extend = stack.pop, stack.append, stack.extend
-    while stack:
-        node = pop()
-        yield node
-        for field in node._fields:
-            child = getattr(node, field, None)
-            if type(child) is list:  # kw_defaults hold None, Global.names strings
-                extend([item for item in child if isinstance(item, gast.AST)])
-            elif isinstance(child, gast.AST):
-                push(child)
 
 
 def _names_with_context(node_or_nodes, context):
@@ -99,6 +84,7 @@ class Activity:
         self.namespace = namespace
         self.locals = locals_
         self.varied = set()
+        self._calls = {}  # id(call node) -> (the node, whether its function has no derivative)
 
     def is_varied(self, expr):
         """Does ``expr`` compute a differentiable value from a varied name?"""
@@ -115,8 +101,7 @@ class Activity:
         if isinstance(expr, gast.Subscript):  # np.r_[x, y] is varied by its index
             return self.is_varied(expr.value) or self.is_varied(expr.slice)
         if isinstance(expr, gast.Call):
-            function = resolve(expr.func, self.namespace, self.locals)
-            if function is not None and is_non_differentiable(function):
+            if self._non_differentiable_call(expr):
                 return False
             arguments = list(expr.args) + [k.value for k in expr.keywords]
             if isinstance(expr.func, gast.Attribute):  # a method of a varied value: x.sum()
@@ -124,9 +109,20 @@ class Activity:
             return any(self.is_varied(a) for a in arguments)
         return any(self.is_varied(child) for child in gast.iter_child_nodes(expr))
 
+    def _non_differentiable_call(self, call):
+        """Is ``call`` a call of a function declared without derivative (worked out once per
+        call node: propagation asks again on every pass)?"""
+        found = self._calls.get(id(call))
+        if found is None or found[0] is not call:
+            function = resolve(call.func, self.namespace, self.locals)
+            found = self._calls[id(call)] = (
+                call, function is not None and is_non_differentiable(function))
+        return found[1]
+
     def propagate(self, body, seeds):
         """Grow the varied set from ``seeds`` until no assignment in ``body`` adds a name."""
         self.varied = set(seeds)
+        self._calls = {}  # the locals may have changed since the last propagation
         assignments = _assignments(body)
         changed = True
         while changed:
@@ -140,8 +136,8 @@ class Activity:
 
 def _assignments(body):
     """(target names, value expression) for every binding in a desugared ``body``."""
-    found = []
-    for node in nodes_in(gast.Module(body=body, type_ignores=[])):
+    found = []  # in the order the statements are written: propagation then settles quickly
+    for node in gast.walk(gast.Module(body=body, type_ignores=[])):
         if isinstance(node, gast.Assign):
             found.append((assigned_names(node.targets) | mutated_names(node), node.value))
         elif isinstance(node, gast.For):

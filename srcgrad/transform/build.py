@@ -67,3 +67,19 @@ def clone(node):
 
 # Never changed in place (a context is replaced, not edited): copies may share them.
 _SHARED = {str, int, float, bool, type(None), gast.Load, gast.Store, gast.Param, gast.Del}
+
+
+def nodes_in(root):
+    """Every node under ``root`` (itself included), depth first: ``gast.walk`` without its
+    per-node generator overhead, for the analyses that only collect (the order differs)."""
+    stack = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        node = pop()
+        yield node
+        for field in node._fields:
+            child = getattr(node, field, None)
+            if type(child) is list:  # kw_defaults hold None, Global.names strings
+                extend([item for item in child if isinstance(item, gast.AST)])
+            elif isinstance(child, gast.AST):
+                push(child)

@@ -7,7 +7,7 @@ import warnings
 
 import gast
 
-from .build import constant
+from .build import constant, nodes_in
 
 _COMMENT = re.compile(r"^(\s*)(?:'|\"\"\")__srcgrad_comment_(\d+)__(?:'|\"\"\")$", re.MULTILINE)
 _ORIGIN = re.compile(r"^\s*(?:'|\"\"\")__srcgrad_origin_(\d+)__(?:'|\"\"\")$")
@@ -90,8 +90,10 @@ class _FoldNoneTests(ast.NodeTransformer):
             return node.body if node.test.value else node.orelse
         return node
 
-    def fold(self, tree):
-        tree = self.visit(tree)
+    def fold(self, tree, visit=True):
+        """``visit``: False where nothing compares with ``is`` (only empty blocks to fill)."""
+        if visit:
+            tree = self.visit(tree)
         for node in ast.walk(tree):  # a branch that ran dry leaves its block empty
             if isinstance(getattr(node, "body", None), list) and not node.body:
                 node.body = [ast.Pass()]
@@ -99,6 +101,13 @@ class _FoldNoneTests(ast.NodeTransformer):
 
 
 _NOT_LITERAL = object()
+
+
+def _tests_identity(tree):
+    """Does ``tree`` hold an ``is``/``is not`` comparison (what _FoldNoneTests may fold)?"""
+    return any(type(node) is gast.Compare and any(type(op) in (gast.Is, gast.IsNot)
+                                                  for op in node.ops)
+               for node in nodes_in(tree))
 
 
 def _literal(node):
@@ -122,7 +131,7 @@ def to_source(function_def, comments=()):
     finally:
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
-    tree = _FoldNoneTests().fold(tree)
+    tree = _FoldNoneTests().fold(tree, visit=_tests_identity(function_def))
     ast.fix_missing_locations(tree)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None
