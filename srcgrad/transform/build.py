@@ -70,16 +70,29 @@ _SHARED = {str, int, float, bool, type(None), gast.Load, gast.Store, gast.Param,
 
 
 def nodes_in(root):
-    """Every node under ``root`` (itself included), depth first: ``gast.walk`` without its
-    per-node generator overhead, for the analyses that only collect (the order differs)."""
+    """Every node under ``root`` (itself included) but the contexts (``Load``, ``Store`` ...,
+    read through ``node.ctx``), depth first: ``gast.walk`` without its per-node overhead, for
+    the analyses that only collect (the order differs)."""
     stack = [root]
     pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _CHILD_FIELDS
     while stack:
         node = pop()
         yield node
-        for field in node._fields:
+        kind = type(node)
+        fields = fields_of.get(kind)
+        if fields is None:
+            fields = fields_of[kind] = tuple(f for f in kind._fields if f not in _LEAF_FIELDS)
+        for field in fields:
             child = getattr(node, field, None)
             if type(child) is list:  # kw_defaults hold None, Global.names strings
                 extend([item for item in child if isinstance(item, gast.AST)])
             elif isinstance(child, gast.AST):
                 push(child)
+
+
+# Fields that never hold a node worth visiting: contexts, and names, numbers and flags (not
+# "name": gast makes the name of `except E as name` a Name node).
+_LEAF_FIELDS = {"ctx", "id", "attr", "arg", "kind", "type_comment", "module", "level",
+                "conversion", "is_async", "simple", "asname"}
+_CHILD_FIELDS = {}  # node class -> its fields that may hold nodes
