@@ -23,7 +23,10 @@ SPELLED = {"transpose_attribute": "x.T", "astype": "x.astype", "einsum_of": "num
            "broadcast_arrays_of": "numpy.broadcast_arrays", "meshgrid_of": "numpy.meshgrid",
            "r_join": "numpy.r_[...]", "c_join": "numpy.c_[...]", "getitem": "x[index]",
            "psi": "scipy.special.digamma (psi)", "conjugate": "numpy.conj (conjugate)",
-           "absolute": "numpy.abs (absolute)"}
+           "absolute": "numpy.abs (absolute)",
+           "svd_values": "numpy.linalg.svd(compute_uv=False)",
+           "qr_r": "numpy.linalg.qr(mode='r')", "qr_complete": "numpy.linalg.qr(mode='complete')",
+           "gradients_along": "numpy.gradient(axis=(i, j, ...))"}
 OPERATORS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**", "neg": "- (unary)",
              "pos": "+ (unary)", "matmul": "@", "mod": "%", "getitem": "x[index]"}
 
