@@ -68,7 +68,8 @@ def with_origin_comments(stmts, comments):
 
 
 class _FoldNoneTests(ast.NodeTransformer):
-    """``0 is not None`` -> ``True``, and an ``if`` on a constant -> the branch that runs.
+    """``0 is not None`` -> ``True``, and an ``if`` (or ``a if c else b``) on a constant -> the
+    branch that runs.
 
     A rule that tests an option (``if axis is not None:``) reads so once the call's value is
     substituted; left as it is, the test is dead code and Python warns about ``is`` with a
@@ -85,6 +86,12 @@ class _FoldNoneTests(ast.NodeTransformer):
         return node
 
     def visit_If(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_IfExp(self, node):  # ``weights if True else weights * b``  ->  ``weights``
         self.generic_visit(node)
         if isinstance(node.test, ast.Constant):
             return node.body if node.test.value else node.orelse
