@@ -1004,11 +1004,17 @@ def symmetric_from_triangle(m, UPLO):
 
 
 def svd_adjoint(g, ans, a, full_matrices, compute_uv):
-    """The adjoint of a in ``np.linalg.svd(a, full_matrices=False)`` from the adjoints of
-    (u, s, vh), for distinct nonzero singular values."""
+    """The adjoint of a in ``np.linalg.svd(a)`` from the adjoints of (u, s, vh), for distinct
+    nonzero singular values. With full_matrices=True on a non-square a, the columns of u (rows
+    of vh) past the k = min(m, n) singular vectors span a complement NumPy picks among many:
+    they carry no derivative, so their adjoint must be zero (a loss that reads them is refused)."""
     svd_options_checked(a, full_matrices, compute_uv)
-    u, s, vh = ans[0], ans[1], ans[2]
+    k = min(shape_of(a)[-2:])
+    u, s, vh = ans[0][..., :, :k], ans[1], ans[2][..., :k, :]
     gu, gs, gvh = g[0], g[1], g[2]
+    if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
+        extra_vectors_unread(gu[..., :, k:], gvh[..., k:, :])
+        gu, gvh = gu[..., :, :k], gvh[..., :k, :]
     v, gv = transposed(vh), transposed(gvh)
     eye = identity_like(u[..., :1, :])
     s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
@@ -1023,12 +1029,37 @@ def svd_adjoint(g, ans, a, full_matrices, compute_uv):
     return da + u @ (scaled - (scaled @ v) @ vh)  # the part of gvh outside vh's rows
 
 
+def extra_vectors_unread(*adjoints):
+    """Refuse a derivative through the extra columns of a full u or q (rows of a full vh): the
+    adjoints that reach them must be zero."""
+    for adjoint in adjoints:
+        try:
+            read = bool(np.count_nonzero(adjoint))
+        except TypeError:  # an array type that does not give a Python bool: left unchecked
+            read = False
+        if read:
+            raise NotImplementedError(
+                "the loss reads the columns of u (or rows of vh, or columns of q) that "
+                "np.linalg.svd(a, full_matrices=True) or np.linalg.qr(a, mode='complete') returns "
+                "beyond the first min(m, n): they are one basis among many of the complement of "
+                "a's range, and have no derivative; use only the first min(m, n) (or "
+                "full_matrices=False, mode='reduced'), or a quantity that does not depend on the "
+                "basis, such as I - u1 @ u1.T")
+    return True
+
+
 def qr_adjoint(g, ans, a, mode):
     """The adjoint of a in ``np.linalg.qr(a)`` (reduced, a with at least as many rows as columns)
     from the adjoints of (q, r)."""
     qr_options_checked(a, mode)
     q, r = ans[0], ans[1]
     gq, gr = g[0], g[1]
+    if mode == "complete" and shape_of(a)[-2] != shape_of(a)[-1]:
+        # q's columns past n have no derivative (see extra_vectors_unread); r's rows past n are
+        # zero for every a, so their adjoint reaches nothing.
+        n = shape_of(a)[-1]
+        extra_vectors_unread(gq[..., :, n:])
+        q, r, gq, gr = q[..., :, :n], r[..., :n, :], gq[..., :, :n], gr[..., :n, :]
     m = r @ transposed(gr) - transposed(gq) @ q
     lower = np.tril(m, -1)
     copied = lower + transposed(lower) + m * identity_like(m)  # lower triangle copied up
@@ -1047,17 +1078,21 @@ def from_columns(m, b):
 
 
 def reduced_mode(mode):
-    """np.linalg.qr's mode, which must be "reduced" for its derivative rule."""
-    if mode != "reduced":
-        raise NotImplementedError(f"srcgrad differentiates np.linalg.qr(a, mode='reduced') only, "
-                                  f"not mode={mode!r}")
+    """np.linalg.qr's mode, "reduced" or "complete" for the rule of (q, r) (mode="r" has a rule
+    of its own, chosen when the mode is written as a literal)."""
+    if mode not in ("reduced", "complete"):
+        raise NotImplementedError(f"srcgrad differentiates np.linalg.qr(a, mode=...) with mode "
+                                  f"'reduced', 'complete' or 'r' written as a literal, not "
+                                  f"mode={mode!r}")
     return mode
 
 
 def svd_tangent(da, ans, a, full_matrices, compute_uv):
-    """The tangent of (u, s, vh) = ``np.linalg.svd(a, full_matrices=False)`` along ``da``."""
+    """The tangent of (u, s, vh) = ``np.linalg.svd(a)`` along ``da``. The extra columns of a
+    full u (rows of a full vh) have no derivative (see svd_adjoint): their tangent is NaN."""
     svd_options_checked(a, full_matrices, compute_uv)
-    u, s, vh = ans[0], ans[1], ans[2]
+    k = min(shape_of(a)[-2:])
+    u, s, vh = ans[0][..., :, :k], ans[1], ans[2][..., :k, :]
     v = transposed(vh)
     eye = identity_like(u[..., :1, :])
     s_row, s_col = np.expand_dims(s, -2), np.expand_dims(s, -1)
@@ -1068,28 +1103,38 @@ def svd_tangent(da, ans, a, full_matrices, compute_uv):
     du = du + (da @ v - u @ rotated) / s_row
     dv = v @ (f * (s_col * rotated + transposed(rotated) * s_row))
     dv = dv + (transposed(da) @ u - v @ transposed(rotated)) / s_row
-    return [du, ds, transposed(dv)]
+    dvh = transposed(dv)
+    if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
+        du = np.concatenate([du, np.full_like(ans[0][..., :, k:], np.nan)], axis=-1)
+        dvh = np.concatenate([dvh, np.full_like(ans[2][..., k:, :], np.nan)], axis=-2)
+    return [du, ds, dvh]
 
 
 def qr_tangent(da, ans, a, mode):
     """The tangent of (q, r) = ``np.linalg.qr(a)`` along ``da`` (see qr_adjoint)."""
     qr_options_checked(a, mode)
     q, r = ans[0], ans[1]
+    n = shape_of(a)[-1]
+    if mode == "complete" and shape_of(a)[-2] != n:
+        q, r = q[..., :, :n], r[..., :n, :]
     da_rinv = transposed(np.linalg.solve(transposed(r), transposed(da)))  # da @ inv(r)
     qt_da_rinv = transposed(q) @ da_rinv
     lower = np.tril(qt_da_rinv, -1)
     skew = lower - transposed(lower)
-    return [q @ (skew - qt_da_rinv) + da_rinv, (qt_da_rinv - skew) @ r]
+    dq, dr = q @ (skew - qt_da_rinv) + da_rinv, (qt_da_rinv - skew) @ r
+    if mode == "complete" and shape_of(a)[-2] != n:  # see svd_tangent and qr_adjoint
+        dq = np.concatenate([dq, np.full_like(ans[0][..., :, n:], np.nan)], axis=-1)
+        dr = np.concatenate([dr, np.zeros_like(ans[1][..., n:, :])], axis=-2)
+    return [dq, dr]
 
 
 def svd_options_checked(a, full_matrices, compute_uv):
     """Refuse the np.linalg.svd calls the rule does not cover (kept apart from the rule's
     arithmetic, which srcgrad differentiates again for second derivatives)."""
     if not compute_uv:
-        raise NotImplementedError("for singular values alone, differentiate np.linalg.svdvals(a)")
-    if full_matrices and shape_of(a)[-1] != shape_of(a)[-2]:
-        raise NotImplementedError("srcgrad differentiates np.linalg.svd(a, full_matrices=False) "
-                                  "of a non-square a")
+        raise NotImplementedError("srcgrad differentiates np.linalg.svd(a, compute_uv=False) when "
+                                  "compute_uv is written as the literal False (or call "
+                                  "np.linalg.svdvals(a))")
     return True
 
 
@@ -1175,6 +1220,43 @@ def hsplit_axis(ary):
 
 
 # --- einsum -------------------------------------------------------------------------------------
+
+# --- keyword variants: calls whose result changes structure with an option ----------------------
+
+def svd_values(a, full_matrices=True):
+    """``np.linalg.svd(a, compute_uv=False)``: the singular values alone, one array (the form
+    srcgrad differentiates, see rules.registry.keyword_variant; hermitian=True, which reads one
+    triangle of a, is not differentiated)."""
+    return np.linalg.svd(a, full_matrices, False)
+
+
+def qr_r(a):
+    """``np.linalg.qr(a, mode="r")``: r alone, one array."""
+    return np.linalg.qr(a, mode="r")
+
+
+def qr_complete(a):
+    """``np.linalg.qr(a, mode="complete")``: q square, r of a's shape."""
+    return np.linalg.qr(a, mode="complete")
+
+
+def gradients_along(f, spacing=1.0, axis=None, edge_order=1):
+    """``np.gradient(f, spacing, axis=(i, j, ...))`` over several axes: a list of one array per
+    axis (one spacing, a number, for all of them)."""
+    return list(np.gradient(f, spacing, axis=axis, edge_order=edge_order))
+
+
+def gradients_adjoint(arrays, f, spacing, axis, edge_order):
+    """The adjoint of f in ``gradients_along(f, spacing, axis, edge_order)`` from ``arrays``, the
+    adjoints of its arrays: the sum of each axis's np.gradient adjoint."""
+    total = gradient_adjoint(arrays[0], f, spacing,
+                             gradient_axis(f, spacing, axis[0], edge_order), edge_order)
+    for k in range(1, len(axis)):
+        total = total + gradient_adjoint(arrays[k], f, spacing,
+                                         gradient_axis(f, spacing, axis[k], edge_order),
+                                         edge_order)
+    return total
+
 
 def einsum_of(subscripts, operands):
     """``np.einsum(subscripts, *operands)`` with the operands as one list (the form srcgrad
@@ -1316,14 +1398,14 @@ def gradient_axis(f, spacing, axis, edge_order):
     if axis is None:
         if ndim_of(f) != 1:
             raise NotImplementedError("np.gradient of an array of several axes returns one array "
-                                      "per axis: srcgrad differentiates one axis at a time, call "
-                                      "np.gradient(f, axis=k) for each axis k")
+                                      "per axis: srcgrad needs the axes written out, as "
+                                      "np.gradient(f, axis=(0, 1, ...)) with a literal tuple")
         return 0
     if isinstance(axis, (tuple, list)):
         if len(axis) != 1:
             raise NotImplementedError("np.gradient over several axes returns one array per axis: "
-                                      "srcgrad differentiates one axis at a time, call "
-                                      "np.gradient(f, axis=k) for each axis k")
+                                      "srcgrad differentiates it when the axes are a literal "
+                                      "tuple, np.gradient(f, axis=(0, 1, ...))")
         axis = axis[0]
     return axis % ndim_of(f)
 

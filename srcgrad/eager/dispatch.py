@@ -7,7 +7,8 @@ import sysconfig
 import numpy as np
 
 from ..rules import is_non_differentiable, returns_sequence, rule_for
-from ..rules.registry import VJP_RULES, PACKED_ARGUMENTS, missing_rule_advice, packed_form
+from ..rules.registry import (KEYWORD_VARIANTS, VJP_RULES, PACKED_ARGUMENTS, missing_rule_advice,
+                              packed_form, variant_call)
 from ..errors import qualified_name
 from ..rules.shape import transpose_attribute
 from .errors import NoEagerRule, ShapeError
@@ -59,6 +60,10 @@ def record(primitive, args, kwargs=None, name=None, compute=None):
     # no packed arguments) is written out with as few calls and lookups as it can be.
     if primitive in PACKED_ARGUMENTS:  # np.einsum(s, a, b) is recorded as einsum_of(s, [a, b])
         primitive, args = packed_form(primitive, args)
+    if primitive in KEYWORD_VARIANTS:  # np.linalg.svd(a, compute_uv=False) -> svd_values(a)
+        routed = variant_call(primitive, args, kwargs or {})
+        if routed is not None:
+            primitive, args, kwargs = routed
     requires_grad = False
     raw_args = []
     for arg in args:

@@ -8,17 +8,18 @@ import operator
 
 import numpy as np
 
-from ..runtime import (as_array_like, as_columns, broadcast_like, convolve_adjoints,
+from ..runtime import (as_array_like, extra_vectors_unread, as_columns, broadcast_like, convolve_adjoints,
                        dot_adjoint_left, dot_adjoint_right, einsum_adjoints, einsum_adjoints_along,
                        einsum_of, einsum_plan, einsum_tangent, einsum_terms, from_columns, identity_like,
                        inner_axes, kron_plan, lower_factor, matmul_adjoint_left,
                        matmul_adjoint_right, matrix_power_adjoint, matrix_power_tangent,
                        mirror_triangle, multi_dot_adjoints, multi_dot_tangent, ndim_of,
                        norm_adjoint, norm_tangent, qr_adjoint, qr_options_checked, qr_tangent,
-                       reduced_mode, shape_of, svd_adjoint, svd_options_checked, svd_tangent,
+                       qr_complete, qr_r, reduced_mode, shape_of, svd_adjoint, svd_values, svd_options_checked, svd_tangent,
                        symmetric_from_triangle, tensordot_left_plan, tensordot_right_plan,
                        transposed, unbroadcast)
-from .registry import jvp, non_differentiable, PACKED_ARGUMENTS, present, sequence_result, vjp
+from .registry import (jvp, keyword_variant, non_differentiable, PACKED_ARGUMENTS, present,
+                       sequence_result, vjp)
 
 
 @vjp(operator.matmul, np.matmul, *present(np.linalg, "matmul"))
@@ -272,6 +273,46 @@ def qr_jvp(ans, a, mode="reduced", *, da):
     return qr_tangent(da, ans, a, mode)
 
 
+# np.linalg.svd(a, compute_uv=False) and np.linalg.qr(a, mode="r") return one array, and
+# np.linalg.qr(a, mode="complete") a square q: each is differentiated as a function of its own.
+keyword_variant(np.linalg.svd, "compute_uv", False)(svd_values)
+keyword_variant(np.linalg.qr, "mode", "r")(qr_r)
+keyword_variant(np.linalg.qr, "mode", "complete")(qr_complete)
+
+
+@vjp(svd_values)
+def svd_values_rule(g, ans, a, full_matrices=True):
+    usv = np.linalg.svd(a, full_matrices=False)
+    return (usv[0] * np.expand_dims(g, -2)) @ usv[2]
+
+
+@jvp(svd_values)
+def svd_values_jvp(ans, a, full_matrices=True, *, da):
+    usv = np.linalg.svd(a, full_matrices=False)
+    return np.sum(usv[0] * (da @ np.swapaxes(usv[2], -1, -2)), axis=-2)
+
+
+@vjp(qr_r)
+def qr_r_rule(g, ans, a):
+    q = np.linalg.qr(a)[0]
+    return qr_adjoint([np.zeros_like(q), g], [q, ans], a, "reduced")
+
+
+@jvp(qr_r)
+def qr_r_jvp(ans, a, *, da):
+    return qr_tangent(da, [np.linalg.qr(a)[0], ans], a, "reduced")[1]
+
+
+@vjp(qr_complete)
+def qr_complete_rule(g, ans, a):
+    return qr_adjoint(g, ans, a, "complete")
+
+
+@jvp(qr_complete)
+def qr_complete_jvp(ans, a, *, da):
+    return qr_tangent(da, ans, a, "complete")
+
+
 @vjp(np.linalg.pinv)
 def pinv(g, ans, a, rcond=None, hermitian=False):
     # For a of full rank (Golub and Pereyra): three terms, with P = pinv(a).
@@ -320,10 +361,10 @@ def transposed_jvp(ans, x, *, dx):
     return np.swapaxes(dx, -1, -2)
 
 
-sequence_result(np.linalg.slogdet, np.linalg.eigh, np.linalg.svd, np.linalg.qr)
+sequence_result(np.linalg.slogdet, np.linalg.eigh, np.linalg.svd, np.linalg.qr, qr_complete)
 non_differentiable(tensordot_left_plan, tensordot_right_plan, inner_axes, kron_plan,
                    identity_like, reduced_mode, svd_options_checked, qr_options_checked,
-                   np.linalg.matrix_rank)
+                   np.linalg.matrix_rank, extra_vectors_unread)
 
 
 # --- einsum: np.einsum(s, a, b, ...) reaches srcgrad as einsum_of(s, [a, b, ...]) ----------------

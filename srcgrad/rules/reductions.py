@@ -24,7 +24,8 @@ def sum_jvp(ans, a, axis=None, keepdims=False, *, da):
 
 @vjp(np.mean)
 def mean(g, ans, a, axis=None, keepdims=False):
-    return expand_reduced(g, a, axis, keepdims) * size_of(ans) / size_of(a)
+    # Scaled at the reduced size, then stretched (a view): no full-size pass.
+    return expand_reduced(g * size_of(ans) / size_of(a), a, axis, keepdims)
 
 
 @jvp(np.mean)

@@ -51,6 +51,10 @@ SEQUENCE_RESULTS = set()
 # Primitives that take their arrays as *args (np.einsum(s, a, b)): primitive -> (the function
 # of one list that srcgrad differentiates instead, how many leading arguments stay apart).
 PACKED_ARGUMENTS = {}
+# Primitives whose result changes structure with an option (np.linalg.svd(a, compute_uv=False)
+# returns one array instead of three, np.linalg.qr(a, mode="r") one instead of two): primitive
+# -> the KeywordVariants that srcgrad differentiates instead when the option has their value.
+KEYWORD_VARIANTS = {}
 
 
 @dataclass
@@ -227,6 +231,98 @@ def packed_form(function, args):
         return None
     target, leading = packed
     return target, tuple(args[:leading]) + (list(args[leading:]),)
+
+
+@dataclass(frozen=True)
+class KeywordVariant:
+    """``primitive(..., option=value)`` differentiated as ``target(...)``, a function of the
+    primitive's other arguments with a rule of its own."""
+
+    option: str  # the primitive's parameter that selects the variant
+    position: object  # its index when it is passed by position; None for a keyword-only one
+    default: object  # its value when the call leaves it out
+    matches: object  # the option's value -> does this variant apply?
+    target: object
+    names: tuple  # the primitive's positional parameters, in order (before any *args)
+    keeps_option: bool  # does target take the option too (by keyword)?
+
+
+def keyword_variant(primitive, option, value):
+    """Differentiate ``primitive(..., option=value)`` as the decorated function, which gets the
+    call's other arguments: those before the option's position by position, the rest by
+    keyword (so it names its parameters as the primitive does), and the option itself by
+    keyword only if it has a parameter of that name. ``value``
+    may be a predicate of the option's value (``lambda axis: ...``). The option must be written
+    as a literal in transformed code; the eager Tensor sees its value."""
+    signature = inspect.signature(primitive)
+    parameters = list(signature.parameters.values())
+    kinds = inspect.Parameter
+    names = []
+    for p in parameters:
+        if p.kind not in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    position = names.index(option) if option in names else None
+    default = signature.parameters[option].default
+    matches = value if callable(value) else (lambda given, value=value: given == value)
+
+    def register(function):
+        keeps = option in inspect.signature(function).parameters
+        KEYWORD_VARIANTS.setdefault(primitive, []).append(
+            KeywordVariant(option, position, default, matches, function, tuple(names), keeps))
+        return function
+    return register
+
+
+def variant_for(primitive, option_value):
+    """The KeywordVariant of ``primitive`` that applies when ``option_value(variant)`` gives the
+    call's value of the variant's option, or None. ``option_value`` returns ``NotImplemented``
+    when it cannot tell (an option not written as a literal)."""
+    try:
+        variants = KEYWORD_VARIANTS.get(primitive)
+    except TypeError:
+        return None
+    for variant in variants or ():
+        given = option_value(variant)
+        if given is NotImplemented:
+            continue
+        try:
+            if variant.matches(given):
+                return variant
+        except Exception:  # an option of a kind the predicate does not read
+            continue
+    return None
+
+
+def has_variants(primitive):
+    """Does ``primitive`` have keyword variants?"""
+    try:
+        return primitive in KEYWORD_VARIANTS
+    except TypeError:
+        return False
+
+
+def variant_call(primitive, args, kwargs):
+    """``(target, args, kwargs)`` for ``primitive(*args, **kwargs)`` when a keyword variant
+    applies (the arguments after the option's position passed by keyword), else None."""
+    def given(variant):
+        if variant.option in kwargs:
+            return kwargs[variant.option]
+        if variant.position is not None and len(args) > variant.position:
+            return args[variant.position]
+        return variant.default
+
+    variant = variant_for(primitive, given)
+    if variant is None:
+        return None
+    value = given(variant)
+    kwargs = {k: v for k, v in kwargs.items() if k != variant.option}
+    if variant.position is not None and len(args) > variant.position:
+        kwargs.update(zip(variant.names[variant.position + 1:], args[variant.position + 1:]))
+        args = args[:variant.position]
+    if variant.keeps_option:
+        kwargs[variant.option] = value
+    return variant.target, tuple(args), kwargs
 
 
 def returns_sequence(function):

@@ -6,9 +6,9 @@ reshaped to the input (a no-op reshape when an axis is given).
 """
 import numpy as np
 
-from ..runtime import (diff_adjoint, gradient_adjoint, gradient_axis, gradient_band, shape_of,
-                       trapezoid_weights)
-from .registry import jvp, non_differentiable, vjp
+from ..runtime import (diff_adjoint, gradient_adjoint, gradient_axis, gradient_band,
+                       gradients_adjoint, gradients_along, shape_of, trapezoid_weights)
+from .registry import jvp, keyword_variant, non_differentiable, sequence_result, vjp
 
 
 @vjp(np.cumsum)
@@ -74,6 +74,33 @@ def gradient_adjoint_rule(g, ans, value, f, spacing, axis, edge_order):
 @jvp(gradient_adjoint)
 def gradient_adjoint_jvp(ans, value, f, spacing, axis, edge_order, *, dvalue):
     return gradient_adjoint(dvalue, f, spacing, axis, edge_order)
+
+
+# np.gradient(f, axis=(0, 1)) returns a list, one array per axis: differentiated as
+# gradients_along (axis=None on an array of several axes stays refused: write the axes out).
+keyword_variant(np.gradient, "axis",
+                lambda axis: isinstance(axis, (tuple, list)) and len(axis) > 1)(gradients_along)
+sequence_result(gradients_along)
+
+
+@vjp(gradients_along)
+def gradients_along_rule(g, ans, f, spacing=1.0, axis=None, edge_order=1):
+    return gradients_adjoint(g, f, spacing, axis, edge_order)
+
+
+@jvp(gradients_along)
+def gradients_along_jvp(ans, f, spacing=1.0, axis=None, edge_order=1, *, df):
+    return gradients_along(df, spacing, axis, edge_order)
+
+
+@vjp(gradients_adjoint)
+def gradients_adjoint_rule(g, ans, arrays, f, spacing, axis, edge_order):
+    return gradients_along(g, spacing, axis, edge_order), None, None, None, None
+
+
+@jvp(gradients_adjoint)
+def gradients_adjoint_jvp(ans, arrays, f, spacing, axis, edge_order, *, darrays):
+    return gradients_adjoint(darrays, f, spacing, axis, edge_order)
 
 
 @vjp(np.nancumsum)

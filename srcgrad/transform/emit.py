@@ -68,7 +68,8 @@ def with_origin_comments(stmts, comments):
 
 
 class _FoldNoneTests(ast.NodeTransformer):
-    """``0 is not None`` -> ``True``, and an ``if`` on a constant -> the branch that runs.
+    """``0 is not None`` -> ``True``, and an ``if`` (or ``a if c else b``) on a constant -> the
+    branch that runs.
 
     A rule that tests an option (``if axis is not None:``) reads so once the call's value is
     substituted; left as it is, the test is dead code and Python warns about ``is`` with a
@@ -90,8 +91,14 @@ class _FoldNoneTests(ast.NodeTransformer):
             return node.body if node.test.value else node.orelse
         return node
 
+    def visit_IfExp(self, node):  # ``weights if True else weights * b``  ->  ``weights``
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
     def fold(self, tree, visit=True):
-        """``visit``: False where nothing compares with ``is`` (only empty blocks to fill)."""
+        """``visit``: False where there is nothing to fold (only empty blocks to fill)."""
         if visit:
             tree = self.visit(tree)
         for node in ast.walk(tree):  # a branch that ran dry leaves its block empty
@@ -103,11 +110,16 @@ class _FoldNoneTests(ast.NodeTransformer):
 _NOT_LITERAL = object()
 
 
-def _tests_identity(tree):
-    """Does ``tree`` hold an ``is``/``is not`` comparison (what _FoldNoneTests may fold)?"""
-    return any(type(node) is gast.Compare and any(type(op) in (gast.Is, gast.IsNot)
-                                                  for op in node.ops)
-               for node in nodes_in(tree))
+def _foldable(tree):
+    """Does ``tree`` hold what _FoldNoneTests folds: an ``is``/``is not`` comparison, or a
+    branch on a constant?"""
+    for node in nodes_in(tree):
+        kind = type(node)
+        if kind is gast.Compare and any(type(op) in (gast.Is, gast.IsNot) for op in node.ops):
+            return True
+        if (kind is gast.IfExp or kind is gast.If) and type(node.test) is gast.Constant:
+            return True
+    return False
 
 
 def _literal(node):
@@ -131,7 +143,7 @@ def to_source(function_def, comments=()):
     finally:
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
-    tree = _FoldNoneTests().fold(tree, visit=_tests_identity(function_def))
+    tree = _FoldNoneTests().fold(tree, visit=_foldable(function_def))
     ast.fix_missing_locations(tree)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None

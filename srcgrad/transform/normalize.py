@@ -6,6 +6,7 @@ refused with the user's file and line. ``to_anf`` then splits every *active* exp
 each assignment performs one differentiable operation on names (A-normal form); expressions that
 carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
 """
+import ast
 import functools
 import importlib
 import inspect
@@ -17,7 +18,8 @@ import numpy as np
 from ..checkpoint import Checkpointed, checkpoint
 from ..errors import NoDerivativeRule, qualified_name
 from ..rules import is_non_differentiable, rule_for
-from ..rules.registry import PACKED_ARGUMENTS, missing_rule_advice
+from ..rules.registry import (PACKED_ARGUMENTS, has_variants, missing_rule_advice,
+                              variant_for)
 from ..rules.shape import astype
 from ..runtime import copy_of, field, refuse_in_place
 from .analyze import assigned_names, index_trick, mutated_names, nodes_in, runs_at_least_once
@@ -850,6 +852,9 @@ class ToANF:
                                                                    ctx=gast.Load())],
                              keywords=expr.keywords)
             function, source = target, target.__name__
+        if has_variants(function):
+            # np.linalg.svd(a, compute_uv=False) -> svd_values(a): one array, a rule of its own
+            expr, function, source = _keyword_variant(expr, function, source, self.binder)
         function = differentiable_code(function)
         if _is_derivative_call(function):  # a derivative of generated code that calls one
             called = getattr(getattr(function, "function", None), "__name__", "a helper")
@@ -1045,6 +1050,49 @@ class DynamicCallee:
         self.source = source
         self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
             "_", "").isalnum() else "callee"
+
+
+def _literal(node):
+    """The value of a literal option (``False``, ``"r"``, ``(0, 1)``, ``-1``); NotImplemented
+    for anything else."""
+    try:
+        return ast.literal_eval(gast.gast_to_ast(node))
+    except Exception:
+        return NotImplemented
+
+
+def _keyword_variant(expr, function, source, binder):
+    """The call rewritten to the keyword variant of ``function`` its literal options select
+    (registry.keyword_variant), or left as it is."""
+    if any(isinstance(arg, gast.Starred) for arg in expr.args) or \
+            any(k.arg is None for k in expr.keywords):
+        return expr, function, source
+    keywords = {k.arg: k.value for k in expr.keywords}
+    args = list(expr.args)
+
+    def given(variant):
+        if variant.option in keywords:
+            return _literal(keywords[variant.option])
+        if variant.position is not None and len(args) > variant.position:
+            return _literal(args[variant.position])
+        return variant.default
+
+    variant = variant_for(function, given)
+    if variant is None:
+        return expr, function, source
+    option = keywords.get(variant.option)
+    kept = [k for k in expr.keywords if k.arg != variant.option]
+    if variant.position is not None and len(args) > variant.position:
+        option = args[variant.position]
+        kept += [gast.keyword(arg=name, value=arg) for name, arg in
+                 zip(variant.names[variant.position + 1:], args[variant.position + 1:])]
+        args = args[:variant.position]
+    if variant.keeps_option and option is not None:
+        kept.append(gast.keyword(arg=variant.option, value=option))
+    target = variant.target
+    node = gast.copy_location(gast.Call(func=load(binder.bind(target.__name__, target)),
+                                        args=args, keywords=kept), expr)
+    return node, target, target.__name__
 
 
 def differentiable_code(function):

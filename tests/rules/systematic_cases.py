@@ -194,6 +194,18 @@ def svd_(x):
     u, s, vh = np.linalg.svd(x, full_matrices=False)
     return np.sum(np.sin(s)) + np.sum(np.sin(u * u)) + np.sum(np.cos(vh * vh))
 def svdvals_(x): return np.sum(np.sin(np.linalg.svdvals(x)))
+def svd_values_(x): return np.sum(np.sin(np.linalg.svd(x, compute_uv=False)))
+def nuclear_norm_(x): return np.sum(np.linalg.svd(x, False, False)) ** 2
+def svd_full_(x):  # full_matrices=True (the default): a loss that reads the thin part only
+    u, s, vh = np.linalg.svd(x)
+    k = min(x.shape[-2:])
+    return (np.sum(np.sin(s)) + np.sum(np.sin(u[..., :, :k] * u[..., :, :k]))
+            + np.sum(np.cos(vh[..., :k, :] * vh[..., :k, :])))
+def qr_r_(x): return np.sum(np.sin(np.linalg.qr(x, mode="r")))
+def qr_r_positional_(x): return np.sum(np.cos(np.linalg.qr(x, "r")) ** 2)
+def qr_complete_(x):  # mode="complete": q square; a loss that reads q's first n columns
+    q, r = np.linalg.qr(x, mode="complete")
+    return np.sum(np.sin(q[..., :, :x.shape[-1]])) + np.sum(np.cos(r))
 def qr_(x):
     q, r = np.linalg.qr(x)
     return np.sum(np.sin(q)) + np.sum(np.cos(r))
@@ -275,6 +287,12 @@ def gradient_edge_order_2_axis_(x): return np.sum(np.sin(np.gradient(x, 0.5, axi
 def gradient_coordinates_(x): return np.sum(np.sin(np.gradient(x, np.array([0.0, 0.5, 1.5, 1.75, 3.0]))))
 def gradient_coordinates_edge_order_2_(x): return np.sum(np.sin(np.gradient(x, np.array([0.0, 0.5, 1.5, 1.75, 3.0]), axis=0, edge_order=2)))
 def gradient_axis_tuple_(x): return np.sum(np.sin(np.gradient(x, axis=(1,))))
+def gradient_axes_(x):  # several axes: a list of arrays, one per axis
+    d0, d1 = np.gradient(x, axis=(0, -1))
+    return np.sum(np.sin(d0)) + np.sum(np.cos(d1) * x)
+def gradient_axes_spacing_edge_order_2_(x):
+    parts = np.gradient(x, 0.5, axis=[1, 0], edge_order=2)
+    return np.sum(np.sin(parts[0])) + np.sum(parts[1] * parts[1])
 def trace_method_(x): return np.sin(x.trace())
 def conj_method_(x): return np.sum(np.sin(x.conj()))
 def astype_int_plus_(x): return np.sum(np.sin(x) + x.astype(int))

@@ -18,7 +18,7 @@ import pytest
 import srcgrad as sg
 import systematic_cases as fns
 from srcgrad.rules import JVP_RULES, VJP_RULES
-from srcgrad.rules.registry import PACKED_ARGUMENTS
+from srcgrad.rules.registry import KEYWORD_VARIANTS, PACKED_ARGUMENTS
 
 EPS = 1e-6
 
@@ -210,6 +210,8 @@ case(fns.gradient_axis_, unary(shapes=[(4, 2), (2, 3)]))
 case(fns.gradient_edge_order_2_, unary(shapes=[(3,), (6,)]))
 case(fns.gradient_edge_order_2_axis_, unary(shapes=[(2, 4), (3,)]))
 case(fns.gradient_axis_tuple_, unary(shapes=[(2, 4)]))
+case(fns.gradient_axes_, unary(shapes=[(3, 4), (2, 3, 4)]))
+case(fns.gradient_axes_spacing_edge_order_2_, unary(shapes=[(3, 4)]))
 # float64 coordinates make NumPy's own result float64.
 case(fns.gradient_coordinates_, unary(shapes=[(5,)]), float32=False)
 case(fns.gradient_coordinates_edge_order_2_, unary(shapes=[(5, 2), (5,)]), float32=False)
@@ -357,6 +359,12 @@ case(fns.eigh_upper_, unary(positive_definite, shapes=[(3, 3)]))
 case(fns.eigvalsh_, unary(positive_definite, shapes=[(3, 3), (2, 3, 3)]))
 case(fns.svd_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (3, 3), (2, 3, 2)]))
 case(fns.svdvals_, unary(separated_singular_values, shapes=[(3, 2), (2, 3)]))
+case(fns.svd_values_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (2, 3, 2)]))
+case(fns.nuclear_norm_, unary(separated_singular_values, shapes=[(3, 2), (3, 3)]))
+case(fns.svd_full_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (3, 3), (2, 3, 2)]))
+case(fns.qr_r_, unary(separated_singular_values, shapes=[(3, 2), (3, 3), (2, 3, 2)]))
+case(fns.qr_r_positional_, unary(separated_singular_values, shapes=[(3, 2)]))
+case(fns.qr_complete_, unary(separated_singular_values, shapes=[(3, 2), (3, 3), (2, 3, 2)]))
 case(fns.qr_, unary(separated_singular_values, shapes=[(3, 2), (3, 3), (2, 3, 2)]))
 case(fns.pinv_, unary(separated_singular_values, shapes=[(3, 2), (2, 3), (3, 3)]))
 for _f in (fns.norm_, fns.norm_1_, fns.norm_inf_, fns.norm_minus_inf_, fns.norm_3_,
@@ -593,6 +601,9 @@ def primitives_called(function):
 
 COVERED = set().union(*(primitives_called(spec["function"]) for spec in CASES.values()))
 COVERED |= {PACKED_ARGUMENTS[p][0] for p in list(COVERED) if p in PACKED_ARGUMENTS}
+# np.linalg.svd(a, compute_uv=False) ... reach srcgrad as their keyword variants (svd_values ...);
+# each variant has cases of its own above (svd_values_, qr_r_, qr_complete_, gradient_axes_).
+COVERED |= {v.target for p in list(COVERED) for v in KEYWORD_VARIANTS.get(p, ())}
 
 
 @functools.lru_cache(maxsize=None)
