@@ -427,7 +427,10 @@ def _unwrap_broadcast_like(term, binder):
 
 
 def _is_fresh(expr):
-    return not isinstance(expr, gast.Name)
+    """Is ``expr`` certainly a new array, which an element write may change in place?
+    Arithmetic is; a call (``expand_reduced``, ``broadcast_like``: views, perhaps read-only)
+    or an item (a view) may not be."""
+    return isinstance(expr, (gast.BinOp, gast.UnaryOp))
 
 
 def _renamed_value(stmt, old, new):

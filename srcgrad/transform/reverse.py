@@ -110,14 +110,14 @@ class ReverseMode(Sweep):
     def rematerialize(self, name, like, depth=0):
         """Statements that recompute ``name`` from values that stay intact, or None."""
         definitions = self.definitions.get(name, [])
-        if depth > 4 or name in self.params or not definitions:
-            return None
+        if depth > 4 or name in self.params or not definitions or \
+                not all(isinstance(d, gast.Assign) for d in definitions):
+            return None  # a loop variable, among others, is never recomputed
         value = definitions[0].value
         cheap = isinstance(value, (gast.Subscript, gast.Name)) or (
             isinstance(value, gast.Attribute) and value.attr == "T")
         # Several definitions are fine when all compute the same view of the same intact names.
-        if not cheap or any(not isinstance(d, gast.Assign) or gast.dump(d.value) != gast.dump(value)
-                            for d in definitions):
+        if not cheap or any(gast.dump(d.value) != gast.dump(value) for d in definitions):
             return None
         steps = []
         for used in sorted(loaded_names(value) & self.locals):

@@ -897,3 +897,33 @@ def test_in_place_update_after_rebinding_is_differentiated():
     check_grads(update_after_rebinding, x, order=2)
     with pytest.raises(sg.UnsupportedSyntax, match="v shares with a, which is read afterwards"):
         sg.grad(update_of_a_shared_array)(x)
+
+
+# ------------------------------------------------------------------------------------------------
+# Second order, found by `fuzz_tally.py grammar --order 2`: the gradient's own code read a loop
+# variable's definition as an assignment (AttributeError), and forward mode wrote into the
+# tangent of an element-written array that was a read-only broadcast view (ValueError).
+
+def loop_variable_in_a_helper(u, v):
+    for e0 in v:
+        u = -v[-2] * u
+    return e0 * u
+
+
+def calls_it_then_writes_a_row(a, b, m):
+    m0 = m * 1.0
+    m0[0, :] = m0[0, :] * loop_variable_in_a_helper(a[2], b) + (-1.2)
+    return np.sum(m0 * m0)
+
+
+def writes_into_a_copy_in_a_loop(a, b):
+    y0 = b.copy()
+    for e0 in b:
+        y0[-1] = a
+    return (np.sum(y0) + e0 + a) * np.sum(b * b)
+
+
+def test_second_order_of_generated_code_with_loop_variables_and_element_writes():
+    a, b = np.array([0.18, -1.31, -1.26]), np.array([1.28, 0.13, 0.6])
+    check_grads(calls_it_then_writes_a_row, a, b, np.eye(3) + 0.5, wrt=(0, 1), order=2)
+    check_grads(writes_into_a_copy_in_a_loop, -1.38, np.array([0.47, 0.35, -0.02]), order=2)
