@@ -13,7 +13,8 @@ from .errors import SourceError, SrcgradError, qualified_name
 from .callables import adapt
 from .inputs import check_differentiable, parameter_names, wrt_positions
 from .transform import parse
-from .transform.pipeline import Generated, forward_mode, reverse_mode, tangent_parameters
+from .transform.parameters import tangent_parameters
+from .transform.pipeline import Generated, forward_mode, reverse_mode
 from .runtime import as_array_like, restructured, scalar_seed, zeros_for
 from .rules import non_differentiable as _declare_non_differentiable
 from .transform.shapes import Tree, argument_shape
@@ -68,13 +69,14 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
                                 getattr(function, "__name__", "?"))
             per_function[key] = generated
             return generated
-        outer_read, parse.READ = parse.READ, []  # the functions parsed while generating
+        outer_read = parse.READ
+        read: list[Any] = []  # the functions parsed while generating
+        parse.READ = read
         try:
             generated = _generate(function, wrt, mode, source, signature, differentiable,
                                   tangent_names)
-            read = parse.READ
         finally:
-            parse.READ = None if outer_read is None else outer_read + parse.READ
+            parse.READ = None if outer_read is None else outer_read + read
         if cache_key:
             diskcache.store(cache_key, generated, function, read, Derivative)
         tracebacks.register(generated.function, _source_file(function, source),
@@ -85,16 +87,16 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
 
 def _generate(function: Callable[..., Any], wrt: Wrt, mode: str, source: Optional[str],
               signature: Optional[Signature], differentiable: bool,
-              tangent_names: Optional[list]) -> Generated:
+              tangent_names: Optional[list[str]]) -> Generated:
     """Run the transformer (see _generated)."""
     if mode != "jvp":
-        return reverse_mode(function, wrt, mode, source, signature, differentiable,
-                            link=derivative)
+        return cast(Generated, reverse_mode(function, wrt, mode, source, signature,
+                                            differentiable, link=derivative))
     generated = forward_mode(function, wrt, source, tangent_names, signature, link=derivative)
     if generated is None:  # a tangent's name is taken there: the code for any shape
-        return _generated(function.__srcgrad_origin__.differentiable_generated.function,
-                          wrt, mode, source)
-    return generated
+        origin = getattr(function, "__srcgrad_origin__")
+        return _generated(origin.differentiable_generated.function, wrt, mode, source)
+    return cast(Generated, generated)
 
 
 def _compiled(generated: Generated) -> Any:

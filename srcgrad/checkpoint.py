@@ -16,7 +16,7 @@ class Checkpointed:
     def __init__(self, function: Callable[..., Any]) -> None:
         if isinstance(function, Checkpointed):
             function = function.function
-        self.function = function
+        self.function: Callable[..., Any] = function
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

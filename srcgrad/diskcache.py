@@ -25,7 +25,7 @@ import pathlib
 import sys
 import tempfile
 import types
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import numpy as np
 
@@ -104,7 +104,7 @@ def _kind(value: Any) -> Any:
     return ("value", type(value).__module__, type(value).__qualname__)
 
 
-def _names_read(code: types.CodeType) -> set:
+def _names_read(code: types.CodeType) -> Set[str]:
     names = set(code.co_names) | set(code.co_freevars)
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
@@ -133,11 +133,12 @@ def key(function: Any, source: Optional[str], wrt: Any, mode: str, signature: An
 
 # -- describing the objects generated code uses, and finding them again ----------------------
 
-def _importable(value: Any) -> Optional[list]:
+def _importable(value: Any) -> Optional[List[Any]]:
     if isinstance(value, types.ModuleType):
         return ["module", value.__name__]
-    if isinstance(value, np.ufunc) and getattr(np, value.__name__, None) is value:
-        return ["import", "numpy", value.__name__]
+    if isinstance(value, np.ufunc):
+        name = str(getattr(value, "__name__", ""))
+        return ["import", "numpy", name] if getattr(np, name, None) is value else None
     module, qualname = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
     if isinstance(module, str) and isinstance(qualname, str) and "<" not in qualname:
         try:
@@ -163,7 +164,7 @@ def _literal(value: Any) -> bool:
 
 
 def _describe(name: str, value: Any, user_names: Dict[str, Any],
-              derivative_type: type) -> Optional[list]:
+              derivative_type: Any) -> Optional[List[Any]]:
     if name in user_names and user_names[name] is value:
         return ["user", name]
     if isinstance(value, derivative_type):
@@ -181,14 +182,14 @@ def _describe(name: str, value: Any, user_names: Dict[str, Any],
     return _importable(value)
 
 
-def _callee(function: Any, user_names: Dict[str, Any]) -> Optional[list]:
+def _callee(function: Any, user_names: Dict[str, Any]) -> Optional[List[Any]]:
     for name, value in user_names.items():
         if value is function:
             return ["user", name]
     return _importable(function)
 
 
-def _find(description: list, user_names: Dict[str, Any], link: Callable[..., Any]) -> Any:
+def _find(description: List[Any], user_names: Dict[str, Any], link: Callable[..., Any]) -> Any:
     kind = description[0]
     if kind == "user":
         return user_names[description[1]]
@@ -211,7 +212,7 @@ def _lines_digest(filename: str, first: int, count: int) -> str:
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
-def sources_read(functions: List[Any]) -> Optional[list]:
+def sources_read(functions: List[Any]) -> Optional[List[Any]]:
     """Where the user functions parsed while generating are, with a digest of their lines."""
     found = []
     for function in functions:
@@ -230,7 +231,7 @@ def sources_read(functions: List[Any]) -> Optional[list]:
 # -- load and store ---------------------------------------------------------------------------------
 
 def load(cache_key: str, function: Any, link: Callable[..., Any],
-         derivative_type: type) -> Optional[Generated]:
+         derivative_type: Any) -> Optional[Generated]:
     """The Generated code stored under ``cache_key``, compiled again; None when there is none
     or it no longer fits."""
     path = directory() / f"{cache_key}.json"
@@ -260,7 +261,7 @@ def load(cache_key: str, function: Any, link: Callable[..., Any],
 
 
 def store(cache_key: str, generated: Generated, function: Any, functions_read: List[Any],
-          derivative_type: type) -> None:
+          derivative_type: Any) -> None:
     """Write ``generated`` under ``cache_key`` if everything it uses can be found again."""
     compiled: Any = generated.function
     user_names = parse.resolve_namespace(function)

@@ -101,8 +101,9 @@ def qualified_name(function: Any, written: str = "") -> str:
                     return f"{home}.{attribute}.{name}"
     if getattr(builtins, name, None) is function:
         return name
-    module = getattr(function, "__module__", None)
-    module = {"_operator": "operator"}.get(module, module)
+    module: Optional[str] = getattr(function, "__module__", None)
+    if module == "_operator":
+        module = "operator"
     if module and getattr(sys.modules.get(module), name, None) is function:
         return _public(module, name, function)
     holders = sorted(m for m, obj in list(sys.modules.items())

@@ -47,7 +47,7 @@ class ParsedFunction:
 
 _PARSED = {}  # functions srcgrad made itself (lifted nested defs) -> their ParsedFunction
 # While not None: every function parsed is appended (the disk cache checks their sources again).
-READ = None
+READ: "list | None" = None
 
 
 def register_parsed(function, parsed):
