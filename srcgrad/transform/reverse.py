@@ -28,11 +28,12 @@ from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right
                        size_of, unbroadcast)
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
                       loaded_names, mutated_names, nodes_in)
+from .fold import fold_seed
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
 from .normalize import DynamicCallee
-from .optimize import name_uses, negate, remove_in_blocks, simplify
+from .optimize import inline_single_use, name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, appended_list, popped_list, rename_loads, replace, unparse
 
@@ -303,7 +304,8 @@ class ReverseMode(Sweep):
         """``without_expansions`` once more on the final code, where inlining has brought an
         expanded adjoint next to the arithmetic that reads it; then numbers stretched to an
         array only for arithmetic that stretches them anyway are not (values read only for
-        their shape may be unread now)."""
+        their shape may be unread now); then the seed of
+        grad folded where the shapes know it is 1 (fold.py)."""
         shapes = self.shape_reader()
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
@@ -312,6 +314,9 @@ class ReverseMode(Sweep):
         stores, _, fixed = name_uses(function_def)
         remove_in_blocks(function_def.body, lambda block, index: self.number_spread(
             block, index, shapes, stores, fixed))
+        # the seed's readers meet the arrays they scale only once single uses are inlined
+        inline_single_use(function_def, self.binder.bound, self.shared_arrays)
+        fold_seed(function_def, self)
 
     def number_spread(self, block, index, shapes, stores, fixed):
         """``dy = expand_reduced(g, y, None, False)``, a number stretched to y's shape and read
