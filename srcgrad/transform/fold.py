@@ -1,4 +1,4 @@
-"""Final tidying of reverse-mode code that knows shapes: the seed of grad folded to 1.0."""
+"""Final passes over reverse-mode code that knows shapes: the seed folded, adjoints started dense."""
 import gast
 
 from ..runtime import add_at, scalar_seed
@@ -97,3 +97,117 @@ def fold_seed(function_def, engine):
 def _reads(tree, name):
     return any(isinstance(n, gast.Name) and n.id == name and isinstance(n.ctx, gast.Load)
                for n in nodes_in(tree))
+
+
+def start_dense(function_def, engine):
+    """``d = zeros_like(x)``, sparse updates ``d[i] += g`` / ``d = add_at(d, i, g)``, then
+    ``d += e`` with ``e`` new arithmetic of ``x``'s shape -> ``d = e`` where ``d += e`` was,
+    the sparse updates after it: one pass and one array less."""
+    shapes = engine.shape_reader()
+
+    def visit(block):
+        for stmt in block:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    visit(getattr(stmt, field))
+        index = 0
+        while index < len(block):
+            if not _dense_start(block, index, engine, shapes):
+                index += 1
+
+    visit(function_def.body)
+    return function_def
+
+
+def _dense_start(block, index, engine, shapes):
+    stmt = block[index]
+    if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
+            isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call) and
+            len(stmt.value.args) == 1 and not stmt.value.keywords and
+            getattr(engine.called(stmt.value), "__name__", None) == "zeros_like"):
+        return False
+    name, like = stmt.targets[0].id, stmt.value.args[0]
+    shape = shapes.of(like)
+    if not (isinstance(shape, tuple) and shape and None not in shape):
+        return False
+    sparse = []  # (position, statement)
+    for position in range(index + 1, len(block)):
+        later = block[position]
+        if _is_comment(later):
+            continue
+        if isinstance(later, (gast.If, gast.For, gast.While, gast.FunctionDef)):
+            if _reads(later, name) or name in _changed(later) or \
+                    any(_loaded(s) & _changed(later) for _, s in sparse):
+                return False
+            continue  # a loop that leaves d alone
+        update = _sparse_update(later, name, engine)
+        if update:
+            sparse.append((position, later))
+            continue
+        if isinstance(later, gast.AugAssign) and isinstance(later.op, gast.Add) and \
+                isinstance(later.target, gast.Name) and later.target.id == name:
+            value = later.value
+            if _reads(value, name) or not isinstance(value, (gast.BinOp, gast.UnaryOp)) or \
+                    shapes.of(value) != shape:
+                return False
+            between = block[sparse[0][0]:position] if sparse else []
+            changed = set()
+            for s in between:
+                if s not in [p[1] for p in sparse]:
+                    changed |= _changed(s)
+            if any(_loaded(s) & changed for _, s in sparse):
+                return False  # a sparse update reads what changes before the dense one
+            block[position] = gast.Assign(targets=[gast.Name(id=name, ctx=gast.Store(),
+                                                             annotation=None, type_comment=None)],
+                                          value=value, type_comment=None)
+            gast.copy_location(block[position], later)
+            for offset, (_, s) in enumerate(sparse):
+                block.insert(position + 1 + offset, s)
+            for at, _ in reversed(sparse):
+                del block[at]
+            del block[index]
+            return True
+        if _reads(later, name) or name in _changed(later):
+            return False
+    return False
+
+
+def _sparse_update(stmt, name, engine):
+    """Is ``stmt`` ``d[i] += g`` or ``d = add_at(d, i, g)`` with ``i``, ``g`` not reading d?"""
+    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) and \
+            isinstance(stmt.target.value, gast.Name) and stmt.target.value.id == name:
+        return not _reads(stmt.value, name) and not _reads(stmt.target.slice, name)
+    if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == name and \
+            isinstance(stmt.value, gast.Call) and engine.called(stmt.value) is add_at and \
+            len(stmt.value.args) == 3 and isinstance(stmt.value.args[0], gast.Name) and \
+            stmt.value.args[0].id == name:
+        return not any(_reads(a, name) for a in stmt.value.args[1:])
+    return False
+
+
+def _is_comment(stmt):
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant) and \
+        isinstance(stmt.value.value, str)
+
+
+def _loaded(stmt):
+    return {n.id for n in nodes_in(stmt) if isinstance(n, gast.Name) and
+            isinstance(n.ctx, gast.Load)}
+
+
+def _changed(stmt):
+    """Names ``stmt`` rebinds or changes in place (element writes, ``+=``, method calls)."""
+    found = set()
+    for node in nodes_in(stmt):
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Store):
+            found.add(node.id)
+        elif isinstance(node, (gast.Subscript, gast.Attribute)) and \
+                isinstance(node.ctx, gast.Store) and isinstance(node.value, gast.Name):
+            found.add(node.value.id)
+        elif isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) and \
+                isinstance(node.func.value, gast.Name):
+            found.add(node.func.value.id)
+    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+        found.add(stmt.target.id)
+    return found

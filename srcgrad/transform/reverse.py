@@ -28,7 +28,8 @@ from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right
                        size_of, unbroadcast)
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
                       loaded_names, mutated_names, nodes_in)
-from .fold import fold_seed
+from .fold import fold_seed, start_dense
+from .invariance import zero_shift_adjoints
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
@@ -63,6 +64,7 @@ class ReverseMode(Sweep):
         self.shared_arrays = {}
         self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
         self.stand_in_used = False
+        self.zero_shifts = {}  # id of y = x - c -> c, whose adjoint is zero (invariance.py)
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
         self.pullback_names = {  # named in the order the calls appear
@@ -304,8 +306,9 @@ class ReverseMode(Sweep):
         """``without_expansions`` once more on the final code, where inlining has brought an
         expanded adjoint next to the arithmetic that reads it; then numbers stretched to an
         array only for arithmetic that stretches them anyway are not (values read only for
-        their shape may be unread now); then the seed of
-        grad folded where the shapes know it is 1 (fold.py)."""
+        their shape may be unread now); then the passes
+        that need the final code and its shapes: the seed of grad folded (fold.py), an adjoint
+        started from its first dense part instead of zeros (fold.py)."""
         shapes = self.shape_reader()
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
@@ -317,6 +320,7 @@ class ReverseMode(Sweep):
         # the seed's readers meet the arrays they scale only once single uses are inlined
         inline_single_use(function_def, self.binder.bound, self.shared_arrays)
         fold_seed(function_def, self)
+        start_dense(function_def, self)
 
     def number_spread(self, block, index, shapes, stores, fixed):
         """``dy = expand_reduced(g, y, None, False)``, a number stretched to y's shape and read
@@ -547,6 +551,10 @@ class ReverseMode(Sweep):
         if rule is None and isinstance(value, gast.Name) and value.id in self.varied:
             code = self.contributions(stmt, name, {value.id: [load(adjoint)]}, state)
             return self.with_reads(stmt, name, code, state)
+        number = self.zero_shifts.get(id(stmt))
+        if number is not None:  # y = x - max(x) read only shift-invariantly: sum(dy) is 0
+            wanted = [p for p in wanted
+                      if not (isinstance(bindings[p], gast.Name) and bindings[p].id == number)]
         if not wanted:
             state[adjoint] = ZERO
             return [stmt], [], state
@@ -1130,6 +1138,10 @@ class ReverseMode(Sweep):
         annotate_unsafe(self.body)
         annotate_defined(self.body, self.params)
         annotate_available(self.body)
+        if self.shapes is not None:
+            self.zero_shifts = zero_shift_adjoints(
+                self.body, lambda name: self.shapes.get(name, UNKNOWN),
+                lambda node: getattr(node, "sg_function", None) or self.resolve(node.func))
         result = final.value
         state, seed_code = {}, []
         if isinstance(result, gast.Tuple):
