@@ -103,7 +103,7 @@ def start_dense(function_def, engine):
     """``d = zeros_like(x)``, sparse updates ``d[i] += g`` / ``d = add_at(d, i, g)``, then
     ``d += e`` with ``e`` new arithmetic of ``x``'s shape -> ``d = e`` where ``d += e`` was,
     the sparse updates after it: one pass and one array less."""
-    shapes = engine.shape_reader()
+    shapes = engine.shape_reader(dict(engine.batched_shapes))
 
     def visit(block):
         for stmt in block:

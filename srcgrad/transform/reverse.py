@@ -28,6 +28,7 @@ from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right
                        size_of, unbroadcast)
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
                       loaded_names, mutated_names, nodes_in)
+from .batch import batch_accumulations
 from .fold import fold_seed, start_dense
 from .invariance import zero_shift_adjoints
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
@@ -64,6 +65,7 @@ class ReverseMode(Sweep):
         self.shared_arrays = {}
         self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
         self.stand_in_used = False
+        self.batched_shapes = {}  # name -> shape of the stacks batch.py makes
         self.zero_shifts = {}  # id of y = x - c -> c, whose adjoint is zero (invariance.py)
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
@@ -307,8 +309,9 @@ class ReverseMode(Sweep):
         expanded adjoint next to the arithmetic that reads it; then numbers stretched to an
         array only for arithmetic that stretches them anyway are not (values read only for
         their shape may be unread now); then the passes
-        that need the final code and its shapes: the seed of grad folded (fold.py), an adjoint
-        started from its first dense part instead of zeros (fold.py)."""
+        that need the final code and its shapes: the seed of grad folded (fold.py), per-step
+        products added up in a loop batched into one after it (batch.py), an adjoint started
+        from its first dense part instead of zeros (fold.py)."""
         shapes = self.shape_reader()
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
@@ -320,6 +323,7 @@ class ReverseMode(Sweep):
         # the seed's readers meet the arrays they scale only once single uses are inlined
         inline_single_use(function_def, self.binder.bound, self.shared_arrays)
         fold_seed(function_def, self)
+        batch_accumulations(function_def, self)
         start_dense(function_def, self)
 
     def number_spread(self, block, index, shapes, stores, fixed):

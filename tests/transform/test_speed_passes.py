@@ -109,3 +109,109 @@ def test_a_sparse_update_moves_after_the_dense_start():
     source = sg.source(sg.grad(softmax_xent), logits, 2)
     assert "zeros_like" not in source
     assert source.index("np.exp") < source.index("add_at")
+
+
+# --- per-step products batched into one after the loop ----------------------------------------
+
+def rnn(W, U, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t] @ U)
+    return np.sum(h * h)
+
+
+def vector_rnn(W, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t])
+    return np.sum(h)
+
+
+def euler(a, b, u, steps):
+    for _ in range(steps):
+        u = u + 0.1 * (a * u - b * u * u)
+    return np.sum(u)
+
+
+def newton(M, e, tol):
+    E = M
+    delta = 1.0
+    while delta > tol:
+        step = (E - e * np.sin(E) - M) / (1.0 - e * np.cos(E))
+        E = E - step
+        delta = np.max(np.abs(step))
+    return np.sum(E * E)
+
+
+def writes_elements(W, x):
+    h = np.zeros((x.shape[0] + 1, W.shape[1]))
+    for t in range(x.shape[0]):
+        h[t + 1] = np.tanh(x[t] @ W + h[t])
+    return np.sum(h ** 2)
+
+
+def rnn_arguments(steps=5):
+    return (rng.normal(size=(4, 4)) / 2, rng.normal(size=(3, 4)) / 2,
+            rng.normal(size=(steps, 2, 3)), rng.normal(size=(2, 4)))
+
+
+def test_the_weight_gradients_of_an_rnn_are_one_product_each():
+    args = rnn_arguments()
+    source = sg.source(sg.grad(rnn, wrt=(0, 1)), *args)
+    assert "h_steps.append(h)" in source and "np.concatenate(h_steps).T @" in source
+    assert "d_W +=" not in source  # the product after the loop starts d_W
+    check_grad(rnn, *args, wrt=(0, 1))
+
+
+def test_a_loop_that_runs_zero_times_gives_zeros():
+    args = rnn_arguments(steps=0)
+    d_W, d_U = sg.grad(rnn, wrt=(0, 1))(*args)
+    assert not d_W.any() and not d_U.any()
+
+
+def test_outer_products_of_vectors_are_stacked():
+    W, x, h0 = rng.normal(size=(4, 4)) / 2, rng.normal(size=(6, 4)), rng.normal(size=4)
+    source = sg.source(sg.grad(vector_rnn, wrt=(0, 2)), W, x, h0)
+    assert "np.stack(" in source and "np.outer" not in source
+    check_grad(vector_rnn, W, x, h0, wrt=(0, 2))
+
+
+def test_dots_of_short_vectors_are_one_dot_under_a_guard():
+    u = rng.uniform(0.5, 1.0, size=3)
+    source = sg.source(sg.grad(euler, wrt=(0, 1)), 0.3, 0.2, u, 20)
+    assert "_steps.append(" in source and "if " in source  # steps may be 0
+    check_grad(euler, 0.3, 0.2, u, 20, wrt=(0, 1))
+    np.testing.assert_allclose(sg.grad(euler, wrt=(0, 1))(0.3, 0.2, u, 0), (0.0, 0.0))
+
+
+def test_long_vectors_keep_their_dot_per_step():
+    u = rng.uniform(0.5, 1.0, size=1000)
+    source = sg.source(sg.grad(euler, wrt=(0, 1)), 0.3, 0.2, u, 3)
+    assert "_steps" not in source
+
+
+def test_a_while_loop_batches_under_a_guard():
+    M = rng.uniform(0.1, 3.0, size=4)
+    source = sg.source(sg.grad(newton, wrt=(0, 1)), M, 0.3, 1e-10)
+    assert "_steps.append(" in source
+    check_grad(newton, M, 0.3, 1e-10, wrt=(0, 1))
+    np.testing.assert_allclose(sg.grad(newton, wrt=1)(M, 0.3, 1e6), 0.0)  # no iteration
+
+
+def test_a_loop_with_element_writes_is_left_alone():
+    W, x = rng.normal(size=(3, 4)) / 2, rng.normal(size=(5, 3))
+    source = sg.source(sg.grad(writes_elements), W, x)
+    assert "_steps" not in source
+    check_grad(writes_elements, W, x, wrt=0)
+
+
+def test_batched_products_run_on_dask():
+    da = pytest.importorskip("dask.array")
+    args = rnn_arguments()
+    expected = sg.grad(rnn, wrt=(0, 1))(*args)
+    lazy = [da.from_array(a, chunks=a.shape) for a in args]
+    got = sg.grad(rnn, wrt=(0, 1))(*lazy)
+    assert "np.concatenate" in sg.source(sg.grad(rnn, wrt=(0, 1)), *lazy)
+    for g, e in zip(got, expected):
+        assert isinstance(g, da.Array)
+        np.testing.assert_allclose(g.compute(), e, rtol=1e-12)
