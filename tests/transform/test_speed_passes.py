@@ -5,6 +5,7 @@ import pytest
 
 import srcgrad as sg
 from checks import check_grad
+from srcgrad.errors import InputTypeError
 
 rng = np.random.default_rng(17)
 
@@ -215,3 +216,32 @@ def test_batched_products_run_on_dask():
     for g, e in zip(got, expected):
         assert isinstance(g, da.Array)
         np.testing.assert_allclose(g.compute(), e, rtol=1e-12)
+
+
+# --- the Derivative's quick lookup of arguments it has seen ---------------------------------
+
+def test_a_seen_shape_with_another_dtype_is_still_checked():
+    gradient = sg.grad(squares)
+    np.testing.assert_allclose(gradient(np.ones(3)), 2.0)
+    with pytest.raises(InputTypeError):
+        gradient(np.ones(3, dtype=int))
+    np.testing.assert_allclose(gradient(np.ones(3, dtype=np.float32)), 2.0)
+    assert gradient(np.ones(3, dtype=np.float32)).dtype == np.float32
+
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return np.sum(x * SCALE)
+
+
+def test_a_changed_global_is_seen_through_the_quick_lookup():
+    global SCALE
+    gradient = sg.grad(scaled)
+    np.testing.assert_allclose(gradient(np.ones(3)), 2.0)
+    SCALE = 3.0
+    try:
+        np.testing.assert_allclose(gradient(np.ones(3)), 3.0)
+    finally:
+        SCALE = 2.0
