@@ -23,7 +23,7 @@ def batch_accumulations(function_def, engine):
     gets the product under ``if a_steps:``. Dots of vectors are batched only where they are
     short (``SMALL_VECTOR``), where the call costs more than the arithmetic.
     """
-    shapes = engine.shape_reader()
+    shapes = engine.shape_reader(engine.final_shapes)
 
     def visit(block):
         index = 0
@@ -64,19 +64,19 @@ def _batch(loop, engine, shapes):
         if product is not None:
             candidates[position] = product
     found = []
-    for position, (accumulator, kind, left, right) in candidates.items():
+    for position, (accumulator, kind, left, right, op) in candidates.items():
         others = [s for at, s in enumerate(body) if at not in candidates or
                   candidates[at][0] != accumulator]  # several products into d are fine
         if any(_touches(s, accumulator) for s in others) or accumulator in target_names or \
                 any(not _stays(e, written | aliases | {accumulator}) for e in (left, right)):
             continue
-        found.append((position, accumulator, kind, left, right))
+        found.append((position, accumulator, kind, left, right, op))
     if not found:
         return [], []
     lists = {}  # expression text -> list name
     before, after, appends = [], [], {}
     stacked = {}
-    for position, accumulator, kind, left, right in found:
+    for position, accumulator, kind, left, right, op in found:
         for operand in (left, right):
             text = _text(operand)
             if text not in lists:
@@ -85,7 +85,7 @@ def _batch(loop, engine, shapes):
                 appends.setdefault(position, []).append(gast.Expr(value=call(
                     gast.Attribute(value=load(lists[text]), attr="append", ctx=gast.Load()),
                     clone(operand))))
-    for position, accumulator, kind, left, right in found:
+    for position, accumulator, kind, left, right, op in found:
         joined = []
         for operand in (left, right):
             name = lists[_text(operand)]
@@ -100,16 +100,16 @@ def _batch(loop, engine, shapes):
         else:
             total = gast.BinOp(left=gast.Attribute(value=joined[0], attr="T", ctx=gast.Load()),
                                op=gast.MatMult(), right=joined[1])
-        after.append(gast.AugAssign(target=store(accumulator), op=gast.Add(), value=total))
+        after.append(gast.AugAssign(target=store(accumulator), op=type(op)(), value=total))
     for position in sorted({p for p, *_ in found}, reverse=True):
         body[position:position + 1] = appends.get(position, [])
     for stmt in before + after:
         gast.copy_location(stmt, loop)
     count = _runs(loop, shapes)
-    for position, accumulator, kind, left, right in found if count else ():  # for start_dense
+    for position, accumulator, kind, left, right, _ in found if count else ():  # start_dense
         for operand in (left, right):
             shape = shapes.of(operand)
-            engine.batched_shapes[stacked[lists[_text(operand)]]] = \
+            engine.final_shapes[stacked[lists[_text(operand)]]] = \
                 (count,) + shape if kind == "outer" else (count * shape[0],) + shape[1:]
     if not count:
         first = lists[_text(found[0][3])]
@@ -119,8 +119,9 @@ def _batch(loop, engine, shapes):
 
 
 def _accumulated_product(stmt, engine, shapes):
-    """(d, kind, a, g) of ``d += a.T @ g``, ``d += np.outer(a, g)``, ``d += np.dot(a, g)``."""
-    if not (isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add) and
+    """(d, kind, a, g, + or -) of ``d += a.T @ g``, ``d += np.outer(a, g)``,
+    ``d += np.dot(a, g)``, or the same with ``-=``."""
+    if not (isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, (gast.Add, gast.Sub)) and
             isinstance(stmt.target, gast.Name)):
         return None
     value, accumulator = stmt.value, stmt.target.id
@@ -129,17 +130,17 @@ def _accumulated_product(stmt, engine, shapes):
         left, right = value.left.value, value.right
         if _matrix(shapes.of(left)) and _matrix(shapes.of(right)) and \
                 shapes.of(left)[0] == shapes.of(right)[0]:
-            return accumulator, "matmul", left, right
+            return accumulator, "matmul", left, right, stmt.op
         return None
     if isinstance(value, gast.Call) and len(value.args) == 2 and not value.keywords:
         function = engine.called(value)
         left, right = value.args
         vectors = _vector(shapes.of(left)) and _vector(shapes.of(right))
         if function is np.outer and vectors:
-            return accumulator, "outer", left, right
+            return accumulator, "outer", left, right, stmt.op
         if function is np.dot and vectors and shapes.of(left) == shapes.of(right) and \
                 shapes.of(left)[0] <= SMALL_VECTOR:
-            return accumulator, "dot", left, right
+            return accumulator, "dot", left, right, stmt.op
     return None
 
 

@@ -1,5 +1,6 @@
 """Final passes over reverse-mode code that knows shapes: the seed folded, adjoints started dense."""
 import gast
+import numpy as np
 
 from ..runtime import add_at, scalar_seed
 from .analyze import nodes_in
@@ -103,7 +104,7 @@ def start_dense(function_def, engine):
     """``d = zeros_like(x)``, sparse updates ``d[i] += g`` / ``d = add_at(d, i, g)``, then
     ``d += e`` with ``e`` new arithmetic of ``x``'s shape -> ``d = e`` where ``d += e`` was,
     the sparse updates after it: one pass and one array less."""
-    shapes = engine.shape_reader(dict(engine.batched_shapes))
+    shapes = engine.shape_reader(engine.final_shapes)
 
     def visit(block):
         for stmt in block:
@@ -211,3 +212,177 @@ def _changed(stmt):
     if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
         found.add(stmt.target.id)
     return found
+
+
+def fold_signs(function_def, engine):
+    """``a = -b`` (or ``a = -b * c``) whose readers can take the sign -> ``neg_a = b`` and the
+    readers flip: ``d += a * w`` -> ``d -= neg_a * w``, ``d += np.dot(a, v)`` ->
+    ``d -= np.dot(neg_a, v)``, ``x - a`` -> ``x + neg_a``: a pass over an array less.
+
+    A reader that cannot take it (``z = a / s``) carries it on (``z = -neg_a / s``) when it is
+    the only one, and may hand it on in turn; never more negations than before. A negated name
+    (``neg_a = b``) is read as ``b`` itself where ``b`` does not change in between.
+    """
+    stores, loads, fixed = _name_uses(function_def)
+    mutated = _mutated(function_def) | {  # add_at(d, i, g) writes into d
+        n.args[0].id for n in nodes_in(function_def) if isinstance(n, gast.Call) and
+        n.args and isinstance(n.args[0], gast.Name) and engine.called(n) is add_at}
+
+    def visit(block):
+        for stmt in block:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    visit(getattr(stmt, field))
+        index = 0
+        while index < len(block):
+            if not _fold_sign(block, index, engine, stores, loads, fixed, mutated):
+                index += 1
+
+    visit(function_def.body)
+    return function_def
+
+
+def _name_uses(function_def):
+    from .optimize import name_uses
+    return name_uses(function_def)
+
+
+def _mutated(function_def):
+    from .analyze import mutated_names
+    return mutated_names(function_def)
+
+
+def _fold_sign(block, index, engine, stores, loads, fixed, mutated):
+    from .optimize import _without_negation
+    plan = _sign_plan(block, index, engine, stores, loads, fixed, mutated, "neg_", 0)
+    if plan is None or plan[2]:
+        return False  # a negation would remain: no pass saved
+    rewritten, readers, _ = plan
+    stmt, name = block[index], block[index].targets[0].id
+    negated = engine.names.fresh("neg_" + name)
+    value = _without_negation(stmt.value)
+    for position, candidate in rewritten:
+        block[position] = gast.copy_location(_renamed(candidate, "neg_", negated,
+                                                      negate=False), block[position])
+    copies = []  # x = -a became x = neg_a: read neg_a itself
+    for position in readers:
+        reader = block[position]
+        if isinstance(reader, gast.Assign) and isinstance(reader.value, gast.Name) and \
+                reader.value.id == negated and isinstance(reader.targets[0], gast.Name):
+            copy = reader.targets[0].id
+            if stores.get(copy) == 1 and copy not in fixed | mutated and \
+                    sum(_count(s, copy) for s in block[position + 1:]) == loads.get(copy):
+                for later in range(position + 1, len(block)):
+                    block[later] = _renamed(block[later], copy, negated, negate=False)
+                copies.append(position)
+    for position in reversed(copies):
+        del block[position]
+    last = max([p for p in range(index + 1, len(block)) if _reads(block[p], negated)],
+               default=index)
+    if isinstance(value, gast.Name) and not any(
+            value.id in _changed(s) for s in block[index + 1:last]):
+        for position in range(index + 1, last + 1):  # neg_a = b: read b
+            block[position] = _renamed(block[position], negated, value.id, negate=False)
+        del block[index]
+    else:
+        block[index] = gast.copy_location(gast.Assign(
+            targets=[gast.Name(id=negated, ctx=gast.Store(), annotation=None,
+                               type_comment=None)], value=value, type_comment=None), stmt)
+        stores[negated], loads[negated] = 1, loads[name]
+        shape = engine.shape_reader(engine.final_shapes).of(value)
+        if isinstance(shape, tuple):
+            engine.final_shapes[negated] = shape
+    return True
+
+
+def _sign_plan(block, index, engine, stores, loads, fixed, mutated, placeholder, depth):
+    """(readers rewritten to read ``-placeholder``, their positions, how many negations would
+    remain after the readers that carry the sign on fold in turn), or None."""
+    from .optimize import _negated
+    stmt = block[index]
+    if depth > 4 or not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
+                         isinstance(stmt.targets[0], gast.Name) and _negated(stmt.value)):
+        return None
+    name = stmt.targets[0].id
+    if stores.get(name) != 1 or name in fixed or name in mutated or not loads.get(name):
+        return None
+    readers = [p for p, s in enumerate(block) if p > index and _reads(s, name)]
+    if sum(_count(block[p], name) for p in readers) != loads[name] or \
+            any(not isinstance(block[p], (gast.Assign, gast.AugAssign)) for p in readers):
+        return None  # read elsewhere (a nested block, a return, a call statement)
+    rewritten, remaining = [], 0
+    for position in readers:
+        candidate = _renamed(clone(block[position]), name, placeholder)
+        candidate = _SignSimplify(engine).visit(candidate)
+        if isinstance(candidate, gast.Assign) and isinstance(block[position].value, (
+                gast.BinOp, gast.UnaryOp)) and not isinstance(candidate.value, (
+                gast.BinOp, gast.UnaryOp)) and (candidate.targets[0].id in fixed | mutated or
+                                                 stores.get(candidate.targets[0].id) != 1):
+            return None  # x = --a would make x the array of a, which x then changes
+        if _negation_reads(candidate.value, placeholder):
+            if not isinstance(candidate, gast.Assign):
+                return None
+            # it carries the sign on: does it fold in turn?
+            hypothetical = list(block)
+            hypothetical[position] = candidate
+            further = _sign_plan(hypothetical, position, engine, stores, loads, fixed,
+                                 mutated, placeholder + "_", depth + 1)
+            remaining += 1 if further is None or further[2] else 0
+        rewritten.append((position, candidate))
+    return rewritten, readers, remaining
+
+
+def _count(tree, name):
+    return sum(1 for n in nodes_in(tree) if isinstance(n, gast.Name) and n.id == name and
+               isinstance(n.ctx, gast.Load))
+
+
+def _renamed(tree, old, new, negate=True):
+    """``tree`` reading ``-new`` (or ``new``) where it read ``old``."""
+    class Rename(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id == old and isinstance(node.ctx, gast.Load):
+                replacement = gast.Name(id=new, ctx=gast.Load(), annotation=None,
+                                        type_comment=None)
+                return gast.UnaryOp(op=gast.USub(), operand=replacement) if negate \
+                    else replacement
+            return node
+    return Rename().visit(tree)
+
+
+def _negation_reads(tree, name):
+    """Does a minus sign in ``tree`` still apply to something that reads ``name``?"""
+    return any(isinstance(n, gast.UnaryOp) and isinstance(n.op, gast.USub) and
+               _reads(n.operand, name) for n in nodes_in(tree))
+
+
+class _SignSimplify(Simplify):
+    """Simplify, and a minus sign moved out of a product's right factor and out of np.dot
+    (``a * -b`` -> ``-(a * b)``, ``np.dot(-a, b)`` -> ``-np.dot(a, b)``), where the sums
+    around them take it."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, (gast.Mult, gast.Div, gast.MatMult)) and \
+                isinstance(node.right, gast.UnaryOp) and isinstance(node.right.op, gast.USub):
+            node = gast.UnaryOp(op=gast.USub(), operand=gast.BinOp(
+                left=node.left, op=node.op, right=node.right.operand))
+            return self.visit_UnaryOp(node)
+        if isinstance(node.op, gast.MatMult) and isinstance(node.left, gast.UnaryOp) and \
+                isinstance(node.left.op, gast.USub):
+            node = gast.UnaryOp(op=gast.USub(), operand=gast.BinOp(
+                left=node.left.operand, op=node.op, right=node.right))
+            return self.visit_UnaryOp(node)
+        return Simplify.visit_BinOp(self, node)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if self.engine.called(node) is np.dot and len(node.args) == 2 and not node.keywords:
+            for position, argument in enumerate(node.args):
+                if isinstance(argument, gast.UnaryOp) and isinstance(argument.op, gast.USub):
+                    node.args[position] = argument.operand
+                    return gast.UnaryOp(op=gast.USub(), operand=node)
+        return node

@@ -29,7 +29,7 @@ from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
                       loaded_names, mutated_names, nodes_in)
 from .batch import batch_accumulations
-from .fold import fold_seed, start_dense
+from .fold import fold_seed, fold_signs, start_dense
 from .invariance import zero_shift_adjoints
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
@@ -65,7 +65,7 @@ class ReverseMode(Sweep):
         self.shared_arrays = {}
         self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
         self.stand_in_used = False
-        self.batched_shapes = {}  # name -> shape of the stacks batch.py makes
+        self.final_shapes = {}  # name -> shape of names the final passes make (fold, batch)
         self.zero_shifts = {}  # id of y = x - c -> c, whose adjoint is zero (invariance.py)
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
@@ -323,6 +323,7 @@ class ReverseMode(Sweep):
         # the seed's readers meet the arrays they scale only once single uses are inlined
         inline_single_use(function_def, self.binder.bound, self.shared_arrays)
         fold_seed(function_def, self)
+        fold_signs(function_def, self)
         batch_accumulations(function_def, self)
         start_dense(function_def, self)
 

@@ -245,3 +245,24 @@ def test_a_changed_global_is_seen_through_the_quick_lookup():
         np.testing.assert_allclose(gradient(np.ones(3)), 3.0)
     finally:
         SCALE = 2.0
+
+
+# --- signs carried into the sums that take them -----------------------------------------------
+
+def test_negations_go_into_the_updates_that_read_them():
+    M = rng.uniform(0.1, 3.0, size=300)  # dots too long to batch: they stay in the loop
+    source = sg.source(sg.grad(newton, wrt=(0, 1)), M, 0.3, 1e-10)
+    assert "= -" not in source and "neg_" in source
+    check_grad(newton, M, 0.3, 1e-10, wrt=(0, 1))
+
+
+def negation_read_twice(x, y):
+    a = -np.sin(x)
+    b = a * y
+    c = a / y
+    return np.sum(b * c)
+
+
+def test_a_negation_that_would_be_made_twice_stays():
+    x, y = rng.normal(size=4), rng.uniform(1.0, 2.0, size=4)
+    check_grad(negation_read_twice, x, y)
