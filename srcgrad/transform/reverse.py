@@ -30,6 +30,7 @@ from .analyze import (annotate_available, annotate_defined, annotate_unsafe, ass
                       loaded_names, mutated_names, nodes_in)
 from .batch import batch_accumulations
 from .fold import fold_seed, fold_signs, start_dense
+from .inplace import scale_in_place
 from .invariance import zero_shift_adjoints
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
@@ -311,7 +312,8 @@ class ReverseMode(Sweep):
         their shape may be unread now); then the passes
         that need the final code and its shapes: the seed of grad folded (fold.py), per-step
         products added up in a loop batched into one after it (batch.py), an adjoint started
-        from its first dense part instead of zeros (fold.py)."""
+        from its first dense part instead of zeros (fold.py), a dead array scaled in place
+        (inplace.py)."""
         shapes = self.shape_reader()
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
@@ -326,6 +328,7 @@ class ReverseMode(Sweep):
         fold_signs(function_def, self)
         batch_accumulations(function_def, self)
         start_dense(function_def, self)
+        scale_in_place(function_def, self)
 
     def number_spread(self, block, index, shapes, stores, fixed):
         """``dy = expand_reduced(g, y, None, False)``, a number stretched to y's shape and read

@@ -266,3 +266,46 @@ def negation_read_twice(x, y):
 def test_a_negation_that_would_be_made_twice_stays():
     x, y = rng.normal(size=4), rng.uniform(1.0, 2.0, size=4)
     check_grad(negation_read_twice, x, y)
+
+
+# --- a dead array scaled in place ---------------------------------------------------------------
+
+def logsumexp(x):
+    return np.log(np.sum(np.exp(x)))
+
+
+def exp_read_later(x):
+    e = np.exp(x)
+    return np.log(np.sum(e)) + np.sum(e * x)
+
+
+def exp_of_input_view(x):
+    e = np.exp(x)
+    view = e[:2]
+    return np.log(np.sum(e)) + np.sum(view)
+
+
+def test_a_dead_exp_is_scaled_in_place():
+    x = rng.normal(size=6)
+    before = x.copy()
+    source = sg.source(sg.grad(logsumexp), x)
+    assert "exp_x /= np.sum(exp_x)" in source
+    check_grad(logsumexp, x)
+    np.testing.assert_array_equal(x, before)
+    assert sg.grad(logsumexp)(x.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("function", [exp_read_later, exp_of_input_view])
+def test_an_array_read_later_or_viewed_is_not_scaled_in_place(function):
+    x = rng.normal(size=5)
+    assert "/=" not in sg.source(sg.grad(function), x) and \
+        "*=" not in sg.source(sg.grad(function), x)
+    check_grad(function, x)
+
+
+def test_scaling_in_place_runs_on_dask():
+    da = pytest.importorskip("dask.array")
+    x = rng.normal(size=6)
+    got = sg.grad(logsumexp)(da.from_array(x, chunks=3))
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(got.compute(), sg.grad(logsumexp)(x), rtol=1e-12)
