@@ -9,6 +9,9 @@ from .build import call, clone, load, store
 # A dot of vectors longer than this costs more than the call: copying them into one stack
 # then costs more than the calls it saves (the Euler ODE at n=2x10^4 ran 2x slower batched).
 SMALL_VECTOR = 256
+# A product of larger operands per step is efficient on its own, and the stacks would hold
+# a second copy of every step's operands (the RNN at batch 64, hidden 256: 4x the memory).
+SMALL_STEP = 4096
 
 
 def batch_accumulations(function_def, engine):
@@ -21,7 +24,10 @@ def batch_accumulations(function_def, engine):
     writes into ``a``, ``g`` or the arrays they index (no element writes at all, no ``+=`` into
     them, no other name for them), and the shapes are known. A loop that may run zero times
     gets the product under ``if a_steps:``. Dots of vectors are batched only where they are
-    short (``SMALL_VECTOR``), where the call costs more than the arithmetic.
+    short (``SMALL_VECTOR``), where the call costs more than the arithmetic, and products only
+    where each step's operands are small (``SMALL_STEP`` elements), where the stacks cost little
+    memory. A list becomes its stack under its own name (``h_steps = np.concatenate(h_steps)``),
+    so the steps' arrays are freed as soon as they are stacked.
     """
     shapes = engine.shape_reader(engine.final_shapes)
 
@@ -90,7 +96,7 @@ def _batch(loop, engine, shapes):
         for operand in (left, right):
             name = lists[_text(operand)]
             if name not in stacked:
-                stacked[name] = engine.names.fresh(_label(operand) + "_stacked")
+                stacked[name] = name  # the list's arrays go once stacked
                 joiner = "stack" if kind == "outer" else "concatenate"
                 after.append(_assign(stacked[name], call(engine.np_function(joiner),
                                                          load(name))))
@@ -129,19 +135,25 @@ def _accumulated_product(stmt, engine, shapes):
             isinstance(value.left, gast.Attribute) and value.left.attr == "T":
         left, right = value.left.value, value.right
         if _matrix(shapes.of(left)) and _matrix(shapes.of(right)) and \
-                shapes.of(left)[0] == shapes.of(right)[0]:
+                shapes.of(left)[0] == shapes.of(right)[0] and \
+                max(_size(shapes.of(left)), _size(shapes.of(right))) <= SMALL_STEP:
             return accumulator, "matmul", left, right, stmt.op
         return None
     if isinstance(value, gast.Call) and len(value.args) == 2 and not value.keywords:
         function = engine.called(value)
         left, right = value.args
         vectors = _vector(shapes.of(left)) and _vector(shapes.of(right))
-        if function is np.outer and vectors:
+        if function is np.outer and vectors and \
+                max(shapes.of(left)[0], shapes.of(right)[0]) <= SMALL_STEP:
             return accumulator, "outer", left, right, stmt.op
         if function is np.dot and vectors and shapes.of(left) == shapes.of(right) and \
                 shapes.of(left)[0] <= SMALL_VECTOR:
             return accumulator, "dot", left, right, stmt.op
     return None
+
+
+def _size(shape):
+    return shape[0] * shape[1]
 
 
 def _matrix(shape):
