@@ -315,3 +315,20 @@ def test_large_steps_keep_their_product_per_step():
     W, U = rng.normal(size=(80, 80)) / 9, rng.normal(size=(3, 80)) / 2
     x, h0 = rng.normal(size=(3, 64, 3)), rng.normal(size=(64, 80))
     assert "_steps" not in sg.source(sg.grad(rnn, wrt=(0, 1)), W, U, x, h0)
+
+
+def test_the_readme_shows_the_current_batched_rnn_gradient():
+    import importlib.util
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("speed_workloads",
+                                                  root / "benchmarks" / "workloads.py")
+    workloads = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(workloads)
+    workload = next(w for w in workloads.WORKLOADS if w.loss == "rnn")
+    args = getattr(workloads, workload.make_args)(np.random.default_rng(0),
+                                                   *workload.sizes[0].params)
+    section = (root / "README.md").read_text().split("**Per-step products batched", 1)[1]
+    shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert shown == sg.source(sg.grad(workloads.rnn, wrt=workload.wrt), *args)
