@@ -79,6 +79,17 @@ def fold_seed(function_def, engine):
                 return candidate if arithmetic(candidate) else node
             return self.generic_visit(node)
 
+        def visit_AugAssign(self, node):
+            if isinstance(node.target, gast.Subscript) and _reads(node.value, seed) and \
+                    (isinstance(node.value, gast.Name) or arithmetic(node.value)):
+                if isinstance(node.value, gast.Name):  # d[i] -= dresult: into an array
+                    node.value = constant(1.0)
+                else:
+                    folded(node.value)
+                    node.value = Simplify().visit(node.value)
+                return node
+            return self.generic_visit(node)
+
         def visit_Call(self, node):
             self.generic_visit(node)
             if engine.called(node) is add_at and len(node.args) == 3:  # added into an array

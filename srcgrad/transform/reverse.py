@@ -891,10 +891,14 @@ class ReverseMode(Sweep):
         return code
 
     def basic_index_update(self, stmt):
-        """``add_at(d, i, g)`` -> ``d[i] += g`` when ``i`` cannot repeat an element."""
+        """``add_at(d, i, g)`` -> ``d[i] += g`` when ``i`` cannot repeat an element (loop
+        counters, and names the shapes know are numbers: one number picks one element, or for
+        a bool all of them once, as add_at does; a float fails in both)."""
         value = getattr(stmt, "value", None)
+        numbers = {name for name, shape in self.shapes.items() if shape == ()} \
+            if self.shapes is not None else set()
         if (isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 3
-                and _is_basic_index(value.args[1], self.integer_names)):
+                and _is_basic_index(value.args[1], self.integer_names | numbers)):
             target, index, g = value.args
             return gast.AugAssign(target=gast.Subscript(value=target, slice=index,
                                                         ctx=gast.Store()),
