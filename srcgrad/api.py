@@ -131,6 +131,22 @@ def argument_signature(args: Sequence[Any], kwargs: dict[str, Any]) -> Signature
     return positional, tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items()))
 
 
+def _quick_key(args: Sequence[Any]) -> Any:
+    """The type, and for an array the shape and dtype, of each argument where every one is a
+    NumPy array or a Python number (else None): finer than the signature, and it decides the
+    checks of check_differentiable, so a call with the key of an earlier one skips both."""
+    key = []
+    for value in args:
+        kind = type(value)
+        if kind is np.ndarray:
+            key.append((value.shape, value.dtype))
+        elif kind is float or kind is int or kind is bool:
+            key.append(kind)
+        else:
+            return None
+    return tuple(key)
+
+
 def _shape_key(value: Any) -> Any:
     if type(value) is np.ndarray:  # the common case, quickly
         return value.shape
@@ -164,6 +180,7 @@ class Derivative:
         self.source = adapted.source
         self._bound_args, self._bound_kwargs = adapted.bound_args, adapted.bound_kwargs
         self._by_signature: dict[Signature, Generated] = {}  # signature -> the code that runs
+        self._by_quick_key: dict[Any, Generated] = {}  # see _quick_key
         self.last_run: Optional[Generated] = None  # the Generated code of the latest call
         self._specializations = 0
         # Known at the first call: the parameter names and the positions of the wrt arguments.
@@ -228,15 +245,24 @@ class Derivative:
             if self._wrt_positions is None:
                 names = parameter_names(self.function)
                 self._parameter_names, self._wrt_positions = names, wrt_positions(self.wrt, names)
-            check_differentiable(primals, kwargs, self._wrt_positions, self._parameter_names,
-                                 getattr(self.function, "__name__", "the function"))
-            generated = self._by_signature.get(argument_signature(primals, kwargs))
-            if generated is None:
-                generated = self.generated_for(primals, kwargs)
-            elif not generated.refresh():  # a global it was generated for has changed
-                self._by_signature.clear()
-                self._specializations = 0
-                generated = self.generated_for(primals, kwargs)
+            # Arguments of the types, shapes and dtypes of an earlier call passed its checks:
+            # their code is found by one lookup (a tiny gradient costs a few microseconds).
+            quick = None if kwargs else _quick_key(primals)
+            generated = self._by_quick_key.get(quick)
+            if generated is None or not generated.refresh():
+                check_differentiable(primals, kwargs, self._wrt_positions,
+                                     self._parameter_names,
+                                     getattr(self.function, "__name__", "the function"))
+                generated = self._by_signature.get(argument_signature(primals, kwargs))
+                if generated is None:
+                    generated = self.generated_for(primals, kwargs)
+                elif not generated.refresh():  # a global it was generated for has changed
+                    self._by_signature.clear()
+                    self._by_quick_key.clear()
+                    self._specializations = 0
+                    generated = self.generated_for(primals, kwargs)
+                if quick is not None and len(self._by_quick_key) < 16 * MAX_SPECIALIZATIONS:
+                    self._by_quick_key[quick] = generated
             self.last_run = generated
             result = _compiled(generated)(*args, **kwargs)
             if self.mode != "jvp" and generated.containers and self.restructures:

@@ -42,9 +42,12 @@ class Simplify(gast.NodeTransformer):
         left, right, op = node.left, node.right, type(node.op)
         if _number(left) and _number(right) and op in _FOLDABLE:
             try:
-                return gast.Constant(value=_FOLDABLE[op](left.value, right.value), kind=None)
+                value = _FOLDABLE[op](left.value, right.value)
             except (ArithmeticError, ValueError):
                 return node
+            if len(repr(value)) > max(len(repr(left.value)), len(repr(right.value))) + 2:
+                return node  # 1.0 / 12 reads better than 0.08333333333333333
+            return gast.Constant(value=value, kind=None)
         if op is gast.Pow and _is(right, 1):
             return left
         if op is gast.Mult and _is(right, 1):

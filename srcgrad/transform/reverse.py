@@ -26,11 +26,15 @@ from ..runtime import (expand_reduced, matmul_adjoint_left, matmul_adjoint_right
                        size_of, unbroadcast)
 from .analyze import (annotate_available, annotate_defined, annotate_unsafe, assigned_names,
                       loaded_names, mutated_names, nodes_in)
+from .batch import batch_accumulations
+from .fold import fold_seed, fold_signs, start_dense
+from .inplace import scale_in_place
+from .invariance import zero_shift_adjoints
 from .build import (assign, call, clone, constant, expr_stmt, load, located, store,
                     subscript)
 from .inline import inline_rule, literal
 from .normalize import DynamicCallee
-from .optimize import name_uses, negate, remove_in_blocks, simplify
+from .optimize import inline_single_use, name_uses, negate, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 from .sweep import Sweep, appended_list, bind_call, popped_list, rename_loads, replace, unparse
 
@@ -56,6 +60,8 @@ class ReverseMode(Sweep):
         self.shared_arrays = {}
         self.scalar_zeros = set()  # adjoints that may hold a 0.0 standing in for an array
         self.stand_in_used = False
+        self.final_shapes = {}  # name -> shape of names the final passes make (fold, batch)
+        self.zero_shifts = {}  # id of y = x - c -> c, whose adjoint is zero (invariance.py)
         self.definitions = _definitions(body)
         self.integer_names = _range_loop_targets(body)
         self.pullback_names = {  # named in the order the calls appear
@@ -297,7 +303,11 @@ class ReverseMode(Sweep):
         """``without_expansions`` once more on the final code, where inlining has brought an
         expanded adjoint next to the arithmetic that reads it; then numbers stretched to an
         array only for arithmetic that stretches them anyway are not (values read only for
-        their shape may be unread now)."""
+        their shape may be unread now); then the passes
+        that need the final code and its shapes: the seed of grad folded (fold.py), per-step
+        products added up in a loop batched into one after it (batch.py), an adjoint started
+        from its first dense part instead of zeros (fold.py), a dead array scaled in place
+        (inplace.py)."""
         shapes = self.shape_reader()
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
@@ -306,6 +316,13 @@ class ReverseMode(Sweep):
         stores, _, fixed = name_uses(function_def)
         remove_in_blocks(function_def.body, lambda block, index: self.number_spread(
             block, index, shapes, stores, fixed))
+        # the seed's readers meet the arrays they scale only once single uses are inlined
+        inline_single_use(function_def, self.binder.bound, self.shared_arrays)
+        fold_seed(function_def, self)
+        fold_signs(function_def, self)
+        batch_accumulations(function_def, self)
+        start_dense(function_def, self)
+        scale_in_place(function_def, self)
 
     def number_spread(self, block, index, shapes, stores, fixed):
         """``dy = expand_reduced(g, y, None, False)``, a number stretched to y's shape and read
@@ -536,6 +553,10 @@ class ReverseMode(Sweep):
         if rule is None and isinstance(value, gast.Name) and value.id in self.varied:
             code = self.contributions(stmt, name, {value.id: [load(adjoint)]}, state)
             return self.with_reads(stmt, name, code, state)
+        number = self.zero_shifts.get(id(stmt))
+        if number is not None:  # y = x - max(x) read only shift-invariantly: sum(dy) is 0
+            wanted = [p for p in wanted
+                      if not (isinstance(bindings[p], gast.Name) and bindings[p].id == number)]
         if not wanted:
             state[adjoint] = ZERO
             return [stmt], [], state
@@ -860,10 +881,14 @@ class ReverseMode(Sweep):
         return code
 
     def basic_index_update(self, stmt):
-        """``add_at(d, i, g)`` -> ``d[i] += g`` when ``i`` cannot repeat an element."""
+        """``add_at(d, i, g)`` -> ``d[i] += g`` when ``i`` cannot repeat an element (loop
+        counters, and names the shapes know are numbers: one number picks one element, or for
+        a bool all of them once, as add_at does; a float fails in both)."""
         value = getattr(stmt, "value", None)
+        numbers = {name for name, shape in self.shapes.items() if shape == ()} \
+            if self.shapes is not None else set()
         if (isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and len(value.args) == 3
-                and _is_basic_index(value.args[1], self.integer_names)):
+                and _is_basic_index(value.args[1], self.integer_names | numbers)):
             target, index, g = value.args
             return gast.AugAssign(target=gast.Subscript(value=target, slice=index,
                                                         ctx=gast.Store()),
@@ -1115,6 +1140,10 @@ class ReverseMode(Sweep):
         annotate_unsafe(self.body)
         annotate_defined(self.body, self.params)
         annotate_available(self.body)
+        if self.shapes is not None:
+            self.zero_shifts = zero_shift_adjoints(
+                self.body, lambda name: self.shapes.get(name, UNKNOWN),
+                lambda node: getattr(node, "sg_function", None) or self.resolve(node.func))
         result = final.value
         state, seed_code = {}, []
         if isinstance(result, gast.Tuple):

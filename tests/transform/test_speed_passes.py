@@ -1,0 +1,334 @@
+"""The passes of issue 17 that shorten generated code (fold.py, invariance.py, batch.py): where
+they apply, and that the gradients stay right where they do and where they must not."""
+import numpy as np
+import pytest
+
+import srcgrad as sg
+from checks import check_grad
+from srcgrad.errors import InputTypeError
+
+rng = np.random.default_rng(17)
+
+
+# --- the seed of grad ------------------------------------------------------------------------
+
+def squares(x):
+    return np.sum(x * x)
+
+
+def identity_of_a_number(x):
+    return x * 1.0
+
+
+def test_the_seed_is_folded_where_the_output_is_a_number():
+    x = rng.normal(size=5)
+    source = sg.source(sg.grad(squares), x)
+    assert "scalar_seed" not in source and "dresult" not in source and "= np.sum" not in source
+    check_grad(squares, x)
+
+
+def test_the_value_of_value_and_grad_is_still_computed():
+    x = rng.normal(size=5)
+    value, gradient = sg.value_and_grad(squares)(x)
+    assert value == pytest.approx(np.sum(x * x))
+    np.testing.assert_allclose(gradient, 2 * x)
+
+
+def test_the_seed_stays_where_it_only_meets_numbers():
+    source = sg.source(sg.grad(identity_of_a_number), 2.0)
+    assert "scalar_seed" in source  # its dtype is the output's: 1.0 would not say so
+    assert sg.grad(identity_of_a_number)(np.float32(2.0)).dtype == np.float32
+
+
+def test_a_non_scalar_output_is_still_refused():
+    with pytest.raises(sg.NonScalarOutput):
+        sg.grad(lambda x: x * 2.0)(np.ones(3))
+
+
+# --- shift invariance ------------------------------------------------------------------------
+
+def softmax_xent(logits, label):
+    shifted = logits - np.max(logits)
+    return np.log(np.sum(np.exp(shifted))) - shifted[label]
+
+
+def softmax_pick(logits, label):
+    e = np.exp(logits - np.max(logits))
+    p = e / np.sum(e)
+    return np.log(p[label])
+
+
+def not_invariant(logits, label):
+    shifted = logits - np.max(logits)
+    return np.sum(shifted ** 2) + shifted[label]
+
+
+def row_shift(logits, label):
+    shifted = logits - np.max(logits, axis=1, keepdims=True)
+    return np.sum(np.log(np.sum(np.exp(shifted), axis=1)) - shifted[:, label])
+
+
+def max_read_elsewhere(logits, label):
+    top = np.max(logits)
+    shifted = logits - top
+    return np.log(np.sum(np.exp(shifted))) - shifted[label] + top * top
+
+
+@pytest.mark.parametrize("function", [softmax_xent, softmax_pick])
+def test_the_max_of_a_shift_nothing_else_notices_gets_no_adjoint(function):
+    logits = rng.normal(size=7)
+    source = sg.source(sg.grad(function), logits, 3)
+    assert "count_of" not in source and "==" not in source
+    check_grad(function, logits, 3, wrt=0)
+
+
+def test_ties_at_the_maximum_give_softmax_minus_onehot():
+    logits = np.array([1.0, 3.0, 3.0, -2.0])
+    gradient = sg.grad(softmax_xent)(logits, 0)
+    expected = np.exp(logits) / np.sum(np.exp(logits))
+    expected[0] -= 1.0
+    np.testing.assert_allclose(gradient, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("function", [not_invariant, max_read_elsewhere])
+def test_the_max_keeps_its_adjoint_where_the_output_notices_the_shift(function):
+    logits = rng.normal(size=6)
+    source = sg.source(sg.grad(function), logits, 2)
+    assert "count_of" in source
+    check_grad(function, logits, 2, wrt=0)
+
+
+def test_a_shift_by_an_array_is_left_alone():
+    logits = rng.normal(size=(3, 5))
+    check_grad(row_shift, logits, 1, wrt=0)
+
+
+# --- an adjoint started from its first dense part -------------------------------------------
+
+def test_a_sparse_update_moves_after_the_dense_start():
+    logits = rng.normal(size=6)
+    source = sg.source(sg.grad(softmax_xent), logits, 2)
+    assert "zeros_like" not in source
+    assert source.index("np.exp") < source.index("dshifted[label] -= 1.0")  # a number: no add_at
+
+
+# --- per-step products batched into one after the loop ----------------------------------------
+
+def rnn(W, U, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t] @ U)
+    return np.sum(h * h)
+
+
+def vector_rnn(W, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + x[t])
+    return np.sum(h)
+
+
+def euler(a, b, u, steps):
+    for _ in range(steps):
+        u = u + 0.1 * (a * u - b * u * u)
+    return np.sum(u)
+
+
+def newton(M, e, tol):
+    E = M
+    delta = 1.0
+    while delta > tol:
+        step = (E - e * np.sin(E) - M) / (1.0 - e * np.cos(E))
+        E = E - step
+        delta = np.max(np.abs(step))
+    return np.sum(E * E)
+
+
+def writes_elements(W, x):
+    h = np.zeros((x.shape[0] + 1, W.shape[1]))
+    for t in range(x.shape[0]):
+        h[t + 1] = np.tanh(x[t] @ W + h[t])
+    return np.sum(h ** 2)
+
+
+def rnn_arguments(steps=5):
+    return (rng.normal(size=(4, 4)) / 2, rng.normal(size=(3, 4)) / 2,
+            rng.normal(size=(steps, 2, 3)), rng.normal(size=(2, 4)))
+
+
+def test_the_weight_gradients_of_an_rnn_are_one_product_each():
+    args = rnn_arguments()
+    source = sg.source(sg.grad(rnn, wrt=(0, 1)), *args)
+    assert "h_steps.append(h)" in source and "h_steps = np.concatenate(h_steps)" in source
+    assert "d_W +=" not in source  # the product after the loop starts d_W
+    check_grad(rnn, *args, wrt=(0, 1))
+
+
+def test_a_loop_that_runs_zero_times_gives_zeros():
+    args = rnn_arguments(steps=0)
+    d_W, d_U = sg.grad(rnn, wrt=(0, 1))(*args)
+    assert not d_W.any() and not d_U.any()
+
+
+def test_outer_products_of_vectors_are_stacked():
+    W, x, h0 = rng.normal(size=(4, 4)) / 2, rng.normal(size=(6, 4)), rng.normal(size=4)
+    source = sg.source(sg.grad(vector_rnn, wrt=(0, 2)), W, x, h0)
+    assert "np.stack(" in source and "np.outer" not in source
+    check_grad(vector_rnn, W, x, h0, wrt=(0, 2))
+
+
+def test_dots_of_short_vectors_are_one_dot_under_a_guard():
+    u = rng.uniform(0.5, 1.0, size=3)
+    source = sg.source(sg.grad(euler, wrt=(0, 1)), 0.3, 0.2, u, 20)
+    assert "_steps.append(" in source and "if " in source  # steps may be 0
+    check_grad(euler, 0.3, 0.2, u, 20, wrt=(0, 1))
+    np.testing.assert_allclose(sg.grad(euler, wrt=(0, 1))(0.3, 0.2, u, 0), (0.0, 0.0))
+
+
+def test_long_vectors_keep_their_dot_per_step():
+    u = rng.uniform(0.5, 1.0, size=1000)
+    source = sg.source(sg.grad(euler, wrt=(0, 1)), 0.3, 0.2, u, 3)
+    assert "_steps" not in source
+
+
+def test_a_while_loop_batches_under_a_guard():
+    M = rng.uniform(0.1, 3.0, size=4)
+    source = sg.source(sg.grad(newton, wrt=(0, 1)), M, 0.3, 1e-10)
+    assert "_steps.append(" in source
+    check_grad(newton, M, 0.3, 1e-10, wrt=(0, 1))
+    np.testing.assert_allclose(sg.grad(newton, wrt=1)(M, 0.3, 1e6), 0.0)  # no iteration
+
+
+def test_a_loop_with_element_writes_is_left_alone():
+    W, x = rng.normal(size=(3, 4)) / 2, rng.normal(size=(5, 3))
+    source = sg.source(sg.grad(writes_elements), W, x)
+    assert "_steps" not in source
+    check_grad(writes_elements, W, x, wrt=0)
+
+
+def test_batched_products_run_on_dask():
+    da = pytest.importorskip("dask.array")
+    args = rnn_arguments()
+    expected = sg.grad(rnn, wrt=(0, 1))(*args)
+    lazy = [da.from_array(a, chunks=a.shape) for a in args]
+    got = sg.grad(rnn, wrt=(0, 1))(*lazy)
+    assert "np.concatenate" in sg.source(sg.grad(rnn, wrt=(0, 1)), *lazy)
+    for g, e in zip(got, expected):
+        assert isinstance(g, da.Array)
+        np.testing.assert_allclose(g.compute(), e, rtol=1e-12)
+
+
+# --- the Derivative's quick lookup of arguments it has seen ---------------------------------
+
+def test_a_seen_shape_with_another_dtype_is_still_checked():
+    gradient = sg.grad(squares)
+    np.testing.assert_allclose(gradient(np.ones(3)), 2.0)
+    with pytest.raises(InputTypeError):
+        gradient(np.ones(3, dtype=int))
+    np.testing.assert_allclose(gradient(np.ones(3, dtype=np.float32)), 2.0)
+    assert gradient(np.ones(3, dtype=np.float32)).dtype == np.float32
+
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return np.sum(x * SCALE)
+
+
+def test_a_changed_global_is_seen_through_the_quick_lookup():
+    global SCALE
+    gradient = sg.grad(scaled)
+    np.testing.assert_allclose(gradient(np.ones(3)), 2.0)
+    SCALE = 3.0
+    try:
+        np.testing.assert_allclose(gradient(np.ones(3)), 3.0)
+    finally:
+        SCALE = 2.0
+
+
+# --- signs carried into the sums that take them -----------------------------------------------
+
+def test_negations_go_into_the_updates_that_read_them():
+    M = rng.uniform(0.1, 3.0, size=300)  # dots too long to batch: they stay in the loop
+    source = sg.source(sg.grad(newton, wrt=(0, 1)), M, 0.3, 1e-10)
+    assert "= -" not in source and "neg_" in source
+    check_grad(newton, M, 0.3, 1e-10, wrt=(0, 1))
+
+
+def negation_read_twice(x, y):
+    a = -np.sin(x)
+    b = a * y
+    c = a / y
+    return np.sum(b * c)
+
+
+def test_a_negation_that_would_be_made_twice_stays():
+    x, y = rng.normal(size=4), rng.uniform(1.0, 2.0, size=4)
+    check_grad(negation_read_twice, x, y)
+
+
+# --- a dead array scaled in place ---------------------------------------------------------------
+
+def logsumexp(x):
+    return np.log(np.sum(np.exp(x)))
+
+
+def exp_read_later(x):
+    e = np.exp(x)
+    return np.log(np.sum(e)) + np.sum(e * x)
+
+
+def exp_of_input_view(x):
+    e = np.exp(x)
+    view = e[:2]
+    return np.log(np.sum(e)) + np.sum(view)
+
+
+def test_a_dead_exp_is_scaled_in_place():
+    x = rng.normal(size=6)
+    before = x.copy()
+    source = sg.source(sg.grad(logsumexp), x)
+    assert "exp_x /= np.sum(exp_x)" in source
+    check_grad(logsumexp, x)
+    np.testing.assert_array_equal(x, before)
+    assert sg.grad(logsumexp)(x.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("function", [exp_read_later, exp_of_input_view])
+def test_an_array_read_later_or_viewed_is_not_scaled_in_place(function):
+    x = rng.normal(size=5)
+    assert "/=" not in sg.source(sg.grad(function), x) and \
+        "*=" not in sg.source(sg.grad(function), x)
+    check_grad(function, x)
+
+
+def test_scaling_in_place_runs_on_dask():
+    da = pytest.importorskip("dask.array")
+    x = rng.normal(size=6)
+    got = sg.grad(logsumexp)(da.from_array(x, chunks=3))
+    assert isinstance(got, da.Array)
+    np.testing.assert_allclose(got.compute(), sg.grad(logsumexp)(x), rtol=1e-12)
+
+
+def test_large_steps_keep_their_product_per_step():
+    W, U = rng.normal(size=(80, 80)) / 9, rng.normal(size=(3, 80)) / 2
+    x, h0 = rng.normal(size=(3, 64, 3)), rng.normal(size=(64, 80))
+    assert "_steps" not in sg.source(sg.grad(rnn, wrt=(0, 1)), W, U, x, h0)
+
+
+def test_the_readme_shows_the_current_batched_rnn_gradient():
+    import importlib.util
+    import pathlib
+    import re
+    root = pathlib.Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("speed_workloads",
+                                                  root / "benchmarks" / "workloads.py")
+    workloads = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(workloads)
+    workload = next(w for w in workloads.WORKLOADS if w.loss == "rnn")
+    args = getattr(workloads, workload.make_args)(np.random.default_rng(0),
+                                                   *workload.sizes[0].params)
+    section = (root / "README.md").read_text().split("**Per-step products batched", 1)[1]
+    shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert shown == sg.source(sg.grad(workloads.rnn, wrt=workload.wrt), *args)
