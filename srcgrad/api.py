@@ -135,7 +135,7 @@ def _quick_key(args: Sequence[Any]) -> Any:
     """The type, and for an array the shape and dtype, of each argument where every one is a
     NumPy array or a Python number (else None): finer than the signature, and it decides the
     checks of check_differentiable, so a call with the key of an earlier one skips both."""
-    key = []
+    key: list[Any] = []
     for value in args:
         kind = type(value)
         if kind is np.ndarray:
