@@ -110,6 +110,16 @@ class _FoldNoneTests(ast.NodeTransformer):
 _NOT_LITERAL = object()
 
 
+def _parenthesize_negative_bases(tree):
+    """``Constant(-0.7) ** 2`` (a folded ``-0.7`` raised to a power) as ``(-0.7) ** 2``:
+    ast.unparse writes the former ``-0.7 ** 2``, which Python reads as ``-(0.7 ** 2)``."""
+    for node in nodes_in(tree):
+        if type(node) is gast.BinOp and type(node.op) is gast.Pow and \
+                type(node.left) is gast.Constant and \
+                type(node.left.value) in (int, float) and node.left.value < 0:
+            node.left = gast.UnaryOp(op=gast.USub(), operand=constant(-node.left.value))
+
+
 def _foldable(tree):
     """Does ``tree`` hold what _FoldNoneTests folds: an ``is``/``is not`` comparison, or a
     branch on a constant?"""
@@ -136,6 +146,7 @@ def to_source(function_def, comments=()):
 
     The text also carries ``line_origins``: the user line each of its lines came from.
     """
+    _parenthesize_negative_bases(function_def)
     origins, undo = [], []
     body = _mark_origins([function_def], origins, undo)
     try:

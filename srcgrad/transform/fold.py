@@ -239,6 +239,16 @@ def fold_signs(function_def, engine):
         n.args[0].id for n in nodes_in(function_def) if isinstance(n, gast.Call) and
         n.args and isinstance(n.args[0], gast.Name) and engine.called(n) is add_at}
 
+    # Names that may hold the same array as another (d = g hands g's array over): reading one
+    # in place of a negation is wrong once the other is updated in place (d -= ...).
+    aliased = {n.value.id for n in nodes_in(function_def)
+               if isinstance(n, gast.Assign) and isinstance(n.value, gast.Name)}
+    aliased |= {n.targets[0].id for n in nodes_in(function_def)
+                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Name) and
+                isinstance(n.targets[0], gast.Name)}
+    for name, others in getattr(engine, "shared_arrays", {}).items():
+        aliased |= {name} | set(others)
+
     def visit(block):
         for stmt in block:
             for field in ("body", "orelse"):
@@ -246,7 +256,7 @@ def fold_signs(function_def, engine):
                     visit(getattr(stmt, field))
         index = 0
         while index < len(block):
-            if not _fold_sign(block, index, engine, stores, loads, fixed, mutated):
+            if not _fold_sign(block, index, engine, stores, loads, fixed, mutated, aliased):
                 index += 1
 
     visit(function_def.body)
@@ -263,15 +273,17 @@ def _mutated(function_def):
     return mutated_names(function_def)
 
 
-def _fold_sign(block, index, engine, stores, loads, fixed, mutated):
+def _fold_sign(block, index, engine, stores, loads, fixed, mutated, aliased=frozenset()):
     from .optimize import _without_negation
     plan = _sign_plan(block, index, engine, stores, loads, fixed, mutated, "neg_", 0)
     if plan is None or plan[2]:
         return False  # a negation would remain: no pass saved
     rewritten, readers, _ = plan
     stmt, name = block[index], block[index].targets[0].id
-    negated = engine.names.fresh("neg_" + name)
     value = _without_negation(stmt.value)
+    if isinstance(value, gast.Name) and value.id in aliased:
+        return False  # -b was a new array; b itself may be changed in place under a second name
+    negated = engine.names.fresh("neg_" + name)
     for position, candidate in rewritten:
         block[position] = gast.copy_location(_renamed(candidate, "neg_", negated,
                                                       negate=False), block[position])

@@ -927,3 +927,28 @@ def test_second_order_of_generated_code_with_loop_variables_and_element_writes()
     a, b = np.array([0.18, -1.31, -1.26]), np.array([1.28, 0.13, 0.6])
     check_grads(calls_it_then_writes_a_row, a, b, np.eye(3) + 0.5, wrt=(0, 1), order=2)
     check_grads(writes_into_a_copy_in_a_loop, -1.38, np.array([0.47, 0.35, -0.02]), order=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# Silent wrong answers found by `fuzz_tally.py grammar --seed 5` at the end of session 4:
+# a folded negative constant raised to a power was written `-0.7 ** 2` (read -(0.7 ** 2)), and
+# sign folding read an adjoint in place of its negation while a second name changed it in place.
+
+def negative_constant_to_a_power(x):
+    return x * (-0.7) ** 2 + (-2.0) ** 3 * x - (-x) ** 2
+
+
+def rescales_by_its_own_last_element(a):
+    a = a - a[-1] * a
+    return np.sum(np.cos(a[[0, 0]]))
+
+
+def test_negative_constant_raised_to_a_power():
+    assert sg.grad(negative_constant_to_a_power)(1.0) == pytest.approx(0.49 - 8.0 - 2.0)
+    assert sg.jvp(negative_constant_to_a_power, (1.0,), (1.0,))[1] == pytest.approx(-9.51)
+    check_grads(negative_constant_to_a_power, 0.3, order=2)
+
+
+def test_sign_folding_never_reads_an_adjoint_another_name_changes():
+    a = np.array([-1.44, -0.05, 1.18])
+    check_grads(rescales_by_its_own_last_element, a, order=2)
