@@ -111,23 +111,27 @@ def _reads(tree, name):
                for n in nodes_in(tree))
 
 
+def _rewrite_in_blocks(body, rewrite):
+    """Each block's nested blocks first, then ``rewrite(block, index)`` at each position
+    until it says it changed nothing there (a rewrite may make another possible in place)."""
+    for stmt in body:
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                _rewrite_in_blocks(getattr(stmt, field), rewrite)
+    index = 0
+    while index < len(body):
+        if not rewrite(body, index):
+            index += 1
+
+
 def start_dense(function_def, engine):
     """``d = zeros_like(x)``, sparse updates ``d[i] += g`` / ``d = add_at(d, i, g)``, then
     ``d += e`` with ``e`` new arithmetic of ``x``'s shape -> ``d = e`` where ``d += e`` was,
     the sparse updates after it: one pass and one array less."""
     shapes = engine.shape_reader(engine.final_shapes)
 
-    def visit(block):
-        for stmt in block:
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list):
-                    visit(getattr(stmt, field))
-        index = 0
-        while index < len(block):
-            if not _dense_start(block, index, engine, shapes):
-                index += 1
-
-    visit(function_def.body)
+    _rewrite_in_blocks(function_def.body,
+                       lambda block, index: _dense_start(block, index, engine, shapes))
     return function_def
 
 
@@ -249,17 +253,8 @@ def fold_signs(function_def, engine):
     for name, others in getattr(engine, "shared_arrays", {}).items():
         aliased |= {name} | set(others)
 
-    def visit(block):
-        for stmt in block:
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list):
-                    visit(getattr(stmt, field))
-        index = 0
-        while index < len(block):
-            if not _fold_sign(block, index, engine, stores, loads, fixed, mutated, aliased):
-                index += 1
-
-    visit(function_def.body)
+    _rewrite_in_blocks(function_def.body, lambda block, index: _fold_sign(
+        block, index, engine, stores, loads, fixed, mutated, aliased))
     return function_def
 
 

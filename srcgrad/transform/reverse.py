@@ -562,10 +562,7 @@ class ReverseMode(Sweep):
             return [stmt], [], state
         previous = None
         if name in loaded_names(value):  # x = f(x): the old x gets a name of its own
-            if name not in self.previous_names:
-                self.previous_names[name] = self.names.fresh(name + "_prev")
-                self.previous_of[self.previous_names[name]] = name
-            previous = self.previous_names[name]
+            previous = self.previous_name(name)
         for param in list(bindings):
             if previous:
                 bindings[param] = rename_loads(bindings[param], name, previous)
@@ -702,11 +699,7 @@ class ReverseMode(Sweep):
         value, target = stmt.value, stmt.targets[0]
         previous = None
         if isinstance(target, gast.Name) and target.id in loaded_names(value):
-            # x = helper(x): the adjoint reads the old x, under a name of its own
-            if target.id not in self.previous_names:
-                self.previous_names[target.id] = self.names.fresh(target.id + "_prev")
-                self.previous_of[self.previous_names[target.id]] = target.id
-            previous = self.previous_names[target.id]
+            previous = self.previous_name(target.id)  # x = helper(x): the adjoint reads old x
         elif not isinstance(target, gast.Name) and set(outputs) & loaded_names(value):
             raise self.parsed.unsupported(
                 stmt, f"a second derivative through {unparse(stmt)}, which rebinds an argument "
@@ -912,6 +905,13 @@ class ReverseMode(Sweep):
             return call(self.binder.bind("slice", slice),
                         *[p if p is not None else constant(None) for p in parts])
         return index
+
+    def previous_name(self, name):
+        """The name the value of ``name`` before ``name = f(name)`` goes by in the adjoint."""
+        if name not in self.previous_names:
+            self.previous_names[name] = self.names.fresh(name + "_prev")
+            self.previous_of[self.previous_names[name]] = name
+        return self.previous_names[name]
 
     def with_reads(self, stmt, name, code, state, previous=None):
         """Wrap an assignment's adjoint code with what it needs of primal values. ``name``:
