@@ -64,21 +64,17 @@ def _generated(function: Callable[..., Any], wrt: Wrt, mode: str, source: Option
                                   tangent_names)
         generated = diskcache.load(cache_key, function, derivative, Derivative) \
             if cache_key else None
-        if generated is not None:
-            tracebacks.register(generated.function, _source_file(function, source),
-                                getattr(function, "__name__", "?"))
-            per_function[key] = generated
-            return generated
-        outer_read = parse.READ
-        read: list[Any] = []  # the functions parsed while generating
-        parse.READ = read
-        try:
-            generated = _generate(function, wrt, mode, source, signature, differentiable,
-                                  tangent_names)
-        finally:
-            parse.READ = None if outer_read is None else outer_read + read
-        if cache_key:
-            diskcache.store(cache_key, generated, function, read, Derivative)
+        if generated is None:
+            outer_read = parse.READ
+            read: list[Any] = []  # the functions parsed while generating
+            parse.READ = read
+            try:
+                generated = _generate(function, wrt, mode, source, signature, differentiable,
+                                      tangent_names)
+            finally:
+                parse.READ = None if outer_read is None else outer_read + read
+            if cache_key:
+                diskcache.store(cache_key, generated, function, read, Derivative)
         tracebacks.register(generated.function, _source_file(function, source),
                             getattr(function, "__name__", "?"))
         per_function[key] = generated
