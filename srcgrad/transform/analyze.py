@@ -147,11 +147,11 @@ def _assignments(body):
     return found
 
 
-def annotate_unsafe(body, after=frozenset(), rebound_after=frozenset()):
+def annotate_changed_later(body, after=frozenset(), rebound_after=frozenset()):
     """Mark each statement with the names that may be rebound after it runs.
 
-    ``stmt.sg_unsafe_after`` holds the names that may change after the statement completes (a
-    value read then may differ by the time the adjoint sweep reads it); ``stmt.sg_unsafe_before``
+    ``stmt.sg_changed_after`` holds the names that may change after the statement completes (a
+    value read then may differ by the time the adjoint sweep reads it); ``stmt.sg_changed_from``
     also holds what the statement itself binds. Inside a loop everything the body binds counts,
     because later iterations rebind it; the loop's own target does not, since the adjoint loop
     replays it.
@@ -164,21 +164,21 @@ def annotate_unsafe(body, after=frozenset(), rebound_after=frozenset()):
         rebound_after_each.insert(0, rebound_after_each[0] | rebound[index])
     for index, stmt in enumerate(body):
         later = changed_after[index]
-        stmt.sg_unsafe_after = later
-        stmt.sg_unsafe_before = later | changed[index]
+        stmt.sg_changed_after = later
+        stmt.sg_changed_from = later | changed[index]
         rebound_later = rebound_after_each[index]
         stmt.sg_rebound_before = rebound_later | rebound[index]  # rebinding, not writes
         if isinstance(stmt, gast.If):
-            annotate_unsafe(stmt.body, later, rebound_later)
-            annotate_unsafe(stmt.orelse, later, rebound_later)
+            annotate_changed_later(stmt.body, later, rebound_later)
+            annotate_changed_later(stmt.orelse, later, rebound_later)
         elif isinstance(stmt, (gast.For, gast.While)):
             inside = later | changed_names(stmt.body)
             rebound_inside = rebound_later | assigned_names(stmt.body)
             if isinstance(stmt, gast.For) and stmt.target.id not in assigned_names(stmt.body):
                 inside = inside - {stmt.target.id}  # the adjoint loop sets it each iteration
                 rebound_inside = rebound_inside - {stmt.target.id}
-            stmt.sg_unsafe_in_body = inside
-            annotate_unsafe(stmt.body, inside, rebound_inside)
+            stmt.sg_changed_in_body = inside
+            annotate_changed_later(stmt.body, inside, rebound_inside)
 
 
 def annotate_available(body, available=None):

@@ -14,7 +14,7 @@ SMALL_VECTOR = 256
 SMALL_STEP = 4096
 
 
-def batch_accumulations(function_def, engine):
+def batch_accumulations(function_def, specializer):
     """In a ``for`` loop, ``d += a.T @ g`` (``np.outer(a, g)``, ``np.dot(a, g)`` of vectors)
     where nothing else in the loop touches ``d`` -> the loop appends ``a`` and ``g`` to lists
     and after it ``d += np.concatenate(a_steps).T @ np.concatenate(g_steps)``: one matrix
@@ -29,7 +29,7 @@ def batch_accumulations(function_def, engine):
     memory. A list becomes its stack under its own name (``h_steps = np.concatenate(h_steps)``),
     so the steps' arrays are freed as soon as they are stacked.
     """
-    shapes = engine.shape_reader(engine.final_shapes)
+    shapes = specializer.shape_reader(specializer.final_shapes)
 
     def visit(block):
         index = 0
@@ -39,7 +39,7 @@ def batch_accumulations(function_def, engine):
                 if isinstance(getattr(stmt, field, None), list):
                     visit(getattr(stmt, field))
             if isinstance(stmt, gast.For) and not stmt.orelse:
-                before, after = _batch(stmt, engine, shapes)
+                before, after = _batch(stmt, specializer, shapes)
                 block[index:index + 1] = before + [stmt] + after
                 index += len(before) + len(after)
             index += 1
@@ -48,7 +48,7 @@ def batch_accumulations(function_def, engine):
     return function_def
 
 
-def _batch(loop, engine, shapes):
+def _batch(loop, specializer, shapes):
     body = loop.body
     if any(isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store)
            for s in body for n in nodes_in(s)):
@@ -66,7 +66,7 @@ def _batch(loop, engine, shapes):
     target_names = {n.id for n in nodes_in(loop.target) if isinstance(n, gast.Name)}
     candidates = {}
     for position, stmt in enumerate(body):
-        product = _accumulated_product(stmt, engine, shapes)
+        product = _accumulated_product(stmt, specializer, shapes)
         if product is not None:
             candidates[position] = product
     found = []
@@ -86,7 +86,7 @@ def _batch(loop, engine, shapes):
         for operand in (left, right):
             text = _text(operand)
             if text not in lists:
-                lists[text] = engine.names.fresh(_label(operand) + "_steps")
+                lists[text] = specializer.names.fresh(_label(operand) + "_steps")
                 before.append(_assign(lists[text], gast.List(elts=[], ctx=gast.Load())))
                 appends.setdefault(position, []).append(gast.Expr(value=call(
                     gast.Attribute(value=load(lists[text]), attr="append", ctx=gast.Load()),
@@ -98,11 +98,11 @@ def _batch(loop, engine, shapes):
             if name not in stacked:
                 stacked[name] = name  # the list's arrays go once stacked
                 joiner = "stack" if kind == "outer" else "concatenate"
-                after.append(_assign(stacked[name], call(engine.np_function(joiner),
+                after.append(_assign(stacked[name], call(specializer.np_function(joiner),
                                                          load(name))))
             joined.append(load(stacked[name]))
         if kind == "dot":
-            total = call(engine.np_function("dot"), *joined)
+            total = call(specializer.np_function("dot"), *joined)
         else:
             total = gast.BinOp(left=gast.Attribute(value=joined[0], attr="T", ctx=gast.Load()),
                                op=gast.MatMult(), right=joined[1])
@@ -115,7 +115,7 @@ def _batch(loop, engine, shapes):
     for position, accumulator, kind, left, right, _ in found if count else ():  # start_dense
         for operand in (left, right):
             shape = shapes.of(operand)
-            engine.final_shapes[stacked[lists[_text(operand)]]] = \
+            specializer.final_shapes[stacked[lists[_text(operand)]]] = \
                 (count,) + shape if kind == "outer" else (count * shape[0],) + shape[1:]
     if not count:
         first = lists[_text(found[0][3])]
@@ -124,7 +124,7 @@ def _batch(loop, engine, shapes):
     return before, after
 
 
-def _accumulated_product(stmt, engine, shapes):
+def _accumulated_product(stmt, specializer, shapes):
     """(d, kind, a, g, + or -) of ``d += a.T @ g``, ``d += np.outer(a, g)``,
     ``d += np.dot(a, g)``, or the same with ``-=``."""
     if not (isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, (gast.Add, gast.Sub)) and
@@ -140,7 +140,7 @@ def _accumulated_product(stmt, engine, shapes):
             return accumulator, "matmul", left, right, stmt.op
         return None
     if isinstance(value, gast.Call) and len(value.args) == 2 and not value.keywords:
-        function = engine.called(value)
+        function = specializer.called(value)
         left, right = value.args
         vectors = _vector(shapes.of(left)) and _vector(shapes.of(right))
         if function is np.outer and vectors and \

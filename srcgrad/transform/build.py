@@ -96,3 +96,34 @@ def nodes_in(root):
 _LEAF_FIELDS = {"ctx", "id", "attr", "arg", "kind", "type_comment", "module", "level",
                 "conversion", "is_async", "simple", "asname"}
 _CHILD_FIELDS = {}  # node class -> its fields that may hold nodes
+
+
+def elementwise_operands(expr):
+    """(parent, field, index, node) for each node reached from ``expr`` through elementwise
+    arithmetic and comparisons only (``expr`` itself excluded)."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, gast.BinOp) and not isinstance(node.op, gast.MatMult):
+            children = [("left", None, node.left), ("right", None, node.right)]
+        elif isinstance(node, gast.UnaryOp):
+            children = [("operand", None, node.operand)]
+        elif isinstance(node, gast.Compare):
+            children = [("left", None, node.left)] + [
+                ("comparators", i, c) for i, c in enumerate(node.comparators)]
+        else:
+            return
+        for field, index, child in children:
+            found.append((node, field, index, child))
+            visit(child)
+
+    visit(expr)
+    return found
+
+
+def put_child(parent, field, index, value):
+    """Set ``parent.field`` (``index`` None) or ``parent.field[index]`` to ``value``."""
+    if index is None:
+        setattr(parent, field, value)
+    else:
+        getattr(parent, field)[index] = value

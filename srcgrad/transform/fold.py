@@ -8,7 +8,7 @@ from .build import clone, constant
 from .optimize import Simplify
 
 
-def fold_seed(function_def, engine):
+def fold_seed(function_def, specializer):
     """``dresult = scalar_seed(result, 'f')`` where the shapes know ``result`` is a number: the
     check cannot fail and the seed is 1, so arithmetic that reads it multiplies by nothing.
 
@@ -21,12 +21,12 @@ def fold_seed(function_def, engine):
     found = [(index, stmt) for index, stmt in enumerate(body)
              if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
              isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call) and
-             engine.called(stmt.value) is scalar_seed and stmt.value.args]
+             specializer.called(stmt.value) is scalar_seed and stmt.value.args]
     if len(found) != 1:
         return function_def
     index, seed_stmt = found[0]
     seed = seed_stmt.targets[0].id
-    shapes = engine.shape_reader()
+    shapes = specializer.shape_reader()
     if shapes.of(seed_stmt.value.args[0]) != ():
         return function_def
     if any(isinstance(n, gast.Name) and n.id == seed and not isinstance(n.ctx, gast.Load)
@@ -92,7 +92,7 @@ def fold_seed(function_def, engine):
 
         def visit_Call(self, node):
             self.generic_visit(node)
-            if engine.called(node) is add_at and len(node.args) == 3:  # added into an array
+            if specializer.called(node) is add_at and len(node.args) == 3:  # added into an array
                 value = node.args[2]
                 if arithmetic(value) and _reads(value, seed):
                     folded(value)
@@ -124,23 +124,23 @@ def _rewrite_in_blocks(body, rewrite):
             index += 1
 
 
-def start_dense(function_def, engine):
+def start_dense(function_def, specializer):
     """``d = zeros_like(x)``, sparse updates ``d[i] += g`` / ``d = add_at(d, i, g)``, then
     ``d += e`` with ``e`` new arithmetic of ``x``'s shape -> ``d = e`` where ``d += e`` was,
     the sparse updates after it: one pass and one array less."""
-    shapes = engine.shape_reader(engine.final_shapes)
+    shapes = specializer.shape_reader(specializer.final_shapes)
 
     _rewrite_in_blocks(function_def.body,
-                       lambda block, index: _dense_start(block, index, engine, shapes))
+                       lambda block, index: _dense_start(block, index, specializer, shapes))
     return function_def
 
 
-def _dense_start(block, index, engine, shapes):
+def _dense_start(block, index, specializer, shapes):
     stmt = block[index]
     if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
             isinstance(stmt.targets[0], gast.Name) and isinstance(stmt.value, gast.Call) and
             len(stmt.value.args) == 1 and not stmt.value.keywords and
-            getattr(engine.called(stmt.value), "__name__", None) == "zeros_like"):
+            getattr(specializer.called(stmt.value), "__name__", None) == "zeros_like"):
         return False
     name, like = stmt.targets[0].id, stmt.value.args[0]
     shape = shapes.of(like)
@@ -156,7 +156,7 @@ def _dense_start(block, index, engine, shapes):
                     any(_loaded(s) & _changed(later) for _, s in sparse):
                 return False
             continue  # a loop that leaves d alone
-        update = _sparse_update(later, name, engine)
+        update = _sparse_update(later, name, specializer)
         if update:
             sparse.append((position, later))
             continue
@@ -188,14 +188,14 @@ def _dense_start(block, index, engine, shapes):
     return False
 
 
-def _sparse_update(stmt, name, engine):
+def _sparse_update(stmt, name, specializer):
     """Is ``stmt`` ``d[i] += g`` or ``d = add_at(d, i, g)`` with ``i``, ``g`` not reading d?"""
     if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Subscript) and \
             isinstance(stmt.target.value, gast.Name) and stmt.target.value.id == name:
         return not _reads(stmt.value, name) and not _reads(stmt.target.slice, name)
     if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
             isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == name and \
-            isinstance(stmt.value, gast.Call) and engine.called(stmt.value) is add_at and \
+            isinstance(stmt.value, gast.Call) and specializer.called(stmt.value) is add_at and \
             len(stmt.value.args) == 3 and isinstance(stmt.value.args[0], gast.Name) and \
             stmt.value.args[0].id == name:
         return not any(_reads(a, name) for a in stmt.value.args[1:])
@@ -229,7 +229,7 @@ def _changed(stmt):
     return found
 
 
-def fold_signs(function_def, engine):
+def fold_signs(function_def, specializer):
     """``a = -b`` (or ``a = -b * c``) whose readers can take the sign -> ``neg_a = b`` and the
     readers flip: ``d += a * w`` -> ``d -= neg_a * w``, ``d += np.dot(a, v)`` ->
     ``d -= np.dot(neg_a, v)``, ``x - a`` -> ``x + neg_a``: a pass over an array less.
@@ -241,7 +241,7 @@ def fold_signs(function_def, engine):
     stores, loads, fixed = _name_uses(function_def)
     mutated = _mutated(function_def) | {  # add_at(d, i, g) writes into d
         n.args[0].id for n in nodes_in(function_def) if isinstance(n, gast.Call) and
-        n.args and isinstance(n.args[0], gast.Name) and engine.called(n) is add_at}
+        n.args and isinstance(n.args[0], gast.Name) and specializer.called(n) is add_at}
 
     # Names that may hold the same array as another (d = g hands g's array over): reading one
     # in place of a negation is wrong once the other is updated in place (d -= ...).
@@ -250,11 +250,11 @@ def fold_signs(function_def, engine):
     aliased |= {n.targets[0].id for n in nodes_in(function_def)
                 if isinstance(n, gast.Assign) and isinstance(n.value, gast.Name) and
                 isinstance(n.targets[0], gast.Name)}
-    for name, others in getattr(engine, "shared_arrays", {}).items():
+    for name, others in getattr(specializer, "shared_arrays", {}).items():
         aliased |= {name} | set(others)
 
     _rewrite_in_blocks(function_def.body, lambda block, index: _fold_sign(
-        block, index, engine, stores, loads, fixed, mutated, aliased))
+        block, index, specializer, stores, loads, fixed, mutated, aliased))
     return function_def
 
 
@@ -268,9 +268,9 @@ def _mutated(function_def):
     return mutated_names(function_def)
 
 
-def _fold_sign(block, index, engine, stores, loads, fixed, mutated, aliased=frozenset()):
+def _fold_sign(block, index, specializer, stores, loads, fixed, mutated, aliased=frozenset()):
     from .optimize import _without_negation
-    plan = _sign_plan(block, index, engine, stores, loads, fixed, mutated, "neg_", 0)
+    plan = _sign_plan(block, index, specializer, stores, loads, fixed, mutated, "neg_", 0)
     if plan is None or plan[2]:
         return False  # a negation would remain: no pass saved
     rewritten, readers, _ = plan
@@ -278,7 +278,7 @@ def _fold_sign(block, index, engine, stores, loads, fixed, mutated, aliased=froz
     value = _without_negation(stmt.value)
     if isinstance(value, gast.Name) and value.id in aliased:
         return False  # -b was a new array; b itself may be changed in place under a second name
-    negated = engine.names.fresh("neg_" + name)
+    negated = specializer.names.fresh("neg_" + name)
     for position, candidate in rewritten:
         block[position] = gast.copy_location(_renamed(candidate, "neg_", negated,
                                                       negate=False), block[position])
@@ -307,13 +307,13 @@ def _fold_sign(block, index, engine, stores, loads, fixed, mutated, aliased=froz
             targets=[gast.Name(id=negated, ctx=gast.Store(), annotation=None,
                                type_comment=None)], value=value, type_comment=None), stmt)
         stores[negated], loads[negated] = 1, loads[name]
-        shape = engine.shape_reader(engine.final_shapes).of(value)
+        shape = specializer.shape_reader(specializer.final_shapes).of(value)
         if isinstance(shape, tuple):
-            engine.final_shapes[negated] = shape
+            specializer.final_shapes[negated] = shape
     return True
 
 
-def _sign_plan(block, index, engine, stores, loads, fixed, mutated, placeholder, depth):
+def _sign_plan(block, index, specializer, stores, loads, fixed, mutated, placeholder, depth):
     """(readers rewritten to read ``-placeholder``, their positions, how many negations would
     remain after the readers that carry the sign on fold in turn), or None."""
     from .optimize import _negated
@@ -331,7 +331,7 @@ def _sign_plan(block, index, engine, stores, loads, fixed, mutated, placeholder,
     rewritten, remaining = [], 0
     for position in readers:
         candidate = _renamed(clone(block[position]), name, placeholder)
-        candidate = _SignSimplify(engine).visit(candidate)
+        candidate = _SignSimplify(specializer).visit(candidate)
         if isinstance(candidate, gast.Assign) and isinstance(block[position].value, (
                 gast.BinOp, gast.UnaryOp)) and not isinstance(candidate.value, (
                 gast.BinOp, gast.UnaryOp)) and (candidate.targets[0].id in fixed | mutated or
@@ -343,7 +343,7 @@ def _sign_plan(block, index, engine, stores, loads, fixed, mutated, placeholder,
             # it carries the sign on: does it fold in turn?
             hypothetical = list(block)
             hypothetical[position] = candidate
-            further = _sign_plan(hypothetical, position, engine, stores, loads, fixed,
+            further = _sign_plan(hypothetical, position, specializer, stores, loads, fixed,
                                  mutated, placeholder + "_", depth + 1)
             remaining += 1 if further is None or further[2] else 0
         rewritten.append((position, candidate))
@@ -379,8 +379,8 @@ class _SignSimplify(Simplify):
     (``a * -b`` -> ``-(a * b)``, ``np.dot(-a, b)`` -> ``-np.dot(a, b)``), where the sums
     around them take it."""
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, specializer):
+        self.specializer = specializer
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -398,7 +398,7 @@ class _SignSimplify(Simplify):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if self.engine.called(node) is np.dot and len(node.args) == 2 and not node.keywords:
+        if self.specializer.called(node) is np.dot and len(node.args) == 2 and not node.keywords:
             for position, argument in enumerate(node.args):
                 if isinstance(argument, gast.UnaryOp) and isinstance(argument.op, gast.USub):
                     node.args[position] = argument.operand

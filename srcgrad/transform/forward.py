@@ -7,7 +7,6 @@ mode; branches and loops get explicit zeros only where paths disagree. The contr
 primal's own: nothing runs backwards, so nothing is saved.
 """
 import copy
-import inspect
 import operator
 
 import gast
@@ -20,18 +19,18 @@ from .analyze import (annotate_defined, assigned_names, loaded_names, mutated_na
                       read_before_bound)
 from .build import assign, call, clone, constant, expr_stmt, load, located, store
 from .inline import inline_rule, literal
-from .normalize import DynamicCallee
-from .reverse import call_arguments
+from .parse import DynamicCallee
 from .parameters import tangent_parameters
 from .shapes import infer_shapes
 from .specialize import specialize_function
-from .sweep import Sweep, appended_list, bind_call, popped_list, rename_loads, replace, unparse
+from .holding import OWNED, SHARED, ZERO, merged_state
+from .mode import (Mode, appended_list, bind_call, bind_rule, call_arguments, popped_list,
+                   rename_loads, replace, resolve_generated, unparse)
 
-ZERO, SHARED, OWNED = "zero", "shared", "owned"
 SUMS = {operator.add, operator.sub, np.add, np.subtract}
 
 
-class ForwardMode(Sweep):
+class ForwardMode(Mode):
     """Builds the tangent-carrying version of one normalized function."""
 
     def __init__(self, parsed, body, params, activity, local_names, names, binder):
@@ -150,7 +149,7 @@ class ForwardMode(Sweep):
             raise self.parsed.unsupported(stmt, f"the operation {unparse(value)} in forward mode",
                                           "it has no forward rule; register one with "
                                           f"@srcgrad.defjvp({qualified_name(primitive)})")
-        bindings = _bind(rule, args, keywords, self.parsed, stmt, self.binder)
+        bindings = bind_rule(rule, value, args, keywords, self.parsed, stmt, self.binder)
         wanted = []
         for param, tangent_param in zip(rule.differentiable, rule.tangents):
             bound = bindings[param]
@@ -281,7 +280,7 @@ class ForwardMode(Sweep):
                 orelse.append(self.materialize(
                     tangent, stmt, read_before_bound(stmt.orelse, stmt.sg_defined_before)[1]))
                 b = OWNED
-            merged[tangent] = a if a == b else SHARED
+            merged[tangent] = merged_state(a, b)
         return [replace(stmt, body=body or [gast.Pass()], orelse=orelse)], merged
 
     def materialize(self, tangent, like, defined):
@@ -328,19 +327,18 @@ class ForwardMode(Sweep):
         included (a tangent's shape is the caller's, which need not be its primal's);
         ``user_call``: the shape of what a call of a user function returns (pipeline's
         ``returned_shape``)."""
-        from .reverse import resolve
         from .optimize import inline_single_use, remove_dead_assignments
 
         namespace = self.parsed.namespace
 
         def resolve_primal(expr):
-            return resolve(expr, self.locals, self.binder, namespace)
+            return resolve_generated(expr, self.locals, self.binder, namespace)
 
         primal = infer_shapes(self.body, {name: shape for name, shape in parameter_shapes.items()
                                           if name in self.params},
                               resolve_primal, self.locals, user_call)
         specialize_function(function_def, parameter_shapes, primal,
-                            lambda expr, local: resolve(expr, local, self.binder, namespace),
+                            lambda expr, local: resolve_generated(expr, local, self.binder, namespace),
                             self.binder.bind("np", np), user_call)
         # values read only for their shape (the second argument of broadcast_like) may be unread
         # now, and values read once more may move into their reader
@@ -400,21 +398,6 @@ def upward_exposed(body, assigned=frozenset()):
             if isinstance(stmt, gast.Assign):
                 assigned |= assigned_names(stmt.targets)
     return exposed
-
-
-def _bind(rule, args, keywords, parsed, stmt, binder):
-    signature = inspect.Signature([inspect.Parameter(
-        p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        default=rule.defaults.get(p, inspect.Parameter.empty)) for p in rule.params])
-    try:
-        bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
-    except TypeError as error:
-        raise parsed.unsupported(stmt, f"this call ({error})") from None
-    bindings = dict(bound.arguments)
-    for option, default in rule.defaults.items():
-        if option not in bindings:
-            bindings[option] = literal(default) or load(binder.bind(option, default))
-    return bindings
 
 
 def _unwrap_broadcast_like(term, binder):

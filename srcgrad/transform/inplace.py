@@ -15,7 +15,7 @@ _FLOATING = {np.exp, np.expm1, np.log, np.log1p, np.log2, np.log10, np.sqrt, np.
 _READERS = {np.sum, np.max, np.min, np.amax, np.amin, np.mean, np.dot} | _FLOATING
 
 
-def scale_in_place(function_def, engine):
+def scale_in_place(function_def, specializer):
     """``d = 1.0 / np.sum(e) * e`` (or ``return ...``), where ``e`` is an array this function
     made with an ufunc such as ``np.exp`` and nothing reads afterwards, and the other factors are
     numbers -> ``e /= np.sum(e)`` and ``d = e``: no new array (at 10^6 elements, 8 MB less to
@@ -26,14 +26,14 @@ def scale_in_place(function_def, engine):
     or a reduction (never a view, a save on the stack, a container or the returned value).
     """
     body = function_def.body
-    shapes = engine.shape_reader(engine.final_shapes)
+    shapes = specializer.shape_reader(specializer.final_shapes)
     stores, loads, fixed = name_uses(function_def)
     made = {}  # name -> index of the statement that made it with a floating ufunc
     for index, stmt in enumerate(body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
-                isinstance(stmt.value, gast.Call) and engine.called(stmt.value) in _FLOATING:
+                isinstance(stmt.value, gast.Call) and specializer.called(stmt.value) in _FLOATING:
             made[stmt.targets[0].id] = index
-    plain = _plainly_read(function_def, engine)
+    plain = _plainly_read(function_def, specializer)
     index = 0
     while index < len(body):
         stmt = body[index]
@@ -106,7 +106,7 @@ def _reads(tree, name):
                for n in nodes_in(tree))
 
 
-def _plainly_read(function_def, engine):
+def _plainly_read(function_def, specializer):
     """Names every read of which is an operand of arithmetic or a comparison, or an argument of
     a function that keeps no view of it (``_READERS``)."""
     plain, other = set(), set()
@@ -119,7 +119,7 @@ def _plainly_read(function_def, engine):
         elif isinstance(node, gast.Compare):
             children = [(node.left, True)] + [(c, True) for c in node.comparators]
         elif isinstance(node, gast.Call):
-            reader = engine.called(node) in _READERS
+            reader = specializer.called(node) in _READERS
             children = [(a, reader) for a in node.args] + \
                 [(k.value, False) for k in node.keywords]
         else:

@@ -6,46 +6,23 @@ refused with the user's file and line. ``to_anf`` then splits every *active* exp
 each assignment performs one differentiable operation on names (A-normal form); expressions that
 carry no derivative (shapes, comparisons, loop bounds) are left as the user wrote them.
 """
-import ast
-import functools
 import importlib
-import inspect
 import logging
 
 import gast
-import numpy as np
 
-from ..checkpoint import Checkpointed, checkpoint
-from ..errors import NoDerivativeRule, qualified_name
-from ..rules import is_non_differentiable, rule_for
-from ..rules.registry import (PACKED_ARGUMENTS, has_variants, missing_rule_advice,
-                              variant_for)
-from ..rules.shape import astype
-from ..runtime import copy_of, field, refuse_in_place
-from .analyze import assigned_names, index_trick, mutated_names, nodes_in, runs_at_least_once
+from ..errors import NoDerivativeRule
+from ..runtime import copy_of, field
+from .analyze import assigned_names, index_trick, mutated_names, nodes_in
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
-from .parse import is_user_function, resolve
-from .sweep import appended_list, popped_list, replace
-
-# Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
-ARRAY_METHODS = {
-    "sum": (np.sum, False), "mean": (np.mean, False), "max": (np.max, False),
-    "min": (np.min, False), "prod": (np.prod, False), "dot": (np.dot, False),
-    "clip": (np.clip, False), "ravel": (np.ravel, False), "flatten": (np.ravel, False),
-    "squeeze": (np.squeeze, False), "copy": (copy_of, False), "swapaxes": (np.swapaxes, False),
-    "reshape": (np.reshape, True), "transpose": (np.transpose, True), "astype": (astype, False),
-    "var": (np.var, False), "std": (np.std, False), "cumsum": (np.cumsum, False),
-    "cumprod": (np.cumprod, False), "diagonal": (np.diagonal, False), "trace": (np.trace, False),
-    "repeat": (np.repeat, False), "take": (np.take, False), "conj": (np.conj, False),
-    "conjugate": (np.conjugate, False), "argmax": (np.argmax, False),
-    "argmin": (np.argmin, False), "argsort": (np.argsort, False), "nonzero": (np.nonzero, False),
-    "any": (np.any, False), "all": (np.all, False), "round": (np.round, False),
-}
+from .aliasing import AliasingChecks
+from .anf_calls import CallsToANF
+from .parse import dotted_name, resolve
+from .mode import appended_list, popped_list, replace
 
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",
                   gast.Pow: "pow", gast.MatMult: "at", gast.USub: "neg", gast.UAdd: "pos"}
-
 
 
 def _origin(stmt, parsed):
@@ -53,7 +30,7 @@ def _origin(stmt, parsed):
     return (stmt.lineno, parsed.line_text(stmt.lineno))
 
 
-class Desugar:
+class Desugar(AliasingChecks):
     """Plain assignments only, with every statement tagged by the user line it came from."""
 
     def __init__(self, parsed, names):
@@ -265,7 +242,7 @@ class Desugar:
                 isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)):
             # for W, b in layers  ->  for layers_index in range(len(layers)):
             #                             W, b = layers[layers_index]
-            hint = _dotted(stmt.iter).replace(".", "_")
+            hint = dotted_name(stmt.iter).replace(".", "_")
             sequence = evaluated_once(stmt.iter, hint)
             index = self.names.fresh(hint + "_index")
             unpack = gast.Assign(targets=[stmt.target], value=subscript(sequence, load(index)),
@@ -348,153 +325,6 @@ class Desugar:
         self._check_target(target, stmt, element=True)
         return [stmt]
 
-    def check_in_place_updates(self, body):
-        """``v += b`` changes an array in place; srcgrad reads it as ``v = v + b``.
-
-        That is exact for numbers and for arrays nothing else refers to. Where ``v`` came from
-        (or was handed to) another name by a plain assignment or a view (``v = a``, ``v = a[0]``,
-        ``u = v.T``) and that name is read afterwards, the reader would see the change in the
-        plain function and not in the derivative. Whether ``v`` is then an array or a number is
-        known only when the code runs, so such an update is guarded: generated code refuses it
-        at the user's line if ``v`` turns out to be changeable in place.
-        """
-        module = gast.Module(body=body, type_ignores=[])
-        aliases = []  # (assignment, name, name it may share memory with)
-        for node in gast.walk(module):
-            if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
-                    isinstance(node.targets[0], gast.Name):
-                source = _aliased_name(node.value, self.parsed.namespace)
-                if source is not None:
-                    aliases.append((node, node.targets[0].id, source))
-        loops = [n for n in nodes_in(module) if isinstance(n, (gast.For, gast.While))]
-        for node in gast.walk(module):
-            if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
-                continue
-            around = [loop for loop in loops if any(n is node for n in gast.walk(loop))]
-            first = min([node.lineno + 1] + [loop.lineno for loop in around])
-            links = {}  # sharing made before the update (or anywhere in a loop around it)
-            for assignment, target, source in aliases:
-                if not around and (_rebound_between(body, target, assignment, node) or
-                                   _rebound_between(body, source, assignment, node)):
-                    continue  # v = a; v = v + b; v += c: v holds a new array by then
-                if assignment.lineno < node.lineno or assignment.lineno >= first - 1 and around:
-                    links.setdefault(target, set()).add(source)
-                    links.setdefault(source, set()).add(target)
-            name, sharing, pending = node.target.id, set(), [node.target.id]
-            while pending:
-                for other in links.get(pending.pop(), ()):
-                    if other not in sharing:
-                        sharing.add(other)
-                        pending.append(other)
-            sharing.discard(name)
-            # Read afterwards: on a later line, or anywhere in a loop around the update.
-            for read in gast.walk(module):
-                if isinstance(read, gast.Name) and isinstance(read.ctx, gast.Load) and \
-                        read.id in sharing and getattr(read, "lineno", 0) >= first:
-                    node.sg_shared_with = read.id
-                    break
-
-    def in_place_guard(self, stmt):
-        """``refuse_in_place(v, ...)``: raises at the user's line if ``v`` is an array (or list)
-        that ``v += ...`` would change under another name."""
-        name, other = stmt.target.id, stmt.sg_shared_with
-        symbol = _OPERATOR_SYMBOLS.get(type(stmt.op), "+")
-        construct = (f"{name} {symbol}= ... (it changes in place the array {name} shares with "
-                     f"{other}, which is read afterwards)")
-        advice = f"write {name} = {name} {symbol} ... to make a new array"
-        guard = call(load(self.names_for_guard()), load(name), constant(self.parsed.filename),
-                     constant(stmt.lineno), constant(construct), constant(advice))
-        return located(gast.Expr(value=guard), stmt)
-
-    def names_for_guard(self):
-        self.parsed.namespace.setdefault("refuse_in_place", refuse_in_place)
-        if self.parsed.namespace["refuse_in_place"] is not refuse_in_place:
-            raise self.parsed.unsupported(None, "a function that defines refuse_in_place")
-        return "refuse_in_place"
-
-    def check_element_writes(self, body, params):
-        """Writing into ``y[i]`` changes y in place: y must be an array this function made, on
-        every path that reaches the write (``z = x.T; z = z.copy(); z[0] = v`` is fine)."""
-        states = {}  # id of each write -> what its array is there
-        self._writes_follow(body, {p: _PARAMETER for p in params}, states)
-        for name, stmt in self.element_writes:
-            state = states.get(_write_key(name, stmt), _SHARED)
-            if state == _PARAMETER:
-                raise self.parsed.unsupported(
-                    stmt, f"a write into the argument {name} (it would change the caller's array)",
-                    f"work on a copy: {name} = np.copy({name}) first, under a new name")
-            if state is None:
-                raise self.parsed.unsupported(
-                    stmt, f"a write into {name}, which this function did not create",
-                    f"create it inside the function, e.g. {name} = np.zeros(...)")
-            if state != _FRESH:
-                raise self.parsed.unsupported(
-                    stmt, f"a write into {name}, which may share memory with another array",
-                    f"make it a copy where it is created: {name} = np.copy(...)")
-
-    def _writes_follow(self, block, state, states):
-        """Walk ``block`` keeping, for each name, whether it holds an array made here (_FRESH),
-        one that may be shared (_SHARED) or an argument; record the state at each write."""
-        for stmt in block:
-            if isinstance(stmt, gast.Assign):
-                target = stmt.targets[0]
-                if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
-                    key = _write_key(target.value.id, stmt)
-                    states[key] = _join(states.get(key, _UNSEEN), state.get(target.value.id))
-                elif isinstance(target, gast.Name):
-                    state[target.id] = _FRESH if _makes_new_array(
-                        stmt.value, self.parsed.namespace) else _SHARED
-                else:
-                    for node in gast.walk(target):
-                        if isinstance(node, gast.Name):
-                            state[node.id] = _SHARED
-            elif isinstance(stmt, gast.If):
-                after_body = self._writes_follow(stmt.body, dict(state), states)
-                after_else = self._writes_follow(stmt.orelse, dict(state), states)
-                for name in set(after_body) | set(after_else):
-                    state[name] = _join(after_body.get(name), after_else.get(name))
-            elif isinstance(stmt, (gast.For, gast.While)):
-                if isinstance(stmt, gast.For):
-                    for node in gast.walk(stmt.target):
-                        if isinstance(node, gast.Name):
-                            state[node.id] = _SHARED
-                entry = dict(state)
-                for _ in range(2):  # the second pass sees what one iteration leaves the next
-                    after = self._writes_follow(stmt.body, dict(entry), states)
-                    entry = {name: _join(entry.get(name), after.get(name))
-                             for name in set(entry) | set(after)}
-                # A loop over range(k) with a constant k >= 1 runs at least once: what its last
-                # iteration leaves is what follows it, not the state before it.
-                state.update(after if runs_at_least_once(stmt) else entry)
-        return state
-
-_FRESH, _SHARED, _PARAMETER, _UNSEEN = "fresh", "shared", "parameter", "unseen"
-
-
-def _write_key(name, stmt):
-    """A write by its array and place: y[i] += v is checked after it became y[i] = y[i] + v."""
-    return name, getattr(stmt, "lineno", None), getattr(stmt, "col_offset", None)
-
-
-def _join(left, right):
-    """What an array is where two paths meet: made here only if it is on both."""
-    if left == _UNSEEN:
-        return right
-    if right == _UNSEEN or left == right:
-        return left
-    if left is None or right is None:  # bound on one path only: that path's state counts
-        return left if right is None else right
-    return _SHARED if _PARAMETER not in (left, right) else _PARAMETER
-
-
-# The expressions a statement evaluates itself (not those of the statements it contains).
-_EXPRESSION_FIELDS = {
-    gast.Assign: ("value", "targets"), gast.AugAssign: ("value", "target"),
-    gast.AnnAssign: ("value",), gast.Return: ("value",), gast.Expr: ("value",),
-    gast.If: ("test",), gast.For: ("iter",), gast.While: ("test",),
-    gast.Raise: ("exc", "cause"), gast.Assert: ("test", "msg"),
-}
-
 
 def _own_named_expressions(stmt):
     """The ``name := value`` expressions ``stmt`` evaluates itself."""
@@ -554,48 +384,13 @@ class _HoistNamedExpressions(gast.NodeTransformer):
     visit_GeneratorExp = visit_SetComp = visit_DictComp = visit_Lambda = visit_ListComp
 
 
-_OPERATOR_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
-                     gast.Pow: "**", gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
-
-
-def _aliased_name(value, namespace):
-    """The name ``value`` may share memory with (``a``, ``a.T``, ``a[0]``, ``np.reshape(a, s)``),
-    or None for a value that is new."""
-    if isinstance(value, gast.Name):
-        return value.id
-    if isinstance(value, gast.Attribute) and value.attr == "T":
-        return _aliased_name(value.value, namespace)
-    if isinstance(value, gast.Subscript):
-        if any(isinstance(part, gast.List) for part in nodes_in(value.slice)):
-            return None  # x[[0, 2]]: a copy
-        return _aliased_name(value.value, namespace)
-    if isinstance(value, gast.Call) and value.args:
-        function = resolve(value.func, namespace, set())
-        if function in VIEW_FUNCTIONS:
-            return _aliased_name(value.args[0], namespace)
-        if function is None and isinstance(value.func, gast.Attribute) and \
-                value.func.attr in ("reshape", "ravel", "view", "squeeze", "transpose",
-                                    "swapaxes"):
-            return _aliased_name(value.func.value, namespace)
-    return None
-
-
-# Functions that return a view of (or the very same) array they were given.
-VIEW_FUNCTIONS = {np.reshape, np.ravel, np.transpose, np.swapaxes, np.moveaxis, np.squeeze,
-                  np.expand_dims, np.broadcast_to, np.asarray, np.asanyarray, np.atleast_1d,
-                  np.atleast_2d, np.diagonal, np.flip}
-
-
-def _makes_new_array(value, namespace):
-    """Is ``value`` sure to be a fresh array, not a view of, or the same object as, another?"""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Constant, gast.List, gast.Compare)):
-        return True
-    if isinstance(value, gast.Call):
-        function = resolve(value.func, namespace, set())
-        if function is not None:
-            return function not in VIEW_FUNCTIONS
-        return isinstance(value.func, gast.Attribute) and value.func.attr in ("copy", "astype")
-    return False
+# The expressions a statement evaluates itself (not those of the statements it contains).
+_EXPRESSION_FIELDS = {
+    gast.Assign: ("value", "targets"), gast.AugAssign: ("value", "target"),
+    gast.AnnAssign: ("value",), gast.Return: ("value",), gast.Expr: ("value",),
+    gast.If: ("test",), gast.For: ("iter",), gast.While: ("test",),
+    gast.Raise: ("exc", "cause"), gast.Assert: ("test", "msg"),
+}
 
 
 def _has_comprehension(node):
@@ -607,7 +402,7 @@ def _names(node):
     return {n.id for n in nodes_in(node) if isinstance(n, gast.Name)}
 
 
-class ToANF:
+class ToANF(CallsToANF):
     """One differentiable operation per assignment, operands reduced to names and constants."""
 
     def __init__(self, parsed, names, activity, local_names, binder):
@@ -695,7 +490,7 @@ class ToANF:
             function = resolve(stmt.value.func, self.parsed.namespace, self.locals)
             if not _only_reports(function):  # its only effect would be on its arguments: unseen
                 raise self.unsupported(
-                    stmt, f"the call {_dotted(stmt.value.func)}(...) whose result is discarded",
+                    stmt, f"the call {dotted_name(stmt.value.func)}(...) whose result is discarded",
                     "srcgrad differentiates values, not changes made in place: assign the "
                     "result, e.g. y = f(x)")
         if isinstance(stmt, gast.If):
@@ -837,189 +632,6 @@ class ToANF:
         return self.unsupported(expr, "an index computed from a differentiated value",
                                 "compute integer indices from shapes or int(...)")
 
-    def call(self, expr, out, hint):
-        function = resolve(expr.func, self.parsed.namespace, self.locals)
-        source = _dotted(expr.func)
-        if function is None and isinstance(expr.func, gast.Attribute) and \
-                self.activity.is_varied(expr.func.value):
-            return self.method_call(expr, out, hint)
-        if PACKED_ARGUMENTS.get(function) is not None and not any(
-                isinstance(arg, gast.Starred) for arg in expr.args):
-            # np.einsum(s, a, b) -> einsum_of(s, [a, b])
-            target, leading = PACKED_ARGUMENTS[function]
-            expr = gast.Call(func=load(self.binder.bind(target.__name__, target)),
-                             args=expr.args[:leading] + [gast.List(elts=expr.args[leading:],
-                                                                   ctx=gast.Load())],
-                             keywords=expr.keywords)
-            function, source = target, target.__name__
-        if has_variants(function):
-            # np.linalg.svd(a, compute_uv=False) -> svd_values(a): one array, a rule of its own
-            expr, function, source = _keyword_variant(expr, function, source, self.binder)
-        function = differentiable_code(function)
-        if _is_derivative_call(function):  # a derivative of generated code that calls one
-            called = getattr(getattr(function, "function", None), "__name__", "a helper")
-            raise self.unsupported(
-                expr, f"a second derivative through the call of your function {called} (or of "
-                f"a method or layer) on this line", "not supported yet: take second derivatives "
-                "of code without calls of your own functions, or give the function a rule with "
-                "srcgrad.defvjp and srcgrad.defjvp")
-        if function is None and isinstance(expr.func, gast.Call) and \
-                resolve(expr.func.func, self.parsed.namespace, self.locals) is checkpoint and \
-                len(expr.func.args) == 1 and not expr.func.keywords:  # sg.checkpoint(f)(x)
-            inner = resolve(expr.func.args[0], self.parsed.namespace, self.locals)
-            function = Checkpointed(inner) if inner is not None else None
-        if isinstance(function, Checkpointed):  # its adjoint runs it again (checkpoint.py)
-            if not is_user_function(function.function):
-                inner_source = _dotted(expr.func.args[0]) if isinstance(expr.func, gast.Call) \
-                    else source
-                raise self.unsupported(expr, f"srcgrad.checkpoint of {inner_source}, which is "
-                                       "not a Python function of yours", "checkpoint a function "
-                                       "of your own, e.g. a step of a loop")
-            node = self.user_call(expr, function.function, out, hint)
-            node.sg_checkpointed = True
-            return node
-        if function is None or (rule_for(function) is None and _called_at_run_time(function)):
-            # self.helper(x), layer(x), a partial: which function runs is known when it runs
-            return self.user_call(expr, DynamicCallee(source), out, hint)
-        if rule_for(function) is None and not is_non_differentiable(function):
-            if is_user_function(function):
-                return self.user_call(expr, function, out, hint)
-            raise self.no_rule(
-                expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
-                f"derivative rule", missing_rule_advice(function))
-        for keyword in expr.keywords:
-            if keyword.arg is None or self.activity.is_varied(keyword.value):
-                raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
-                                       "pass differentiated values positionally")
-        self.check_options(expr, function, source)
-        expr = self.lists_as_arrays(expr, function)
-        node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
-                         keywords=expr.keywords)
-        node.sg_function = function
-        return node
-
-    def lists_as_arrays(self, expr, function):
-        """``np.sum([a, b * b])``, ``np.mean(values)`` of a list: NumPy makes an array of the
-        list first, and so does the derivative (np.array's rule splits the adjoint back)."""
-        rule = rule_for(function)
-        if rule is None:
-            return expr
-        args = list(expr.args)
-        for position, arg in enumerate(args):
-            if position >= len(rule.params) or rule.params[position] in SEQUENCE_PARAMETERS or \
-                    not self.activity.is_varied(arg):
-                continue
-            if isinstance(arg, (gast.List, gast.Tuple)) or (
-                    isinstance(arg, gast.Name) and arg.id in self.list_literals):
-                items = gast.List(elts=arg.elts, ctx=gast.Load()) \
-                    if isinstance(arg, (gast.List, gast.Tuple)) else arg
-                array = call(gast.Attribute(value=load(self.binder.bind("np", np)), attr="array",
-                                            ctx=gast.Load()), items)
-                args[position] = gast.copy_location(array, arg)
-        return gast.copy_location(gast.Call(func=expr.func, args=args, keywords=expr.keywords),
-                                  expr)
-
-    def index_trick_call(self, expr, joiner, out, hint):
-        """``np.r_[a, b]`` -> ``r_join([a, b])`` (likewise np.c_): items that are arrays or
-        numbers only, no slices or directive strings."""
-        items = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
-        if any(isinstance(item, gast.Slice) or (isinstance(item, gast.Constant)
-                                                 and isinstance(item.value, str))
-               for item in items):
-            raise self.unsupported(expr, f"{_dotted(expr.value)}[...] with slices or a directive "
-                                   f"string around differentiated values",
-                                   "build the array with np.concatenate or np.stack")
-        parts = gast.List(elts=[self.atom(item, out, hint) for item in items], ctx=gast.Load())
-        node = gast.Call(func=load(self.binder.bind(joiner.__name__, joiner)), args=[parts],
-                         keywords=[])
-        node.sg_function = joiner
-        return node
-
-    def check_options(self, expr, function, source):
-        """A differentiated value passed where the rule has an option (a parameter with a
-        default, which gets no derivative) is refused: it would silently get none."""
-        rule = rule_for(function)
-        if rule is None or rule.accumulates:
-            return
-        for param, arg in zip(rule.params, expr.args):
-            if param in rule.defaults and param not in rule.differentiable and \
-                    self.activity.is_varied(arg):
-                raise self.no_rule(
-                    expr, f"{source}(...) with respect to its argument {param!r}, which its "
-                    f"derivative rule treats as a constant",
-                    "pass a constant there, or register a rule that differentiates it with "
-                    "@srcgrad.defvjp and @srcgrad.defjvp")
-
-    def arguments(self, expr, out, hint, source, user_call=False):
-        args = []
-        for arg in expr.args:
-            if isinstance(arg, gast.Starred):
-                if user_call and not self.activity.is_varied(arg.value):
-                    # constants unpacked into a function of the user's: bound when it runs
-                    args.append(gast.Starred(value=self.atom(arg.value, out, hint),
-                                             ctx=gast.Load()))
-                    continue
-                raise self.unsupported(expr, f"*arguments in {source}(...)",
-                                       "pass the arguments one by one")
-            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
-                parts = [self.atom(e, out, hint) for e in arg.elts]
-                args.append(type(arg)(elts=parts, ctx=gast.Load()))
-            else:
-                args.append(self.atom(arg, out, hint))
-        return args
-
-    def user_call(self, expr, function, out, hint):
-        """A call into the user's own function: differentiated by a generated function of its own."""
-        source = _dotted(expr.func)
-        keywords = []
-        for keyword in expr.keywords:
-            if keyword.arg is None and self.activity.is_varied(keyword.value):
-                raise self.unsupported(expr, f"**keywords in {source}(...) that carry a "
-                                       "derivative", "pass the keyword arguments one by one")
-            keywords.append(gast.keyword(arg=keyword.arg,
-                                         value=self.atom(keyword.value, out, hint)))
-        args = []
-        for original, arg in zip(expr.args, self.arguments(expr, out, hint, source, True)):
-            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(original):
-                # A sequence of differentiated values handed to a helper gets a name, so its
-                # adjoint is a list whose elements flow back to the values.
-                items = self.names.fresh(hint + "_items")
-                out.append(located(assign(items, gast.List(elts=arg.elts, ctx=gast.Load())),
-                                   self.current))
-                arg = load(items)
-            args.append(arg)
-        node = gast.Call(func=expr.func, args=args, keywords=keywords)
-        node.sg_user_function = function
-        return node
-
-    def method_call(self, expr, out, hint):
-        """``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``: array methods become the NumPy functions."""
-        method = expr.func.attr
-        if method not in ARRAY_METHODS:
-            raise self.unsupported(expr, f"the array method .{method}()",
-                                   f"call a NumPy function instead, e.g. np.{method}(x, ...)")
-        receiver = self.atom(expr.func.value, out, hint)
-        function, shape_like = ARRAY_METHODS[method]
-        args = list(expr.args)
-        if shape_like and (len(args) > 1 or not args):  # x.reshape(2, 3), x.transpose()
-            args = [gast.Tuple(elts=args, ctx=gast.Load())] if args else []
-        numpy_name = self.binder.bind("np", np) if function not in (astype, copy_of) else None
-        if function in (astype, copy_of):
-            func = load(self.binder.bind(function.__name__, function))
-        else:
-            func = gast.Attribute(value=load(numpy_name), attr=function.__name__, ctx=gast.Load())
-        call_node = gast.Call(func=func, args=[receiver] + args, keywords=expr.keywords)
-        return self._ruled_call(call_node, function, out, hint)
-
-    def _ruled_call(self, node, function, out, hint):
-        for keyword in node.keywords:
-            if self.activity.is_varied(keyword.value):
-                raise self.unsupported(node, "a differentiated keyword argument",
-                                       "pass differentiated values positionally")
-        self.check_options(node, function, _dotted(node.func))
-        node.args = self.arguments(node, out, hint, _dotted(node.func))
-        node.sg_function = function
-        return node
 
     def unsupported(self, node, construct, advice=""):
         node = node if hasattr(node, "lineno") else self.current
@@ -1030,102 +642,6 @@ class ToANF:
         return NoDerivativeRule(construct, *self.parsed.location(node), advice)
 
 
-def _rebound_between(body, name, alias, update):
-    """Does a statement of ``body`` itself (not one inside a branch or loop, which may not run)
-    rebind ``name`` to a new value after ``alias`` and before ``update``?"""
-    for stmt in body:
-        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
-                isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == name and \
-                stmt is not alias and alias.lineno < stmt.lineno < update.lineno and \
-                update in body:
-            return True
-    return False
-
-
-class DynamicCallee:
-    """Stands for the function a call reaches through an object (``self.helper``, ``layer``):
-    the generated code asks for its derivative when it runs (srcgrad.dynamic)."""
-
-    def __init__(self, source):
-        self.source = source
-        self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
-            "_", "").isalnum() else "callee"
-
-
-def _literal(node):
-    """The value of a literal option (``False``, ``"r"``, ``(0, 1)``, ``-1``); NotImplemented
-    for anything else."""
-    try:
-        return ast.literal_eval(gast.gast_to_ast(node))
-    except Exception:
-        return NotImplemented
-
-
-def _keyword_variant(expr, function, source, binder):
-    """The call rewritten to the keyword variant of ``function`` its literal options select
-    (registry.keyword_variant), or left as it is."""
-    if any(isinstance(arg, gast.Starred) for arg in expr.args) or \
-            any(k.arg is None for k in expr.keywords):
-        return expr, function, source
-    keywords = {k.arg: k.value for k in expr.keywords}
-    args = list(expr.args)
-
-    def given(variant):
-        if variant.option in keywords:
-            return _literal(keywords[variant.option])
-        if variant.position is not None and len(args) > variant.position:
-            return _literal(args[variant.position])
-        return variant.default
-
-    variant = variant_for(function, given)
-    if variant is None:
-        return expr, function, source
-    option = keywords.get(variant.option)
-    kept = [k for k in expr.keywords if k.arg != variant.option]
-    if variant.position is not None and len(args) > variant.position:
-        option = args[variant.position]
-        kept += [gast.keyword(arg=name, value=arg) for name, arg in
-                 zip(variant.names[variant.position + 1:], args[variant.position + 1:])]
-        args = args[:variant.position]
-    if variant.keeps_option and option is not None:
-        kept.append(gast.keyword(arg=variant.option, value=option))
-    target = variant.target
-    node = gast.copy_location(gast.Call(func=load(binder.bind(target.__name__, target)),
-                                        args=args, keywords=kept), expr)
-    return node, target, target.__name__
-
-
-def differentiable_code(function):
-    """For a derivative srcgrad made (a helper's adjoint or jvp in generated code being
-    differentiated again, or a grad the user calls), the compiled code it runs, to be
-    differentiated as a function of the user's; anything else as it is."""
-    mode = getattr(function, "mode", None)
-    if hasattr(function, "generated") and mode in ("adjoint", "jvp", "grad", "value_and_grad"):
-        return function.differentiable_generated.function
-    return function
-
-
-def _is_derivative_call(function):
-    """A call generated code makes into the derivative of a user function (``helper_vjp``,
-    ``call_vjp``): differentiating it again is not supported."""
-    from ..dynamic import call_jvp, call_vjp
-    return function in (call_vjp, call_jvp) or (
-        hasattr(function, "generated") and hasattr(function, "mode"))
-
-
-def _called_at_run_time(function):
-    """A bound method, a partial or a callable object: differentiated when the code runs."""
-    if inspect.isclass(function) or inspect.isbuiltin(function) or \
-            isinstance(function, np.ufunc) or is_user_function(function):
-        return False
-    if inspect.ismethod(function):
-        return is_user_function(function.__func__)
-    if isinstance(function, functools.partial):
-        return True
-    call = getattr(type(function), "__call__", None)
-    return inspect.isfunction(call) and is_user_function(call)
-
-
 def as_load_expr(expr):
     """A Load-context copy of an expression (a name, attribute or subscript)."""
     copy = clone(expr)
@@ -1133,11 +649,6 @@ def as_load_expr(expr):
         if hasattr(node, "ctx"):
             node.ctx = gast.Load()
     return copy
-
-
-# Parameters of rules that take a sequence of arrays as it is (np.stack's arrays, sum's iterable).
-SEQUENCE_PARAMETERS = {"arrays", "tup", "iterable", "object", "operands", "condlist",
-                       "choicelist", "a_list"}
 
 
 def _only_reports(function):
@@ -1161,14 +672,6 @@ def _is_view(expr):
     if isinstance(expr, gast.Attribute):
         return expr.attr == "T" and isinstance(expr.value, gast.Name)
     return isinstance(expr, gast.Subscript) and isinstance(expr.value, gast.Name)
-
-
-def _dotted(expr):
-    if isinstance(expr, gast.Name):
-        return expr.id
-    if isinstance(expr, gast.Attribute):
-        return f"{_dotted(expr.value)}.{expr.attr}"
-    return "<expression>"
 
 
 def _short(expr):

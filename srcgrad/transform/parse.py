@@ -194,3 +194,22 @@ def resolve(expr, namespace, local_names):
             return None
         return getattr(owner, expr.attr, None)
     return None
+
+
+class DynamicCallee:
+    """Stands for the function a call reaches through an object (``self.helper``, ``layer``):
+    the generated code asks for its derivative when it runs (srcgrad.dynamic)."""
+
+    def __init__(self, source):
+        self.source = source
+        self.__name__ = source.rpartition(".")[2] if source.replace(".", "").replace(
+            "_", "").isalnum() else "callee"
+
+
+def dotted_name(expr):
+    """``np.linalg.norm`` for that attribute chain, the name for a name; else a placeholder."""
+    if isinstance(expr, gast.Name):
+        return expr.id
+    if isinstance(expr, gast.Attribute):
+        return f"{dotted_name(expr.value)}.{expr.attr}"
+    return "<expression>"

@@ -17,11 +17,12 @@ from .names import GlobalBinder
 from .normalize import Desugar, ToANF, version_reassignments
 from .optimize import (inline_single_use, propagate_copies, remove_dead_assignments,
                        simplify)
-from .parameters import allocator, tangent_parameters, wrt_names
+from .parameters import allocator, wrt_names
 from .parse import parse_function
 from .forward import ForwardMode
 from .live import LiveGlobals
-from .reverse import ReverseMode, resolve
+from .mode import resolve_generated
+from .reverse import ReverseMode
 from .shapes import UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
@@ -110,11 +111,11 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=Non
     p = prepare(function, wrt, source, reserve_tangents=True, tangent_names=tangent_names)
     if p is None:
         return None
-    engine = ForwardMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names, p.binder)
-    engine.link = link
+    generator = ForwardMode(p.parsed, p.body, p.params, p.activity, p.locals, p.names, p.binder)
+    generator.link = link
     for name, tangent in zip(p.wrt, p.tangents):
-        engine.derivative_names[name], engine.primal_of[tangent] = tangent, name
-    code, result, out_tangent, tangent_params = engine.sweep(p.wrt)
+        generator.derivative_names[name], generator.primal_of[tangent] = tangent, name
+    code, result, out_tangent, tangent_params = generator.sweep(p.wrt)
     comments = []
     code = with_origin_comments(simplify(code), comments)
     name = p.names.fresh(f"{p.tree.name}_jvp")
@@ -134,7 +135,7 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=Non
     remove_dead_assignments(propagate_copies(function_def), p.binder.bound)
     inline_single_use(function_def, p.binder.bound)
     if signature is not None:
-        engine.specialize(function_def, parameter_shapes(function, function_def, signature),
+        generator.specialize(function_def, parameter_shapes(function, function_def, signature),
                           returned_shape)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
@@ -142,7 +143,7 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=Non
                                             compiled.__globals__)
     GENERATED_FROM[compiled.__code__.co_filename] = p.parsed.filename
     compiled.__srcgrad_tangents__ = tuple(tangent_params)
-    return Generated(compiled, source_text, name, engine.callees)
+    return Generated(compiled, source_text, name, generator.callees)
 
 
 def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
@@ -159,18 +160,22 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     p = prepare(function, wrt, source)
     parsed, tree, params, wrt_list, names = p.parsed, p.tree, p.params, p.wrt, p.names
     body, activity, locals_, binder = p.body, p.activity, p.locals, p.binder
-    engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
-    engine.recompute_calls = differentiable or mode == "adjoint"
-    engine.link = link  # see forward_mode
+    shapes = None
     if signature is not None:
-        engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
-                                     engine.resolve, locals_, returned_shape)
+        shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
+                              lambda expr: resolve_generated(expr, locals_, binder,
+                                                             parsed.namespace),
+                              locals_, returned_shape)
+    generator = ReverseMode(parsed, body, params, activity, locals_, names, binder, shapes)
+    generator.recompute_calls = differentiable or mode == "adjoint"
+    generator.link = link  # see forward_mode
+    if shapes is not None:
         # A container's adjoint is a container of its elements' adjoints (a list for a list or
         # tuple, a dict for a dict): containers passed in, and elements that are containers.
-        engine.list_names |= {name for name, shape in engine.shapes.items()
+        generator.list_names |= {name for name, shape in generator.shapes.items()
                               if isinstance(shape, Tree)}
-        engine.list_names |= elements_maybe_containers(body, engine.list_names, engine.shapes)
-    primal, adjoint, result, gradients, seed = engine.sweeps(wrt_list,
+        generator.list_names |= elements_maybe_containers(body, generator.list_names, generator.shapes)
+    primal, adjoint, result, gradients, seed = generator.sweeps(wrt_list,
                                                              mode not in ("vjp", "adjoint"))
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
@@ -178,7 +183,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
 
     comments = []
     adjoint = with_origin_comments(adjoint, comments)
-    stack = engine.stack_name
+    stack = generator.tape.stack_name
     prologue = [_assign(stack, gast.List(elts=[], ctx=gast.Load()))] if stack else []
     name = names.fresh(f"{tree.name}_{mode}")
     args = _without_annotations(clone(tree.args))
@@ -227,18 +232,19 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
                                     decorator_list=[], returns=None, type_comment=None,
                                     type_params=[])
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
-    inline_single_use(function_def, binder.bound, engine.shared_arrays)
-    if engine.shapes is not None:
-        engine.expand_lazily(function_def)  # values read only for their shape may be gone
+    inline_single_use(function_def, binder.bound, generator.shared_arrays)
+    if generator.shapes is not None:
+        # values read only for their shape may be gone after these
+        generator.specializer.final_passes(function_def, binder.bound, generator.shared_arrays)
         remove_dead_assignments(function_def, binder.bound)
-        inline_single_use(function_def, binder.bound, engine.shared_arrays)
+        inline_single_use(function_def, binder.bound, generator.shared_arrays)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)
     GENERATED_FROM[compiled.__code__.co_filename] = parsed.filename
-    containers = engine.shapes is not None and any(
-        isinstance(engine.shapes.get(w), Tree) for w in wrt_list)
-    return Generated(compiled, source, name, engine.callees, containers)
+    containers = generator.shapes is not None and any(
+        isinstance(generator.shapes.get(w), Tree) for w in wrt_list)
+    return Generated(compiled, source, name, generator.callees, containers)
 
 
 _returned_shapes = weakref.WeakKeyDictionary()  # function -> {signature: shape or None}
@@ -265,7 +271,7 @@ def returned_shape(function, signature):
         final = p.body[-1]
         if isinstance(final, gast.Return) and final.value is not None:
             def resolve_here(expr):
-                return resolve(expr, p.locals, p.binder, p.parsed.namespace)
+                return resolve_generated(expr, p.locals, p.binder, p.parsed.namespace)
             shapes = infer_shapes(p.body, parameter_shapes(function, p.tree, signature),
                                   resolve_here, p.locals, returned_shape)
             shape = Shapes(lambda name: shapes.get(name, UNKNOWN), resolve_here,

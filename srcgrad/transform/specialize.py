@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import runtime
 from .analyze import assigned_names, mutated_names, nodes_in, parameter_names
-from .build import call, constant, load
+from .build import call, constant, load, put_child
 from .shapes import UNKNOWN, Shapes, infer_shapes, is_known
 
 # Functions whose result is a NumPy scalar, never a 0-d array, where it has no axes.
@@ -189,9 +189,9 @@ class Specializer:
             stretched = self.unstretched(operand)
             if stretched is None:
                 continue
-            _put(node, field, index, stretched)
+            put_child(node, field, index, stretched)
             if self.shape(node) != target:
-                _put(node, field, index, operand)
+                put_child(node, field, index, operand)
         return node
 
     def unstretched(self, expr):
@@ -238,9 +238,3 @@ def specialize_function(function_def, parameter_shapes, known_shapes, resolve, n
                        mutated_names(function_def.body), function_def.body
                        ).function(function_def)
 
-
-def _put(node, field, index, value):
-    if index is None:
-        setattr(node, field, value)
-    else:
-        getattr(node, field)[index] = value

@@ -5,7 +5,7 @@ import textwrap
 import gast
 import numpy as np
 
-from srcgrad.transform.analyze import Activity, annotate_unsafe, assigned_names
+from srcgrad.transform.analyze import Activity, annotate_changed_later, assigned_names
 from srcgrad.transform.names import GlobalBinder, NameAllocator
 from srcgrad.transform.normalize import Desugar, ToANF, version_reassignments
 from srcgrad.transform.optimize import simplify
@@ -105,12 +105,12 @@ def test_unsafe_sets_see_later_assignments_and_loop_bodies():
                 y = z + 1.0
             return y
     """)
-    annotate_unsafe(body)
+    annotate_changed_later(body)
     first, loop = body[0], body[1]
-    assert "y" in first.sg_unsafe_after  # the loop rebinds y
+    assert "y" in first.sg_changed_after  # the loop rebinds y
     inner = loop.body[0]
-    assert {"y", "z"} <= inner.sg_unsafe_before and "i" not in inner.sg_unsafe_before
-    assert "x" not in inner.sg_unsafe_before
+    assert {"y", "z"} <= inner.sg_changed_from and "i" not in inner.sg_changed_from
+    assert "x" not in inner.sg_changed_from
 
 
 def test_simplify_folds_constants_and_identities():

@@ -1,5 +1,9 @@
-"""What the reverse and forward generators share: the function they work on and its names."""
+"""The base of both derivative generators: the function they work on, its names, and how a
+call binds (a primitive's operation to its rule, a call of the user's function to its
+parameters)."""
+import builtins
 import copy
+import inspect
 import operator
 
 import gast
@@ -10,10 +14,12 @@ from ..rules.shape import transpose_attribute
 from ..runtime import field
 from .analyze import nodes_in
 from .build import call, clone, load
+from .inline import literal
+from .parse import DynamicCallee
 from .parse import resolve
 
 
-class Sweep:
+class Mode:
     """A normalized function being differentiated, and the names its derivative introduces.
 
     ``derivative(x)`` is the variable that carries x's derivative (``dx``: an adjoint in reverse
@@ -162,3 +168,84 @@ def bind_call(value):
     if isinstance(value, gast.Call):
         return getattr(value, "sg_function", None), value.args, value.keywords
     return None, None, None
+
+
+def bind_rule(rule, value, args, keywords, parsed, stmt, binder):
+    """The arguments of the operation ``value`` by the parameter names of its ``rule``, options
+    the call leaves out at the rule's defaults; a call the rule cannot take is refused at the
+    user's line."""
+    signature = inspect.Signature([inspect.Parameter(
+        p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        default=rule.defaults.get(p, inspect.Parameter.empty)) for p in rule.params])
+    try:
+        bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
+    except TypeError as error:
+        raise parsed.unsupported(
+            stmt, f"the call {unparse(value)} ({error})",
+            f"the derivative rule of {rule.name} takes ({', '.join(rule.params)})") from None
+    bindings = dict(bound.arguments)
+    for option, default in rule.defaults.items():
+        if option not in bindings:
+            bindings[option] = literal(default) or load(binder.bind(option, default))
+    return bindings
+
+
+def call_arguments(function, value, stmt, parsed, varied):
+    """(parameter, argument) of a call of a user function: by name, or for a callee known only
+    at run time (DynamicCallee), by position and keyword as written. A differentiated value
+    may not go into the callee's ``*args`` or ``**kwargs`` (read there as constants)."""
+    if isinstance(function, DynamicCallee):
+        return list(enumerate(value.args)) + [(k.arg, k.value) for k in value.keywords]
+    signature = inspect.signature(function)
+    args, keywords = value.args, [k for k in value.keywords if k.arg is not None]
+    unpacked = [i for i, a in enumerate(args) if isinstance(a, gast.Starred)]
+    if unpacked or len(keywords) < len(value.keywords):
+        # f(x, *rest, **options) with constants unpacked: the arguments written before them
+        # bind by position and name; nothing after them may carry a derivative.
+        after = args[unpacked[0]:] if unpacked else []
+        if any(is_active(getattr(a, "value", a), varied) for a in after):
+            raise parsed.unsupported(stmt, f"a differentiated argument after *arguments in "
+                                     f"{unparse(value)}", "pass it before the unpacked ones")
+        args = args[:unpacked[0]] if unpacked else args
+        signature = signature.replace(parameters=[
+            p.replace(default=None) if p.default is p.empty and p.kind not in (
+                p.VAR_POSITIONAL, p.VAR_KEYWORD) else p
+            for p in signature.parameters.values()])
+    try:
+        bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
+    except TypeError as error:
+        raise parsed.unsupported(stmt, f"the call {unparse(value)} ({error})") from None
+    for name, argument in list(bound.arguments.items()):
+        kind = signature.parameters[name].kind
+        packed = argument.values() if kind is inspect.Parameter.VAR_KEYWORD else \
+            argument if kind is inspect.Parameter.VAR_POSITIONAL else ()
+        if any(is_active(a, varied) for a in packed):
+            star = "**" if kind is inspect.Parameter.VAR_KEYWORD else "*"
+            raise parsed.unsupported(
+                stmt, f"{unparse(value)}, where a differentiated value goes into "
+                f"{star}{name} of {function.__name__}",
+                f"{star}{name} is read as a constant; give {function.__name__} a named "
+                "parameter for it")
+    return list(bound.arguments.items())
+
+
+def is_active(expr, varied):
+    """Does ``expr`` (a name, or a list or tuple of them) carry a derivative?"""
+    if isinstance(expr, gast.Name):
+        return expr.id in varied
+    if isinstance(expr, (gast.List, gast.Tuple)):
+        return any(is_active(e, varied) for e in expr.elts)
+    return False
+
+
+def resolve_generated(expr, local_names, binder, namespace):
+    """The object a global name or an attribute of a module names (``np.sum``, a helper bound
+    in ``binder``, a name of the user's ``namespace``, a builtin), or None (a local variable)."""
+    if isinstance(expr, gast.Name):
+        if expr.id in local_names:
+            return None
+        return binder.bound.get(expr.id, namespace.get(expr.id, getattr(builtins, expr.id, None)))
+    if isinstance(expr, gast.Attribute):
+        base = resolve_generated(expr.value, local_names, binder, namespace)
+        return getattr(base, expr.attr, None) if inspect.ismodule(base) else None
+    return None

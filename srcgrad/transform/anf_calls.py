@@ -1,0 +1,300 @@
+"""Calls in A-normal form: a primitive with a rule, a function of the user's, a method, or a
+call resolved only when the code runs; each argument that carries a derivative becomes a name.
+"""
+import ast
+import functools
+import inspect
+
+import gast
+import numpy as np
+
+from ..checkpoint import Checkpointed, checkpoint
+from ..errors import qualified_name
+from ..rules import is_non_differentiable, rule_for
+from ..rules.registry import (PACKED_ARGUMENTS, has_variants, missing_rule_advice,
+                              variant_for)
+from ..rules.shape import astype
+from ..runtime import copy_of
+from .build import assign, call, load, located
+from .parse import DynamicCallee, dotted_name, is_user_function, resolve
+
+# Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
+ARRAY_METHODS = {
+    "sum": (np.sum, False), "mean": (np.mean, False), "max": (np.max, False),
+    "min": (np.min, False), "prod": (np.prod, False), "dot": (np.dot, False),
+    "clip": (np.clip, False), "ravel": (np.ravel, False), "flatten": (np.ravel, False),
+    "squeeze": (np.squeeze, False), "copy": (copy_of, False), "swapaxes": (np.swapaxes, False),
+    "reshape": (np.reshape, True), "transpose": (np.transpose, True), "astype": (astype, False),
+    "var": (np.var, False), "std": (np.std, False), "cumsum": (np.cumsum, False),
+    "cumprod": (np.cumprod, False), "diagonal": (np.diagonal, False), "trace": (np.trace, False),
+    "repeat": (np.repeat, False), "take": (np.take, False), "conj": (np.conj, False),
+    "conjugate": (np.conjugate, False), "argmax": (np.argmax, False),
+    "argmin": (np.argmin, False), "argsort": (np.argsort, False), "nonzero": (np.nonzero, False),
+    "any": (np.any, False), "all": (np.all, False), "round": (np.round, False),
+}
+
+# Parameters of rules that take a sequence of arrays as it is (np.stack's arrays, sum's iterable).
+SEQUENCE_PARAMETERS = {"arrays", "tup", "iterable", "object", "operands", "condlist",
+                       "choicelist", "a_list"}
+
+
+class CallsToANF:
+    """The methods of ToANF for calls."""
+
+    def call(self, expr, out, hint):
+        function = resolve(expr.func, self.parsed.namespace, self.locals)
+        source = dotted_name(expr.func)
+        if function is None and isinstance(expr.func, gast.Attribute) and \
+                self.activity.is_varied(expr.func.value):
+            return self.method_call(expr, out, hint)
+        if PACKED_ARGUMENTS.get(function) is not None and not any(
+                isinstance(arg, gast.Starred) for arg in expr.args):
+            # np.einsum(s, a, b) -> einsum_of(s, [a, b])
+            target, leading = PACKED_ARGUMENTS[function]
+            expr = gast.Call(func=load(self.binder.bind(target.__name__, target)),
+                             args=expr.args[:leading] + [gast.List(elts=expr.args[leading:],
+                                                                   ctx=gast.Load())],
+                             keywords=expr.keywords)
+            function, source = target, target.__name__
+        if has_variants(function):
+            # np.linalg.svd(a, compute_uv=False) -> svd_values(a): one array, a rule of its own
+            expr, function, source = _keyword_variant(expr, function, source, self.binder)
+        function = differentiable_code(function)
+        if _is_derivative_call(function):  # a derivative of generated code that calls one
+            called = getattr(getattr(function, "function", None), "__name__", "a helper")
+            raise self.unsupported(
+                expr, f"a second derivative through the call of your function {called} (or of "
+                f"a method or layer) on this line", "not supported yet: take second derivatives "
+                "of code without calls of your own functions, or give the function a rule with "
+                "srcgrad.defvjp and srcgrad.defjvp")
+        if function is None and isinstance(expr.func, gast.Call) and \
+                resolve(expr.func.func, self.parsed.namespace, self.locals) is checkpoint and \
+                len(expr.func.args) == 1 and not expr.func.keywords:  # sg.checkpoint(f)(x)
+            inner = resolve(expr.func.args[0], self.parsed.namespace, self.locals)
+            function = Checkpointed(inner) if inner is not None else None
+        if isinstance(function, Checkpointed):  # its adjoint runs it again (checkpoint.py)
+            if not is_user_function(function.function):
+                inner_source = dotted_name(expr.func.args[0]) if isinstance(expr.func, gast.Call) \
+                    else source
+                raise self.unsupported(expr, f"srcgrad.checkpoint of {inner_source}, which is "
+                                       "not a Python function of yours", "checkpoint a function "
+                                       "of your own, e.g. a step of a loop")
+            node = self.user_call(expr, function.function, out, hint)
+            node.sg_checkpointed = True
+            return node
+        if function is None or (rule_for(function) is None and _called_at_run_time(function)):
+            # self.helper(x), layer(x), a partial: which function runs is known when it runs
+            return self.user_call(expr, DynamicCallee(source), out, hint)
+        if rule_for(function) is None and not is_non_differentiable(function):
+            if is_user_function(function):
+                return self.user_call(expr, function, out, hint)
+            raise self.no_rule(
+                expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
+                f"derivative rule", missing_rule_advice(function))
+        for keyword in expr.keywords:
+            if keyword.arg is None or self.activity.is_varied(keyword.value):
+                raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
+                                       "pass differentiated values positionally")
+        self.check_options(expr, function, source)
+        expr = self.lists_as_arrays(expr, function)
+        node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
+                         keywords=expr.keywords)
+        node.sg_function = function
+        return node
+
+    def lists_as_arrays(self, expr, function):
+        """``np.sum([a, b * b])``, ``np.mean(values)`` of a list: NumPy makes an array of the
+        list first, and so does the derivative (np.array's rule splits the adjoint back)."""
+        rule = rule_for(function)
+        if rule is None:
+            return expr
+        args = list(expr.args)
+        for position, arg in enumerate(args):
+            if position >= len(rule.params) or rule.params[position] in SEQUENCE_PARAMETERS or \
+                    not self.activity.is_varied(arg):
+                continue
+            if isinstance(arg, (gast.List, gast.Tuple)) or (
+                    isinstance(arg, gast.Name) and arg.id in self.list_literals):
+                items = gast.List(elts=arg.elts, ctx=gast.Load()) \
+                    if isinstance(arg, (gast.List, gast.Tuple)) else arg
+                array = call(gast.Attribute(value=load(self.binder.bind("np", np)), attr="array",
+                                            ctx=gast.Load()), items)
+                args[position] = gast.copy_location(array, arg)
+        return gast.copy_location(gast.Call(func=expr.func, args=args, keywords=expr.keywords),
+                                  expr)
+
+    def index_trick_call(self, expr, joiner, out, hint):
+        """``np.r_[a, b]`` -> ``r_join([a, b])`` (likewise np.c_): items that are arrays or
+        numbers only, no slices or directive strings."""
+        items = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+        if any(isinstance(item, gast.Slice) or (isinstance(item, gast.Constant)
+                                                 and isinstance(item.value, str))
+               for item in items):
+            raise self.unsupported(expr, f"{dotted_name(expr.value)}[...] with slices or a directive "
+                                   f"string around differentiated values",
+                                   "build the array with np.concatenate or np.stack")
+        parts = gast.List(elts=[self.atom(item, out, hint) for item in items], ctx=gast.Load())
+        node = gast.Call(func=load(self.binder.bind(joiner.__name__, joiner)), args=[parts],
+                         keywords=[])
+        node.sg_function = joiner
+        return node
+
+    def check_options(self, expr, function, source):
+        """A differentiated value passed where the rule has an option (a parameter with a
+        default, which gets no derivative) is refused: it would silently get none."""
+        rule = rule_for(function)
+        if rule is None or rule.accumulates:
+            return
+        for param, arg in zip(rule.params, expr.args):
+            if param in rule.defaults and param not in rule.differentiable and \
+                    self.activity.is_varied(arg):
+                raise self.no_rule(
+                    expr, f"{source}(...) with respect to its argument {param!r}, which its "
+                    f"derivative rule treats as a constant",
+                    "pass a constant there, or register a rule that differentiates it with "
+                    "@srcgrad.defvjp and @srcgrad.defjvp")
+
+    def arguments(self, expr, out, hint, source, user_call=False):
+        args = []
+        for arg in expr.args:
+            if isinstance(arg, gast.Starred):
+                if user_call and not self.activity.is_varied(arg.value):
+                    # constants unpacked into a function of the user's: bound when it runs
+                    args.append(gast.Starred(value=self.atom(arg.value, out, hint),
+                                             ctx=gast.Load()))
+                    continue
+                raise self.unsupported(expr, f"*arguments in {source}(...)",
+                                       "pass the arguments one by one")
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(arg):
+                parts = [self.atom(e, out, hint) for e in arg.elts]
+                args.append(type(arg)(elts=parts, ctx=gast.Load()))
+            else:
+                args.append(self.atom(arg, out, hint))
+        return args
+
+    def user_call(self, expr, function, out, hint):
+        """A call into the user's own function: differentiated by a generated function of its own."""
+        source = dotted_name(expr.func)
+        keywords = []
+        for keyword in expr.keywords:
+            if keyword.arg is None and self.activity.is_varied(keyword.value):
+                raise self.unsupported(expr, f"**keywords in {source}(...) that carry a "
+                                       "derivative", "pass the keyword arguments one by one")
+            keywords.append(gast.keyword(arg=keyword.arg,
+                                         value=self.atom(keyword.value, out, hint)))
+        args = []
+        for original, arg in zip(expr.args, self.arguments(expr, out, hint, source, True)):
+            if isinstance(arg, (gast.List, gast.Tuple)) and self.activity.is_varied(original):
+                # A sequence of differentiated values handed to a helper gets a name, so its
+                # adjoint is a list whose elements flow back to the values.
+                items = self.names.fresh(hint + "_items")
+                out.append(located(assign(items, gast.List(elts=arg.elts, ctx=gast.Load())),
+                                   self.current))
+                arg = load(items)
+            args.append(arg)
+        node = gast.Call(func=expr.func, args=args, keywords=keywords)
+        node.sg_user_function = function
+        return node
+
+    def method_call(self, expr, out, hint):
+        """``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``: array methods become the NumPy functions."""
+        method = expr.func.attr
+        if method not in ARRAY_METHODS:
+            raise self.unsupported(expr, f"the array method .{method}()",
+                                   f"call a NumPy function instead, e.g. np.{method}(x, ...)")
+        receiver = self.atom(expr.func.value, out, hint)
+        function, shape_like = ARRAY_METHODS[method]
+        args = list(expr.args)
+        if shape_like and (len(args) > 1 or not args):  # x.reshape(2, 3), x.transpose()
+            args = [gast.Tuple(elts=args, ctx=gast.Load())] if args else []
+        numpy_name = self.binder.bind("np", np) if function not in (astype, copy_of) else None
+        if function in (astype, copy_of):
+            func = load(self.binder.bind(function.__name__, function))
+        else:
+            func = gast.Attribute(value=load(numpy_name), attr=function.__name__, ctx=gast.Load())
+        call_node = gast.Call(func=func, args=[receiver] + args, keywords=expr.keywords)
+        return self._ruled_call(call_node, function, out, hint)
+
+    def _ruled_call(self, node, function, out, hint):
+        for keyword in node.keywords:
+            if self.activity.is_varied(keyword.value):
+                raise self.unsupported(node, "a differentiated keyword argument",
+                                       "pass differentiated values positionally")
+        self.check_options(node, function, dotted_name(node.func))
+        node.args = self.arguments(node, out, hint, dotted_name(node.func))
+        node.sg_function = function
+        return node
+
+
+def _literal(node):
+    """The value of a literal option (``False``, ``"r"``, ``(0, 1)``, ``-1``); NotImplemented
+    for anything else."""
+    try:
+        return ast.literal_eval(gast.gast_to_ast(node))
+    except Exception:
+        return NotImplemented
+
+
+def _keyword_variant(expr, function, source, binder):
+    """The call rewritten to the keyword variant of ``function`` its literal options select
+    (registry.keyword_variant), or left as it is."""
+    if any(isinstance(arg, gast.Starred) for arg in expr.args) or \
+            any(k.arg is None for k in expr.keywords):
+        return expr, function, source
+    keywords = {k.arg: k.value for k in expr.keywords}
+    args = list(expr.args)
+
+    def given(variant):
+        if variant.option in keywords:
+            return _literal(keywords[variant.option])
+        if variant.position is not None and len(args) > variant.position:
+            return _literal(args[variant.position])
+        return variant.default
+
+    variant = variant_for(function, given)
+    if variant is None:
+        return expr, function, source
+    option = keywords.get(variant.option)
+    kept = [k for k in expr.keywords if k.arg != variant.option]
+    if variant.position is not None and len(args) > variant.position:
+        option = args[variant.position]
+        kept += [gast.keyword(arg=name, value=arg) for name, arg in
+                 zip(variant.names[variant.position + 1:], args[variant.position + 1:])]
+        args = args[:variant.position]
+    if variant.keeps_option and option is not None:
+        kept.append(gast.keyword(arg=variant.option, value=option))
+    target = variant.target
+    node = gast.copy_location(gast.Call(func=load(binder.bind(target.__name__, target)),
+                                        args=args, keywords=kept), expr)
+    return node, target, target.__name__
+
+
+def differentiable_code(function):
+    """For a derivative srcgrad made (a helper's adjoint or jvp in generated code being
+    differentiated again, or a grad the user calls), the compiled code it runs, to be
+    differentiated as a function of the user's; anything else as it is."""
+    mode = getattr(function, "mode", None)
+    if hasattr(function, "generated") and mode in ("adjoint", "jvp", "grad", "value_and_grad"):
+        return function.differentiable_generated.function
+    return function
+
+
+def _is_derivative_call(function):
+    """A call generated code makes into the derivative of a user function (``helper_vjp``,
+    ``call_vjp``): differentiating it again is not supported."""
+    from ..dynamic import call_jvp, call_vjp
+    return function in (call_vjp, call_jvp) or (
+        hasattr(function, "generated") and hasattr(function, "mode"))
+
+
+def _called_at_run_time(function):
+    """A bound method, a partial or a callable object: differentiated when the code runs."""
+    if inspect.isclass(function) or inspect.isbuiltin(function) or \
+            isinstance(function, np.ufunc) or is_user_function(function):
+        return False
+    if inspect.ismethod(function):
+        return is_user_function(function.__func__)
+    if isinstance(function, functools.partial):
+        return True
+    call = getattr(type(function), "__call__", None)
+    return inspect.isfunction(call) and is_user_function(call)
