@@ -112,24 +112,21 @@ _NOT_LITERAL = object()
 
 def _parenthesize_negative_bases(tree):
     """``Constant(-0.7) ** 2`` (a folded ``-0.7`` raised to a power) as ``(-0.7) ** 2``:
-    ast.unparse writes the former ``-0.7 ** 2``, which Python reads as ``-(0.7 ** 2)``."""
+    ast.unparse writes the former ``-0.7 ** 2``, which Python reads as ``-(0.7 ** 2)``. Returns
+    whether ``tree`` holds what _FoldNoneTests folds (an ``is``/``is not`` comparison, or a
+    branch on a constant), found on the same walk."""
+    foldable = False
     for node in nodes_in(tree):
-        if type(node) is gast.BinOp and type(node.op) is gast.Pow and \
+        kind = type(node)
+        if kind is gast.BinOp and type(node.op) is gast.Pow and \
                 type(node.left) is gast.Constant and \
                 type(node.left.value) in (int, float) and node.left.value < 0:
             node.left = gast.UnaryOp(op=gast.USub(), operand=constant(-node.left.value))
-
-
-def _foldable(tree):
-    """Does ``tree`` hold what _FoldNoneTests folds: an ``is``/``is not`` comparison, or a
-    branch on a constant?"""
-    for node in nodes_in(tree):
-        kind = type(node)
-        if kind is gast.Compare and any(type(op) in (gast.Is, gast.IsNot) for op in node.ops):
-            return True
-        if (kind is gast.IfExp or kind is gast.If) and type(node.test) is gast.Constant:
-            return True
-    return False
+        elif kind is gast.Compare:
+            foldable = foldable or any(type(op) in (gast.Is, gast.IsNot) for op in node.ops)
+        elif (kind is gast.IfExp or kind is gast.If) and type(node.test) is gast.Constant:
+            foldable = True
+    return foldable
 
 
 def _literal(node):
@@ -146,7 +143,7 @@ def to_source(function_def, comments=()):
 
     The text also carries ``line_origins``: the user line each of its lines came from.
     """
-    _parenthesize_negative_bases(function_def)
+    foldable = _parenthesize_negative_bases(function_def)
     origins, undo = [], []
     body = _mark_origins([function_def], origins, undo)
     try:
@@ -154,8 +151,8 @@ def to_source(function_def, comments=()):
     finally:
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
-    tree = _FoldNoneTests().fold(tree, visit=_foldable(function_def))
-    ast.fix_missing_locations(tree)
+    tree = _FoldNoneTests().fold(tree, visit=foldable)
+    ast.fix_missing_locations(tree)  # ast.unparse reads line numbers (for type comments)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None
     for line in text.splitlines():

@@ -41,22 +41,23 @@ class Mode:
         # (callee, wrt, mode) -> what generated code calls for that derivative: handed in by
         # the caller of the transformer (the API), which owns derivatives
         self.link = None
-        module = gast.Module(body=body, type_ignores=[])
-        self.list_names = {  # lists the function builds: their derivatives are lists too
-            node.targets[0].id for node in nodes_in(module)
-            if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
-            and (isinstance(node.value, (gast.List, gast.Dict)) or
-                 self.returns_sequence(node.value))}
-        # ... and lists it appends to or pops from, wherever they come from (a helper's
-        # result: in generated code differentiated again, a list adjoint)
-        self.list_names |= {popped_list(node.value) for node in nodes_in(module)
-                            if isinstance(node, gast.Assign) and popped_list(node.value)}
-        self.list_names |= {appended_list(node)[0] for node in nodes_in(module)
-                            if appended_list(node)}
-        # ... and containers whose fields are read (p.a of a named tuple or dataclass)
-        self.list_names |= {node.args[0].id for node in gast.walk(module)
-                            if isinstance(node, gast.Call) and node.args and
-                            isinstance(node.args[0], gast.Name) and self.reads_field(node)}
+        # Lists the function builds, appends to or pops from: their derivatives are lists too
+        # (a helper's result may be one: in generated code differentiated again, a list
+        # adjoint); and containers whose fields are read (p.a of a named tuple or dataclass).
+        self.list_names = set()
+        for node in nodes_in(gast.Module(body=body, type_ignores=[])):
+            if isinstance(node, gast.Assign):
+                if isinstance(node.targets[0], gast.Name) and (
+                        isinstance(node.value, (gast.List, gast.Dict)) or
+                        self.returns_sequence(node.value)):
+                    self.list_names.add(node.targets[0].id)
+                if popped_list(node.value):
+                    self.list_names.add(popped_list(node.value))
+            elif isinstance(node, gast.Expr) and appended_list(node):
+                self.list_names.add(appended_list(node)[0])
+            elif isinstance(node, gast.Call) and node.args and \
+                    isinstance(node.args[0], gast.Name) and self.reads_field(node):
+                self.list_names.add(node.args[0].id)
 
     def reads_field(self, call):
         """Is ``call`` runtime.field(x, name), the read of a container's field?"""
