@@ -1,4 +1,5 @@
-"""The passes in order, from a user function to its compiled, readable derivative."""
+"""The driver of the transformer: the passes of each mode in order, from a function of the
+user's to compiled generated code (the shells around it: assemble.py)."""
 import inspect
 import weakref
 from dataclasses import dataclass
@@ -6,10 +7,10 @@ from dataclasses import dataclass
 import gast
 
 from ..errors import SrcgradError
-from ..runtime import copy_of, own_copies
-from .analyze import (Activity, assigned_names, loaded_names, mutated_names,
-                      nodes_in, packed_parameter_names, parameter_names, read_before_bound)
-from .build import clone, load, store
+from .analyze import (Activity, assigned_names, loaded_names, nodes_in,
+                      packed_parameter_names, parameter_names)
+from .build import clone
+from .assemble import jvp_shell, reverse_shell
 from .exits import ExitLowering
 from . import fence
 from .emit import GENERATED_FROM, compile_function, to_source, with_origin_comments
@@ -118,25 +119,14 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=Non
     code, result, out_tangent, tangent_params = generator.sweep(p.wrt)
     comments = []
     code = with_origin_comments(simplify(code), comments)
-    name = p.names.fresh(f"{p.tree.name}_jvp")
-    args = _without_annotations(clone(p.tree.args))
-    tangents = [gast.Name(id=t, ctx=gast.Param(), annotation=None, type_comment=None)
-                for t in tangent_params]
-    if args.defaults or args.kwonlyargs or args.vararg:  # keyword-only after those
-        args.kwonlyargs += tangents
-        args.kw_defaults += [None] * len(tangents)
-    else:
-        args.args += tangents
-    returned = gast.Return(value=gast.Tuple(elts=[clone(result), out_tangent],
-                                            ctx=gast.Load()))
-    function_def = gast.FunctionDef(name=name, args=args, body=code + [returned],
-                                    decorator_list=[], returns=None, type_comment=None,
-                                    type_params=[])
+    function_def = jvp_shell(p.names.fresh(f"{p.tree.name}_jvp"), p.tree, code, result,
+                             out_tangent, tangent_params)
+    name = function_def.name
     remove_dead_assignments(propagate_copies(function_def), p.binder.bound)
     inline_single_use(function_def, p.binder.bound)
     if signature is not None:
         generator.specialize(function_def, parameter_shapes(function, function_def, signature),
-                          returned_shape)
+                             returned_shape)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(p.parsed.function, p.globals_used,
@@ -172,65 +162,21 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     if shapes is not None:
         # A container's adjoint is a container of its elements' adjoints (a list for a list or
         # tuple, a dict for a dict): containers passed in, and elements that are containers.
-        generator.list_names |= {name for name, shape in generator.shapes.items()
-                              if isinstance(shape, Tree)}
-        generator.list_names |= elements_maybe_containers(body, generator.list_names, generator.shapes)
-    primal, adjoint, result, gradients, seed = generator.sweeps(wrt_list,
-                                                             mode not in ("vjp", "adjoint"))
+        generator.list_names |= {name for name, shape in shapes.items()
+                                 if isinstance(shape, Tree)}
+        generator.list_names |= elements_maybe_containers(body, generator.list_names, shapes)
+    primal, adjoint, result, gradients, seed = generator.sweeps(
+        wrt_list, mode not in ("vjp", "adjoint"))
     adjoint = simplify(adjoint)
     gradient = gradients[0] if not isinstance(wrt, (tuple, list)) else \
         gast.Tuple(elts=gradients, ctx=gast.Load())
 
     comments = []
     adjoint = with_origin_comments(adjoint, comments)
-    stack = generator.tape.stack_name
-    prologue = [_assign(stack, gast.List(elts=[], ctx=gast.Load()))] if stack else []
-    name = names.fresh(f"{tree.name}_{mode}")
-    args = _without_annotations(clone(tree.args))
-    if mode == "adjoint":
-        seed_parameter = gast.Name(id=seed, ctx=gast.Param(), annotation=None, type_comment=None)
-        (args.posonlyargs if args.posonlyargs else args.args).insert(0, seed_parameter)
-        body_out = prologue + primal + adjoint + [gast.Return(value=gradient)]
-    elif mode == "vjp":
-        pullback_name = names.fresh(f"{tree.name}_pullback")
-        # Names the adjoint rebinds become parameters whose defaults are the primal's final
-        # values, and the saved values are copied, so every call of the pullback starts from
-        # the same state.
-        # Only names it may read before it binds them need that; where the primal may leave
-        # one unbound (bound in a branch or loop that did not run), it starts as None.
-        read_first = read_before_bound(adjoint, {seed})[0]
-        # Arrays and lists the adjoint changes in place (elements put back, items popped) are
-        # copied on entry too, so a second call finds them as the primal left them.
-        changed_in_place = mutated_names(adjoint) & locals_ - {stack}
-        rebound = sorted((assigned_names(adjoint) & locals_ & read_first) | changed_in_place |
-                         ({stack} if stack else set()))
-        maybe_unbound = set(rebound) - read_before_bound(primal, params)[1] - {stack}
-        prologue += [_assign(n, gast.Constant(value=None, kind=None)) for n in sorted(maybe_unbound)]
-        copy_stack = [_assign(stack, gast.Call(func=load(binder.bind("list", list)), args=[load(stack)],
-                                               keywords=[]))] if stack else []
-        if changed_in_place:
-            changed = sorted(changed_in_place)
-            copier = gast.Call(func=load(binder.bind("own_copies", own_copies)),
-                               args=[load(stack) if stack else gast.Constant(value=None, kind=None)]
-                               + [load(n) for n in changed], keywords=[])
-            targets = [store(stack) if stack else store(names.fresh("_"))] + \
-                [store(n) for n in changed]
-            copy_stack = [gast.Assign(targets=[gast.Tuple(elts=targets, ctx=gast.Store())],
-                                      value=copier, type_comment=None)]
-        pullback = _function(pullback_name, [seed] + rebound, copy_stack + adjoint
-                             + [gast.Return(value=gradient)], defaults=[load(n) for n in rebound])
-        body_out = prologue + primal + [pullback, gast.Return(value=gast.Tuple(
-            elts=[clone(result), load(pullback_name)], ctx=gast.Load()))]
-    else:
-        kept = []
-        if mode == "value_and_grad":
-            result, kept = _value_kept_from(result, adjoint, names, binder)
-        returned = gradient if mode == "grad" else gast.Tuple(
-            elts=[clone(result), gradient], ctx=gast.Load())
-        body_out = prologue + primal + kept + adjoint + [gast.Return(value=returned)]
-    function_def = gast.FunctionDef(name=name, args=args, body=body_out,
-                                    decorator_list=[], returns=None, type_comment=None,
-                                    type_params=[])
+    function_def = reverse_shell(mode, names.fresh(f"{tree.name}_{mode}"), tree, primal,
+                                 adjoint, result, gradient, seed, generator.tape.stack_name,
+                                 params, locals_, names, binder)
+    name = function_def.name
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
     inline_single_use(function_def, binder.bound, generator.shared_arrays)
     if generator.shapes is not None:
@@ -301,28 +247,6 @@ def parameter_shapes(function, tree, signature):
     return shapes
 
 
-def _value_kept_from(result, adjoint, names, binder):
-    """The function's value as the primal left it, whatever the adjoint rebinds or restores.
-
-    Returns (expression to return, statements to run between the primal and the adjoint).
-    """
-    if not isinstance(result, gast.Name):  # a value no derivative reaches: computed now
-        changed = assigned_names(adjoint) | mutated_names(adjoint)
-        if not loaded_names(result) & changed:
-            return result, []
-        value = names.fresh("value")
-        return load(value), [_assign(value, result)]
-    if result.id in mutated_names(adjoint):  # restored element by element: keep a copy
-        value = names.fresh("value")
-        copied = gast.Call(func=load(binder.bind("copy_of", copy_of)), args=[load(result.id)],
-                           keywords=[])
-        return load(value), [_assign(value, copied)]
-    if result.id in assigned_names(adjoint):
-        value = names.fresh("value")
-        return load(value), [_assign(value, load(result.id))]
-    return result, []
-
-
 def elements_maybe_containers(body, containers, shapes):
     """Names bound to an element of a container whose shape is not known to be an array's
     (``layer = layers[i]`` over layers of different shapes): their adjoints are built by the
@@ -340,25 +264,3 @@ def elements_maybe_containers(body, containers, shapes):
                 found.add(node.targets[0].id)
                 changed = True
     return found
-
-
-def _without_annotations(args):
-    """Parameters without their annotations: the generated code never evaluates the user's
-    types (a class its namespace may not have)."""
-    for parameter in args.posonlyargs + args.args + args.kwonlyargs + \
-            [a for a in (args.vararg, args.kwarg) if a is not None]:
-        parameter.annotation = None
-    return args
-
-
-def _assign(target, value):
-    return gast.Assign(targets=[store(target)], value=value, type_comment=None)
-
-
-def _function(name, params, body, defaults=()):
-    args = gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None,
-                                          type_comment=None) for p in params],
-                          posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
-                          kwarg=None, defaults=list(defaults))
-    return gast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
-                            type_comment=None, type_params=[])
