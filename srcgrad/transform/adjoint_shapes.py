@@ -26,13 +26,14 @@ class AdjointSpecializer:
     """Shapes of the names of one function's adjoint code, and the rewrites they allow.
 
     ``shapes``: name -> shape of the primal's names, or None for code that takes any shapes;
-    ``primal_of``, ``previous_of``, ``list_names``: the generator's own tables, shared (an
-    adjoint has its primal's shape, ``x_prev`` that of ``x``); ``resolve``: the object a name
-    of generated code names; ``np_function(attr)``: ``np.<attr>`` as generated code spells it.
+    ``primal_of``, ``previous_of``, ``list_names``, ``shared_arrays``: the generator's own
+    tables, shared (an adjoint has its primal's shape, ``x_prev`` that of ``x``);
+    ``resolve``: the object a name of generated code names; ``np_function(attr)``:
+    ``np.<attr>`` as generated code spells it.
     """
 
     def __init__(self, shapes, primal_of, previous_of, list_names, indexed_names, params,
-                 resolve, np_function, names):
+                 resolve, np_function, names, shared_arrays):
         self.shapes = shapes
         self.primal_of = primal_of
         self.previous_of = previous_of
@@ -42,6 +43,7 @@ class AdjointSpecializer:
         self.resolve = resolve
         self.np_function = np_function
         self.names = names
+        self.shared_arrays = shared_arrays  # adjoint -> the adjoints holding the same array
         self.stand_ins = set()  # adjoints that may hold a 0.0 standing in for an array
         self.seed_parameter = None  # vjp: the output's adjoint, whatever shape the caller gives
         self.final_shapes = {}  # name -> shape of names the final passes make (fold, batch)
@@ -148,7 +150,7 @@ class AdjointSpecializer:
         return gast.Subscript(value=g, slice=gast.Tuple(elts=index, ctx=gast.Load()),
                               ctx=gast.Load())
 
-    def final_passes(self, function_def, bound, shared_arrays):
+    def final_passes(self, function_def, bound):
         """The rewrites that need the final code and its shapes, on ``function_def`` in place.
 
         ``without_expansions`` once more, where inlining has brought an expanded adjoint next to
@@ -157,8 +159,7 @@ class AdjointSpecializer:
         now); then the seed of grad folded (fold.py), per-step products added up in a loop
         batched into one after it (batch.py), an adjoint started from its first dense part
         instead of zeros (fold.py), a dead array scaled in place (inplace.py). ``bound``: the
-        generated code's globals; ``shared_arrays``: adjoints that hold one array (see
-        reverse's heir)."""
+        generated code's globals."""
         shapes = self.shape_reader()
         for node in gast.walk(function_def):
             if isinstance(node, (gast.Assign, gast.AugAssign, gast.Return)) and \
@@ -168,7 +169,7 @@ class AdjointSpecializer:
         remove_in_blocks(function_def.body, lambda block, index: self.number_spread(
             block, index, shapes, stores, fixed))
         # the seed's readers meet the arrays they scale only once single uses are inlined
-        inline_single_use(function_def, bound, shared_arrays)
+        inline_single_use(function_def, bound, self.shared_arrays)
         fold_seed(function_def, self)
         fold_signs(function_def, self)
         batch_accumulations(function_def, self)

@@ -250,7 +250,7 @@ def fold_signs(function_def, specializer):
     aliased |= {n.targets[0].id for n in nodes_in(function_def)
                 if isinstance(n, gast.Assign) and isinstance(n.value, gast.Name) and
                 isinstance(n.targets[0], gast.Name)}
-    for name, others in getattr(specializer, "shared_arrays", {}).items():
+    for name, others in specializer.shared_arrays.items():
         aliased |= {name} | set(others)
 
     _rewrite_in_blocks(function_def.body, lambda block, index: _fold_sign(

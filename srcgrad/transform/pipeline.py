@@ -181,7 +181,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     inline_single_use(function_def, binder.bound, generator.shared_arrays)
     if generator.shapes is not None:
         # values read only for their shape may be gone after these
-        generator.specializer.final_passes(function_def, binder.bound, generator.shared_arrays)
+        generator.specializer.final_passes(function_def, binder.bound)
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, generator.shared_arrays)
     source = to_source(function_def, comments)

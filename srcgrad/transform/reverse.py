@@ -43,12 +43,12 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
         self.tape = Tape(body, params, local_names, names)  # what the adjoint reads, and how
         self.previous_names = {}  # x -> x_prev, the value before x = f(x)
         self.previous_of = {}  # x_prev -> x
-        self.specializer = AdjointSpecializer(
-            shapes, self.primal_of, self.previous_of, self.list_names, _indexed_names(body),
-            params, self.resolve, self.np_function, names)
         # adjoint -> the adjoints holding the same array after a handover (see heir): tidying
         # must not move a read of one past an in-place update of another
         self.shared_arrays = {}
+        self.specializer = AdjointSpecializer(
+            shapes, self.primal_of, self.previous_of, self.list_names, _indexed_names(body),
+            params, self.resolve, self.np_function, names, self.shared_arrays)
         self.stand_in_used = False  # has a 0.0 stood in for an array's adjoint anywhere?
         self.zero_shifts = {}  # id of y = x - c -> c, whose adjoint is zero (invariance.py)
         self.integer_names = range_loop_targets(body)
