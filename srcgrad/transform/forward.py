@@ -23,7 +23,7 @@ from .parse import DynamicCallee
 from .parameters import tangent_parameters
 from .shapes import infer_shapes
 from .specialize import specialize_function
-from .holding import OWNED, SHARED, ZERO, merged_state
+from .holding import OWNED, SHARED, ZERO, merged_state, widen_entry
 from .mode import (Mode, appended_list, bind_call, bind_rule, call_arguments, popped_list,
                    rename_loads, replace, resolve_generated, unparse)
 
@@ -297,14 +297,7 @@ class ForwardMode(Mode):
         for _ in range(8):
             self.reset_names(taken)
             body, exit_state = self.block(stmt.body, dict(entry))
-            changed = False
-            for tangent in set(entry) | set(exit_state):
-                before, after = entry.get(tangent, ZERO), exit_state.get(tangent, ZERO)
-                if before == ZERO and after != ZERO and tangent in carried:
-                    entry[tangent], changed = OWNED, True
-                elif before == OWNED and after == SHARED:
-                    entry[tangent], changed = SHARED, True
-            if not changed:
+            if not widen_entry(entry, exit_state, carried):
                 break
         setup = []
         for tangent in sorted(entry):

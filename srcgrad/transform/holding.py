@@ -17,3 +17,25 @@ def same_states(left, right):
 def merged_state(left, right):
     """The holding state after two paths meet, both holding something."""
     return left if left == right else SHARED
+
+
+def widen_entry(entry, exit_state, carried=None, restart_from_number=()):
+    """One step of a loop body's fixed point: raise the holding states the body is entered
+    with (``entry``, updated in place) to cover those one pass over it leaves (``exit_state``),
+    since the next iteration enters with those. Returns whether any state changed.
+
+    A variable that held nothing and now holds a value will hold an array of its own; one that
+    was owned but comes out shared is shared. ``carried``: where given, only these variables
+    are read by a later iteration (others are the body's temporaries); ``restart_from_number``:
+    variables that start each pass from a plain 0.0 (their value may not exist yet), which
+    are then no arrays of their own.
+    """
+    changed = False
+    for name in set(entry) | set(exit_state):
+        before, after = entry.get(name, ZERO), exit_state.get(name, ZERO)
+        if before == ZERO and after != ZERO and (carried is None or name in carried):
+            entry[name], changed = OWNED, True
+        elif before == OWNED and (after == SHARED or
+                                  after == ZERO and name in restart_from_number):
+            entry[name], changed = SHARED, True
+    return changed

@@ -9,7 +9,7 @@ import gast
 
 from .analyze import assigned_names
 from .build import assign, call, clone, constant, load, located, store
-from .holding import OWNED, SHARED, ZERO, merged_state, same_states
+from .holding import OWNED, SHARED, ZERO, merged_state, same_states, widen_entry
 from .mode import replace
 from .optimize import negate
 
@@ -78,17 +78,8 @@ class ControlFlowAdjoints:
             # Each attempt must hand out the same names, so the final one reads as the first.
             self.reset_names(taken | {self.tape.stack_name} | set(self.previous_names.values()))
             primal, adjoint, exit_state = self.block(stmt.body, dict(entry))
-            changed = False
-            for name in set(entry) | set(exit_state):
-                before, after = entry.get(name, ZERO), exit_state.get(name, ZERO)
-                if before == ZERO and after != ZERO:
-                    entry[name], changed = OWNED, True
-                elif before == OWNED and after == SHARED:
-                    entry[name], changed = SHARED, True
-                elif before == OWNED and after == ZERO and \
-                        self.primal_of[name] not in stmt.sg_defined_before:
-                    # It restarts from a plain 0.0 (its value may not exist yet): not an array.
-                    entry[name], changed = SHARED, True
+            changed = widen_entry(entry, exit_state, restart_from_number={
+                name for name in entry if self.primal_of[name] not in stmt.sg_defined_before})
             reaching = {a for a in self.specializer.stand_ins - outer_zeros - carried
                         if exit_state.get(a, ZERO) != ZERO}
             if reaching:
