@@ -54,7 +54,27 @@ def mutated_names(node_or_nodes):
 
 def changed_names(node_or_nodes):
     """Names whose value may change: rebound, or written into in place."""
-    return assigned_names(node_or_nodes) | mutated_names(node_or_nodes)
+    return bound_and_changed_names(node_or_nodes)[1]
+
+
+def bound_and_changed_names(node_or_nodes):
+    """(assigned_names, changed_names) of a statement or list of them, on one walk."""
+    nodes = node_or_nodes if isinstance(node_or_nodes, list) else [node_or_nodes]
+    bound, mutated = set(), set()
+    Name, Store, Assign, Subscript, Call = gast.Name, gast.Store, gast.Assign, gast.Subscript, \
+        gast.Call
+    for root in nodes:
+        for node in nodes_in(root):
+            kind = type(node)
+            if kind is Name:
+                if type(node.ctx) is Store:
+                    bound.add(node.id)
+            elif kind is Assign and isinstance(node.targets[0], Subscript):
+                mutated.add(node.targets[0].value.id)
+            elif kind is Call and isinstance(node.func, gast.Attribute) and \
+                    node.func.attr in ("append", "pop") and isinstance(node.func.value, Name):
+                mutated.add(node.func.value.id)
+    return bound, bound | mutated
 
 
 def loaded_names(node):
@@ -156,8 +176,11 @@ def annotate_changed_later(body, after=frozenset(), rebound_after=frozenset()):
     because later iterations rebind it; the loop's own target does not, since the adjoint loop
     replays it.
     """
-    changed = [frozenset(changed_names(stmt)) for stmt in body]
-    rebound = [frozenset(assigned_names(stmt)) for stmt in body]
+    rebound, changed = [], []
+    for stmt in body:
+        bound, changes = bound_and_changed_names(stmt)
+        rebound.append(frozenset(bound))
+        changed.append(frozenset(changes))
     changed_after, rebound_after_each = [frozenset(after)], [frozenset(rebound_after)]
     for index in range(len(body) - 1, 0, -1):  # what the statements after each one change
         changed_after.insert(0, changed_after[0] | changed[index])
@@ -172,9 +195,10 @@ def annotate_changed_later(body, after=frozenset(), rebound_after=frozenset()):
             annotate_changed_later(stmt.body, later, rebound_later)
             annotate_changed_later(stmt.orelse, later, rebound_later)
         elif isinstance(stmt, (gast.For, gast.While)):
-            inside = later | changed_names(stmt.body)
-            rebound_inside = rebound_later | assigned_names(stmt.body)
-            if isinstance(stmt, gast.For) and stmt.target.id not in assigned_names(stmt.body):
+            bound, changes = bound_and_changed_names(stmt.body)
+            inside = later | changes
+            rebound_inside = rebound_later | bound
+            if isinstance(stmt, gast.For) and stmt.target.id not in bound:
                 inside = inside - {stmt.target.id}  # the adjoint loop sets it each iteration
                 rebound_inside = rebound_inside - {stmt.target.id}
             stmt.sg_changed_in_body = inside

@@ -27,15 +27,13 @@ def zero_shift_adjoints(body, shape_of, function_of):
     """
     *stmts, final = body
     found = {}
+    bound_before = set()  # the names the statements before this one bind
     for position, stmt in enumerate(stmts):
         shift = _shift(stmt, shape_of)
-        if shift is None:
-            continue
-        target, number = shift
-        if any(target in assigned_names(s) for s in stmts[:position]):
-            continue
-        if _invariant_after(target, stmts[position + 1:], final, function_of):
-            found[id(stmt)] = number
+        if shift is not None and shift[0] not in bound_before and \
+                _invariant_after(shift[0], stmts[position + 1:], final, function_of):
+            found[id(stmt)] = shift[1]
+        bound_before |= assigned_names(stmt)
     return found
 
 
