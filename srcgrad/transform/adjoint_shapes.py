@@ -313,7 +313,8 @@ class AdjointSpecializer:
         shape = self.shapes.get(self.primal_of[adjoint], UNKNOWN)
         if not is_known(shape):
             return False
-        expr = simplify([gast.Expr(value=clone(expr))])[0].value  # g * 1.0 is g
+        if isinstance(expr, (gast.BinOp, gast.UnaryOp)):  # g * 1.0 is g, -(-g) is g
+            expr = simplify([gast.Expr(value=clone(expr))])[0].value
         new_value = isinstance(expr, gast.BinOp) or (
             isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub))
         if isinstance(expr, gast.Call):
