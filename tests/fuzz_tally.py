@@ -27,22 +27,12 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
 
 from checks import derivative_findings  # noqa: E402
+from source_files import import_source  # noqa: E402
 from program_grammar import (ALL_FEATURES, DEFAULT_FEATURES, ProgramGenerator,  # noqa: E402
                              RandomChooser, instrument)
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 EXTRA_MODES = ()   # set by --order 2 ("hessian") and --eager ("eager")
-
-
-def load(source, directory, stem):
-    import importlib.util
-    path = Path(directory) / f"{stem}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[stem] = module
-    spec.loader.exec_module(module)
-    return module, path
 
 
 def classify_refusal(finding, path):
@@ -59,7 +49,7 @@ def grammar_case(k, seed, features, directory):
     if not np.isfinite(value) or abs(value) > 1e6 or any(
             not m[1] > 1e-3 * m[2] for m in margins):
         return program.source, None, "skipped", program.features
-    module, path = load(program.source, directory, f"grammar_{seed}_{k}")
+    module, path = import_source(program.source, directory, f"grammar_{seed}_{k}")
     args = program.copy_args()
     findings = derivative_findings(getattr(module, program.name), *args,
                                    wrt=tuple(range(len(args))), modes=MODES + EXTRA_MODES, rtol=1e-4,
@@ -79,7 +69,7 @@ def grammar_case(k, seed, features, directory):
 def user_case(k, seed, directory):
     import user_programs
     program = user_programs.generate(seed * 1000003 + k)
-    module, path = load(program.source, directory, f"user_{seed}_{k}")
+    module, path = import_source(program.source, directory, f"user_{seed}_{k}")
     f = getattr(module, program.name)
     verdict = user_programs.precheck(f, program)
     if verdict:

@@ -16,7 +16,6 @@ it would on a GPU. Each program runs in every mode twice, on NumPy arrays and on
 ``SRCGRAD_STRICT_PROGRAMS=N`` runs N random programs instead of the default share, and
 ``SRCGRAD_STRICT_FEATURES=1`` draws them from every feature of the grammar (lists included).
 """
-import importlib.util
 import itertools
 import math
 import os
@@ -30,6 +29,7 @@ import srcgrad as sg
 import strict_device as sd
 from array_programs import FUNCTIONS, HESSIAN_INPUTS, INPUTS
 from program_grammar import ALL_FEATURES, DEFAULT_FEATURES, ProgramGenerator, RandomChooser
+from source_files import import_source
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp", "jvp_one", "hessian", "hvp")
 RANDOM_PROGRAMS = int(os.environ.get("SRCGRAD_STRICT_PROGRAMS", "0") or 0) or 24
@@ -185,13 +185,8 @@ def test_eager_tensor_on_the_device_equals_numpy(name):
 # --- a share of the random programs --------------------------------------------------------------
 
 def _load(program, directory, serial=itertools.count()):
-    name = f"srcgrad_strict_program_{next(serial)}_{uuid.uuid4().hex[:8]}"
-    path = directory / f"{name}.py"
-    path.write_text(program.source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    stem = f"srcgrad_strict_program_{next(serial)}_{uuid.uuid4().hex[:8]}"
+    module, _ = import_source(program.source, directory, stem)
     return module, getattr(module, program.name)
 
 

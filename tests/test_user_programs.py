@@ -11,7 +11,6 @@ raises (or is not a finite scalar) is skipped: that error is the user's, not src
 * ``SRCGRAD_USER_PROGRAMS=N``: N programs from new seeds (``SRCGRAD_USER_SEED=S`` to repeat a run),
   no xfail marks; ``python tests/fuzz_tally.py user --count N`` counts outcomes instead of failing.
 """
-import importlib.util
 import os
 import random
 import re
@@ -22,6 +21,7 @@ import pytest
 
 import srcgrad as sg  # noqa: F401
 from checks import derivative_findings
+from source_files import import_source
 from user_programs import generate, precheck
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
@@ -33,19 +33,9 @@ DEFAULT_SEEDS = range(120)
 KNOWN = {}
 
 
-def _load(source, directory, stem):
-    path = directory / f"{stem}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(stem, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[stem] = module
-    spec.loader.exec_module(module)
-    return module, path
-
-
 def check_user_program(seed, directory):
     program = generate(seed)
-    module, path = _load(program.source, directory, f"user_program_{seed}")
+    module, path = import_source(program.source, directory, f"user_program_{seed}")
     try:
         f = getattr(module, program.name)
         why = precheck(f, program)

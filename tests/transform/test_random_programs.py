@@ -24,7 +24,6 @@ A program whose module defines globals it reads (``SCALE``) is checked again aft
 
 A failure shows the program, its inputs and a standalone reproducer; Hypothesis shrinks it first.
 """
-import importlib.util
 import itertools
 import os
 import sys
@@ -35,6 +34,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
 from hypothesis import strategies as st
 from checks import derivative_findings
+from source_files import import_source
 from program_grammar import (
     ALL_FEATURES,
     DEFAULT_FEATURES,
@@ -84,13 +84,8 @@ _serial = itertools.count()
 
 def load(program, directory):
     """Write ``program`` to its own file and import it (getsource needs a real file)."""
-    name = f"srcgrad_random_program_{next(_serial)}_{uuid.uuid4().hex[:8]}"
-    path = directory / f"{name}.py"
-    path.write_text(program.source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+    stem = f"srcgrad_random_program_{next(_serial)}_{uuid.uuid4().hex[:8]}"
+    module, _ = import_source(program.source, directory, stem)
     return module, getattr(module, program.name)
 
 
