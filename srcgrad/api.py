@@ -187,6 +187,15 @@ class Derivative:
         # (lists it adds into), so derivative() turns this off.
         self.restructures = True
 
+    def unbound(self) -> Tuple["Derivative", Tuple[Any, ...], dict[str, Any]]:
+        """This derivative as one of the plain function, which takes the arguments bound to a
+        method or a partial first, and those arguments: (derivative, args, kwargs)."""
+        if not (self._bound_args or self._bound_kwargs):
+            return self, (), {}
+        plain = Derivative(self.function, self.wrt, self.mode, self.source)
+        plain.restructures = self.restructures
+        return plain, self._bound_args, dict(self._bound_kwargs)
+
     @property
     def generated(self) -> Generated:
         """The generated code that takes arguments of any shape."""

@@ -41,8 +41,13 @@ def adapt(function: Any, wrt: Any, source: Optional[str] = None) -> Adapted:
     """``function`` as a plain Python function with bound arguments (see the module doc)."""
     if isinstance(function, Checkpointed):  # sg.grad(sg.checkpoint(f)) is sg.grad(f)
         return adapt(function.function, wrt, source)
+    if getattr(function, "mode", None) is not None and hasattr(function, "unbound"):
+        # a srcgrad Derivative; one of a method or a partial takes its bound arguments first
+        unbound, bound_args, bound_kwargs = function.unbound()
+        return Adapted(unbound, _shifted(wrt, len(bound_args)), bound_args, bound_kwargs,
+                       source=source)
     if inspect.isfunction(function) or getattr(function, "mode", None) is not None:
-        return Adapted(function, wrt, source=source)  # a function, or a srcgrad Derivative
+        return Adapted(function, wrt, source=source)  # a function
     if inspect.ismethod(function):
         inner = adapt(function.__func__, _shifted(wrt, 1), source)
         inner.bound_args = (function.__self__,) + inner.bound_args

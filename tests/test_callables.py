@@ -116,3 +116,46 @@ def test_methods_and_layers_called_through_self_read_like_the_users_code():
                                rtol=1e-6, atol=1e-9)
     text = sg.source(sg.grad(NET.loss), X)
     assert "call_vjp(self.first, 0, x)" in text and "call_vjp(self.helper, 0, out, 2.0)" in text
+
+
+class Scaled:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def loss(self, w, x):
+        return np.sum(np.sin(x * w) * self.scale)
+
+
+def _scaled_loss_hessian_diagonal(w, x, scale):
+    return -scale * x * x * np.sin(x * w)
+
+
+def test_second_derivatives_of_a_method_keep_its_self():
+    model, w, x = Scaled(0.7), np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0])
+    expected = _scaled_loss_hessian_diagonal(w, x, 0.7)
+    np.testing.assert_allclose(sg.hessian(model.loss)(w, x), np.diag(expected), atol=1e-12)
+    np.testing.assert_allclose(
+        sg.grad(lambda v: np.sum(sg.grad(model.loss)(v, x)))(w), expected, atol=1e-12)
+    half = functools.partial(model.loss, x=x)
+    np.testing.assert_allclose(sg.hessian(half)(w), np.diag(expected), atol=1e-12)
+
+
+_model_gradient = sg.grad(Scaled(0.7).loss)
+
+
+def _sum_of_model_gradient(w, x):
+    return np.sum(_model_gradient(w, x))
+
+
+def test_a_derivative_of_a_method_called_in_differentiated_code():
+    w, x = np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(sg.grad(_sum_of_model_gradient)(w, x),
+                               _scaled_loss_hessian_diagonal(w, x, 0.7), atol=1e-12)
+    check_grads(_sum_of_model_gradient, w, x, wrt=0, order=1, eager=False)
+
+
+def test_a_lambda_on_a_continuation_line_of_a_call_is_found():
+    x = np.array([0.5, -1.0])
+    gradient = np.round(
+        sg.grad(lambda v: np.sum(v ** 3))(x), 12)
+    np.testing.assert_allclose(gradient, 3 * x ** 2)

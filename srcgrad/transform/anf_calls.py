@@ -59,6 +59,10 @@ class CallsToANF:
         if has_variants(function):
             # np.linalg.svd(a, compute_uv=False) -> svd_values(a): one array, a rule of its own
             expr, function, source = _keyword_variant(expr, function, source, self.binder)
+        if hasattr(function, "unbound") and function.unbound()[0] is not function:
+            # sg.grad(model.loss) called here: a derivative of a method or a partial, which
+            # takes its bound arguments first, differentiated as the callable it is
+            return self.user_call(expr, DynamicCallee(source), out, hint)
         function = differentiable_code(function)
         if _is_derivative_call(function):  # a derivative of generated code that calls one
             called = getattr(getattr(function, "function", None), "__name__", "a helper")

@@ -91,8 +91,18 @@ def parse_function(function, source=None):
     try:
         module = gast.parse(source)
     except SyntaxError as error:
-        raise SourceError(f"{filename}: cannot parse the source of "
-                          f"{function.__qualname__}: {error}") from None
+        whole = linecache.getlines(filename)
+        if function.__name__ != "<lambda>" or not whole:
+            raise SourceError(f"{filename}: cannot parse the source of "
+                              f"{function.__qualname__}: {error}") from None
+        # A lambda on a line that continues a statement (an argument of a call spread over
+        # several lines): find it in the whole file instead.
+        try:
+            module = gast.parse("".join(whole))
+        except SyntaxError:
+            raise SourceError(f"{filename}: cannot parse the source of "
+                              f"{function.__qualname__}: {error}") from None
+        source, indent, first_line = "".join(whole), 0, 1
     tree = module.body[0]
     if function.__name__ == "<lambda>":
         tree = _lambda_as_def(module, function, first_line, indent, filename)
