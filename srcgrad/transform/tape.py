@@ -66,8 +66,8 @@ class Tape:
         """Statements that recompute ``name`` from values that stay intact, or None."""
         definitions = self.definitions.get(name, [])
         if depth > 4 or name in self.params or not definitions or \
-                not all(isinstance(d, gast.Assign) for d in definitions):
-            return None  # a loop variable, among others, is never recomputed
+                not all(_binds_only(d, name) for d in definitions):
+            return None  # a loop variable, an unpacked item, an element write: never recomputed
         value = definitions[0].value
         cheap = isinstance(value, (gast.Subscript, gast.Name)) or (
             isinstance(value, gast.Attribute) and value.attr == "T")
@@ -169,6 +169,13 @@ class Tape:
 
         scan(primal)
         return prune(primal), prune(adjoint)
+
+
+def _binds_only(stmt, name):
+    """Is ``stmt`` the plain assignment ``name = value`` (not ``name, other = value``, which
+    binds an item of the value, nor a write into ``name``)?"""
+    return isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and \
+        isinstance(stmt.targets[0], gast.Name) and stmt.targets[0].id == name
 
 
 def _definitions(body):

@@ -952,3 +952,34 @@ def test_negative_constant_raised_to_a_power():
 def test_sign_folding_never_reads_an_adjoint_another_name_changes():
     a = np.array([-1.44, -0.05, 1.18])
     check_grads(rescales_by_its_own_last_element, a, order=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# Found by hand-written real programs in session 5: a name unpacked from a loop's item
+# (`for a, b in pairs`: `a, b = pairs[i]` after ANF) was recomputed in the adjoint as
+# `a = pairs[i]`, the whole item (7.32 for -0.049, and a crash for a list of (W, b) layers).
+
+def sums_over_unpacked_pairs(x, pairs):
+    s = 0.0
+    for a, b in pairs:
+        s = s + np.sin(x * a) * b
+    return s
+
+
+def runs_layers_of_weight_and_bias(layers, x):
+    h = x
+    for W, b in layers:
+        h = np.tanh(h @ W + b)
+    return np.sum(h ** 2)
+
+
+def test_names_unpacked_from_a_loop_item_are_not_recomputed_as_the_item():
+    pairs = np.array([[0.5, 2.0], [1.5, -1.0], [0.3, 0.7]])
+    expected = sum(np.cos(0.4 * a) * a * b for a, b in pairs)
+    assert sg.grad(sums_over_unpacked_pairs)(0.4, pairs) == pytest.approx(expected)
+    check_grads(sums_over_unpacked_pairs, 0.4, pairs, wrt=(0, 1), order=2)
+    rng = np.random.default_rng(0)
+    layers = [(rng.normal(size=(3, 4)), rng.normal(size=4)),
+              (rng.normal(size=(4, 2)), rng.normal(size=2))]
+    check_grads(runs_layers_of_weight_and_bias, layers, rng.normal(size=(5, 3)), wrt=1,
+                order=2, eager=False)
