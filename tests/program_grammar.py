@@ -97,6 +97,7 @@ EXTRA_FEATURES = frozenset({
     "slice_write",       # y0[1:] = y0[1:] * e; y0[::2] += e; y0[:2] = v[1:] (on buffers)
     "iteration",         # for i in reversed(range(k)) / range(k - 1, -1, -1);
                          # for i, e0 in enumerate(v)
+    "unpack_loop",       # for e0, e1 in zip(v, w) / np.stack((v, w), axis=1): unpacked items
 })
 
 #: Module-level helpers the ``aliased_calls`` and ``tuple_args`` features call.
@@ -674,7 +675,18 @@ class ProgramGenerator:
         inner = scope.copy()
         inner.vars[var] = 0
         header = f"for {var} in {source}:"
-        if self.on("iteration") and self.c.flip(0.3):
+        partners = [n for n, s in scope.vars.items() if s == length and n != source
+                    and n not in self.ctx.buffers] if length == LENGTH else []
+        if self.on("unpack_loop") and partners and self.c.flip(0.4):
+            self.use("unpack_loop")  # each item unpacked into two numbers
+            partner = self.c.pick(partners)
+            self.ctx.tainted.add(partner)
+            other = self.ctx.fresh("e")
+            inner.vars[other] = 0
+            pairs = f"zip({source}, {partner})" if self.c.flip(0.5) else \
+                f"np.stack(({source}, {partner}), axis=1)"
+            header = f"for {var}, {other} in {pairs}:"
+        elif self.on("iteration") and self.c.flip(0.3):
             self.use("iteration")
             index = self.index_name(scope)
             inner.indices.append((index, length))

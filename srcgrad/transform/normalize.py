@@ -238,16 +238,21 @@ class Desugar(AliasingChecks):
             prefix.append(located(assign(name, as_load_expr(sequence)), stmt))
             return load(name)
 
-        if targets and all(isinstance(t, gast.Name) for t in targets) and \
-                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)):
+        if targets and all(isinstance(t, gast.Name) for t in targets) and (
+                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)) or
+                isinstance(stmt.iter, gast.Call) and function not in (enumerate, zip)):
             # for W, b in layers  ->  for layers_index in range(len(layers)):
             #                             W, b = layers[layers_index]
-            hint = dotted_name(stmt.iter).replace(".", "_")
+            # (an expression, np.stack((u, v), axis=1), is evaluated once into a name first)
+            hint = "_".join(t.id for t in targets) if isinstance(stmt.iter, gast.Call) \
+                else dotted_name(stmt.iter).replace(".", "_")
             sequence = evaluated_once(stmt.iter, hint)
             index = self.names.fresh(hint + "_index")
-            unpack = gast.Assign(targets=[stmt.target], value=subscript(sequence, load(index)),
-                                 type_comment=None)
-            stmt.body = self.assignment(located(unpack, stmt)) + stmt.body
+            item = self.names.fresh("_".join(t.id for t in targets))  # W_b = layers[i]
+            take = assign(item, subscript(sequence, load(index)))
+            unpack = gast.Assign(targets=[stmt.target], value=load(item), type_comment=None)
+            stmt.body = self.assignment(located(take, stmt)) + \
+                self.assignment(located(unpack, stmt)) + stmt.body
             stmt.target, stmt.iter = store(index), call("range", call("len", clone(sequence)))
             return prefix
         if not all(isinstance(t, gast.Name) for t in targets) or \
