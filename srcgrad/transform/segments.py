@@ -14,7 +14,7 @@ and ``f_segment`` is a function of its own, marked as ``srcgrad.checkpoint`` mar
 
 so the primal keeps the state at the start of each segment (its argument) and the adjoint runs
 each segment again, keeping the inside of one segment at a time. Several state names travel as
-one list (``x_v = [x, v]``, unpacked after the loop). The state is what the body may rebind and
+one list (``x_v = [x, v]``; ``x, v = x_v`` after the loop). The state is what the body may rebind and
 what is live at the loop's head (read by a later step before the body rebinds it, or after the
 loop); the other names the body reads from the function are further arguments. Forward mode
 keeps the loop as written (a jvp saves nothing). Only the checks run there, so that a loop
@@ -28,8 +28,9 @@ import gast
 
 from ..checkpoint import Checkpointed, checkpoint_range, checkpoint_segments
 from .analyze import assigned_names, loaded_names, local_names, runs_at_least_once
-from .build import call, clone, load, store, subscript
+from .build import call, clone, load, store
 from .names import NameAllocator
+from .normalize import Desugar
 from .parse import ParsedFunction, register_parsed, resolve
 
 def checkpoint_loops(parsed, tree, names, forward=False):
@@ -40,6 +41,7 @@ def checkpoint_loops(parsed, tree, names, forward=False):
     if not loops:
         return
     nested = _nested_function_names(tree)
+    Desugar(parsed, names).check_in_place_updates(tree.body)  # marks x += ... on shared arrays
     for loop, _, _ in loops:
         _check(parsed, loop, nested)
     liveness = _Liveness({id(loop) for loop, _, _ in loops})
@@ -69,6 +71,10 @@ def _find_loops(body, parsed, locals_, found):
         for field in ("body", "orelse"):
             if isinstance(stmt, (gast.If, gast.For, gast.While)):
                 _find_loops(getattr(stmt, field), parsed, locals_, found)
+
+
+_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+            gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
 
 
 def _own_exits(body):
@@ -126,6 +132,13 @@ def _check(parsed, loop, nested):
         if isinstance(node, (gast.FunctionDef, gast.Lambda)):
             raise parsed.unsupported(node, f"a nested function or lambda inside {where}",
                                      "define it outside the loop, at module level")
+        if isinstance(node, gast.AugAssign) and hasattr(node, "sg_shared_with"):
+            name = node.target.id
+            raise parsed.unsupported(
+                node, f"{name} {_SYMBOLS.get(type(node.op), '+')}= ... inside {where}, where "
+                f"{name} may share its array with {node.sg_shared_with}, which is read "
+                "afterwards (a segment gets its state as arguments: the change would not reach "
+                f"{node.sg_shared_with})", f"write {name} = {name} + ... to make a new array")
         changed = _changed_in_place(node)
         if changed is not None and changed not in assigned:
             raise parsed.unsupported(
@@ -281,9 +294,7 @@ def _segmented(parsed, tree, names, loop, state, outer_names, helper):
 
     # The function of one segment: the user's loop over its steps, on the state handed in.
     function_name = _global_name(parsed, names, f"{tree.name}_segment", None)
-    unpack = [located(gast.Assign(targets=[store(name)], value=subscript(
-        load(carry_param), gast.Constant(value=i, kind=None)), type_comment=None))
-        for i, name in enumerate(state)] if len(state) > 1 else []
+    unpack = [_unpack(state, carry_param, located)] if len(state) > 1 else []
     returned = load(state[0]) if len(state) == 1 else \
         gast.List(elts=[load(n) for n in state], ctx=gast.Load())
     segment_loop = clone(loop)
@@ -310,10 +321,7 @@ def _segmented(parsed, tree, names, loop, state, outer_names, helper):
     if len(state) > 1:
         pack = located(gast.Assign(targets=[store(outer_carry)], value=gast.List(
             elts=[load(n) for n in state], ctx=gast.Load()), type_comment=None))
-        unpack_after = [located(gast.Assign(targets=[store(name)], value=subscript(
-            load(outer_carry), gast.Constant(value=i, kind=None)), type_comment=None))
-            for i, name in enumerate(state)]
-        replacement = [pack] + replacement + unpack_after
+        replacement = [pack] + replacement + [_unpack(state, outer_carry, located)]
     for node in replacement:
         for inside in gast.walk(node):
             if "lineno" in getattr(inside, "_attributes", ()):
@@ -334,11 +342,31 @@ def _global_name(parsed, names, hint, value):
     return name
 
 
+def _unpack(state, carry, located):
+    """``x, v = x_v``: a tuple target, so that x and v are not taken for other names of the
+    list's items (they are the list's items, and nothing changes either in place)."""
+    target = gast.Tuple(elts=[store(name) for name in state], ctx=gast.Store())
+    return located(gast.Assign(targets=[target], value=load(carry), type_comment=None))
+
+
+class _Rebinding(gast.NodeTransformer):
+    """``x += e`` -> ``x = x + e``: how srcgrad reads it (normalize.py), so the segment the
+    primal runs never changes the caller's array, which the derivative keeps, in place."""
+
+    def visit_AugAssign(self, node):
+        if not isinstance(node.target, gast.Name):
+            return node
+        value = gast.BinOp(left=load(node.target.id), op=node.op, right=node.value)
+        return gast.copy_location(gast.Assign(targets=[store(node.target.id)], value=value,
+                                              type_comment=None), node)
+
+
 def _compiled(parsed, definition):
     """The segment as a real function, reading the user's globals as the function does, and
     registered with its tree (its lines are the user's) so srcgrad can differentiate it."""
     scope = dict(parsed.namespace)
-    module = gast.gast_to_ast(gast.Module(body=[clone(definition)], type_ignores=[]))
+    plain = _Rebinding().visit(clone(definition))
+    module = gast.gast_to_ast(gast.Module(body=[plain], type_ignores=[]))
     exec(compile(ast.fix_missing_locations(module), parsed.filename, "exec"), scope)
     made = scope[definition.name]
     user_globals = getattr(parsed.function, "__globals__", None)

@@ -230,6 +230,58 @@ def test_a_closure_variable_read_in_the_loop():
     check_grads(make_closure(0.25), X, 6, order=2, eager=True)
 
 
+def augmented(x, w, n):
+    for t in sg.checkpoint_range(n):
+        x += w * np.sin(x) * (1.0 + 0.1 * t)
+    return np.sum(x * x)
+
+
+def augmented_plain(x, w, n):
+    for t in range(n):
+        x += w * np.sin(x) * (1.0 + 0.1 * t)
+    return np.sum(x * x)
+
+
+def skipping(x, w, n):
+    total = 0.0
+    for t in sg.checkpoint_range(n):
+        if t % 3 == 0:
+            continue
+        x = x + w * np.sin(x)
+        total = total + np.sum(x)
+        for k in range(3):
+            if k == 1:
+                break
+            x = x * 1.01
+    return total + np.sum(x)
+
+
+def test_x_plus_equals_in_the_body_changes_no_array_of_the_caller():
+    """The primal runs each segment as Python; x += ... there is x = x + ..., as srcgrad reads
+    it, so the state the derivative keeps (and the caller's x) is never changed in place."""
+    x = X.copy()
+    check_grads(augmented, x, 0.3, 7, order=1)  # checks that no argument changed
+    np.testing.assert_array_equal(x, X)
+    np.testing.assert_allclose(sg.grad(augmented)(X, 0.3, 7), sg.grad(augmented_plain)(X, 0.3, 7),
+                               rtol=1e-13)
+
+
+def counted_index(x, w, n):
+    count = 0
+    for _ in sg.checkpoint_range(n):
+        x = x * w[int(count) % 3]
+        count = count + 1
+    return np.sum(x) + count
+
+
+def test_a_counter_the_loop_carries_indexes_through_int():
+    check_grads(counted_index, X, np.array([0.9, 1.1, 0.7]), 7, order=2, eager=True)
+
+
+def test_continue_and_an_inner_loop_with_break():
+    check_grads(skipping, X, 0.3, 8, order=1, eager=True)
+
+
 # -- refused at the user's line -------------------------------------------------------------------
 
 def breaks(x, n):
@@ -280,6 +332,13 @@ def nested_helper(x, n):
     return np.sum(x)
 
 
+def shared_update(x, n):
+    y = x
+    for _ in sg.checkpoint_range(n):
+        x += 1.0
+    return np.sum(y * x)
+
+
 def _line_of(function, text):
     import inspect
     lines, first = inspect.getsourcelines(function)
@@ -294,6 +353,8 @@ def _line_of(function, text):
                                   "after the loop"),
     (unbound_state, "for t in", "total, which a loop over srcgrad.checkpoint_range carries"),
     (nested_helper, "for _ in", "step, a nested function of yours"),
+    (shared_update, "x += 1.0", "x += ... inside a loop over srcgrad.checkpoint_range, where x "
+                                "may share its array with y"),
 ])
 def test_what_a_segment_cannot_hold_is_refused_at_its_line(function, at, words):
     for make in (sg.grad, sg.value_and_grad, sg.jvp):
