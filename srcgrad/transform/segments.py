@@ -375,6 +375,10 @@ def _compiled(parsed, definition):
     # The state may hold a Python int the loop counts with (count = count + 1), which travels in
     # the state list with the arrays: its derivative is never read, so the API does not refuse it.
     function.__srcgrad_segment__ = True
+    # Not importable from the user's module: where code is written out (python -m srcgrad show
+    # --out) or cached on disk, that is said (or it is not cached), not guessed.
+    outer = getattr(parsed.function, "__qualname__", parsed.name)
+    function.__qualname__ = f"{outer}.<segments of the loop at line {definition.lineno}>"
     register_parsed(function, ParsedFunction(function, definition, parsed.filename,
                                              parsed.source_lines, dict(parsed.namespace)))
     return function

@@ -365,3 +365,10 @@ def test_what_a_segment_cannot_hold_is_refused_at_its_line(function, at, words):
         assert f"{__file__}, line {_line_of(function, at)}" in message
     # The function itself runs: at run time checkpoint_range is range.
     assert np.isfinite(breaks(X, 4))
+
+
+def test_a_standalone_module_of_it_is_refused_not_written_broken():
+    """A segment is not importable from the user's module: ``show --out`` says so."""
+    from srcgrad.export import module_source
+    with pytest.raises(sg.SrcgradError, match="cannot be imported in a standalone module"):
+        module_source(sg.grad(decay), X, 0.1, 9)
