@@ -4,7 +4,7 @@ __version__ = "0.1.0"  # the one place the version is written; pyproject.toml re
 from . import rules  # noqa: F401  (fills the rule table)
 from . import autograd  # noqa: F401  (srcgrad.autograd.grad, srcgrad.autograd.Function)
 from . import nn  # noqa: F401  (srcgrad.nn.functional)
-from .checkpoint import checkpoint
+from .checkpoint import checkpoint, checkpoint_range
 from .api import (Derivative, defjvp, defvjp, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
                   non_differentiable, show, source, stop_gradient, value_and_grad, vjp)
 from .eager import (Function, Size, Tensor, enable_grad, inference_mode, is_grad_enabled,
@@ -36,6 +36,6 @@ from .errors import (NoDerivativeRule, NonScalarOutput, SourceError, SrcgradErro
 # import would shadow Python's own sum, max, abs, float, int and bool.
 __all__ = ["__version__", "Derivative", "Function", "GradcheckError", "NoDerivativeRule",
            "NonScalarOutput", "SourceError", "SrcgradError", "Tensor", "UnsupportedSyntax",
-           "autograd", "checkpoint", "defjvp", "defvjp", "enable_grad", "gradcheck", "gradgradcheck", "grad",
+           "autograd", "checkpoint", "checkpoint_range", "defjvp", "defvjp", "enable_grad", "gradcheck", "gradgradcheck", "grad",
            "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "non_differentiable", "no_grad",
            "set_grad_enabled", "show", "source", "stop_gradient", "tensor", "to_dot", "value_and_grad", "vjp"]

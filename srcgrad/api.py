@@ -255,9 +255,10 @@ class Derivative:
             quick = None if kwargs else _quick_key(primals)
             generated = self._by_quick_key.get(quick)
             if generated is None or not generated.refresh():
-                check_differentiable(primals, kwargs, self._wrt_positions,
-                                     self._parameter_names,
-                                     getattr(self.function, "__name__", "the function"))
+                if not _is_segment(self.function):
+                    check_differentiable(primals, kwargs, self._wrt_positions,
+                                         self._parameter_names,
+                                         getattr(self.function, "__name__", "the function"))
                 generated = self._by_signature.get(argument_signature(primals, kwargs))
                 if generated is None:
                     generated = self.generated_for(primals, kwargs)
@@ -555,6 +556,17 @@ def jvp(function: Optional[Callable[..., Any]] = None, primals: Optional[Sequenc
     derivative = Derivative(function, tuple(range(len(primals))), "jvp", source)
     names = _compiled(derivative.generated).__srcgrad_tangents__
     return derivative(*primals, **dict(zip(names, tangents)))
+
+
+def _is_segment(function: Any) -> bool:
+    """A segment of a loop over checkpoint_range (transform/segments.py), or a derivative of
+    one: its state may hold a Python int the loop counts with, whose derivative is never read."""
+    for _ in range(4):
+        if getattr(function, "__srcgrad_segment__", False):
+            return True
+        function = getattr(function, "__srcgrad_origin__", None) or \
+            getattr(function, "function", None)
+    return False
 
 
 @_boundary

@@ -8,7 +8,7 @@ holds the generated source and, for each name the code uses, how to find the obj
 name of the user's, an importable object, a literal, or the derivative of a callee); the
 sources of the user's functions read while generating it are checked again when it is loaded.
 Anything that cannot be described that way (a local function, code generated from generated
-code) is simply not cached.
+code, a segment of a loop over checkpoint_range) is simply not cached.
 
 The cache lives in ``$SRCGRAD_CACHE_DIR``, else ``$XDG_CACHE_HOME/srcgrad``, else
 ``~/.cache/srcgrad``; ``SRCGRAD_CACHE=0`` turns it off.
@@ -117,6 +117,7 @@ def key(function: Any, source: Optional[str], wrt: Any, mode: str, signature: An
     """The key of the code generated for these, or None where srcgrad does not cache it."""
     if not enabled() or source is not None or not inspect.isfunction(function) or \
             getattr(function, "__srcgrad_origin__", None) is not None or \
+            getattr(function, "__srcgrad_segment__", False) or \
             function.__code__.co_filename.startswith("<"):
         return None
     text = _source_digest(function)

@@ -34,6 +34,13 @@ def decorated(x: npt.NDArray[np.float64]) -> float:
     return float(np.sum(x * x))
 
 
+def halved(x: npt.NDArray[np.float64], n: int) -> float:
+    for _ in sg.checkpoint_range(n, segments=None):
+        x = x * 0.5
+    steps: range = sg.checkpoint_range(0, n, 2)
+    return float(np.sum(x)) + len(steps)
+
+
 def use() -> None:
     dw = gradient(np.ones(3), np.ones((4, 3)))
     print(dw, decorated(np.ones(3)), softplus_vjp)

@@ -94,10 +94,11 @@ class ForwardMode(Mode):
                 value=load(self.tangent(items)), attr="pop", ctx=gast.Load())), stmt)], state
         name, tangent = target.id, self.tangent(target.id)
         if not self.activity.is_varied(value):
-            if name in self.list_names:  # items = []: its tangent list starts empty too
+            if name in self.list_names:  # items = [] (or [a, b]): zeros for each item
                 state[tangent] = OWNED
-                zeros = gast.List(elts=[], ctx=gast.Load()) if isinstance(value, gast.List) \
-                    else self.zeros(name, {name})  # a constant list of arrays: zeros each
+                zeros = gast.List(elts=[self.tangent_or_zeros(e, state, stmt.sg_defined_before)
+                                        for e in value.elts], ctx=gast.Load()) \
+                    if isinstance(value, gast.List) else self.zeros(name, {name})
                 return [stmt, assign(tangent, zeros, stmt)], state
             state[tangent] = ZERO
             return [stmt], state

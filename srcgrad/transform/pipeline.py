@@ -20,6 +20,7 @@ from .optimize import (inline_single_use, propagate_copies, remove_dead_assignme
                        simplify)
 from .parameters import allocator, wrt_names
 from .parse import parse_function
+from .segments import checkpoint_loops
 from .forward import ForwardMode
 from .live import LiveGlobals
 from .mode import resolve_generated
@@ -81,6 +82,7 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
         tangents = list(tangent_names)
     else:
         tangents = [names.fresh("d" + p) for p in wrt_list] if reserve_tangents else []
+    checkpoint_loops(parsed, tree, names, forward=reserve_tangents)  # sg.checkpoint_range
     body = ExitLowering(parsed, names).function(Desugar(parsed, names).function(tree))
     body = version_reassignments(body, params + packed, names)
     locals_ = set(params + packed) | assigned_names(body)

@@ -64,6 +64,8 @@ def argument_shape(value, depth=0):
     tuple or dict of such values, else UNKNOWN."""
     if isinstance(value, (bool, int, float, complex, np.generic)):
         return ()
+    if isinstance(value, range):  # a sequence of ints (a segment of sg.checkpoint_range)
+        return (None,)
     if dataclasses.is_dataclass(value) and not isinstance(value, type) and depth < 32:
         value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     if isinstance(value, (list, tuple, dict)) and depth < 32 and len(value) <= MAX_TREE_SIZE:

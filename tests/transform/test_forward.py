@@ -232,3 +232,20 @@ def test_a_tangent_that_is_a_number_on_one_path_and_an_array_on_another():
     tangents = {"dx": np.cos(x), "db": np.cos(b)}
     assert forward(x, b, **tangents) == pytest.approx(
         forward.generated.function(x, b, **tangents), rel=1e-12)
+
+
+def list_of_constants_varied_later(x, dt, n):
+    state = [x, x]
+    for _ in range(n):
+        state = [state[0] * dt, state[1]]
+    return np.sum(state[0])
+
+
+def test_a_list_of_values_without_tangents_gets_zero_tangents_for_each():
+    """``state = [x, x]`` before any tangent reaches it: its tangent list holds one zero for
+    each item (it was empty, and a loop that ran no step left state[0]'s tangent missing)."""
+    x = np.array([0.5, 2.0])
+    for n in (0, 1, 3):
+        value, tangent = sg.jvp(list_of_constants_varied_later, wrt=1)(x, 0.5, n, 1.0)
+        assert value == pytest.approx(np.sum(x) * 0.5 ** n)
+        assert tangent == pytest.approx(np.sum(x) * n * 0.5 ** max(n - 1, 0) if n else 0.0)
