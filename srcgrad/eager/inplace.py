@@ -127,6 +127,15 @@ def ufunc_into(out, ufunc, inputs, kwargs):
     """``ufunc(*inputs, out=target)``: the result written into a Tensor in place."""
     targets = out if isinstance(out, tuple) else (out,)
     if len(targets) != 1 or not isinstance(targets[0], Tensor):
+        if is_grad_enabled() and any(isinstance(x, Tensor) and x._requires_grad
+                                     for x in inputs):
+            # np_array += tensor: the result lands in an array the tape cannot see, so the
+            # gradient would silently stop here; PyTorch refuses the conversion too.
+            raise EagerError(
+                f"{ufunc.__name__} writes a Tensor that requires grad into a NumPy array "
+                "(out= or an augmented assignment such as acc += t on an array), which would "
+                "drop its gradient. Make the array a Tensor (srcgrad.zeros(...), "
+                "srcgrad.tensor(...)) or use t.detach() if no gradient should flow")
         return ufunc(*unwrap(inputs), out=unwrap(out), **plain_kwargs(kwargs))
     target = targets[0]
     change_in_place(

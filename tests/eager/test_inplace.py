@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import srcgrad as sg
 from srcgrad.eager import EagerError, InplaceModifiedError, tensor
 from srcgrad.gradcheck import gradcheck, gradgradcheck
 
@@ -98,3 +99,16 @@ def test_add_at_accumulates_repeated_indices_with_gradients():
     np.testing.assert_allclose(x.data, [3.0, 0.0, 3.0])
     (x * tensor([1.0, 10.0, 100.0])).sum().backward()
     np.testing.assert_allclose(v.grad.numpy(), [1.0, 1.0, 100.0])
+
+
+def test_writing_a_tensor_that_requires_grad_into_a_numpy_array_is_refused():
+    # acc = np.zeros(...); acc += t would compute into the array and lose the gradient
+    x = sg.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    acc = np.zeros((3, 3))
+    with pytest.raises(EagerError, match="would drop its gradient"):
+        acc += np.outer(x, x)
+    with pytest.raises(EagerError, match="would drop its gradient"):
+        np.multiply(x, 2.0, out=acc[0])
+    with sg.no_grad():
+        acc += np.outer(x, x)  # nothing is recorded, so nothing is lost
+    np.testing.assert_allclose(acc, np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
