@@ -112,3 +112,12 @@ def test_writing_a_tensor_that_requires_grad_into_a_numpy_array_is_refused():
     with sg.no_grad():
         acc += np.outer(x, x)  # nothing is recorded, so nothing is lost
     np.testing.assert_allclose(acc, np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))
+
+
+def test_numpy_copy_of_a_tensor_is_a_clone_in_the_graph():
+    x = sg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x.copy()
+    y[0] = 5.0  # changes the copy only
+    (y * x).sum().backward()
+    np.testing.assert_allclose(x.grad, [5.0, 4.0])  # d/dx of 5 x0 + y1 x1, y1 a copy of x1
+    np.testing.assert_allclose(x.detach().numpy(), [1.0, 2.0])

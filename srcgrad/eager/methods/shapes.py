@@ -133,3 +133,7 @@ class ShapeMethods:
     def clone(self):
         """A copy of the data that stays in the graph (gradients flow through it unchanged)."""
         return record(np.copy, (self,), name="CloneBackward0")
+
+    def copy(self):
+        """NumPy's name for ``clone``, so NumPy code that copies an array runs on Tensors."""
+        return self.clone()
