@@ -519,6 +519,13 @@ class ToANF(CallsToANF):
                 stmt.body = [first] + stmt.body
                 stmt.iter = call("range", call("len", rows))
                 stmt.target = store(index)
+            elif stmt.target.id in self.activity.varied:
+                # for e in items: e = e * w  ->  for e_item in items: e = e_item; ...: each
+                # iteration binds e afresh, so what the last one made of e carries no derivative
+                # into the next (the binding is a statement the derivative sees)
+                item = self.names.fresh(stmt.target.id + "_item")
+                stmt.body = [located(assign(stmt.target.id, load(item)), stmt)] + stmt.body
+                stmt.target = store(item)
             stmt.body = self.loop_block(stmt)
             out.append(stmt)
             return out

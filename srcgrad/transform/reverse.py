@@ -117,16 +117,10 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
                         subscript(load(adjoint), constant(position)))
             code = self.contributions(stmt, name, sources, state)
             return self.with_reads(stmt, name, code, state)
-        rule, bindings = self.bind_operation(value, stmt)
-        wanted = [p for p in (rule.differentiable if rule else ())
-                  if is_active(bindings[p], self.varied) and p not in rule.no_adjoint]
+        rule, bindings, wanted = self.operation_sources(stmt)
         if rule is None and isinstance(value, gast.Name) and value.id in self.varied:
             code = self.contributions(stmt, name, {value.id: [load(adjoint)]}, state)
             return self.with_reads(stmt, name, code, state)
-        number = self.zero_shifts.get(id(stmt))
-        if number is not None:  # y = x - max(x) read only shift-invariantly: sum(dy) is 0
-            wanted = [p for p in wanted
-                      if not (isinstance(bindings[p], gast.Name) and bindings[p].id == number)]
         if not wanted:
             state[adjoint] = ZERO
             return [stmt], [], state
@@ -159,6 +153,19 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
             code = [located(s, stmt) for s in prelude]
             code += self.contributions(stmt, name, sources, state)
         return self.with_reads(stmt, name, code, state, previous)
+
+    def operation_sources(self, stmt):
+        """(rule, bindings, wanted) of ``x = op(...)``: the rule of the operation, its arguments
+        by parameter name, and the parameters whose operands get a part of x's adjoint (none
+        where the operation has no derivative for them, or the shift cancels: invariance.py)."""
+        rule, bindings = self.bind_operation(stmt.value, stmt)
+        wanted = [p for p in (rule.differentiable if rule else ())
+                  if is_active(bindings[p], self.varied) and p not in rule.no_adjoint]
+        number = self.zero_shifts.get(id(stmt))
+        if number is not None:  # y = x - max(x) read only shift-invariantly: sum(dy) is 0
+            wanted = [p for p in wanted
+                      if not (isinstance(bindings[p], gast.Name) and bindings[p].id == number)]
+        return rule, bindings, wanted
 
     def previous_name(self, name):
         """The name the value of ``name`` before ``name = f(name)`` goes by in the adjoint."""

@@ -8,6 +8,7 @@ them agree, and a loop body is generated until its entry states stop changing.
 import gast
 
 from .analyze import assigned_names
+from .holding_flow import live_at_loop_entry
 from .build import assign, call, clone, constant, load, located, store
 from .holding import OWNED, SHARED, ZERO, merged_state, same_states, widen_entry
 from .mode import replace
@@ -65,6 +66,11 @@ class ControlFlowAdjoints:
         names_before = set(self.names.taken)
         self.tape.loop_depth += 1
         entry = dict(state)
+        # Start from the adjoints a dataflow pass finds nonzero where an iteration starts
+        # (holding_flow.py), so that the first body generated is, as a rule, the last.
+        live = {self.primal_of[a] for a, held in state.items() if held != ZERO}
+        for name in sorted(live_at_loop_entry(self, stmt, live) - live):
+            entry[self.adjoint(name)] = OWNED
         # The adjoint of a name first bound inside the loop that is live from one iteration to
         # the next may start from the 0.0 stand-in (see zero_at_start and before_loop).
         first_bound = {self.adjoint(name) for name in sorted(

@@ -983,3 +983,31 @@ def test_names_unpacked_from_a_loop_item_are_not_recomputed_as_the_item():
               (rng.normal(size=(4, 2)), rng.normal(size=2))]
     check_grads(runs_layers_of_weight_and_bias, layers, rng.normal(size=(5, 3)), wrt=1,
                 order=2, eager=False)
+
+
+# Found by `fuzz_tally.py grammar --seed 51 --order 2` in session 5, older than it: a loop
+# variable rebound in the body from a differentiated value (`for e in b: e = e * a[1]`, b not
+# differentiated) carried its derivative from one iteration into the next, in both modes
+# (0.545 for -0.19), though each iteration binds e afresh.
+
+def rebinds_its_loop_variable(a, b):
+    for e in b:
+        e *= a[1]
+    return e
+
+
+def rebinds_its_loop_variable_and_reads_it_later(a, b):
+    total = 0.0
+    for e in b:
+        e = np.tanh(e * a[0]) + a[2]
+        total = total + e * e
+    return total + e
+
+
+def test_a_loop_variable_rebound_in_the_body_starts_afresh_each_iteration():
+    a, b = np.array([-0.62, 1.07, 0.95]), np.array([1.38, -0.79, -0.19])
+    np.testing.assert_allclose(sg.grad(rebinds_its_loop_variable)(a, b), [0.0, b[-1], 0.0])
+    tangent = sg.jvp(rebinds_its_loop_variable, wrt=0)
+    assert tangent.generated.function(a, b, np.array([0.0, 1.0, 0.0]))[1] == pytest.approx(b[-1])
+    check_grads(rebinds_its_loop_variable, a, b, wrt=0, order=2)
+    check_grads(rebinds_its_loop_variable_and_reads_it_later, a, b, wrt=0, order=2)
