@@ -8,7 +8,7 @@ import numpy as np
 from ..runtime import refuse_in_place
 from .analyze import nodes_in, runs_at_least_once
 from .build import call, constant, load, located
-from .parse import resolve
+from .scope import resolve
 
 _OPERATOR_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
                      gast.Pow: "**", gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..rules import is_non_differentiable
 from .build import nodes_in  # noqa: F401  (also imported from here)
-from .parse import resolve
+from .scope import resolve
 
 
 def index_trick(expr, namespace, local_names):

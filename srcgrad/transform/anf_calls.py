@@ -16,7 +16,8 @@ from ..rules.registry import (PACKED_ARGUMENTS, has_variants, missing_rule_advic
 from ..rules.shape import astype
 from ..runtime import copy_of
 from .build import assign, call, load, located
-from .parse import DynamicCallee, dotted_name, is_user_function, resolve
+from .parse import DynamicCallee, dotted_name, is_user_function
+from .scope import resolve
 
 # Array methods and the NumPy function each one means; True: takes a shape as separate numbers.
 ARRAY_METHODS = {

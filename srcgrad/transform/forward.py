@@ -25,7 +25,8 @@ from .shapes import infer_shapes
 from .specialize import specialize_function
 from .holding import OWNED, SHARED, ZERO, merged_state, widen_entry
 from .mode import (Mode, appended_list, bind_call, bind_rule, call_arguments, popped_list,
-                   rename_loads, replace, resolve_generated, unparse)
+                   rename_loads, replace, unparse)
+from .scope import resolve
 
 SUMS = {operator.add, operator.sub, np.add, np.subtract}
 
@@ -326,13 +327,13 @@ class ForwardMode(Mode):
         namespace = self.parsed.namespace
 
         def resolve_primal(expr):
-            return resolve_generated(expr, self.locals, self.binder, namespace)
+            return resolve(expr, namespace, self.locals, self.binder.bound)
 
         primal = infer_shapes(self.body, {name: shape for name, shape in parameter_shapes.items()
                                           if name in self.params},
                               resolve_primal, self.locals, user_call)
         specialize_function(function_def, parameter_shapes, primal,
-                            lambda expr, local: resolve_generated(expr, local, self.binder, namespace),
+                            lambda expr, local: resolve(expr, namespace, local, self.binder.bound),
                             self.binder.bind("np", np), user_call)
         # values read only for their shape (the second argument of broadcast_like) may be unread
         # now, and values read once more may move into their reader

@@ -1,7 +1,6 @@
 """The base of both derivative generators: the function they work on, its names, and how a
 call binds (a primitive's operation to its rule, a call of the user's function to its
 parameters)."""
-import builtins
 import copy
 import inspect
 import operator
@@ -16,7 +15,7 @@ from .analyze import nodes_in
 from .build import call, clone, load
 from .inline import literal
 from .parse import DynamicCallee
-from .parse import resolve
+from .scope import resolve
 
 
 class Mode:
@@ -237,16 +236,3 @@ def is_active(expr, varied):
     if isinstance(expr, (gast.List, gast.Tuple)):
         return any(is_active(e, varied) for e in expr.elts)
     return False
-
-
-def resolve_generated(expr, local_names, binder, namespace):
-    """The object a global name or an attribute of a module names (``np.sum``, a helper bound
-    in ``binder``, a name of the user's ``namespace``, a builtin), or None (a local variable)."""
-    if isinstance(expr, gast.Name):
-        if expr.id in local_names:
-            return None
-        return binder.bound.get(expr.id, namespace.get(expr.id, getattr(builtins, expr.id, None)))
-    if isinstance(expr, gast.Attribute):
-        base = resolve_generated(expr.value, local_names, binder, namespace)
-        return getattr(base, expr.attr, None) if inspect.ismodule(base) else None
-    return None

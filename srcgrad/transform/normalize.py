@@ -18,7 +18,8 @@ from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .aliasing import AliasingChecks
 from .anf_calls import CallsToANF
-from .parse import dotted_name, resolve
+from .parse import dotted_name
+from .scope import resolve
 from .mode import appended_list, popped_list, replace
 
 OPERATOR_WORDS = {gast.Add: "plus", gast.Sub: "minus", gast.Mult: "times", gast.Div: "over",

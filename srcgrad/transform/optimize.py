@@ -7,6 +7,7 @@ from ..rules import is_non_differentiable, rule_for
 from ..runtime import scalar_seed
 from .analyze import loaded_names, mutated_names, nodes_in
 from .build import clone
+from .scope import resolve
 
 _FOLDABLE = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
              gast.Div: operator.truediv, gast.Pow: operator.pow}
@@ -264,7 +265,7 @@ def _is_new(expr):
 
 
 def _seeds(node, namespace):
-    return any(_resolve(n.func, namespace) is scalar_seed for n in nodes_in(node)
+    return any(resolve(n.func, namespace) is scalar_seed for n in nodes_in(node)
                if isinstance(n, gast.Call))
 
 
@@ -368,21 +369,12 @@ def _pure(expr, namespace):
     """True when evaluating ``expr`` has no effect beyond its value (NumPy math, indexing...)."""
     for node in nodes_in(expr):
         if isinstance(node, gast.Call):
-            function = _resolve(node.func, namespace)
+            function = resolve(node.func, namespace)
             if function is None or not (rule_for(function) or is_non_differentiable(function)):
                 return False
         elif isinstance(node, (gast.Yield, gast.YieldFrom, gast.Await, gast.NamedExpr)):
             return False
     return True
-
-
-def _resolve(expr, namespace):
-    if isinstance(expr, gast.Name):
-        return namespace.get(expr.id)
-    if isinstance(expr, gast.Attribute):
-        owner = _resolve(expr.value, namespace)
-        return getattr(owner, expr.attr, None) if owner is not None else None
-    return None
 
 
 _INVERSE = {gast.Eq: gast.NotEq, gast.NotEq: gast.Eq, gast.Is: gast.IsNot, gast.IsNot: gast.Is,

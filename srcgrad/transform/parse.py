@@ -192,18 +192,6 @@ def resolve_namespace(function):
     return namespace
 
 
-def resolve(expr, namespace, local_names):
-    """The object a dotted name (``np.linalg.norm``) refers to, or None if it is not global."""
-    if isinstance(expr, gast.Name):
-        if expr.id in local_names or expr.id not in namespace:
-            return None
-        return namespace[expr.id]
-    if isinstance(expr, gast.Attribute):
-        owner = resolve(expr.value, namespace, local_names)
-        if owner is None:
-            return None
-        return getattr(owner, expr.attr, None)
-    return None
 
 
 class DynamicCallee:

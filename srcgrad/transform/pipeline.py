@@ -23,7 +23,7 @@ from .parse import parse_function
 from .segments import checkpoint_loops
 from .forward import ForwardMode
 from .live import LiveGlobals
-from .mode import resolve_generated
+from .scope import resolve
 from .reverse import ReverseMode
 from .shapes import UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
 
@@ -155,8 +155,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     shapes = None
     if signature is not None:
         shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
-                              lambda expr: resolve_generated(expr, locals_, binder,
-                                                             parsed.namespace),
+                              lambda expr: resolve(expr, parsed.namespace, locals_, binder.bound),
                               locals_, returned_shape)
     generator = ReverseMode(parsed, body, params, activity, locals_, names, binder, shapes)
     generator.recompute_calls = differentiable or mode == "adjoint"
@@ -219,7 +218,7 @@ def returned_shape(function, signature):
         final = p.body[-1]
         if isinstance(final, gast.Return) and final.value is not None:
             def resolve_here(expr):
-                return resolve_generated(expr, p.locals, p.binder, p.parsed.namespace)
+                return resolve(expr, p.parsed.namespace, p.locals, p.binder.bound)
             shapes = infer_shapes(p.body, parameter_shapes(function, p.tree, signature),
                                   resolve_here, p.locals, returned_shape)
             shape = Shapes(lambda name: shapes.get(name, UNKNOWN), resolve_here,

@@ -26,7 +26,8 @@ from .holding import SHARED, ZERO
 from .inline import inline_rule
 from .invariance import zero_shift_adjoints
 from .mode import (Mode, appended_list, bind_call, bind_rule, is_active, popped_list, rename_loads,
-                   resolve_generated, unparse)
+                   unparse)
+from .scope import resolve
 from .reverse_calls import CallAdjoints
 from .reverse_flow import ControlFlowAdjoints
 from .reverse_writes import InPlaceAdjoints, original_name, range_loop_targets
@@ -64,7 +65,7 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
 
     def resolve(self, expr):
         """The object a name or attribute names in generated code (``np.sum``, a helper)."""
-        return resolve_generated(expr, self.locals, self.binder, self.parsed.namespace)
+        return resolve(expr, self.parsed.namespace, self.locals, self.binder.bound)
 
     def block(self, stmts, state):
         """(primal, adjoint, state before the block) for a list of statements."""

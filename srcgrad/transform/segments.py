@@ -31,7 +31,8 @@ from .analyze import assigned_names, loaded_names, local_names, runs_at_least_on
 from .build import call, clone, load, store
 from .names import NameAllocator
 from .normalize import Desugar
-from .parse import ParsedFunction, register_parsed, resolve
+from .parse import ParsedFunction, register_parsed
+from .scope import resolve
 
 def checkpoint_loops(parsed, tree, names, forward=False):
     """Rewrite, in place, every outermost loop of ``tree`` over ``checkpoint_range``."""

@@ -55,3 +55,13 @@ def test_holding_states_are_defined_once():
             isinstance(name, ast.Name) and name.id == "ZERO"
             for target in node.targets for name in ast.walk(target)))
     assert defining == ["holding.py"], defining
+
+
+def test_one_resolver_of_names_to_objects():
+    """scope.resolve serves the user's code and generated code alike."""
+    resolvers = sorted(
+        f"{path.name}:{node.name}" for path in TRANSFORM.glob("*.py")
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and "resolve" in node.name and
+        node.name != "resolve_namespace")
+    assert resolvers == ["scope.py:resolve"], resolvers
