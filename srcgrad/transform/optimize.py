@@ -210,7 +210,8 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
         return False
     name, value = stmt.targets[0].id, stmt.value
     if loads.get(name) != 1 or stores.get(name) != 1 or name in fixed or \
-            not _pure(value, namespace) or _seeds(value, namespace):
+            not _once(cache, "pure", value, lambda node: _pure(node, namespace) and
+                      not _seeds(node, namespace)):
         return False
     read = loaded_names(value)  # and the names that hold the same arrays as those it reads
     read |= set().union(*(shared_arrays.get(used, ()) for used in read))
@@ -225,7 +226,8 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
     else:
         return False
     if not isinstance(reader, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
-            _changed_before_use(reader) & read or _seeds(reader, namespace):
+            _once(cache, "changed first", reader, _changed_before_use) & read or \
+            _once(cache, "seeds", reader, lambda node: _seeds(node, namespace)):
         return False  # the returned value and the seed keep their own lines
     targets = reader.targets if isinstance(reader, gast.Assign) else \
         [reader.target] if isinstance(reader, gast.AugAssign) else []
@@ -276,14 +278,20 @@ def _changed_before_use(stmt):
             isinstance(n.func.value, gast.Name)}
 
 
+def _once(cache, kind, node, compute):
+    """``compute(node)``, worked out once per node in a pass (``cache`` keeps the nodes alive,
+    so ids stay unique)."""
+    key = (kind, id(node))
+    found = cache.get(key)
+    if found is None or found[0] is not node:
+        found = cache[key] = (node, compute(node))
+    return found[1]
+
+
 def _text(node, cache):
     """The source text of ``node``, worked out once per node in a pass (``cache`` keeps the
     nodes alive, so ids stay unique)."""
-    key = ("text", id(node))
-    found = cache.get(key)
-    if found is None or found[0] is not node:
-        found = cache[key] = (node, _unparse(node))
-    return found[1]
+    return _once(cache, "text", node, _unparse)
 
 
 def _unparse(node):
