@@ -3,7 +3,7 @@ import gast
 import numpy as np
 
 from .analyze import nodes_in
-from .build import load, store
+from .build import constant, load, store
 from .optimize import Simplify, name_uses
 
 # Ufuncs whose result is a new floating-point array whatever the input's dtype: an array they
@@ -18,7 +18,7 @@ _READERS = {np.sum, np.max, np.min, np.amax, np.amin, np.mean, np.dot} | _FLOATI
 def scale_in_place(function_def, engine):
     """``d = 1.0 / np.sum(e) * e`` (or ``return ...``), where ``e`` is an array this function
     made with an ufunc such as ``np.exp`` and nothing reads afterwards, and the other factors are
-    numbers -> ``e /= np.sum(e)`` and ``d = e``: no new array (at 10^6 elements, 8 MB less to
+    numbers -> ``e *= 1.0 / np.sum(e)`` and ``d = e``: no new array (at 10^6 elements, 8 MB less to
     allocate and fault in). ``e *= k`` is NumPy's in-place multiply, CuPy's too; on Dask, which
     has no in-place arithmetic, Python runs it as ``e = e * k``.
 
@@ -62,7 +62,10 @@ def scale_in_place(function_def, engine):
         multipliers = [f for f, d in factors if f is not array and not d and not _is_one(f)]
         divisors = [f for f, d in factors if d]
         scale, op = _product(multipliers), gast.Mult()
-        if divisors and scale is None:
+        if divisors and scale is None and any(_is_one(f) for f, d in factors if not d):
+            # 1.0 / s * e: the reciprocal as computed, then a multiply (3x a divide's speed)
+            scale = gast.BinOp(left=constant(1.0), op=gast.Div(), right=_product(divisors))
+        elif divisors and scale is None:
             scale, op = _product(divisors), gast.Div()
         elif divisors:
             for divisor in divisors:

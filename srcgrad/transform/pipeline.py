@@ -21,6 +21,7 @@ from .parameters import allocator, tangent_parameters, wrt_names
 from .parse import parse_function
 from .forward import ForwardMode
 from .live import LiveGlobals
+from .methods import reductions_as_methods
 from .reverse import ReverseMode, resolve
 from .shapes import UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
 
@@ -232,6 +233,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
         engine.expand_lazily(function_def)  # values read only for their shape may be gone
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
+        reductions_as_methods(function_def, engine)  # last: other passes know np.sum's purity
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)

@@ -289,7 +289,7 @@ def test_a_dead_exp_is_scaled_in_place():
     x = rng.normal(size=6)
     before = x.copy()
     source = sg.source(sg.grad(logsumexp), x)
-    assert "exp_x /= np.sum(exp_x)" in source
+    assert "exp_x *= 1.0 / exp_x.sum()" in source
     check_grad(logsumexp, x)
     np.testing.assert_array_equal(x, before)
     assert sg.grad(logsumexp)(x.astype(np.float32)).dtype == np.float32
@@ -332,3 +332,18 @@ def test_the_readme_shows_the_current_batched_rnn_gradient():
     section = (root / "README.md").read_text().split("**Per-step products batched", 1)[1]
     shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert shown == sg.source(sg.grad(workloads.rnn, wrt=workload.wrt), *args)
+
+
+# --- reductions of arrays as their methods ------------------------------------------------------
+
+def reductions(x, s):
+    return np.sum(x * x) + np.max(x, 0)[0] + np.mean(x, axis=1, keepdims=True)[0, 0] * np.sum(s)
+
+
+def test_reductions_of_arrays_are_methods_and_of_numbers_functions():
+    x, s = rng.normal(size=(3, 4)), 0.7
+    source = sg.source(sg.grad(reductions), x, s)
+    assert "x.max(axis=0)" in source and \
+        "x.mean(axis=1, keepdims=True)" in source
+    assert "np.sum(s)" in source  # a number has no method
+    check_grad(reductions, x, s)
