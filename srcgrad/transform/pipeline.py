@@ -20,6 +20,7 @@ from .optimize import (inline_single_use, propagate_copies, remove_dead_assignme
 from .parameters import allocator, tangent_parameters, wrt_names
 from .parse import parse_function
 from .forward import ForwardMode
+from .hoist import hoist_projections
 from .live import LiveGlobals
 from .methods import reductions_as_methods
 from .reverse import ReverseMode, resolve
@@ -231,6 +232,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     inline_single_use(function_def, binder.bound, engine.shared_arrays)
     if engine.shapes is not None:
         engine.expand_lazily(function_def)  # values read only for their shape may be gone
+        hoist_projections(function_def, engine)
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
         reductions_as_methods(function_def, engine)  # last: other passes know np.sum's purity

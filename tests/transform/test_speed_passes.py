@@ -347,3 +347,45 @@ def test_reductions_of_arrays_are_methods_and_of_numbers_functions():
         "x.mean(axis=1, keepdims=True)" in source
     assert "np.sum(s)" in source  # a number has no method
     check_grad(reductions, x, s)
+
+
+# --- loop-invariant projections hoisted ---------------------------------------------------------
+
+def projected(W, U, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t] @ U.T)
+    return np.sum(h * h)
+
+
+def projected_few_rows(W, U, x, h0):
+    h = h0
+    for t in range(2):
+        h = np.tanh(h @ W + x[t] @ U)
+    return np.sum(h * h)
+
+
+def projected_rebound(W, U, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t] @ U)
+        x = x * 0.5
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_input_projections_are_one_product_before_the_loop(batch):
+    W, U = rng.normal(size=(4, 4)) * 0.5, rng.normal(size=(4, 5)) * 0.5
+    x, h0 = rng.normal(size=(6,) + batch + (5,)), rng.normal(size=batch + (4,))
+    source = sg.source(sg.grad(projected, wrt=(0, 1, 2, 3)), W, U, x, h0)
+    assert "x_at_U_T = " in source and "x_at_U_T[t]" in source, source
+    check_grad(projected, W, U, x, h0, wrt=(0, 1, 2, 3))
+
+
+def test_projections_stay_in_the_loop_where_the_rows_change_or_few_are_read():
+    W, U = rng.normal(size=(4, 4)) * 0.5, rng.normal(size=(5, 4)) * 0.5
+    x, h0 = rng.normal(size=(6, 3, 5)), rng.normal(size=(3, 4))
+    for function in (projected_few_rows, projected_rebound):
+        source = sg.source(sg.grad(function, wrt=(0, 1, 2)), W, U, x, h0)
+        assert "x_at_U" not in source, source
+        check_grad(function, W, U, x, h0, wrt=(0, 1, 2))
