@@ -22,6 +22,7 @@ from .parse import parse_function
 from .forward import ForwardMode
 from .hoist import hoist_projections
 from .live import LiveGlobals
+from .recall import reuse_saved_values
 from .methods import reductions_as_methods
 from .reverse import ReverseMode, resolve
 from .shapes import UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
@@ -233,6 +234,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     if engine.shapes is not None:
         engine.expand_lazily(function_def)  # values read only for their shape may be gone
         hoist_projections(function_def, engine)
+        reuse_saved_values(function_def, engine)
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
         reductions_as_methods(function_def, engine)  # last: other passes know np.sum's purity
