@@ -21,6 +21,7 @@ from .parameters import allocator, tangent_parameters, wrt_names
 from .parse import parse_function
 from .forward import ForwardMode
 from .hoist import hoist_projections
+from .inplace import ufunc_in_place
 from .live import LiveGlobals
 from .recall import reuse_saved_values
 from .methods import reductions_as_methods
@@ -237,6 +238,8 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
         reuse_saved_values(function_def, engine)
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
+        if not differentiable and mode in ("grad", "value_and_grad", "vjp"):
+            ufunc_in_place(function_def, engine, wrt_list)  # wrt: float, by the checks
         reductions_as_methods(function_def, engine)  # last: other passes know np.sum's purity
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")

@@ -437,3 +437,72 @@ def test_no_reuse_where_arrays_change_or_values_differ():
     source = sg.source(sg.grad(cos_of_other_value), x)
     assert source.count("np.cos(") >= 2, source  # cos of the halved y is not cos of y
     check_grad(cos_of_other_value, x)
+
+
+# --- a floating ufunc computed into the temporary of its argument -------------------------------
+
+BIG = 40_000  # past inplace.LARGE
+
+
+def big_chain(x, w, b):
+    return np.sum(np.tanh(x * w + b) ** 2 * np.exp(-x))
+
+
+def big_softmax(logits, label):
+    shifted = logits - np.max(logits)
+    return np.log(np.sum(np.exp(shifted))) - shifted[label]
+
+
+def exp_of_int_arithmetic(x, k):
+    return np.sum(x * np.exp(k * 2))
+
+
+def exp_of_viewed(x):
+    s = x * 2.0
+    head = s[:10]
+    e = np.exp(s)
+    return np.sum(e * x) + np.sum(head)
+
+
+def test_large_floating_ufuncs_write_into_their_temporary():
+    x = rng.normal(size=BIG)
+    source = sg.source(sg.grad(big_chain), x, 0.7, 0.1)
+    assert "np.tanh(tanh_x_times_w_plus_b, out=tanh_x_times_w_plus_b)" in source, source
+    assert "np.exp(exp_neg_x, out=exp_neg_x)" in source
+    np.testing.assert_allclose(sg.grad(big_chain)(x, 0.7, 0.1),
+                               np.exp(-x) * np.tanh(x * 0.7 + 0.1) * (
+                                   2 * 0.7 * (1 - np.tanh(x * 0.7 + 0.1) ** 2)
+                                   - np.tanh(x * 0.7 + 0.1)), rtol=1e-12, atol=1e-15)
+    logits = rng.normal(size=BIG)
+    source = sg.source(sg.grad(big_softmax), logits, 3)
+    assert "exp_shifted = logits - logits.max()" in source and \
+        "np.exp(exp_shifted, out=exp_shifted)" in source, source
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    p[3] -= 1.0
+    np.testing.assert_allclose(sg.grad(big_softmax)(logits, 3), p, rtol=1e-10, atol=1e-15)
+
+
+def test_in_place_ufuncs_keep_numpys_dtypes():
+    """float32 x with a float64 scalar: NumPy makes x * w + b float64, and so must the code."""
+    x = rng.normal(size=BIG).astype(np.float32)
+    w, b = np.float64(0.7), 0.1
+    gradient = sg.grad(big_chain)(x, w, b)
+    expected = sg.grad(big_chain)(x.astype(np.float64), w, b)
+    assert gradient.dtype == np.float64  # NumPy's promotion, as without the pass
+    np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
+    x32 = rng.normal(size=BIG).astype(np.float32)
+    assert sg.grad(big_chain)(x32, 0.7, 0.1).dtype == np.float32
+
+
+def test_no_in_place_ufunc_of_integers_or_of_viewed_arrays():
+    x, k = rng.normal(size=BIG), np.arange(BIG) % 5
+    source = sg.source(sg.grad(exp_of_int_arithmetic), x, k)
+    assert "out=" not in source, source
+    np.testing.assert_allclose(sg.grad(exp_of_int_arithmetic)(x, k), np.exp(k * 2))
+    x = rng.normal(size=BIG) * 0.1
+    source = sg.source(sg.grad(exp_of_viewed), x)
+    assert "out=e" not in source and "out=s" not in source, source
+    expected = np.exp(2 * x) * (2 * x + 1)
+    expected[:10] += 2.0
+    np.testing.assert_allclose(sg.grad(exp_of_viewed)(x), expected, rtol=1e-10)
