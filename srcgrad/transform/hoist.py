@@ -15,7 +15,7 @@ _PURE_BUILTINS = {builtins.range, builtins.reversed, builtins.len, builtins.floa
 _WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
 
 
-def hoist_projections(function_def, engine):
+def hoist_projections(function_def, engine, methods=True):
     """In a ``for t in range(...)`` loop, ``x[t] @ U`` where neither ``x`` nor ``U`` changes in
     the loop -> ``x_at_U = x @ U`` before the loop and ``x_at_U[t]`` in it: one matrix product
     (one BLAS call over all rows) instead of one per step, as an expert writes an RNN's input
@@ -26,7 +26,8 @@ def hoist_projections(function_def, engine):
     vector, so that ``(x @ U)[t]`` is ``x[t] @ U`` for every ``t``), where the loop visits at
     least half of ``x``'s rows (the product of rows never read is the waste), and where nothing
     in the loop can change an array: no element writes, no ``+=``, no call but NumPy's and the
-    saving stack's. ``t`` is the loop's own counter, never assigned in it.
+    saving stack's. ``t`` is the loop's own counter, never assigned in it. ``methods``: the
+    arrays are NumPy's, which have ``.reshape``; else ``np.reshape``, which dispatches.
     """
     shapes = engine.shape_reader(engine.final_shapes)
 
@@ -38,7 +39,7 @@ def hoist_projections(function_def, engine):
                 if isinstance(getattr(stmt, field, None), list):
                     visit(getattr(stmt, field))
             if isinstance(stmt, gast.For):
-                before, used = _hoist(stmt, engine, shapes)
+                before, used = _hoist(stmt, engine, shapes, methods)
                 block[index:index] = before
                 index += len(before)
                 if block is function_def.body:
@@ -105,7 +106,7 @@ def _mentions(tree, name):
     return any(isinstance(n, gast.Name) and n.id == name for n in nodes_in(tree))
 
 
-def _hoist(loop, engine, shapes):
+def _hoist(loop, engine, shapes, methods):
     if not isinstance(loop.target, gast.Name) or loop.orelse:
         return [], set()
     counter = loop.target.id
@@ -152,7 +153,7 @@ def _hoist(loop, engine, shapes):
                         hoisted[text] = engine.names.fresh(
                             f"{rows.id}_at_{_label(matrix)}" +
                             ("_T" if isinstance(matrix, gast.Attribute) else ""))
-                        product = _product_of_rows(rows, matrix, shapes)
+                        product = _product_of_rows(rows, matrix, shapes, methods, engine)
                         engine.final_shapes[hoisted[text]] = shapes.of(product)
                         before.append(gast.copy_location(gast.Assign(
                             targets=[store(hoisted[text])], value=product, type_comment=None),
@@ -197,17 +198,22 @@ def _base(expr):
     return None
 
 
-def _product_of_rows(rows, matrix, shapes):
+def _product_of_rows(rows, matrix, shapes, methods, engine):
     """``x @ U``, as one matrix product of all rows where ``x`` is a stack of matrices."""
     row_shape, matrix_shape = shapes.of(rows), shapes.of(matrix)
     if len(row_shape) == 2:
         return gast.BinOp(left=clone(rows), op=gast.MatMult(), right=clone(matrix))
-    flat = call(gast.Attribute(value=clone(rows), attr="reshape", ctx=gast.Load()),
-                constant(-1), constant(row_shape[-1]))
-    product = gast.BinOp(left=flat, op=gast.MatMult(), right=clone(matrix))
-    shape = row_shape[:-1] + matrix_shape[1:]
-    return call(gast.Attribute(value=product, attr="reshape", ctx=gast.Load()),
-                *[constant(n) for n in shape])
+
+    def reshaped(value, lengths):
+        if methods:
+            return call(gast.Attribute(value=value, attr="reshape", ctx=gast.Load()),
+                        *[constant(n) for n in lengths])
+        return call(engine.np_function("reshape"), value,
+                    gast.Tuple(elts=[constant(n) for n in lengths], ctx=gast.Load()))
+
+    product = gast.BinOp(left=reshaped(clone(rows), (-1, row_shape[-1])), op=gast.MatMult(),
+                         right=clone(matrix))
+    return reshaped(product, row_shape[:-1] + matrix_shape[1:])
 
 
 def _known(shape):

@@ -26,7 +26,7 @@ from .live import LiveGlobals
 from .recall import reuse_saved_values
 from .methods import reductions_as_methods
 from .reverse import ReverseMode, resolve
-from .shapes import UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
+from .shapes import FOREIGN_ARRAYS, UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
@@ -234,13 +234,15 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     inline_single_use(function_def, binder.bound, engine.shared_arrays)
     if engine.shapes is not None:
         engine.expand_lazily(function_def)  # values read only for their shape may be gone
-        hoist_projections(function_def, engine)
+        numpy_arrays = FOREIGN_ARRAYS not in signature[1]  # NumPy's, with their methods
+        hoist_projections(function_def, engine, numpy_arrays)
         reuse_saved_values(function_def, engine)
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, engine.shared_arrays)
         if not differentiable and mode in ("grad", "value_and_grad", "vjp"):
             ufunc_in_place(function_def, engine, wrt_list)  # wrt: float, by the checks
-        reductions_as_methods(function_def, engine)  # last: other passes know np.sum's purity
+        if numpy_arrays:  # NumPy's arrays have .sum(); a duck array may not
+            reductions_as_methods(function_def, engine)  # last: other passes know np.sum's purity
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)
