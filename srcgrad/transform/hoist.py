@@ -1,4 +1,4 @@
-"""Loop-invariant projections hoisted: ``x[t] @ U`` in a loop over ``t`` is one product before it."""
+"""Loop-invariant projections hoisted: ``x[t] @ U`` in a loop over ``t``, one product before it."""
 import builtins
 
 import gast
