@@ -506,3 +506,17 @@ def test_no_in_place_ufunc_of_integers_or_of_viewed_arrays():
     expected = np.exp(2 * x) * (2 * x + 1)
     expected[:10] += 2.0
     np.testing.assert_allclose(sg.grad(exp_of_viewed)(x), expected, rtol=1e-10)
+
+
+def test_in_place_ufuncs_on_dask_and_the_strict_device():
+    """Dask's ufuncs take out= (they rebind the array), CuPy's write into it."""
+    from strict_device import DeviceArray
+    da = pytest.importorskip("dask.array")
+    x = rng.normal(size=BIG)
+    expected = sg.grad(big_chain)(x, 0.7, 0.1)
+    lazy = da.from_array(x, chunks=10_000)
+    assert "out=" in sg.source(sg.grad(big_chain), lazy, 0.7, 0.1)
+    np.testing.assert_allclose(np.asarray(sg.grad(big_chain)(lazy, 0.7, 0.1)), expected,
+                               rtol=1e-12)
+    np.testing.assert_allclose(sg.grad(big_chain)(DeviceArray(x), 0.7, 0.1).get(), expected,
+                               rtol=1e-12)
