@@ -17,7 +17,7 @@ from .transform.parameters import tangent_parameters
 from .transform.pipeline import Generated, forward_mode, reverse_mode
 from .runtime import as_array_like, restructured, scalar_seed, zeros_for
 from .rules import non_differentiable as _declare_non_differentiable
-from .transform.shapes import Tree, argument_shape
+from .transform.shapes import FOREIGN_ARRAYS, Tree, argument_shape, has_foreign_arrays
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
 #: them (the derivative is then a tuple, in that order).
@@ -122,9 +122,11 @@ def _definition(function: Callable[..., Any], source: Optional[str] = None) -> O
 def argument_signature(args: Sequence[Any], kwargs: dict[str, Any]) -> Signature:
     """What generated code is specialized to: the shape of each argument (() for a number)."""
     positional = tuple(_shape_key(a) for a in args)
-    if not kwargs:
-        return positional, ()
-    return positional, tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items()))
+    keywords = tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items()))
+    if any(type(a) is not np.ndarray and has_foreign_arrays(a)
+           for a in (*args, *kwargs.values())):
+        keywords += (FOREIGN_ARRAYS,)  # code of its own, without NumPy's array methods
+    return positional, keywords
 
 
 def _quick_key(args: Sequence[Any]) -> Any:

@@ -22,10 +22,14 @@ from .parameters import allocator, wrt_names
 from .parse import parse_function
 from .segments import checkpoint_loops
 from .forward import ForwardMode
+from .hoist import hoist_projections
+from .inplace import ufunc_in_place
 from .live import LiveGlobals
-from .scope import resolve
+from .recall import reuse_saved_values
+from .methods import reductions_as_methods
 from .reverse import ReverseMode
-from .shapes import UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
+from .scope import resolve
+from .shapes import FOREIGN_ARRAYS, UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
 
@@ -181,10 +185,18 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     remove_dead_assignments(propagate_copies(function_def), binder.bound)
     inline_single_use(function_def, binder.bound, generator.shared_arrays)
     if generator.shapes is not None:
+        specializer = generator.specializer
         # values read only for their shape may be gone after these
-        generator.specializer.final_passes(function_def, binder.bound)
+        specializer.final_passes(function_def, binder.bound)
+        numpy_arrays = FOREIGN_ARRAYS not in signature[1]  # NumPy's, with their methods
+        hoist_projections(function_def, specializer, numpy_arrays)
+        reuse_saved_values(function_def, specializer)
         remove_dead_assignments(function_def, binder.bound)
         inline_single_use(function_def, binder.bound, generator.shared_arrays)
+        if not differentiable and mode in ("grad", "value_and_grad", "vjp"):
+            ufunc_in_place(function_def, specializer, wrt_list)  # wrt: float, by the checks
+        if numpy_arrays:  # NumPy's arrays have .sum(); a duck array may not
+            reductions_as_methods(function_def, specializer)  # last: other passes know np.sum's purity
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)

@@ -84,6 +84,27 @@ def argument_shape(value, depth=0):
     return UNKNOWN
 
 
+# A keyword entry of a signature (api.argument_signature) saying that some argument is an array
+# of another library than NumPy (CuPy, Dask, a duck array): the code for it keeps to NumPy's
+# dispatching functions (np.sum(x)), where code for NumPy arrays may call their methods.
+FOREIGN_ARRAYS = ("<arrays other than numpy's>", ())
+
+
+def has_foreign_arrays(value, depth=0):
+    """Is ``value``, or an element of it (lists, tuples, dicts, dataclasses), an array that is
+    not a NumPy ndarray (or subclass)?"""
+    if isinstance(value, np.ndarray) or isinstance(value, (bool, int, float, complex, np.generic)):
+        return False
+    if depth >= 32:
+        return True
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple, dict)):
+        items = value.values() if isinstance(value, dict) else value
+        return len(value) > MAX_TREE_SIZE or any(has_foreign_arrays(v, depth + 1) for v in items)
+    return type(getattr(value, "shape", None)) is tuple and hasattr(value, "dtype")
+
+
 def is_known(shape):
     """A shape whose every length is known (equality of two such shapes is certain)."""
     return isinstance(shape, tuple) and None not in shape

@@ -289,7 +289,7 @@ def test_a_dead_exp_is_scaled_in_place():
     x = rng.normal(size=6)
     before = x.copy()
     source = sg.source(sg.grad(logsumexp), x)
-    assert "exp_x /= np.sum(exp_x)" in source
+    assert "exp_x *= 1.0 / exp_x.sum()" in source
     check_grad(logsumexp, x)
     np.testing.assert_array_equal(x, before)
     assert sg.grad(logsumexp)(x.astype(np.float32)).dtype == np.float32
@@ -332,3 +332,191 @@ def test_the_readme_shows_the_current_batched_rnn_gradient():
     section = (root / "README.md").read_text().split("**Per-step products batched", 1)[1]
     shown = re.search(r"```python\n(.*?)```", section, re.S).group(1)
     assert shown == sg.source(sg.grad(workloads.rnn, wrt=workload.wrt), *args)
+
+
+# --- reductions of arrays as their methods ------------------------------------------------------
+
+def reductions(x, s):
+    return np.sum(x * x) + np.max(x, 0)[0] + np.mean(x, axis=1, keepdims=True)[0, 0] * np.sum(s)
+
+
+def test_reductions_of_arrays_are_methods_and_of_numbers_functions():
+    x, s = rng.normal(size=(3, 4)), 0.7
+    source = sg.source(sg.grad(reductions), x, s)
+    assert "x.max(axis=0)" in source and \
+        "x.mean(axis=1, keepdims=True)" in source
+    assert "np.sum(s)" in source  # a number has no method
+    check_grad(reductions, x, s)
+
+
+# --- loop-invariant projections hoisted ---------------------------------------------------------
+
+def projected(W, U, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t] @ U.T)
+    return np.sum(h * h)
+
+
+def projected_few_rows(W, U, x, h0):
+    h = h0
+    for t in range(2):
+        h = np.tanh(h @ W + x[t] @ U)
+    return np.sum(h * h)
+
+
+def projected_rebound(W, U, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(h @ W + x[t] @ U)
+        x = x * 0.5
+    return np.sum(h * h)
+
+
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_input_projections_are_one_product_before_the_loop(batch):
+    W, U = rng.normal(size=(4, 4)) * 0.5, rng.normal(size=(4, 5)) * 0.5
+    x, h0 = rng.normal(size=(6,) + batch + (5,)), rng.normal(size=batch + (4,))
+    source = sg.source(sg.grad(projected, wrt=(0, 1, 2, 3)), W, U, x, h0)
+    assert "x_at_U_T = " in source and "x_at_U_T[t]" in source, source
+    check_grad(projected, W, U, x, h0, wrt=(0, 1, 2, 3))
+
+
+def test_projections_stay_in_the_loop_where_the_rows_change_or_few_are_read():
+    W, U = rng.normal(size=(4, 4)) * 0.5, rng.normal(size=(5, 4)) * 0.5
+    x, h0 = rng.normal(size=(6, 3, 5)), rng.normal(size=(3, 4))
+    for function in (projected_few_rows, projected_rebound):
+        source = sg.source(sg.grad(function, wrt=(0, 1, 2)), W, U, x, h0)
+        assert "x_at_U" not in source, source
+        check_grad(function, W, U, x, h0, wrt=(0, 1, 2))
+
+
+# --- saved values read again instead of computed again ------------------------------------------
+
+def fixed_newton(M, e):
+    E = M
+    for _ in range(6):
+        E = E - (E - e * np.sin(E) - M) / (1.0 - e * np.cos(E))
+    return np.sum(E * E)
+
+
+def fixed_newton_with_writes(M, e):
+    E = M
+    out = np.zeros(M.shape[0] + 1)
+    for k in range(4):
+        E = E - (E - e * np.sin(E) - M) / (1.0 - e * np.cos(E))
+        out[k] = E[0]
+    return np.sum(E * E) + np.sum(out * out)
+
+
+def cos_of_other_value(x):
+    y = x
+    for _ in range(3):
+        s = np.sin(y)
+        y = y * 0.5
+        c = np.cos(y)
+        y = y + s * c
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("n", [3, 1000])
+def test_the_adjoint_reads_the_saved_cosine(n):
+    M, e = rng.uniform(0.0, 6.0, size=n), 0.4
+    source = sg.source(sg.grad(fixed_newton, wrt=(0, 1)), M, e)
+    specialized = source.split("# for any")[0]
+    # np.cos in the primal and in the comment heading the adjoint of its line, not in the adjoint
+    assert specialized.count("np.cos(") == 2 and "stack.append(E)" not in source, source
+    check_grad(fixed_newton, M, e, wrt=(0, 1), rtol=1e-3)  # differences of 6 Newton steps
+
+
+def test_no_reuse_where_arrays_change_or_values_differ():
+    M, e = rng.uniform(0.0, 6.0, size=5), 0.4
+    source = sg.source(sg.grad(fixed_newton_with_writes, wrt=(0, 1)), M, e)
+    check_grad(fixed_newton_with_writes, M, e, wrt=(0, 1))
+    x = rng.normal(size=4)
+    source = sg.source(sg.grad(cos_of_other_value), x)
+    assert source.count("np.cos(") >= 2, source  # cos of the halved y is not cos of y
+    check_grad(cos_of_other_value, x)
+
+
+# --- a floating ufunc computed into the temporary of its argument -------------------------------
+
+BIG = 40_000  # past inplace.LARGE
+
+
+def big_chain(x, w, b):
+    return np.sum(np.tanh(x * w + b) ** 2 * np.exp(-x))
+
+
+def big_softmax(logits, label):
+    shifted = logits - np.max(logits)
+    return np.log(np.sum(np.exp(shifted))) - shifted[label]
+
+
+def exp_of_int_arithmetic(x, k):
+    return np.sum(x * np.exp(k * 2))
+
+
+def exp_of_viewed(x):
+    s = x * 2.0
+    head = s[:10]
+    e = np.exp(s)
+    return np.sum(e * x) + np.sum(head)
+
+
+def test_large_floating_ufuncs_write_into_their_temporary():
+    x = rng.normal(size=BIG)
+    source = sg.source(sg.grad(big_chain), x, 0.7, 0.1)
+    assert "np.tanh(tanh_x_times_w_plus_b, out=tanh_x_times_w_plus_b)" in source, source
+    assert "np.exp(exp_neg_x, out=exp_neg_x)" in source
+    np.testing.assert_allclose(sg.grad(big_chain)(x, 0.7, 0.1),
+                               np.exp(-x) * np.tanh(x * 0.7 + 0.1) * (
+                                   2 * 0.7 * (1 - np.tanh(x * 0.7 + 0.1) ** 2)
+                                   - np.tanh(x * 0.7 + 0.1)), rtol=1e-12, atol=1e-15)
+    logits = rng.normal(size=BIG)
+    source = sg.source(sg.grad(big_softmax), logits, 3)
+    assert "exp_shifted = logits - logits.max()" in source and \
+        "np.exp(exp_shifted, out=exp_shifted)" in source, source
+    p = np.exp(logits - logits.max())
+    p /= p.sum()
+    p[3] -= 1.0
+    np.testing.assert_allclose(sg.grad(big_softmax)(logits, 3), p, rtol=1e-10, atol=1e-15)
+
+
+def test_in_place_ufuncs_keep_numpys_dtypes():
+    """float32 x with a float64 scalar: NumPy makes x * w + b float64, and so must the code."""
+    x = rng.normal(size=BIG).astype(np.float32)
+    w, b = np.float64(0.7), 0.1
+    gradient = sg.grad(big_chain)(x, w, b)
+    expected = sg.grad(big_chain)(x.astype(np.float64), w, b)
+    assert gradient.dtype == np.float64  # NumPy's promotion, as without the pass
+    np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-6)
+    x32 = rng.normal(size=BIG).astype(np.float32)
+    assert sg.grad(big_chain)(x32, 0.7, 0.1).dtype == np.float32
+
+
+def test_no_in_place_ufunc_of_integers_or_of_viewed_arrays():
+    x, k = rng.normal(size=BIG), np.arange(BIG) % 5
+    source = sg.source(sg.grad(exp_of_int_arithmetic), x, k)
+    assert "out=" not in source, source
+    np.testing.assert_allclose(sg.grad(exp_of_int_arithmetic)(x, k), np.exp(k * 2))
+    x = rng.normal(size=BIG) * 0.1
+    source = sg.source(sg.grad(exp_of_viewed), x)
+    assert "out=e" not in source and "out=s" not in source, source
+    expected = np.exp(2 * x) * (2 * x + 1)
+    expected[:10] += 2.0
+    np.testing.assert_allclose(sg.grad(exp_of_viewed)(x), expected, rtol=1e-10)
+
+
+def test_in_place_ufuncs_on_dask_and_the_strict_device():
+    """Dask's ufuncs take out= (they rebind the array), CuPy's write into it."""
+    from strict_device import DeviceArray
+    da = pytest.importorskip("dask.array")
+    x = rng.normal(size=BIG)
+    expected = sg.grad(big_chain)(x, 0.7, 0.1)
+    lazy = da.from_array(x, chunks=10_000)
+    assert "out=" in sg.source(sg.grad(big_chain), lazy, 0.7, 0.1)
+    np.testing.assert_allclose(np.asarray(sg.grad(big_chain)(lazy, 0.7, 0.1)), expected,
+                               rtol=1e-12)
+    np.testing.assert_allclose(sg.grad(big_chain)(DeviceArray(x), 0.7, 0.1).get(), expected,
+                               rtol=1e-12)
