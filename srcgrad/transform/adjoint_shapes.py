@@ -22,6 +22,11 @@ from .optimize import inline_single_use, name_uses, remove_in_blocks, simplify
 from .shapes import UNKNOWN, Shapes, is_known, matmul_shape
 
 
+# The runtime helpers whose work the shapes may make unnecessary or simpler.
+_SPECIALIZED_HELPERS = {id(helper) for helper in (unbroadcast, size_of, matmul_adjoint_left,
+                                                  matmul_adjoint_right)}
+
+
 class AdjointSpecializer:
     """Shapes of the names of one function's adjoint code, and the rewrites they allow.
 
@@ -106,7 +111,10 @@ class AdjointSpecializer:
                                                        node.args, shapes) or node
                 return node
 
-        return self.without_expansions(Specialize().visit(expr), shapes)
+        if any(type(node) is gast.Call and id(self.called(node)) in _SPECIALIZED_HELPERS
+               for node in nodes_in(expr)):  # (most expressions call none of them)
+            expr = Specialize().visit(expr)
+        return self.without_expansions(expr, shapes)
 
     def without_expansions(self, expr, shapes):
         """``expand_reduced(g, x, ...) * y`` -> ``g * y`` where broadcasting stretches ``g`` to
