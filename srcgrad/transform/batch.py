@@ -3,7 +3,7 @@ import gast
 import numpy as np
 
 from .analyze import nodes_in
-from .build import call, clone, load, store
+from .build import call, clone, load, rewrite_for_loops, store
 
 
 # A dot of vectors longer than this costs more than the call: copying them into one stack
@@ -31,20 +31,13 @@ def batch_accumulations(function_def, specializer):
     """
     shapes = specializer.shape_reader(specializer.final_shapes)
 
-    def visit(block):
-        index = 0
-        while index < len(block):
-            stmt = block[index]
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list):
-                    visit(getattr(stmt, field))
-            if isinstance(stmt, gast.For) and not stmt.orelse:
-                before, after = _batch(stmt, specializer, shapes)
-                block[index:index + 1] = before + [stmt] + after
-                index += len(before) + len(after)
-            index += 1
+    def batch(block, index):
+        loop = block[index]
+        before, after = _batch(loop, specializer, shapes) if not loop.orelse else ([], [])
+        block[index:index + 1] = before + [loop] + after
+        return len(before), len(after)
 
-    visit(function_def.body)
+    rewrite_for_loops(function_def.body, batch)
     return function_def
 
 

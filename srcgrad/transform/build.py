@@ -127,3 +127,19 @@ def put_child(parent, field, index, value):
         setattr(parent, field, value)
     else:
         getattr(parent, field)[index] = value
+
+
+def rewrite_for_loops(body, rewrite):
+    """Call ``rewrite(block, index)`` for each ``for`` loop ``block[index]`` in ``body`` and the
+    blocks nested in it (a statement's own blocks first); it may put statements before and
+    after the loop, and returns how many: (before, after)."""
+    index = 0
+    while index < len(body):
+        stmt = body[index]
+        for field in ("body", "orelse"):
+            if isinstance(getattr(stmt, field, None), list):
+                rewrite_for_loops(getattr(stmt, field), rewrite)
+        if isinstance(stmt, gast.For):
+            before, after = rewrite(body, index)
+            index += before + after
+        index += 1

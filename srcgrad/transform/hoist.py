@@ -6,7 +6,7 @@ import numpy as np
 
 from .analyze import nodes_in
 from .batch import _integer, _label, _text
-from .build import call, clone, constant, load, store
+from .build import call, clone, constant, load, rewrite_for_loops, store
 
 # Builtins a loop body may call without changing an array.
 _PURE_BUILTINS = {builtins.range, builtins.reversed, builtins.len, builtins.float, builtins.int,
@@ -31,22 +31,15 @@ def hoist_projections(function_def, specializer, methods=True):
     """
     shapes = specializer.shape_reader(specializer.final_shapes)
 
-    def visit(block):
-        index = 0
-        while index < len(block):
-            stmt = block[index]
-            for field in ("body", "orelse"):
-                if isinstance(getattr(stmt, field, None), list):
-                    visit(getattr(stmt, field))
-            if isinstance(stmt, gast.For):
-                before, used = _hoist(stmt, specializer, shapes, methods)
-                block[index:index] = before
-                index += len(before)
-                if block is function_def.body:
-                    _drop_unread(stmt, used, block[index + 1:])
-            index += 1
+    def hoist(block, index):
+        loop = block[index]
+        before, used = _hoist(loop, specializer, shapes, methods)
+        block[index:index] = before
+        if block is function_def.body:
+            _drop_unread(loop, used, block[index + len(before) + 1:])
+        return len(before), 0
 
-    visit(function_def.body)
+    rewrite_for_loops(function_def.body, hoist)
     return function_def
 
 
