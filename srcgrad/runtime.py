@@ -99,6 +99,16 @@ def copy_of(x):
     return x.copy() if hasattr(x, "copy") else x
 
 
+def shaped_like(t, x):
+    """``t``, or where ``t`` is a number standing in for the zeros of array ``x`` (a tangent that
+    generated code made before ``x`` existed), ``t`` stretched to ``x``'s shape: an array of its
+    own that an element write may change and an index may read."""
+    shape = getattr(x, "shape", ())
+    if shape == () or getattr(t, "shape", ()) == shape:
+        return t
+    return zeros_like(x) + t
+
+
 def own_copies(stack, *values):
     """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack`` with
     every saved array and list copied too, so a pullback called again starts from the state the

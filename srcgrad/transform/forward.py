@@ -37,6 +37,10 @@ class ForwardMode(Sweep):
     def __init__(self, parsed, body, params, activity, local_names, names, binder):
         super().__init__(parsed, body, params, activity, local_names, names, binder)
         self.tangent = self.derivative
+        # Tangents that may hold the 0.0 standing in for an array's zeros (made where the array
+        # did not exist yet, e.g. before a loop whose body binds it): an element write into one,
+        # or an index of one, first stretches it (runtime.shaped_like).
+        self.stand_ins = set()
 
     def zeros(self, name, defined):
         """Zeros shaped like ``name``, or ``0.0`` where ``name`` may not exist yet."""
@@ -116,6 +120,8 @@ class ForwardMode(Sweep):
         state[tangent] = OWNED if _is_fresh(total) else SHARED
         code = [located(s, stmt) for s in prelude] + [assign(tangent, total, stmt)]
         read = set().union(*(loaded_names(s) for s in code))
+        if read & self.stand_ins:  # dy = dx * 2.0 of a stand-in dx may be a number as well
+            self.stand_ins.add(tangent)
         if previous is None or previous not in read:
             return [stmt] + code, state
         if name not in read:  # x = f(x) and the tangent needs only the old x: compute it first
@@ -157,6 +163,10 @@ class ForwardMode(Sweep):
             if isinstance(bound, gast.Name):
                 live = bound.id in self.varied and state.get(self.tangent(bound.id), ZERO) != ZERO
                 bindings[tangent_param] = load(self.tangent(bound.id)) if live else None
+                if live and primitive is operator.getitem and \
+                        self.tangent(bound.id) in self.stand_ins:  # 0.0[i] would fail
+                    bindings[tangent_param] = call(self.runtime("shaped_like"),
+                                                   bindings[tangent_param], load(bound.id))
             elif isinstance(bound, (gast.List, gast.Tuple)):
                 live = any(isinstance(e, gast.Name) and e.id in self.varied and
                            state.get(self.tangent(e.id), ZERO) != ZERO for e in bound.elts)
@@ -240,6 +250,9 @@ class ForwardMode(Sweep):
         if status == ZERO and not value_live:
             return [stmt], state
         code = [stmt]
+        if status != ZERO and tangent in self.stand_ins:
+            code.append(assign(tangent, call(self.runtime("shaped_like"), load(tangent),
+                                             load(array)), stmt))
         if status == ZERO:  # a list (of a primitive's results) gets a list of zeros
             code.append(assign(tangent, self.zeros(array, {array}), stmt))
         elif status == SHARED:
@@ -286,7 +299,10 @@ class ForwardMode(Sweep):
 
     def materialize(self, tangent, like, defined):
         """``dx = zeros_like(x)`` where paths disagree; ``defined``: the names bound there."""
-        return assign(tangent, self.zeros(self.primal_of[tangent], defined), like)
+        primal = self.primal_of[tangent]
+        if primal not in defined and primal not in self.list_names:
+            self.stand_ins.add(tangent)
+        return assign(tangent, self.zeros(primal, defined), like)
 
     def loop(self, stmt, state):
         entry = dict(state)
@@ -294,11 +310,15 @@ class ForwardMode(Sweep):
         # temporaries of the body do not.
         needed = upward_exposed(stmt.body) | _loaded_outside(self.body, stmt)
         carried = {self.tangent(n) for n in sorted(needed & self.varied)}
+        # made on entry before the primal exists: the 0.0 stand-in (see materialize)
+        self.stand_ins |= {t for t in carried if self.primal_of[t] not in stmt.sg_defined_before
+                           and self.primal_of[t] not in self.list_names}
         taken = set(self.names.taken)
         for _ in range(8):
             self.reset_names(taken)
+            stand_ins = set(self.stand_ins)
             body, exit_state = self.block(stmt.body, dict(entry))
-            changed = False
+            changed = self.stand_ins != stand_ins  # a later statement of the body made one
             for tangent in set(entry) | set(exit_state):
                 before, after = entry.get(tangent, ZERO), exit_state.get(tangent, ZERO)
                 if before == ZERO and after != ZERO and tangent in carried:

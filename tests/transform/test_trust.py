@@ -952,3 +952,58 @@ def test_negative_constant_raised_to_a_power():
 def test_sign_folding_never_reads_an_adjoint_another_name_changes():
     a = np.array([-1.44, -0.05, 1.18])
     check_grads(rescales_by_its_own_last_element, a, order=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# Second order where an array exists on only some paths (`fuzz_tally.py grammar --seed 1
+# --order 2`): the tangent of an array the second sweep writes into (`dm[i, 2] = ...`) was made
+# as the 0.0 standing in for "not bound yet", because the array is bound only under the `else`
+# of an early return (or under `if c > 0.5`) and the adjoint's `if not branch:` (the same test
+# again) was not known to run only there; and before a loop, where it may truly be unbound.
+# TypeError: 'float' object does not support item assignment, in generated code.
+
+def early_return_then_writes_in_a_loop(a, b, c):
+    if c > 3.0:
+        return np.sin(c)
+    s = c * c
+    c = b  # c is saved for the adjoint: the tape has tangents in the second sweep
+    m = np.outer(a, a)
+    for i in range(3):
+        m[i, 2] = m[i, 2] * np.tanh(c)
+    return np.sum(m) * b + s * s
+
+
+def bound_under_a_test_written_under_it_again(a, c):
+    if c > 0.5:
+        m = np.outer(a, a)
+    t = np.sum(a)
+    if c > 0.5:
+        for i in range(3):
+            m[i, 1] = m[i, 1] * c
+        t = t + np.sum(m * m)
+    return t * c
+
+
+def bound_under_a_test_written_in_a_loop(a, c):
+    if c > 0.5:
+        m = np.outer(a, a)
+    for i in range(2):
+        if c > 0.5:
+            m[i, 1] = m[i, 1] * c
+    if c > 0.5:
+        return np.sum(m * m) * c
+    return c
+
+
+def test_second_order_where_an_array_is_bound_on_some_paths():
+    a = np.array([1.48, 0.09, 0.04])
+    # f = (terms without c) + c^4 where c <= 3
+    f = early_return_then_writes_in_a_loop
+    assert sg.hessian(f, wrt=2)(a, -0.41, 0.65) == pytest.approx(12 * 0.65 ** 2)
+    assert sg.grad(sg.grad(f, wrt=2), wrt=2)(a, -0.41, 0.65) == pytest.approx(12 * 0.65 ** 2)
+    assert sg.hvp(f, wrt=2)(a, -0.41, 0.65, 2.0) == pytest.approx(24 * 0.65 ** 2)
+    check_grads(f, a, -0.41, 0.65, order=2)
+    check_grads(f, a, -0.41, 3.5, order=2)
+    for f in (bound_under_a_test_written_under_it_again, bound_under_a_test_written_in_a_loop):
+        check_grads(f, a, 0.65, order=2)
+        check_grads(f, a, 0.25, order=2)
