@@ -157,7 +157,7 @@ class ForwardMode(Sweep):
                                           "it has no forward rule; register one with "
                                           f"@srcgrad.defjvp({qualified_name(primitive)})")
         bindings = _bind(rule, args, keywords, self.parsed, stmt, self.binder)
-        wanted = []
+        wanted, stretched = [], []
         for param, tangent_param in zip(rule.differentiable, rule.tangents):
             bound = bindings[param]
             if isinstance(bound, gast.Name):
@@ -165,8 +165,9 @@ class ForwardMode(Sweep):
                 bindings[tangent_param] = load(self.tangent(bound.id)) if live else None
                 if live and primitive is operator.getitem and \
                         self.tangent(bound.id) in self.stand_ins:  # 0.0[i] would fail
-                    bindings[tangent_param] = call(self.runtime("shaped_like"),
-                                                   bindings[tangent_param], load(bound.id))
+                    stretched.append(assign(self.tangent(bound.id), call(
+                        self.runtime("shaped_like"), load(self.tangent(bound.id)),
+                        load(bound.id)), stmt))
             elif isinstance(bound, (gast.List, gast.Tuple)):
                 live = any(isinstance(e, gast.Name) and e.id in self.varied and
                            state.get(self.tangent(e.id), ZERO) != ZERO for e in bound.elts)
@@ -190,6 +191,7 @@ class ForwardMode(Sweep):
         bindings["ans"] = load(target.id)
         prelude, outputs = inline_rule(rule, bindings, wanted, self.names, self.binder,
                                        outputs=rule.tangents)
+        prelude = stretched + prelude
         terms = [outputs[t] for t in wanted]
         if primitive in SUMS and len(terms) == len(rule.tangents):
             # Both operands of + or - carry tangents: their sum broadcasts to the result's
@@ -310,22 +312,30 @@ class ForwardMode(Sweep):
         # temporaries of the body do not.
         needed = upward_exposed(stmt.body) | _loaded_outside(self.body, stmt)
         carried = {self.tangent(n) for n in sorted(needed & self.varied)}
-        # made on entry before the primal exists: the 0.0 stand-in (see materialize)
-        self.stand_ins |= {t for t in carried if self.primal_of[t] not in stmt.sg_defined_before
-                           and self.primal_of[t] not in self.list_names}
         taken = set(self.names.taken)
+        bound_in_body = stmt.sg_defined_before | assigned_names(stmt.body)
         for _ in range(8):
             self.reset_names(taken)
             stand_ins = set(self.stand_ins)
             body, exit_state = self.block(stmt.body, dict(entry))
-            changed = self.stand_ins != stand_ins  # a later statement of the body made one
+            changed = False
             for tangent in set(entry) | set(exit_state):
                 before, after = entry.get(tangent, ZERO), exit_state.get(tangent, ZERO)
                 if before == ZERO and after != ZERO and tangent in carried:
                     entry[tangent], changed = OWNED, True
                 elif before == OWNED and after == SHARED:
                     entry[tangent], changed = SHARED, True
-            if not changed:
+            # The tangents the setup below (or the end of the body) makes as the 0.0 stand-in,
+            # where the primal may not exist yet: the body reads them from the next iteration
+            # on, so it is made again knowing them (see materialize).
+            for tangent in entry:
+                primal = self.primal_of[tangent]
+                if entry[tangent] != ZERO and primal not in self.list_names and (
+                        (state.get(tangent, ZERO) == ZERO and
+                         primal not in stmt.sg_defined_before) or
+                        (exit_state.get(tangent, ZERO) == ZERO and primal not in bound_in_body)):
+                    self.stand_ins.add(tangent)
+            if not changed and self.stand_ins == stand_ins:
                 break
         setup = []
         for tangent in sorted(entry):

@@ -24,6 +24,7 @@ from ..rules.shape import astype
 from ..runtime import copy_of, field, refuse_in_place
 from .analyze import assigned_names, index_trick, mutated_names, nodes_in, runs_at_least_once
 from .closures import Lifting
+from .emit import GENERATED_FROM
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .parse import is_user_function, resolve
 from .sweep import appended_list, popped_list, replace
@@ -75,6 +76,7 @@ class Desugar:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
         self.check_in_place_updates(body)
+        self.tape = _generated_tape(body, self.parsed)
         body = self.block(body, top=True)
         params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
         body = self.lifting.lift(body, set(params) | assigned_names(body))
@@ -443,7 +445,9 @@ class Desugar:
                     states[key] = _join(states.get(key, _UNSEEN), state.get(target.value.id))
                 elif isinstance(target, gast.Name):
                     state[target.id] = _FRESH if _makes_new_array(
-                        stmt.value, self.parsed.namespace) else _SHARED
+                        stmt.value, self.parsed.namespace) or (
+                        self.tape is not None and popped_list(stmt.value) == self.tape) \
+                        else _SHARED
                 else:
                     for node in gast.walk(target):
                         if isinstance(node, gast.Name):
@@ -469,6 +473,25 @@ class Desugar:
         return state
 
 _FRESH, _SHARED, _PARAMETER, _UNSEEN = "fresh", "shared", "parameter", "unseen"
+
+
+def _generated_tape(body, parsed):
+    """The name of the list where code srcgrad generated (a gradient differentiated again)
+    saves values for its adjoint sweep (its first statement is ``stack = []``), or None.
+
+    An array popped off it is one the primal sweep made and wrote into (``m0 = stack.pop()``
+    rebinds the array an iteration made, ``m0[0, :] = stack.pop()`` puts back the row that
+    iteration overwrote): the same array, which the user's function created and nothing else
+    read while the adjoint restores it, so it counts as made here and not as shared.
+    """
+    if parsed.filename not in GENERATED_FROM or not body:
+        return None
+    first = body[0]
+    if isinstance(first, gast.Assign) and len(first.targets) == 1 and \
+            isinstance(first.targets[0], gast.Name) and isinstance(first.value, gast.List) and \
+            not first.value.elts:
+        return first.targets[0].id
+    return None
 
 
 def _write_key(name, stmt):
