@@ -120,11 +120,31 @@ def own_copies(stack, *values):
         if not (isinstance(value, list) or hasattr(value, "shape")):
             return value  # numbers and other values the adjoint never changes
         if id(value) not in copies:
-            copies[id(value)] = (value, copy_of(value))  # the original is kept alive with it
+            view = _view_of_copy(value, own) if isinstance(value, np.ndarray) else None
+            # the original is kept alive with it
+            copies[id(value)] = (value, view if view is not None else copy_of(value))
         return copies[id(value)][1]
 
     stack = [own(entry) for entry in stack] if stack is not None else None
     return (stack, *(own(value) for value in values))
+
+
+def _view_of_copy(value, own):
+    """For a NumPy view (``row = m[i - 1, :]`` saved for the adjoint), the same view of the copy
+    of the array that owns its memory, so that what the adjoint puts back into ``m`` shows in
+    ``row`` as it did in the primal; None for an array that owns its memory, or a view whose
+    owner cannot be copied with the same layout."""
+    root = value
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is value or root.base is not None:
+        return None
+    copy = own(root)
+    if not isinstance(copy, np.ndarray) or copy.strides != root.strides or \
+            copy.dtype != root.dtype:
+        return None
+    offset = value.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(value.shape, value.dtype, buffer=copy, offset=offset, strides=value.strides)
 
 
 def refuse_in_place(value, filename, lineno, construct, advice):
