@@ -99,7 +99,10 @@ class Activity:
                 return False
             return self.is_varied(expr.value)
         if isinstance(expr, gast.Subscript):  # np.r_[x, y] is varied by its index
-            return self.is_varied(expr.value) or self.is_varied(expr.slice)
+            # but not by the bounds of a slice, which are integers (range(3)[:iterations])
+            parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+            return self.is_varied(expr.value) or any(
+                self.is_varied(part) for part in parts if not isinstance(part, gast.Slice))
         if isinstance(expr, gast.Call):
             if self._non_differentiable_call(expr):
                 return False

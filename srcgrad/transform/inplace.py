@@ -23,8 +23,12 @@ def scale_in_place(function_def, engine):
     has no in-place arithmetic, Python runs it as ``e = e * k``.
 
     Only at the top of the function (not in a loop), where every read of ``e`` is arithmetic
-    or a reduction (never a view, a save on the stack, a container or the returned value).
+    or a reduction (never a view, a save on the stack, a container or the returned value); not
+    in code that is differentiated again (``engine.differentiable``).
     """
+    if getattr(engine, "differentiable", False):
+        # code differentiated again: d = e, then writes into d, is a write into e's array
+        return function_def
     body = function_def.body
     shapes = engine.shape_reader(engine.final_shapes)
     stores, loads, fixed = name_uses(function_def)

@@ -161,6 +161,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
     body, activity, locals_, binder = p.body, p.activity, p.locals, p.binder
     engine = ReverseMode(parsed, body, params, activity, locals_, names, binder)
     engine.recompute_calls = differentiable or mode == "adjoint"
+    engine.differentiable = differentiable or mode == "adjoint"  # differentiated again
     engine.link = link  # see forward_mode
     if signature is not None:
         engine.shapes = infer_shapes(body, parameter_shapes(function, tree, signature),

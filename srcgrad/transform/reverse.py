@@ -625,10 +625,13 @@ class ReverseMode(Sweep):
 
         ``y = x - c``: ``dx = dy``. When ``dy`` is an array of its own (OWNED) that nothing
         reads after this statement's adjoint (``y`` is bound once, outside loops), ``dx`` may
-        update it in place afterwards instead of copying it first.
+        update it in place afterwards instead of copying it first. Not in code that is
+        differentiated again (``differentiable``, set by the pipeline): there ``dx = dy``
+        followed by ``dx[i] += ...`` is a write into an array another name holds, which the
+        next transformation refuses.
         """
         adjoint = self.adjoint(name)
-        if state.get(adjoint) != OWNED or name in sources or self.loop_depth or \
+        if getattr(self, "differentiable", False) or state.get(adjoint) != OWNED or name in sources or self.loop_depth or \
                 name in self.params or len(self.definitions.get(name, [])) != 1:
             return None
         whole = [source for source, parts in sources.items() for part in parts
@@ -1084,8 +1087,13 @@ class ReverseMode(Sweep):
         body_primal, body_adjoint, entry = self.loop_body(stmt, state)
         if not body_adjoint:
             return [replace(stmt, body=body_primal)], [], state
+        backward_loop = _is_reversed(stmt.iter, self.parsed.namespace)
+        # reversed(x): what is kept for the adjoint is x (the iterator would be used up)
         iterable, prefix, suffix, adjoint_prefix = self.replayable(
-            stmt.iter, stmt.sg_unsafe_before, stmt.target.id + "_values", stmt)
+            stmt.iter.args[0] if backward_loop else stmt.iter, stmt.sg_unsafe_before,
+            stmt.target.id + "_values", stmt)
+        if backward_loop:
+            iterable = replace(stmt.iter, args=[iterable])
         after_pushes, setup = self.before_loop(stmt, state, entry)
         executed = clone(iterable)
         if _breaks(stmt.body) and isinstance(executed, gast.Call) and not (

@@ -1090,3 +1090,42 @@ def test_a_pullback_keeps_saved_views_of_what_it_restores():
     assert pullback(1.0) == pytest.approx(expected)
     assert pullback(1.0) == pytest.approx(expected)
     check_grads(saves_a_view_of_an_array_it_writes, x, order=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# Second order of generated code with its own idioms (`fuzz_tally.py grammar --seed 1 --order 2`):
+# - a loop left early inside a loop: the adjoint runs `for i in reversed(range(3)[:iterations])`
+#   with the count popped off the tape; the count counted as differentiable (a slice bound), so
+#   hessian refused `reversed` ("no derivative rule"), and grad(grad) saved the iterator the
+#   loop used up ("'range_iterator' object is not reversible");
+# - `da_3 = da_4` then `da_3[:] += ...` (an adjoint taking over its operand's array): refused as
+#   a write into an array that may share memory, in code srcgrad made itself.
+
+def returns_from_a_loop_in_a_loop(a, b):
+    t0 = b * b
+    n0 = 0
+    while n0 < 3:
+        n0 = n0 + 1
+        for i in range(3):
+            if t0 > 5.0:
+                return a * (0.5 * i)
+            t0 = t0 * 1.5
+    return t0 + a
+
+
+def cancels_itself_through_a_slice(a):
+    a = a[:]
+    a = np.tanh(a) + a
+    a = a - a[:]
+    a = np.arctan(a) - a[::-1]
+    return np.mean(np.sin(a)) + np.sum(np.sin(a[:]) * a)
+
+
+def test_second_order_of_generated_loops_and_adjoints():
+    f = returns_from_a_loop_in_a_loop
+    # b = 0.3 runs all 9 steps: f = 1.5^9 b^2 + a
+    assert sg.hessian(f, wrt=1)(-1.15, 0.3) == pytest.approx(2 * 1.5 ** 9)
+    assert sg.grad(sg.grad(f, wrt=1), wrt=1)(-1.15, 0.3) == pytest.approx(2 * 1.5 ** 9)
+    check_grads(f, -1.15, 0.3, order=2)
+    check_grads(f, -1.15, -0.76, order=2)  # returns from inside the loops
+    check_grads(cancels_itself_through_a_slice, np.array([0.76, -0.91, -0.92]), order=2)
