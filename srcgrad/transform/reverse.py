@@ -158,7 +158,9 @@ class ReverseMode(Sweep):
             state[adjoint] = OWNED
             return [assign(adjoint, call(self.runtime("add_each"), load(adjoint), contribution),
                            like)]
-        if status == OWNED:
+        if status == OWNED and not getattr(self, "differentiable", False):
+            # (code differentiated again adds into a new array: an in-place += there is
+            # guarded against names that may share the array, which loops make many of)
             return [located(gast.AugAssign(target=store(adjoint), op=gast.Add(),
                                            value=contribution), like)]
         state[adjoint] = OWNED
@@ -1007,6 +1009,14 @@ class ReverseMode(Sweep):
         """
         if not (loaded_names(expr) & unsafe & self.locals):
             return expr, [], [], []
+        if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
+                self.parsed.namespace.get(expr.func.id) is range and not expr.keywords:
+            # range(len(a)): its integer bounds are kept, not the range, which code that is
+            # differentiated again would take off the tape as a differentiable value
+            parts = [self.replayable(arg, unsafe, hint, like) for arg in expr.args]
+            return (replace(expr, args=[part[0] for part in parts]),
+                    [s for part in parts for s in part[1]], [s for part in parts for s in part[2]],
+                    [s for part in reversed(parts) for s in part[3]])
         name = self.names.fresh(hint)
         prefix = [assign(name, expr, like)]
         if self.loop_depth == 0:

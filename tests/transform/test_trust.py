@@ -1129,3 +1129,35 @@ def test_second_order_of_generated_loops_and_adjoints():
     check_grads(f, -1.15, 0.3, order=2)
     check_grads(f, -1.15, -0.76, order=2)  # returns from inside the loops
     check_grads(cancels_itself_through_a_slice, np.array([0.76, -0.91, -0.92]), order=2)
+
+
+# - `for j in range(len(a))` with `a` rebound in the loop: the range was kept on the tape and
+#   came off it as a differentiable value (hessian: "reversed" has no rule; "an index computed
+#   from a differentiated value" for `for e in <array>`); its integer bound is kept instead;
+# - `da += ...` in a loop after `da_plus_a = da`: refused in code srcgrad made ("changes in
+#   place the array da shares with da_plus_a"), naming the generated file. Code differentiated
+#   again adds into a new array.
+
+def loops_over_the_length_of_what_it_rebinds(a, b, c):
+    t0 = b[:-1] * c[1:]
+    for i in range(a.shape[0]):
+        for j in range(len(a)):
+            a = np.tanh(-a)
+            a = a + a - (t0[-2] + a)
+    return np.sum(t0) + np.sum(a * a) - np.mean(np.sin(b))
+
+
+def loops_over_an_array_it_computes(a, b):
+    s = 0.0
+    for i in range(2):
+        for e0 in np.tanh(b) * b:
+            s = s + e0 * a
+        b = b * 0.9
+    return s * s
+
+
+def test_second_order_of_kept_loop_bounds_and_accumulated_adjoints():
+    a, b, c = np.array([0.62, -0.2, 0.07]), np.array([-0.1, -1.43, -0.66]), \
+        np.array([0.05, -0.11, 0.43])
+    check_grads(loops_over_the_length_of_what_it_rebinds, a, b, c, order=2)
+    check_grads(loops_over_an_array_it_computes, -1.03, np.array([1.24, -1.03, -0.44]), order=2)
