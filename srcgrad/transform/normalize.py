@@ -793,6 +793,13 @@ class ToANF:
         if isinstance(stmt, gast.For):
             out = []
             if self.activity.is_varied(stmt.iter):
+                if isinstance(stmt.iter, gast.Call) and len(stmt.iter.args) == 1 and \
+                        not stmt.iter.keywords and resolve(
+                            stmt.iter.func, self.parsed.namespace, self.locals) is reversed:
+                    # for row in reversed(X): the rows of X[::-1] (a sequence's reversed
+                    # iterator yields the same), which indexing differentiates
+                    stmt.iter = gast.Subscript(value=stmt.iter.args[0], slice=gast.Slice(
+                        lower=None, upper=None, step=constant(-1)), ctx=gast.Load())
                 # for row in X  ->  for row_index in range(len(X)): row = X[row_index]
                 rows = self.atom(stmt.iter, out, stmt.target.id + "_rows")
                 if isinstance(rows, gast.Name) and rows.id in assigned_names(stmt.body):

@@ -1161,3 +1161,34 @@ def test_second_order_of_kept_loop_bounds_and_accumulated_adjoints():
         np.array([0.05, -0.11, 0.43])
     check_grads(loops_over_the_length_of_what_it_rebinds, a, b, c, order=2)
     check_grads(loops_over_an_array_it_computes, -1.03, np.array([1.24, -1.03, -0.44]), order=2)
+
+
+# `for row in reversed(X)` with X differentiated: refused ("reversed has no derivative rule"),
+# also where generated code loops backwards over rows it took off its tape (hessian of a loop
+# over an array computed from another argument). It runs over X[::-1], which indexing
+# differentiates.
+
+def loops_over_reversed_rows(x):
+    s, w = 0.0, 1.0
+    for row in reversed(x):
+        s = s * 0.5 + np.sum(np.sin(row)) * w
+        w = w + 1.0
+    return s
+
+
+def loops_over_a_reversed_list(x):
+    items = [x * 2.0, np.sin(x), x * x]
+    s, k = 0.0, 1.0
+    for item in reversed(items):
+        s = s * 0.5 + np.sum(item) * k
+        k = k + 1.0
+    return s
+
+
+def test_loops_over_reversed_sequences():
+    x = np.array([[0.3, -1.2], [0.8, 0.1], [-0.5, 2.0]])
+    # rows taken last to first: s = sum sin(x2) * 0.25 + sum sin(x1) * 2 * 0.5 + sum sin(x0) * 3
+    expected = np.cos(x) * np.array([[3.0], [1.0], [0.25]])
+    np.testing.assert_allclose(sg.grad(loops_over_reversed_rows)(x), expected)
+    check_grads(loops_over_reversed_rows, x, order=2)
+    check_grads(loops_over_a_reversed_list, x, order=2)
