@@ -633,8 +633,9 @@ class ReverseMode(Sweep):
         next transformation refuses.
         """
         adjoint = self.adjoint(name)
-        if getattr(self, "differentiable", False) or state.get(adjoint) != OWNED or name in sources or self.loop_depth or \
-                name in self.params or len(self.definitions.get(name, [])) != 1:
+        if getattr(self, "differentiable", False) or state.get(adjoint) != OWNED or \
+                name in sources or self.loop_depth or name in self.params or \
+                len(self.definitions.get(name, [])) != 1:
             return None
         whole = [source for source, parts in sources.items() for part in parts
                  if isinstance(part, gast.Name) and part.id == adjoint]
