@@ -792,6 +792,14 @@ class ToANF:
             return [stmt]
         if isinstance(stmt, gast.For):
             out = []
+            if isinstance(stmt.target, gast.Name) and not self.activity.is_varied(stmt.iter) \
+                    and stmt.target.id in assigned_names(stmt.body):
+                # for e in X: e = e - a  ->  for e_value in X: e = e_value; e = e - a. Each
+                # iteration binds e afresh to a constant: its adjoint must not carry over from
+                # the iteration after (a silent doubling), which the assignment makes explicit.
+                value = self.names.fresh(stmt.target.id + "_value")
+                stmt.body = [located(assign(stmt.target.id, load(value)), stmt)] + stmt.body
+                stmt.target = store(value)
             if self.activity.is_varied(stmt.iter):
                 if isinstance(stmt.iter, gast.Call) and len(stmt.iter.args) == 1 and \
                         not stmt.iter.keywords and resolve(
