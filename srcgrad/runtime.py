@@ -39,6 +39,16 @@ def unbroadcast(g, x):
     return g
 
 
+def broadcast_back(grad, value):
+    """The adjoint of ``unbroadcast(value, like)``: ``grad`` stretched to ``value``'s shape;
+    where ``value`` is a number standing in for an array's zeros (which unbroadcast stretched
+    to ``like``), ``grad`` summed down to it."""
+    shape = shape_of(value)
+    if shape == () and shape_of(grad) != ():
+        return unbroadcast(grad, value)
+    return np.broadcast_to(grad, shape)
+
+
 def broadcast_like(term, ans):
     """A tangent term stretched to the shape of ``ans``, as broadcasting stretched its argument.
 

@@ -43,11 +43,12 @@ class ForwardMode(Sweep):
         self.stand_ins = set()
 
     def zeros(self, name, defined):
-        """Zeros shaped like ``name``, or ``0.0`` where ``name`` may not exist yet."""
-        if name in self.list_names:
-            return call(self.runtime("zeros_like_each"), load(name))
+        """Zeros shaped like ``name``, or ``0.0`` where ``name`` may not exist yet (a list
+        too: one bound in a loop's body gets its tangent list there)."""
         if name not in defined:
             return constant(0.0)
+        if name in self.list_names:
+            return call(self.runtime("zeros_like_each"), load(name))
         return self.zeros_like(load(name))
 
     def tangent_or_zeros(self, expr, state, defined):

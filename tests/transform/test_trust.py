@@ -1220,3 +1220,23 @@ def test_a_loop_variable_rebound_in_the_body_starts_each_iteration_afresh():
         assert sg.jvp(f, (a, b), (1.0, np.zeros(3)))[1] == pytest.approx(-(t + e * (1 - t * t)))
         assert sg.hessian(f)(a, b) == pytest.approx(2 * (1 - t * t) * (1 - e * t))
         check_grads(f, a, b, wrt=0, order=2)
+
+
+# A list first bound inside a loop whose values the adjoint reads after it: the second sweep
+# made its tangent list before the loop with zeros_like_each(l0), where l0 did not exist yet
+# (UnboundLocalError); grad(grad) then met the 0.0 standing in for an array's adjoint in
+# unbroadcast's own adjoint (np.broadcast_to of an array to a number's shape: ValueError).
+
+def builds_a_list_in_each_iteration(a, b, c):
+    for i in range(2):
+        items = []
+        for j in range(1):
+            items.append(np.where(c[[1, 2, 1]] > 1.0, 1.0, -1.0) * c)
+            c = c - np.exp(-b * b)
+        t0 = sum(items)
+    return np.mean(np.sin(t0)) - a + b
+
+
+def test_second_order_of_a_list_bound_in_a_loop():
+    check_grads(builds_a_list_in_each_iteration, 0.06, 0.1, np.array([1.12, -0.05, 1.43]),
+                order=2)
