@@ -39,6 +39,16 @@ def unbroadcast(g, x):
     return g
 
 
+def broadcast_back(grad, value):
+    """The adjoint of ``unbroadcast(value, like)``: ``grad`` stretched to ``value``'s shape;
+    where ``value`` is a number standing in for an array's zeros (which unbroadcast stretched
+    to ``like``), ``grad`` summed down to it."""
+    shape = shape_of(value)
+    if shape == () and shape_of(grad) != ():
+        return unbroadcast(grad, value)
+    return np.broadcast_to(grad, shape)
+
+
 def broadcast_like(term, ans):
     """A tangent term stretched to the shape of ``ans``, as broadcasting stretched its argument.
 
@@ -99,6 +109,16 @@ def copy_of(x):
     return x.copy() if hasattr(x, "copy") else x
 
 
+def shaped_like(t, x):
+    """``t``, or where ``t`` is a number standing in for the zeros of array ``x`` (a tangent that
+    generated code made before ``x`` existed), ``t`` stretched to ``x``'s shape: an array of its
+    own that an element write may change and an index may read."""
+    shape = getattr(x, "shape", ())
+    if shape == () or getattr(t, "shape", ()) == shape:
+        return t
+    return zeros_like(x) + t
+
+
 def own_copies(stack, *values):
     """Copies of ``values`` (arrays and lists a pullback changes in place) and of ``stack`` with
     every saved array and list copied too, so a pullback called again starts from the state the
@@ -110,11 +130,31 @@ def own_copies(stack, *values):
         if not (isinstance(value, list) or hasattr(value, "shape")):
             return value  # numbers and other values the adjoint never changes
         if id(value) not in copies:
-            copies[id(value)] = (value, copy_of(value))  # the original is kept alive with it
+            view = _view_of_copy(value, own) if isinstance(value, np.ndarray) else None
+            # the original is kept alive with it
+            copies[id(value)] = (value, view if view is not None else copy_of(value))
         return copies[id(value)][1]
 
     stack = [own(entry) for entry in stack] if stack is not None else None
     return (stack, *(own(value) for value in values))
+
+
+def _view_of_copy(value, own):
+    """For a NumPy view (``row = m[i - 1, :]`` saved for the adjoint), the same view of the copy
+    of the array that owns its memory, so that what the adjoint puts back into ``m`` shows in
+    ``row`` as it did in the primal; None for an array that owns its memory, or a view whose
+    owner cannot be copied with the same layout."""
+    root = value
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is value or root.base is not None:
+        return None
+    copy = own(root)
+    if not isinstance(copy, np.ndarray) or copy.strides != root.strides or \
+            copy.dtype != root.dtype:
+        return None
+    offset = value.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(value.shape, value.dtype, buffer=copy, offset=offset, strides=value.strides)
 
 
 def refuse_in_place(value, filename, lineno, construct, advice):

@@ -9,7 +9,7 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 import numpy as np
 
 from ..runtime import (_normed_axes, add_at, add_each, add_field, array_adjoint, array_library,
-                       broadcast_like, cast_like, copy_of, count_of, expand_reduced, field_adjoint,
+                       broadcast_back, broadcast_like, cast_like, copy_of, count_of, expand_reduced, field_adjoint,
                        inverse_permutation, ndim_of, ravel_in, refuse_in_place, reshape_to,
                        scalar_seed, shape_of, single_result, size_of, split_like, stacked_like,
                        tensordot_axes, unbroadcast, unknown_matrix_norm, unstack, zeros_like,
@@ -19,7 +19,17 @@ from .registry import jvp, non_differentiable, sequence_result, vjp
 
 @vjp(unbroadcast)
 def unbroadcast_rule(g, ans, value, like):
-    return np.broadcast_to(g, shape_of(value)), None
+    return broadcast_back(g, value), None
+
+
+@vjp(broadcast_back)
+def broadcast_back_rule(g, ans, grad, value):
+    return unbroadcast(g, grad), None
+
+
+@jvp(broadcast_back)
+def broadcast_back_jvp(ans, grad, value, *, dgrad):
+    return broadcast_back(dgrad, value)
 
 
 @jvp(unbroadcast)

@@ -38,7 +38,7 @@ class AdjointSpecializer:
     """
 
     def __init__(self, shapes, primal_of, previous_of, list_names, indexed_names, params,
-                 resolve, np_function, names, shared_arrays):
+                 resolve, np_function, names, shared_arrays, differentiable=False):
         self.shapes = shapes
         self.primal_of = primal_of
         self.previous_of = previous_of
@@ -49,6 +49,7 @@ class AdjointSpecializer:
         self.np_function = np_function
         self.names = names
         self.shared_arrays = shared_arrays  # adjoint -> the adjoints holding the same array
+        self.differentiable = differentiable  # code that will be differentiated again
         self.stand_ins = set()  # adjoints that may hold a 0.0 standing in for an array
         self.seed_parameter = None  # vjp: the output's adjoint, whatever shape the caller gives
         self.final_shapes = {}  # name -> shape of names the final passes make (fold, batch)

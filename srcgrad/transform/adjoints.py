@@ -38,7 +38,9 @@ class AdjointBookkeeping:
             state[adjoint] = OWNED
             return [assign(adjoint, call(self.runtime("add_each"), load(adjoint), contribution),
                            like)]
-        if status == OWNED:
+        if status == OWNED and not self.differentiable:
+            # (code differentiated again adds into a new array: an in-place += there is
+            # guarded against names that may share the array, which loops make many of)
             return [located(gast.AugAssign(target=store(adjoint), op=gast.Add(),
                                            value=contribution), like)]
         state[adjoint] = OWNED
@@ -111,11 +113,15 @@ class AdjointBookkeeping:
 
         ``y = x - c``: ``dx = dy``. When ``dy`` is an array of its own (OWNED) that nothing
         reads after this statement's adjoint (``y`` is bound once, outside loops), ``dx`` may
-        update it in place afterwards instead of copying it first.
+        update it in place afterwards instead of copying it first. Not in code that is
+        differentiated again (``differentiable``): there ``dx = dy`` followed by
+        ``dx[i] += ...`` is a write into an array another name holds, which the next
+        transformation refuses.
         """
         adjoint = self.adjoint(name)
-        if state.get(adjoint) != OWNED or name in sources or self.tape.loop_depth or \
-                name in self.params or len(self.tape.definitions.get(name, [])) != 1:
+        if self.differentiable or state.get(adjoint) != OWNED or name in sources or \
+                self.tape.loop_depth or name in self.params or \
+                len(self.tape.definitions.get(name, [])) != 1:
             return None
         whole = [source for source, parts in sources.items() for part in parts
                  if isinstance(part, gast.Name) and part.id == adjoint]

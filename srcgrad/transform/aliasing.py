@@ -6,8 +6,11 @@ import gast
 import numpy as np
 
 from ..runtime import refuse_in_place
-from .analyze import nodes_in, runs_at_least_once
+from .analyze import (assigned_names, loaded_names, nodes_in, read_before_bound,
+                      runs_at_least_once)
 from .build import call, constant, load, located
+from .emit import GENERATED_FROM
+from .mode import popped_list
 from .scope import resolve
 
 _OPERATOR_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/",
@@ -85,9 +88,16 @@ class AliasingChecks:
         """Writing into ``y[i]`` changes y in place: y must be an array this function made, on
         every path that reaches the write (``z = x.T; z = z.copy(); z[0] = v`` is fine)."""
         states = {}  # id of each write -> what its array is there
-        self._writes_follow(body, {p: _PARAMETER for p in params}, states)
+        self.read_aliases = {}  # id of a write -> a name sharing the array, read after it
+        self._writes_follow(body, {p: _PARAMETER for p in params}, states, ())
         for name, stmt in self.element_writes:
             state = states.get(_write_key(name, stmt), _SHARED)
+            alias = self.read_aliases.get(_write_key(name, stmt))
+            if alias is not None and state == _FRESH:
+                raise self.parsed.unsupported(
+                    stmt, f"a write into {name} while {alias} shares its memory (bound to {name} "
+                    f"or a view of it, and read after the write)",
+                    f"make {alias} a copy: {alias} = np.copy(...), or read {name} instead")
             if state == _PARAMETER:
                 raise self.parsed.unsupported(
                     stmt, f"a write into the argument {name} (it would change the caller's array)",
@@ -101,43 +111,117 @@ class AliasingChecks:
                     stmt, f"a write into {name}, which may share memory with another array",
                     f"make it a copy where it is created: {name} = np.copy(...)")
 
-    def _writes_follow(self, block, state, states):
+    def _writes_follow(self, block, state, states, frames, owner=None):
         """Walk ``block`` keeping, for each name, whether it holds an array made here (_FRESH),
-        one that may be shared (_SHARED) or an argument; record the state at each write."""
-        for stmt in block:
+        one that may be shared (_SHARED) or an argument; record the state at each write.
+
+        ``state[(_ALIASES, y)]``: the names bound to y or to a view of it (``t = y``,
+        ``t = y[0:2]``, ``t = y.T``) since y was bound; a write into y changes what they hold,
+        which the derivative would not see: refused where one of them is read after the write.
+        ``frames``: (block, index, statement owning the block) of each statement around
+        ``block``, outermost first; ``owner``: the statement owning ``block``."""
+        for index, stmt in enumerate(block):
+            here = frames + ((block, index, owner),)
             if isinstance(stmt, gast.Assign):
                 target = stmt.targets[0]
                 if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
                     key = _write_key(target.value.id, stmt)
                     states[key] = _join(states.get(key, _UNSEEN), state.get(target.value.id))
+                    for alias in sorted(state.get((_ALIASES, target.value.id), ())):
+                        if key not in self.read_aliases and _read_after(here, alias):
+                            self.read_aliases[key] = alias
                 elif isinstance(target, gast.Name):
+                    _rebind(state, {target.id})
                     state[target.id] = _FRESH if _makes_new_array(
-                        stmt.value, self.parsed.namespace) else _SHARED
+                        stmt.value, self.parsed.namespace) or (
+                        self.tape is not None and popped_list(stmt.value) == self.tape) \
+                        else _SHARED
+                    source = _aliased_name(stmt.value, self.parsed.namespace)
+                    if source is not None and source != target.id:
+                        group = {source} | state.get((_ALIASES, source), frozenset())
+                        for name in group:
+                            state[(_ALIASES, name)] = \
+                                state.get((_ALIASES, name), frozenset()) | {target.id}
+                        state[(_ALIASES, target.id)] = frozenset(group)
                 else:
-                    for node in gast.walk(target):
-                        if isinstance(node, gast.Name):
-                            state[node.id] = _SHARED
+                    names = {node.id for node in gast.walk(target) if isinstance(node, gast.Name)}
+                    _rebind(state, names)
+                    for name in names:
+                        state[name] = _SHARED
             elif isinstance(stmt, gast.If):
-                after_body = self._writes_follow(stmt.body, dict(state), states)
-                after_else = self._writes_follow(stmt.orelse, dict(state), states)
+                after_body = self._writes_follow(stmt.body, dict(state), states, here, stmt)
+                after_else = self._writes_follow(stmt.orelse, dict(state), states, here, stmt)
                 for name in set(after_body) | set(after_else):
                     state[name] = _join(after_body.get(name), after_else.get(name))
             elif isinstance(stmt, (gast.For, gast.While)):
                 if isinstance(stmt, gast.For):
-                    for node in gast.walk(stmt.target):
-                        if isinstance(node, gast.Name):
-                            state[node.id] = _SHARED
+                    names = {node.id for node in gast.walk(stmt.target)
+                             if isinstance(node, gast.Name)}
+                    _rebind(state, names)
+                    for name in names:
+                        state[name] = _SHARED
                 entry = dict(state)
-                for _ in range(2):  # the second pass sees what one iteration leaves the next
-                    after = self._writes_follow(stmt.body, dict(entry), states)
-                    entry = {name: _join(entry.get(name), after.get(name))
-                             for name in set(entry) | set(after)}
+                for _ in range(4):  # later passes see what one iteration leaves the next
+                    after = self._writes_follow(stmt.body, dict(entry), states, here, stmt)
+                    joined = {name: _join(entry.get(name), after.get(name))
+                              for name in set(entry) | set(after)}
+                    if joined == entry:
+                        break
+                    entry = joined
                 # A loop over range(k) with a constant k >= 1 runs at least once: what its last
                 # iteration leaves is what follows it, not the state before it.
                 state.update(after if runs_at_least_once(stmt) else entry)
         return state
 
+
 _FRESH, _SHARED, _PARAMETER, _UNSEEN = "fresh", "shared", "parameter", "unseen"
+_ALIASES = "aliases"  # state[(_ALIASES, y)]: names sharing y's memory (see _writes_follow)
+
+
+def _rebind(state, names):
+    """``names`` are bound to new values: they no longer share memory with anything."""
+    for key in list(state):
+        if isinstance(key, tuple) and key[0] == _ALIASES:
+            if key[1] in names:
+                del state[key]
+            elif state[key] & names:
+                state[key] = state[key] - names
+
+
+def _read_after(frames, name):
+    """May ``name`` be read, before it is bound again, after the statement ``frames[-1]`` names?
+    ``frames``: (block, index, statement owning the block), outermost first."""
+    for block, index, owner in reversed(frames):
+        found, bound = read_before_bound(block[index + 1:])
+        if name in found:
+            return True
+        if name in bound:
+            return False
+        if isinstance(owner, (gast.For, gast.While)):  # the next iteration
+            head = owner.iter if isinstance(owner, gast.For) else owner.test
+            inside = assigned_names(owner.target) if isinstance(owner, gast.For) else set()
+            if name in loaded_names(head) or name in read_before_bound(owner.body, inside)[0]:
+                return True
+    return False
+
+
+def generated_tape(body, parsed):
+    """The name of the list where code srcgrad generated (a gradient differentiated again)
+    saves values for its adjoint sweep (its first statement is ``stack = []``), or None.
+
+    An array popped off it is one the primal sweep made and wrote into (``m0 = stack.pop()``
+    rebinds the array an iteration made, ``m0[0, :] = stack.pop()`` puts back the row that
+    iteration overwrote): the same array, which the user's function created and nothing else
+    read while the adjoint restores it, so it counts as made here and not as shared.
+    """
+    if parsed.filename not in GENERATED_FROM or not body:
+        return None
+    first = body[0]
+    if isinstance(first, gast.Assign) and len(first.targets) == 1 and \
+            isinstance(first.targets[0], gast.Name) and isinstance(first.value, gast.List) and \
+            not first.value.elts:
+        return first.targets[0].id
+    return None
 
 
 def _write_key(name, stmt):
@@ -146,7 +230,10 @@ def _write_key(name, stmt):
 
 
 def _join(left, right):
-    """What an array is where two paths meet: made here only if it is on both."""
+    """What an array is where two paths meet: made here only if it is on both (for the names
+    sharing an array's memory: those on either)."""
+    if isinstance(left, frozenset) or isinstance(right, frozenset):
+        return (left or frozenset()) | (right or frozenset())
     if left == _UNSEEN:
         return right
     if right == _UNSEEN or left == right:

@@ -119,7 +119,10 @@ class Activity:
                 return False
             return self.is_varied(expr.value)
         if isinstance(expr, gast.Subscript):  # np.r_[x, y] is varied by its index
-            return self.is_varied(expr.value) or self.is_varied(expr.slice)
+            # but not by the bounds of a slice, which are integers (range(3)[:iterations])
+            parts = expr.slice.elts if isinstance(expr.slice, gast.Tuple) else [expr.slice]
+            return self.is_varied(expr.value) or any(
+                self.is_varied(part) for part in parts if not isinstance(part, gast.Slice))
         if isinstance(expr, gast.Call):
             if self._non_differentiable_call(expr):
                 return False
@@ -279,18 +282,72 @@ def annotate_defined(body, defined):
 
     Returns the names bound on every path through ``body``. A loop body may run zero times, so
     nothing it binds counts after the loop, and its first iteration starts from what came before.
+
+    Branches on one condition are correlated: after ``if flag: ... else: <binds m>``, a later
+    ``if not flag:`` (nothing the test reads changed in between, and the test calls nothing)
+    runs only where ``m`` was bound, so ``m`` counts as bound there. Early returns are
+    normalized into this shape (``if branch: result = ... else: <the rest>``, the adjoint of
+    the rest under ``if not branch``), and so are the two sweeps of ``if c > 0.5:``; a tangent
+    of a second derivative made where ``m`` counts as unbound would be the stand-in ``0.0``,
+    which an element write or read of ``dm[i]`` cannot use.
     """
-    defined = set(defined)
+    return _annotate_defined(body, set(defined), {})[0]
+
+
+_PURE_TEST_NODES = (gast.Name, gast.Constant, gast.Compare, gast.BoolOp, gast.UnaryOp,
+                    gast.BinOp, gast.Subscript, gast.Slice, gast.Tuple, gast.Load, gast.cmpop,
+                    gast.boolop, gast.unaryop, gast.operator)
+
+
+def _flag_test(test):
+    """The condition a test checks and the truth value that runs the body: ``flag`` ->
+    ("flag", True), ``not (c > 0.5)`` -> ("c > 0.5", False); None for a test that may not give
+    the same answer twice on the same values (one that calls anything)."""
+    truth = True
+    while isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+        test, truth = test.operand, not truth
+    if not all(isinstance(node, _PURE_TEST_NODES) for node in gast.walk(test)):
+        return None
+    return (gast.dump(test), frozenset(loaded_names(test))), truth
+
+
+def _forget(facts, changed):
+    """The facts whose condition reads none of the ``changed`` names."""
+    return {key: names for key, names in facts.items() if not key[0][1] & changed}
+
+
+def _annotate_defined(body, defined, facts):
+    """``facts``: (condition, truth) -> the names bound wherever the condition (see
+    _flag_test) has that truth value."""
+    defined, facts = set(defined), dict(facts)
     for stmt in body:
         stmt.sg_defined_before = frozenset(defined)
         if isinstance(stmt, gast.If):
-            defined |= annotate_defined(stmt.body, defined) & annotate_defined(stmt.orelse, defined)
+            flag = _flag_test(stmt.test)
+            changed = changed_names(stmt.body) | changed_names(stmt.orelse)
+            if flag is not None and flag[0][1] & changed:
+                flag = None
+            condition, truth = flag if flag is not None else (None, None)
+            body_defined, body_facts = _annotate_defined(
+                stmt.body, defined | facts.get((condition, truth), set()), facts)
+            else_defined, else_facts = _annotate_defined(
+                stmt.orelse, defined | facts.get((condition, not truth), set()), facts)
+            facts = _forget({key: body_facts[key] & else_facts[key]
+                             for key in set(body_facts) & set(else_facts)}, changed)
+            if flag is not None:
+                facts[(condition, truth)] = facts.get((condition, truth), set()) | body_defined
+                facts[(condition, not truth)] = \
+                    facts.get((condition, not truth), set()) | else_defined
+            defined |= body_defined & else_defined
         elif isinstance(stmt, gast.For):
-            inside = annotate_defined(stmt.body, defined | assigned_names(stmt.target))
+            facts = _forget(facts, changed_names(stmt.body) | assigned_names(stmt.target))
+            inside, _ = _annotate_defined(stmt.body, defined | assigned_names(stmt.target), facts)
             if runs_at_least_once(stmt):  # for i in range(3): what it binds exists after it
                 defined |= inside
         elif isinstance(stmt, gast.While):
-            annotate_defined(stmt.body, defined)
+            facts = _forget(facts, changed_names(stmt.body))
+            _annotate_defined(stmt.body, defined, facts)
         else:
             defined |= assigned_names(stmt)
-    return defined
+            facts = _forget(facts, changed_names(stmt))
+    return defined, facts

@@ -37,13 +37,18 @@ class ForwardMode(Mode):
     def __init__(self, parsed, body, params, activity, local_names, names, binder):
         super().__init__(parsed, body, params, activity, local_names, names, binder)
         self.tangent = self.derivative
+        # Tangents that may hold the 0.0 standing in for an array's zeros (made where the array
+        # did not exist yet, e.g. before a loop whose body binds it): an element write into one,
+        # or an index of one, first stretches it (runtime.shaped_like).
+        self.stand_ins = set()
 
     def zeros(self, name, defined):
-        """Zeros shaped like ``name``, or ``0.0`` where ``name`` may not exist yet."""
-        if name in self.list_names:
-            return call(self.runtime("zeros_like_each"), load(name))
+        """Zeros shaped like ``name``, or ``0.0`` where ``name`` may not exist yet (a list
+        too: one bound in a loop's body gets its tangent list there)."""
         if name not in defined:
             return constant(0.0)
+        if name in self.list_names:
+            return call(self.runtime("zeros_like_each"), load(name))
         return self.zeros_like(load(name))
 
     def tangent_or_zeros(self, expr, state, defined):
@@ -117,6 +122,8 @@ class ForwardMode(Mode):
         state[tangent] = OWNED if _is_fresh(total) else SHARED
         code = [located(s, stmt) for s in prelude] + [assign(tangent, total, stmt)]
         read = set().union(*(loaded_names(s) for s in code))
+        if read & self.stand_ins:  # dy = dx * 2.0 of a stand-in dx may be a number as well
+            self.stand_ins.add(tangent)
         if previous is None or previous not in read:
             return [stmt] + code, state
         if name not in read:  # x = f(x) and the tangent needs only the old x: compute it first
@@ -152,12 +159,17 @@ class ForwardMode(Mode):
                                           "it has no forward rule; register one with "
                                           f"@srcgrad.defjvp({qualified_name(primitive)})")
         bindings = bind_rule(rule, value, args, keywords, self.parsed, stmt, self.binder)
-        wanted = []
+        wanted, stretched = [], []
         for param, tangent_param in zip(rule.differentiable, rule.tangents):
             bound = bindings[param]
             if isinstance(bound, gast.Name):
                 live = bound.id in self.varied and state.get(self.tangent(bound.id), ZERO) != ZERO
                 bindings[tangent_param] = load(self.tangent(bound.id)) if live else None
+                if live and primitive is operator.getitem and \
+                        self.tangent(bound.id) in self.stand_ins:  # 0.0[i] would fail
+                    stretched.append(assign(self.tangent(bound.id), call(
+                        self.runtime("shaped_like"), load(self.tangent(bound.id)),
+                        load(bound.id)), stmt))
             elif isinstance(bound, (gast.List, gast.Tuple)):
                 live = any(isinstance(e, gast.Name) and e.id in self.varied and
                            state.get(self.tangent(e.id), ZERO) != ZERO for e in bound.elts)
@@ -181,6 +193,7 @@ class ForwardMode(Mode):
         bindings["ans"] = load(target.id)
         prelude, outputs = inline_rule(rule, bindings, wanted, self.names, self.binder,
                                        outputs=rule.tangents)
+        prelude = stretched + prelude
         terms = [outputs[t] for t in wanted]
         if primitive in SUMS and len(terms) == len(rule.tangents):
             # Both operands of + or - carry tangents: their sum broadcasts to the result's
@@ -241,6 +254,9 @@ class ForwardMode(Mode):
         if status == ZERO and not value_live:
             return [stmt], state
         code = [stmt]
+        if status != ZERO and tangent in self.stand_ins:
+            code.append(assign(tangent, call(self.runtime("shaped_like"), load(tangent),
+                                             load(array)), stmt))
         if status == ZERO:  # a list (of a primitive's results) gets a list of zeros
             code.append(assign(tangent, self.zeros(array, {array}), stmt))
         elif status == SHARED:
@@ -287,7 +303,10 @@ class ForwardMode(Mode):
 
     def materialize(self, tangent, like, defined):
         """``dx = zeros_like(x)`` where paths disagree; ``defined``: the names bound there."""
-        return assign(tangent, self.zeros(self.primal_of[tangent], defined), like)
+        primal = self.primal_of[tangent]
+        if primal not in defined and primal not in self.list_names:
+            self.stand_ins.add(tangent)
+        return assign(tangent, self.zeros(primal, defined), like)
 
     def loop(self, stmt, state):
         entry = dict(state)
@@ -296,10 +315,23 @@ class ForwardMode(Mode):
         needed = upward_exposed(stmt.body) | _loaded_outside(self.body, stmt)
         carried = {self.tangent(n) for n in sorted(needed & self.varied)}
         taken = set(self.names.taken)
+        bound_in_body = stmt.sg_defined_before | assigned_names(stmt.body)
         for _ in range(8):
             self.reset_names(taken)
+            stand_ins = set(self.stand_ins)
             body, exit_state = self.block(stmt.body, dict(entry))
-            if not widen_entry(entry, exit_state, carried):
+            changed = widen_entry(entry, exit_state, carried)
+            # The tangents the setup below (or the end of the body) makes as the 0.0 stand-in,
+            # where the primal may not exist yet: the body reads them from the next iteration
+            # on, so it is made again knowing them (see materialize).
+            for tangent in entry:
+                primal = self.primal_of[tangent]
+                if entry[tangent] != ZERO and primal not in self.list_names and (
+                        (state.get(tangent, ZERO) == ZERO and
+                         primal not in stmt.sg_defined_before) or
+                        (exit_state.get(tangent, ZERO) == ZERO and primal not in bound_in_body)):
+                    self.stand_ins.add(tangent)
+            if not changed and self.stand_ins == stand_ins:
                 break
         setup = []
         for tangent in sorted(entry):

@@ -23,8 +23,12 @@ def scale_in_place(function_def, specializer):
     has no in-place arithmetic, Python runs it as ``e = e * k``.
 
     Only at the top of the function (not in a loop), where every read of ``e`` is arithmetic
-    or a reduction (never a view, a save on the stack, a container or the returned value).
+    or a reduction (never a view, a save on the stack, a container or the returned value); not
+    in code that is differentiated again (``specializer.differentiable``).
     """
+    if specializer.differentiable:
+        # code differentiated again: d = e, then writes into d, is a write into e's array
+        return function_def
     body = function_def.body
     shapes = specializer.shape_reader(specializer.final_shapes)
     stores, loads, fixed = name_uses(function_def)

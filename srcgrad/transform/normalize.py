@@ -16,7 +16,7 @@ from ..runtime import copy_of, field
 from .analyze import assigned_names, index_trick, mutated_names, nodes_in
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
-from .aliasing import AliasingChecks
+from .aliasing import AliasingChecks, generated_tape
 from .anf_calls import CallsToANF
 from .parse import dotted_name
 from .scope import resolve
@@ -53,6 +53,7 @@ class Desugar(AliasingChecks):
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
         self.check_in_place_updates(body)
+        self.tape = generated_tape(body, self.parsed)
         body = self.block(body, top=True)
         params = [a.id for a in tree.args.posonlyargs + tree.args.args + tree.args.kwonlyargs]
         body = self.lifting.lift(body, set(params) | assigned_names(body))
@@ -507,7 +508,22 @@ class ToANF(CallsToANF):
             return [stmt]
         if isinstance(stmt, gast.For):
             out = []
+            if isinstance(stmt.target, gast.Name) and not self.activity.is_varied(stmt.iter) \
+                    and stmt.target.id in assigned_names(stmt.body):
+                # for e in X: e = e - a  ->  for e_value in X: e = e_value; e = e - a. Each
+                # iteration binds e afresh to a constant: its adjoint must not carry over from
+                # the iteration after (a silent doubling), which the assignment makes explicit.
+                value = self.names.fresh(stmt.target.id + "_value")
+                stmt.body = [located(assign(stmt.target.id, load(value)), stmt)] + stmt.body
+                stmt.target = store(value)
             if self.activity.is_varied(stmt.iter):
+                if isinstance(stmt.iter, gast.Call) and len(stmt.iter.args) == 1 and \
+                        not stmt.iter.keywords and resolve(
+                            stmt.iter.func, self.parsed.namespace, self.locals) is reversed:
+                    # for row in reversed(X): the rows of X[::-1] (a sequence's reversed
+                    # iterator yields the same), which indexing differentiates
+                    stmt.iter = gast.Subscript(value=stmt.iter.args[0], slice=gast.Slice(
+                        lower=None, upper=None, step=constant(-1)), ctx=gast.Load())
                 # for row in X  ->  for row_index in range(len(X)): row = X[row_index]
                 rows = self.atom(stmt.iter, out, stmt.target.id + "_rows")
                 if isinstance(rows, gast.Name) and rows.id in assigned_names(stmt.body):
@@ -520,13 +536,6 @@ class ToANF(CallsToANF):
                 stmt.body = [first] + stmt.body
                 stmt.iter = call("range", call("len", rows))
                 stmt.target = store(index)
-            elif stmt.target.id in self.activity.varied:
-                # for e in items: e = e * w  ->  for e_item in items: e = e_item; ...: each
-                # iteration binds e afresh, so what the last one made of e carries no derivative
-                # into the next (the binding is a statement the derivative sees)
-                item = self.names.fresh(stmt.target.id + "_item")
-                stmt.body = [located(assign(stmt.target.id, load(item)), stmt)] + stmt.body
-                stmt.target = store(item)
             stmt.body = self.loop_block(stmt)
             out.append(stmt)
             return out

@@ -161,8 +161,8 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
         shapes = infer_shapes(body, parameter_shapes(function, tree, signature),
                               lambda expr: resolve(expr, parsed.namespace, locals_, binder.bound),
                               locals_, returned_shape)
-    generator = ReverseMode(parsed, body, params, activity, locals_, names, binder, shapes)
-    generator.recompute_calls = differentiable or mode == "adjoint"
+    generator = ReverseMode(parsed, body, params, activity, locals_, names, binder, shapes,
+                            differentiable=differentiable or mode == "adjoint")
     generator.link = link  # see forward_mode
     if shapes is not None:
         # A container's adjoint is a container of its elements' adjoints (a list for a list or

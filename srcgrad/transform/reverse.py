@@ -38,10 +38,15 @@ from .tape import Tape
 class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlowAdjoints, Mode):
     """Builds the two sweeps of one function; see the module docstring for the strategy."""
 
-    def __init__(self, parsed, body, params, activity, local_names, names, binder, shapes=None):
+    def __init__(self, parsed, body, params, activity, local_names, names, binder, shapes=None,
+                 differentiable=False):
         super().__init__(parsed, body, params, activity, local_names, names, binder)
+        # Code that will be differentiated again: it calls helper(a) and helper_adjoint(dy, a)
+        # instead of a vjp and its pullback closure (see adjoint_call), and never updates an
+        # array in place that another name may hold (the next transformation refuses that).
+        self.differentiable = differentiable
         self.shapes = shapes  # name -> shape for the arguments' shapes (shapes.py), or None
-        self.tape = Tape(body, params, local_names, names)  # what the adjoint reads, and how
+        self.tape = Tape(body, params, local_names, names, parsed.namespace)  # what the adjoint reads, and how
         self.previous_names = {}  # x -> x_prev, the value before x = f(x)
         self.previous_of = {}  # x_prev -> x
         # adjoint -> the adjoints holding the same array after a handover (see heir): tidying
@@ -49,7 +54,7 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
         self.shared_arrays = {}
         self.specializer = AdjointSpecializer(
             shapes, self.primal_of, self.previous_of, self.list_names, _indexed_names(body),
-            params, self.resolve, self.np_function, names, self.shared_arrays)
+            params, self.resolve, self.np_function, names, self.shared_arrays, differentiable)
         self.stand_in_used = False  # has a 0.0 stood in for an array's adjoint anywhere?
         self.zero_shifts = {}  # id of y = x - c -> c, whose adjoint is zero (invariance.py)
         self.integer_names = range_loop_targets(body)
@@ -59,9 +64,6 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
             if isinstance(node, gast.Assign) and
             getattr(node.value, "sg_user_function", None) is not None}
         self.adjoint = self.derivative
-        # Code that will be differentiated again calls helper(a) and helper_adjoint(dy, a)
-        # instead of a vjp and its pullback closure (see adjoint_call).
-        self.recompute_calls = False
 
     def resolve(self, expr):
         """The object a name or attribute names in generated code (``np.sum``, a helper)."""

@@ -43,7 +43,7 @@ class CallAdjoints:
                       self.zeros_like(load(o)) for o in outputs]
         cotangent = cotangents[0] if isinstance(target, gast.Name) else \
             gast.Tuple(elts=cotangents, ctx=gast.Load())
-        if self.recompute_calls or getattr(value, "sg_checkpointed", False):
+        if self.differentiable or getattr(value, "sg_checkpointed", False):
             return self.adjoint_call(stmt, state, function, wrt, active, outputs, cotangent)
         pullback = self.pullback_names[id(stmt)]
         if isinstance(function, DynamicCallee):  # call_vjp(self.helper, wrt, x)

@@ -129,8 +129,13 @@ class ControlFlowAdjoints:
         body_primal, body_adjoint, entry = self.loop_body(stmt, state)
         if not body_adjoint:
             return [replace(stmt, body=body_primal)], [], state
+        backward_loop = _is_reversed(stmt.iter, self.parsed.namespace)
+        # reversed(x): what is kept for the adjoint is x (the iterator would be used up)
         iterable, prefix, suffix, adjoint_prefix = self.tape.replayable(
-            stmt.iter, stmt.sg_changed_from, stmt.target.id + "_values", stmt)
+            stmt.iter.args[0] if backward_loop else stmt.iter, stmt.sg_changed_from,
+            stmt.target.id + "_values", stmt)
+        if backward_loop:
+            iterable = replace(stmt.iter, args=[iterable])
         after_pushes, setup = self.before_loop(stmt, state, entry)
         executed = clone(iterable)
         if _breaks(stmt.body) and isinstance(executed, gast.Call) and not (

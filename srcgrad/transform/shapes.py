@@ -33,6 +33,7 @@ _SAME_SHAPE = {np.zeros_like, runtime.zeros_like, runtime.zeros_like_each, np.on
 _NUMBERS = {float, int, len, bool, complex, runtime.size_of, runtime.ndim_of}
 # Runtime helpers whose result has the shape of one of their arguments (by position).
 _SHAPE_OF_ARGUMENT = {runtime.unbroadcast: 1, runtime.broadcast_like: 1, runtime.expand_reduced: 1,
+                      runtime.broadcast_back: 1,
                       runtime.matmul_adjoint_left: 1, runtime.matmul_adjoint_right: 2,
                       runtime.dot_adjoint_left: 1, runtime.dot_adjoint_right: 2,
                       runtime.cast_like: 0, runtime.copy_of: 0, runtime.norm_adjoint: 2}

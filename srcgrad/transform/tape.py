@@ -10,13 +10,15 @@ import gast
 
 from .analyze import assigned_names, loaded_names, mutated_names
 from .build import assign, call, clone, constant, expr_stmt, load
+from .mode import replace
 
 
 class Tape:
     """The saved values of one function's derivative: its stack and its push/pop pairs."""
 
-    def __init__(self, body, params, local_names, names):
+    def __init__(self, body, params, local_names, names, namespace):
         self.params = params
+        self.namespace = namespace  # the user's globals (is ``range`` the builtin?)
         self.locals = local_names
         self.names = names
         self.definitions = _definitions(body)  # name -> the statements that bind it
@@ -114,6 +116,14 @@ class Tape:
         """
         if not (loaded_names(expr) & unsafe & self.locals):
             return expr, [], [], []
+        if isinstance(expr, gast.Call) and isinstance(expr.func, gast.Name) and \
+                self.namespace.get(expr.func.id) is range and not expr.keywords:
+            # range(len(a)): its integer bounds are kept, not the range, which code that is
+            # differentiated again would take off the tape as a differentiable value
+            parts = [self.replayable(arg, unsafe, hint, like) for arg in expr.args]
+            return (replace(expr, args=[part[0] for part in parts]),
+                    [s for part in parts for s in part[1]], [s for part in parts for s in part[2]],
+                    [s for part in reversed(parts) for s in part[3]])
         name = self.names.fresh(hint)
         prefix = [assign(name, expr, like)]
         if self.loop_depth == 0:
