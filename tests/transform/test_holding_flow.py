@@ -76,6 +76,4 @@ def test_each_loop_body_is_generated_once(generated_statements, function, args, 
 
 @pytest.mark.parametrize("function, args, wrt", CASES, ids=[c[0].__name__ for c in CASES])
 def test_the_code_of_such_loops_gives_the_right_derivatives(function, args, wrt):
-    # nested_loops at second order: its adjoint adds into an array it shares, which the
-    # transformation of generated code refuses (a clear refusal, not a wrong number)
-    check_grads(function, *args, wrt=wrt, order=1 if function is nested_loops else 2)
+    check_grads(function, *args, wrt=wrt, order=2)
