@@ -170,13 +170,21 @@ def bind_call(value):
     return None, None, None
 
 
+_RULE_SIGNATURES = {}  # id of a rule -> (the rule, the signature its parameters make)
+
+
 def bind_rule(rule, value, args, keywords, parsed, stmt, binder):
     """The arguments of the operation ``value`` by the parameter names of its ``rule``, options
     the call leaves out at the rule's defaults; a call the rule cannot take is refused at the
     user's line."""
-    signature = inspect.Signature([inspect.Parameter(
-        p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        default=rule.defaults.get(p, inspect.Parameter.empty)) for p in rule.params])
+    known = _RULE_SIGNATURES.get(id(rule))
+    if known is not None and known[0] is rule:
+        signature = known[1]
+    else:  # worked out once per rule (the rule is kept, so its id stays its own)
+        signature = inspect.Signature([inspect.Parameter(
+            p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=rule.defaults.get(p, inspect.Parameter.empty)) for p in rule.params])
+        _RULE_SIGNATURES[id(rule)] = (rule, signature)
     try:
         bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
     except TypeError as error:

@@ -57,6 +57,7 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
             params, self.resolve, self.np_function, names, self.shared_arrays, differentiable)
         self.stand_in_used = False  # has a 0.0 stood in for an array's adjoint anywhere?
         self.zero_shifts = {}  # id of y = x - c -> c, whose adjoint is zero (invariance.py)
+        self.operations = {}  # id of x = op(...) -> (it, rule, bindings, wanted): see operation_sources
         self.integer_names = range_loop_targets(body)
         self.pullback_names = {  # named in the order the calls appear
             id(node): names.fresh(f"{node.value.sg_user_function.__name__}_pullback")
@@ -161,14 +162,18 @@ class ReverseMode(AdjointBookkeeping, CallAdjoints, InPlaceAdjoints, ControlFlow
         """(rule, bindings, wanted) of ``x = op(...)``: the rule of the operation, its arguments
         by parameter name, and the parameters whose operands get a part of x's adjoint (none
         where the operation has no derivative for them, or the shift cancels: invariance.py)."""
-        rule, bindings = self.bind_operation(stmt.value, stmt)
-        wanted = [p for p in (rule.differentiable if rule else ())
-                  if is_active(bindings[p], self.varied) and p not in rule.no_adjoint]
-        number = self.zero_shifts.get(id(stmt))
-        if number is not None:  # y = x - max(x) read only shift-invariantly: sum(dy) is 0
-            wanted = [p for p in wanted
-                      if not (isinstance(bindings[p], gast.Name) and bindings[p].id == number)]
-        return rule, bindings, wanted
+        known = self.operations.get(id(stmt))  # asked by holding_flow, then by assignment
+        if known is None or known[0] is not stmt:
+            rule, bindings = self.bind_operation(stmt.value, stmt)
+            wanted = [p for p in (rule.differentiable if rule else ())
+                      if is_active(bindings[p], self.varied) and p not in rule.no_adjoint]
+            number = self.zero_shifts.get(id(stmt))
+            if number is not None:  # y = x - max(x) read only shift-invariantly: sum(dy) is 0
+                wanted = [p for p in wanted if not (isinstance(bindings[p], gast.Name) and
+                                                    bindings[p].id == number)]
+            known = self.operations[id(stmt)] = (stmt, rule, bindings, wanted)
+        _, rule, bindings, wanted = known
+        return rule, dict(bindings), list(wanted)  # the caller may rename what they bind
 
     def previous_name(self, name):
         """The name the value of ``name`` before ``name = f(name)`` goes by in the adjoint."""
