@@ -332,11 +332,15 @@ def _sign_plan(block, index, specializer, stores, loads, fixed, mutated, placeho
     for position in readers:
         candidate = _renamed(clone(block[position]), name, placeholder)
         candidate = _SignSimplify(specializer).visit(candidate)
-        if isinstance(candidate, gast.Assign) and isinstance(block[position].value, (
-                gast.BinOp, gast.UnaryOp)) and not isinstance(candidate.value, (
-                gast.BinOp, gast.UnaryOp)) and (candidate.targets[0].id in fixed | mutated or
-                                                 stores.get(candidate.targets[0].id) != 1):
-            return None  # x = --a would make x the array of a, which x then changes
+        if isinstance(candidate, gast.Assign) and \
+                isinstance(candidate.targets[0], gast.Name) and \
+                isinstance(block[position].value, (gast.BinOp, gast.UnaryOp)) and \
+                not isinstance(candidate.value, (gast.BinOp, gast.UnaryOp)) and \
+                (candidate.targets[0].id in fixed | mutated or
+                 stores.get(candidate.targets[0].id) != 1):
+            # x = --a would make x the array of a, which x then changes (an element write,
+            # x[i] = --a, copies the value: nothing is shared)
+            return None
         if _negation_reads(candidate.value, placeholder):
             if not isinstance(candidate, gast.Assign):
                 return None

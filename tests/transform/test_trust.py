@@ -1299,3 +1299,21 @@ def builds_a_list_in_each_iteration(a, b, c):
 def test_second_order_of_a_list_bound_in_a_loop():
     check_grads(builds_a_list_in_each_iteration, 0.06, 0.1, np.array([1.12, -0.05, 1.43]),
                 order=2)
+
+
+# An internal error `fuzz_tally.py grammar --seed 62 --order 2` found, older than session 5:
+# sign folding met an element write reading a negated value (in the adjoint of m[1, 2] = -t)
+# and asked the write's target for a name.
+
+def writes_a_negated_constant_into_an_element(a):
+    t = -0.7
+    m = np.outer(a, a)
+    m[1, 2] = -t
+    return m[1, 1] - t
+
+
+def test_sign_folding_through_an_element_write():
+    a = np.array([0.32, -1.14, -1.14])
+    np.testing.assert_allclose(sg.grad(writes_a_negated_constant_into_an_element)(a),
+                               [0.0, 2 * a[1], 0.0])
+    check_grads(writes_a_negated_constant_into_an_element, a, order=2)
