@@ -239,17 +239,18 @@ def fold_signs(function_def, specializer):
     (``neg_a = b``) is read as ``b`` itself where ``b`` does not change in between.
     """
     stores, loads, fixed = _name_uses(function_def)
-    mutated = _mutated(function_def) | {  # add_at(d, i, g) writes into d
-        n.args[0].id for n in nodes_in(function_def) if isinstance(n, gast.Call) and
-        n.args and isinstance(n.args[0], gast.Name) and specializer.called(n) is add_at}
-
+    mutated = _mutated(function_def)
     # Names that may hold the same array as another (d = g hands g's array over): reading one
     # in place of a negation is wrong once the other is updated in place (d -= ...).
-    aliased = {n.value.id for n in nodes_in(function_def)
-               if isinstance(n, gast.Assign) and isinstance(n.value, gast.Name)}
-    aliased |= {n.targets[0].id for n in nodes_in(function_def)
-                if isinstance(n, gast.Assign) and isinstance(n.value, gast.Name) and
-                isinstance(n.targets[0], gast.Name)}
+    aliased = set()
+    for node in nodes_in(function_def):
+        if isinstance(node, gast.Call) and node.args and isinstance(node.args[0], gast.Name) \
+                and specializer.called(node) is add_at:
+            mutated.add(node.args[0].id)  # add_at(d, i, g) writes into d
+        elif isinstance(node, gast.Assign) and isinstance(node.value, gast.Name):
+            aliased.add(node.value.id)
+            if isinstance(node.targets[0], gast.Name):
+                aliased.add(node.targets[0].id)
     for name, others in specializer.shared_arrays.items():
         aliased |= {name} | set(others)
 
@@ -324,8 +325,15 @@ def _sign_plan(block, index, specializer, stores, loads, fixed, mutated, placeho
     name = stmt.targets[0].id
     if stores.get(name) != 1 or name in fixed or name in mutated or not loads.get(name):
         return None
-    readers = [p for p, s in enumerate(block) if p > index and _reads(s, name)]
-    if sum(_count(block[p], name) for p in readers) != loads[name] or \
+    readers, reads = [], 0
+    for position in range(index + 1, len(block)):
+        if reads == loads[name]:  # (every read of the name in the function is found)
+            break
+        count = _count(block[position], name)
+        if count:
+            readers.append(position)
+            reads += count
+    if reads != loads[name] or \
             any(not isinstance(block[p], (gast.Assign, gast.AugAssign)) for p in readers):
         return None  # read elsewhere (a nested block, a return, a call statement)
     rewritten, remaining = [], 0
