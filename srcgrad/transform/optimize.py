@@ -330,10 +330,15 @@ def _propagated(block, index, stores, loads, fixed, cache):
     copy_name, source = stmt.targets[0].id, stmt.value.id
     if copy_name == source or stores.get(copy_name) != 1 or copy_name in fixed:
         return False
-    reads = [_facts(s, cache)[0].get(copy_name, 0) for s in block[index + 1:]]
-    if sum(reads) != loads.get(copy_name, 0) or not sum(reads):
+    wanted, found, last = loads.get(copy_name, 0), 0, None
+    for position in range(index + 1, len(block)):
+        if found == wanted:  # (every read of the copy in the function is found)
+            break
+        count = _facts(block[position], cache)[0].get(copy_name, 0)
+        if count:
+            found, last = found + count, position
+    if found != wanted or not found:
         return False
-    last = index + 1 + max(i for i, n in enumerate(reads) if n)
     between = block[index + 1:last]
     if isinstance(block[last], (gast.If, gast.For, gast.While)):
         between = between + [block[last]]
