@@ -32,16 +32,18 @@ class AliasingChecks:
         """
         module = gast.Module(body=body, type_ignores=[])
         aliases = []  # (assignment, name, name it may share memory with)
-        for node in gast.walk(module):
+        loops, updates = [], []
+        for node in nodes_in(module):
             if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                     isinstance(node.targets[0], gast.Name):
                 source = _aliased_name(node.value, self.parsed.namespace)
                 if source is not None:
                     aliases.append((node, node.targets[0].id, source))
-        loops = [n for n in nodes_in(module) if isinstance(n, (gast.For, gast.While))]
-        for node in gast.walk(module):
-            if not (isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name)):
-                continue
+            elif isinstance(node, (gast.For, gast.While)):
+                loops.append(node)
+            elif isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+                updates.append(node)
+        for node in updates:
             around = [loop for loop in loops if any(n is node for n in gast.walk(loop))]
             first = min([node.lineno + 1] + [loop.lineno for loop in around])
             links = {}  # sharing made before the update (or anywhere in a loop around it)
