@@ -123,9 +123,13 @@ def simplify(stmts, mutated=None):
 def remove_dead_assignments(function_def, namespace):
     """Drop side-effect-free assignments to names that nothing reads, until none is left."""
     while True:
-        read = loaded_names(function_def) | {  # ``x += y`` reads x too
-            n.target.id for n in nodes_in(function_def)
-            if isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name)}
+        read = set()
+        for node in nodes_in(function_def):
+            kind = type(node)
+            if kind is gast.Name and type(node.ctx) is gast.Load:
+                read.add(node.id)
+            elif kind is gast.AugAssign and type(node.target) is gast.Name:
+                read.add(node.target.id)  # ``x += y`` reads x too
         removed = False
 
         def prune(stmts):
