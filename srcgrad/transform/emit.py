@@ -138,6 +138,19 @@ def _literal(node):
     return _NOT_LITERAL
 
 
+def _number_statements(body):
+    """Give each statement that lacks one a line number: ast.unparse reads the line numbers of
+    statements (to look for type comments), and of nothing else (a walk over every node, as
+    ast.fix_missing_locations makes, costs more than the unparsing)."""
+    for stmt in body:
+        if not hasattr(stmt, "lineno"):
+            stmt.lineno = 1
+        for field in ("body", "orelse", "handlers", "finalbody"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                _number_statements(block)
+
+
 def to_source(function_def, comments=()):
     """Python source text of a gast FunctionDef, with comment markers turned into comments.
 
@@ -152,7 +165,7 @@ def to_source(function_def, comments=()):
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
     tree = _FoldNoneTests().fold(tree, visit=foldable)
-    ast.fix_missing_locations(tree)  # ast.unparse reads line numbers (for type comments)
+    _number_statements(tree.body)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None
     for line in text.splitlines():

@@ -1,5 +1,6 @@
 """Read a function's source into a gast tree and resolve the global names it uses to objects."""
 import builtins
+import contextlib
 import inspect
 import linecache
 import os
@@ -71,7 +72,8 @@ def parse_function(function, source=None):
                               parsed.source_lines, parsed.namespace)
     if not inspect.isfunction(function):
         raise SourceError(f"srcgrad can only transform Python functions, not {function!r}")
-    if source is not None:
+    given = source is not None
+    if given:
         filename = f"<source given for {function.__qualname__}>"
         lines, first_line = textwrap.dedent(source).splitlines(True), 1
         linecache.cache[filename] = (len(source), None, lines, filename)
@@ -79,30 +81,35 @@ def parse_function(function, source=None):
         code = function.__code__  # the code object: inspect would unwrap the function
         filename = inspect.getsourcefile(code) or code.co_filename
         try:
-            lines, first_line = inspect.getsourcelines(code)
+            lines, first_line = _source_lines(code)
         except (OSError, TypeError) as error:
             raise SourceError(
                 f"srcgrad cannot read the source of {function.__qualname__} (defined in "
                 f"{filename}): {error}. Define the function in a .py file or a notebook cell, "
                 f"or pass its text: srcgrad.grad({function.__name__}, source=...)"
             ) from None
-    source = textwrap.dedent("".join(lines))
-    indent = _removed_indent("".join(lines), source)
     try:
-        module = gast.parse(source)
+        module, indent = _parsed(lines)
     except SyntaxError as error:
+        module = None
+        if not given and function.__name__ != "<lambda>":
+            # The lines its instructions come from may stop short of the block's end (a
+            # trailing `pass` compiles to nothing): read the block as inspect finds it.
+            lines, first_line = inspect.getsourcelines(function.__code__)
+            with contextlib.suppress(SyntaxError):
+                module, indent = _parsed(lines)
         whole = linecache.getlines(filename)
-        if function.__name__ != "<lambda>" or not whole:
+        if module is None and (function.__name__ != "<lambda>" or not whole):
             raise SourceError(f"{filename}: cannot parse the source of "
                               f"{function.__qualname__}: {error}") from None
-        # A lambda on a line that continues a statement (an argument of a call spread over
-        # several lines): find it in the whole file instead.
-        try:
-            module = gast.parse("".join(whole))
-        except SyntaxError:
-            raise SourceError(f"{filename}: cannot parse the source of "
-                              f"{function.__qualname__}: {error}") from None
-        source, indent, first_line = "".join(whole), 0, 1
+        if module is None:
+            # A lambda on a line that continues a statement (an argument of a call spread
+            # over several lines): find it in the whole file instead.
+            try:
+                module, indent, first_line = gast.parse("".join(whole)), 0, 1
+            except SyntaxError:
+                raise SourceError(f"{filename}: cannot parse the source of "
+                                  f"{function.__qualname__}: {error}") from None
     tree = module.body[0]
     if function.__name__ == "<lambda>":
         tree = _lambda_as_def(module, function, first_line, indent, filename)
@@ -113,6 +120,32 @@ def parse_function(function, source=None):
     tree.decorator_list = []
     return ParsedFunction(function, tree, filename, linecache.getlines(filename) or lines,
                           resolve_namespace(function))
+
+
+def _parsed(lines):
+    """(gast module, columns of indent taken off) of a function's source lines."""
+    source = textwrap.dedent("".join(lines))
+    return gast.parse(source), _removed_indent("".join(lines), source)
+
+
+def _source_lines(code):
+    """The lines of the ``def`` that made ``code``, and the number of its first line: from the
+    line of the decorator or ``def`` to the last line any of its instructions (or those of the
+    functions, lambdas and comprehensions inside it) comes from, which is cheaper than
+    inspect's tokenizing of the file; inspect where that cannot be worked out."""
+    positions = getattr(code, "co_positions", None)  # Python 3.11 and newer
+    lines, first_line = inspect.findsource(code)[0], code.co_firstlineno
+    if positions is None or code.co_name == "<lambda>":
+        return inspect.getsourcelines(code)
+    last, pending = first_line, [code]
+    while pending:
+        current = pending.pop()
+        last = max([last] + [end for _, end, _, _ in current.co_positions() if end is not None])
+        pending.extend(c for c in current.co_consts if inspect.iscode(c))
+    block = lines[first_line - 1:last]
+    if not block or not block[0].lstrip().startswith(("def ", "@", "async def ")):
+        return inspect.getsourcelines(code)
+    return block, first_line
 
 
 def _removed_indent(original, dedented):
