@@ -314,11 +314,11 @@ def test_functions_are_named_as_a_user_imports_them():
 def test_tests_of_literals_against_none_are_decided_in_the_text(source, folded):
     import ast
 
-    from srcgrad.transform.emit import _FoldNoneTests
+    from srcgrad.transform.emit import fold_none_tests
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         tree = ast.parse(source)
-    assert ast.unparse(_FoldNoneTests().fold(tree)) == folded
+    assert ast.unparse(fold_none_tests(tree)) == folded
 
 
 def test_a_failure_in_srcgrads_own_helper_names_the_users_line(tmp_path, monkeypatch):

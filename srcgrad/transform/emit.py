@@ -97,14 +97,6 @@ class _FoldNoneTests(ast.NodeTransformer):
             return node.body if node.test.value else node.orelse
         return node
 
-    def fold(self, tree, visit=True):
-        """``visit``: False where there is nothing to fold (only empty blocks to fill)."""
-        if visit:
-            tree = self.visit(tree)
-        for node in ast.walk(tree):  # a branch that ran dry leaves its block empty
-            if isinstance(getattr(node, "body", None), list) and not node.body:
-                node.body = [ast.Pass()]
-        return tree
 
 
 _NOT_LITERAL = object()
@@ -138,17 +130,29 @@ def _literal(node):
     return _NOT_LITERAL
 
 
-def _number_statements(body):
-    """Give each statement that lacks one a line number: ast.unparse reads the line numbers of
-    statements (to look for type comments), and of nothing else (a walk over every node, as
-    ast.fix_missing_locations makes, costs more than the unparsing)."""
+def fold_none_tests(tree, visit=True):
+    """``tree`` (an ast Module) with tests of literals against None decided (_FoldNoneTests),
+    ready for ast.unparse; ``visit``: False where nothing folds."""
+    if visit:
+        tree = _FoldNoneTests().visit(tree)
+    _finish_statements(tree.body)
+    return tree
+
+
+def _finish_statements(body):
+    """Give each statement that lacks one a line number, and ``pass`` to a block that folding
+    left empty. ast.unparse reads the line numbers of statements (to look for type comments)
+    and of nothing else: a walk over every node, as ast.fix_missing_locations makes, costs
+    more than the unparsing."""
     for stmt in body:
         if not hasattr(stmt, "lineno"):
             stmt.lineno = 1
+        if isinstance(getattr(stmt, "body", None), list) and not stmt.body:
+            stmt.body = [ast.Pass(lineno=1)]
         for field in ("body", "orelse", "handlers", "finalbody"):
             block = getattr(stmt, field, None)
             if isinstance(block, list):
-                _number_statements(block)
+                _finish_statements(block)
 
 
 def to_source(function_def, comments=()):
@@ -164,8 +168,7 @@ def to_source(function_def, comments=()):
     finally:
         for stmt, field, inner in reversed(undo):  # the caller's tree stays as it was
             setattr(stmt, field, inner)
-    tree = _FoldNoneTests().fold(tree, visit=foldable)
-    _number_statements(tree.body)
+    tree = fold_none_tests(tree, visit=foldable)
     text = _COMMENT.sub(lambda m: f"{m.group(1)}# {comments[int(m.group(2))]}", ast.unparse(tree))
     lines, line_origins, current = [], {}, None
     for line in text.splitlines():
