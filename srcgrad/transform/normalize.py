@@ -45,7 +45,7 @@ class Desugar(AliasingChecks):
         if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
-        for node in gast.walk(gast.Module(body=body, type_ignores=[])):
+        for node in nodes_in(gast.Module(body=body, type_ignores=[])):
             if isinstance(node, gast.Return) and node.value is None:
                 raise self.parsed.unsupported(node, f"a return without a value in {tree.name}",
                                               "return the value to differentiate")
@@ -339,7 +339,7 @@ def _own_named_expressions(stmt):
     for field in _EXPRESSION_FIELDS.get(type(stmt), ()):
         value = getattr(stmt, field)
         for root in value if isinstance(value, list) else [value]:
-            if root is not None:
+            if root is not None and any(type(n) is gast.NamedExpr for n in nodes_in(root)):
                 found += [n for n in gast.walk(root) if isinstance(n, gast.NamedExpr)]
     return found
 
