@@ -8,7 +8,7 @@ import gast
 import numpy as np
 
 from ..rules import is_non_differentiable
-from .build import nodes_in  # noqa: F401  (also imported from here)
+from .build import nodes_in, statements_in_order  # noqa: F401  (nodes_in also imported from here)
 from .scope import resolve
 
 
@@ -160,7 +160,7 @@ class Activity:
 def _assignments(body):
     """(target names, value expression) for every binding in a desugared ``body``."""
     found = []  # in the order the statements are written: propagation then settles quickly
-    for node in _statements_in_order(body):
+    for node in statements_in_order(body):
         if isinstance(node, gast.Assign):
             found.append((assigned_names(node.targets) | mutated_names(node), node.value))
         elif isinstance(node, gast.For):
@@ -168,16 +168,6 @@ def _assignments(body):
         elif isinstance(node, gast.Expr) and mutated_names(node):  # items.append(value)
             found.append((mutated_names(node), node.value.args[0]))
     return found
-
-
-def _statements_in_order(body):
-    """The statements of ``body`` and of the blocks nested in them, in the order written."""
-    for stmt in body:
-        yield stmt
-        for field in ("body", "orelse", "handlers", "finalbody"):
-            block = getattr(stmt, field, None)
-            if isinstance(block, list):
-                yield from _statements_in_order(block)
 
 
 def annotate_changed_later(body, after=frozenset(), rebound_after=frozenset()):

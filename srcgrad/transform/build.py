@@ -143,3 +143,14 @@ def rewrite_for_loops(body, rewrite):
             before, after = rewrite(body, index)
             index += before + after
         index += 1
+
+
+def statements_in_order(body):
+    """The statements of ``body`` and of the blocks nested in them, in the order written (gast or
+    ast alike; a block made while iterating is walked as it is then)."""
+    for stmt in body:
+        yield stmt
+        for field in ("body", "orelse", "handlers", "finalbody"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list):
+                yield from statements_in_order(block)

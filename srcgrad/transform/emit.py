@@ -7,7 +7,7 @@ import warnings
 
 import gast
 
-from .build import constant, nodes_in
+from .build import constant, nodes_in, statements_in_order
 
 _COMMENT = re.compile(r"^(\s*)(?:'|\"\"\")__srcgrad_comment_(\d+)__(?:'|\"\"\")$", re.MULTILINE)
 _ORIGIN = re.compile(r"^\s*(?:'|\"\"\")__srcgrad_origin_(\d+)__(?:'|\"\"\")$")
@@ -144,15 +144,11 @@ def _finish_statements(body):
     left empty. ast.unparse reads the line numbers of statements (to look for type comments)
     and of nothing else: a walk over every node, as ast.fix_missing_locations makes, costs
     more than the unparsing."""
-    for stmt in body:
+    for stmt in statements_in_order(body):
         if not hasattr(stmt, "lineno"):
             stmt.lineno = 1
         if isinstance(getattr(stmt, "body", None), list) and not stmt.body:
             stmt.body = [ast.Pass(lineno=1)]
-        for field in ("body", "orelse", "handlers", "finalbody"):
-            block = getattr(stmt, field, None)
-            if isinstance(block, list):
-                _finish_statements(block)
 
 
 def to_source(function_def, comments=()):

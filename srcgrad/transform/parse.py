@@ -133,10 +133,9 @@ def _source_lines(code):
     line of the decorator or ``def`` to the last line any of its instructions (or those of the
     functions, lambdas and comprehensions inside it) comes from, which is cheaper than
     inspect's tokenizing of the file; inspect where that cannot be worked out."""
-    positions = getattr(code, "co_positions", None)  # Python 3.11 and newer
-    lines, first_line = inspect.findsource(code)[0], code.co_firstlineno
-    if positions is None or code.co_name == "<lambda>":
+    if not hasattr(code, "co_positions") or code.co_name == "<lambda>":  # (3.11 and newer)
         return inspect.getsourcelines(code)
+    lines, first_line = inspect.findsource(code)[0], code.co_firstlineno
     last, pending = first_line, [code]
     while pending:
         current = pending.pop()
