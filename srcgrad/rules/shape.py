@@ -185,6 +185,22 @@ def astype_jvp(ans, x, dtype, *, dx):
     return cast_like(dx, x) * passes_derivative(dtype)
 
 
+def item_of(x):
+    """The primitive behind ``x.item()``: the one element of ``x`` as a Python number."""
+    return x.item()
+
+
+@vjp(item_of)
+def item_of_rule(g, ans, x):
+    # The number is x's one element: its adjoint, in x's shape, is the number's.
+    return g if np.ndim(x) == 0 else np.full_like(x, g)
+
+
+@jvp(item_of)
+def item_of_jvp(ans, x, *, dx):
+    return item_of(dx) if hasattr(dx, "item") else dx  # a zero tangent may be a float
+
+
 @vjp(np.copy)
 def copy(g, ans, a):
     return g

@@ -13,7 +13,7 @@ from ..errors import qualified_name
 from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import (PACKED_ARGUMENTS, has_variants, missing_rule_advice,
                               variant_for)
-from ..rules.shape import astype
+from ..rules.shape import astype, item_of
 from ..runtime import copy_of
 from .build import assign, call, load, located
 from .parse import DynamicCallee, dotted_name, is_user_function
@@ -32,6 +32,7 @@ ARRAY_METHODS = {
     "conjugate": (np.conjugate, False), "argmax": (np.argmax, False),
     "argmin": (np.argmin, False), "argsort": (np.argsort, False), "nonzero": (np.nonzero, False),
     "any": (np.any, False), "all": (np.all, False), "round": (np.round, False),
+    "item": (item_of, False),
 }
 
 # Parameters of rules that take a sequence of arrays as it is (np.stack's arrays, sum's iterable).
@@ -205,15 +206,18 @@ class CallsToANF:
         """``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``: array methods become the NumPy functions."""
         method = expr.func.attr
         if method not in ARRAY_METHODS:
-            raise self.unsupported(expr, f"the array method .{method}()",
-                                   f"call a NumPy function instead, e.g. np.{method}(x, ...)")
+            advice = f"call a NumPy function instead, e.g. np.{method}(x, ...)" \
+                if callable(getattr(np, method, None)) else \
+                "write it with NumPy functions of the array (see the README's list)"
+            raise self.unsupported(expr, f"the array method .{method}()", advice)
         receiver = self.atom(expr.func.value, out, hint)
         function, shape_like = ARRAY_METHODS[method]
         args = list(expr.args)
         if shape_like and (len(args) > 1 or not args):  # x.reshape(2, 3), x.transpose()
             args = [gast.Tuple(elts=args, ctx=gast.Load())] if args else []
-        numpy_name = self.binder.bind("np", np) if function not in (astype, copy_of) else None
-        if function in (astype, copy_of):
+        numpy_name = self.binder.bind("np", np) \
+            if function not in (astype, copy_of, item_of) else None
+        if function in (astype, copy_of, item_of):
             func = load(self.binder.bind(function.__name__, function))
         else:
             func = gast.Attribute(value=load(numpy_name), attr=function.__name__, ctx=gast.Load())

@@ -19,7 +19,7 @@ FAMILIES = [  # (title, the rule modules of that family)
 ]
 
 # Primitives srcgrad stands in for what the user writes.
-SPELLED = {"transpose_attribute": "x.T", "astype": "x.astype", "einsum_of": "numpy.einsum",
+SPELLED = {"transpose_attribute": "x.T", "astype": "x.astype", "item_of": "x.item()", "einsum_of": "numpy.einsum",
            "broadcast_arrays_of": "numpy.broadcast_arrays", "meshgrid_of": "numpy.meshgrid",
            "r_join": "numpy.r_[...]", "c_join": "numpy.c_[...]", "getitem": "x[index]",
            "psi": "scipy.special.digamma (psi)", "conjugate": "numpy.conj (conjugate)",

@@ -23,7 +23,7 @@ from hypothesis.extra import numpy as hnp
 from srcgrad.rules import NON_DIFFERENTIABLE, VJP_RULES
 from srcgrad.rules.activations import log_softmax, sigmoid, softmax
 from srcgrad.runtime import einsum_of as einsum
-from srcgrad.rules.shape import astype, transpose_attribute
+from srcgrad.rules.shape import astype, item_of, transpose_attribute
 from srcgrad.runtime import (broadcast_like, cast_like, copy_of, expand_reduced, ravel_in,
                              reshape_to, shape_of, unbroadcast)
 
@@ -527,6 +527,12 @@ def astype_to_float(draw, rng):
     return (rng.standard_normal(draw(shapes)), np.float64), {}, {"dtype"}
 
 
+@case(item_of)
+def item_of_one_element(draw, rng):
+    shape = draw(st.sampled_from([(), (1,), (1, 1)]))
+    return (rng.standard_normal(shape),), {}
+
+
 @case(np.transpose)
 def transpose_any(draw, rng):
     shape = draw(shapes)
@@ -746,6 +752,9 @@ class StrictDuckArray(np.lib.mixins.NDArrayOperatorsMixin):
     def astype(self, dtype, copy=True):  # CuPy and Dask arrays have this method too
         return wrap(self.data.astype(dtype, copy=copy))
 
+    def item(self):  # and this
+        return self.data.item()
+
 
 def unwrap(value):
     if isinstance(value, StrictDuckArray):
@@ -792,8 +801,9 @@ def assert_same_adjoint(duck_adjoint, adjoint):
 
 # np.array builds a NumPy array from whatever it is given (it does not dispatch), so only its
 # rule, not the primitive, could keep a duck array's type; it is left out here.
-# Python's functions of numbers (math.*, float, max, min) take numbers, not arrays.
-PYTHON_NUMBER_FUNCTIONS = {float, max, min} | {f for f in vars(math).values() if callable(f)}
+# Python's functions of numbers (math.*, float, max, min) take numbers, not arrays; x.item()
+# makes a Python number of any array.
+PYTHON_NUMBER_FUNCTIONS = {float, max, min, item_of} | {f for f in vars(math).values() if callable(f)}
 DISPATCHING_CASES = [(p, b) for p, b in ALL_CASES
                      if p is not np.array and p not in PYTHON_NUMBER_FUNCTIONS]
 

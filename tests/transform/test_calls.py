@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import srcgrad as sg
-from checks import check_grad
+from checks import check_grad, check_grads
 
 import helpers_module
 
@@ -113,6 +113,18 @@ def methods(x, w):
 
 def test_array_methods():
     check_grad(methods, values, rng.normal(size=(2, 3)))
+
+
+def item_numbers(x):
+    s = np.sum(x ** 2).item()
+    return s * np.sum(x) + x[1:2].item() ** 3
+
+
+def test_item_is_the_element_as_a_number():
+    x = np.array([0.3, -1.2, 0.7])
+    closed_form = 2 * x * np.sum(x) + np.sum(x ** 2) + np.array([0.0, 3 * x[1] ** 2, 0.0])
+    np.testing.assert_allclose(sg.grad(item_numbers)(x), closed_form)
+    check_grads(item_numbers, x, wrt=(0,), order=2, eager=False)  # eager .item() detaches
 
 
 def test_shape_attributes_and_len_are_inactive():

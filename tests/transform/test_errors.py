@@ -59,6 +59,18 @@ def varargs(*xs):
     return np.sum(xs[0])
 
 
+def calls_tolist(x):
+    return x.tolist()[0]
+
+
+def test_array_method_without_numpy_twin_is_refused_without_false_advice():
+    with pytest.raises(sg.UnsupportedSyntax) as caught:
+        sg.grad(calls_tolist)(np.ones(3))
+    message = str(caught.value)
+    assert message.startswith(f"{__file__}, line {line_of(calls_tolist, 'x.tolist(')}: ")
+    assert "the array method .tolist()" in message and "np.tolist" not in message
+
+
 def may_fall_off_the_end(x):
     if np.sum(x) > 0:
         return np.sum(x)

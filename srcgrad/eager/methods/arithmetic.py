@@ -224,8 +224,8 @@ class ArithmeticMethods:
     def ceil(self):
         return record(np.ceil, (self,))
 
-    def round(self):
-        return record(np.round, (self,))
+    def round(self, decimals=0):
+        return record(np.round, (self,), {"decimals": decimals} if decimals else None)
 
     def trunc(self):
         return record(np.trunc, (self,))

@@ -134,14 +134,20 @@ class ReductionMethods:
         total = (self - top).exp().sum(dim, keepdim=True).log() + top
         return total if keepdim else total.squeeze(dim)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=False, ddof=None):
+        """PyTorch's ``var``: the unbiased estimate unless ``unbiased=False`` or a
+        ``correction`` (NumPy's ``ddof``) says otherwise; ``axis``/``keepdims`` as aliases."""
+        dim, keepdim = axes_of(axis, dim), keepdim or keepdims
         if correction is None:
-            correction = 1 if unbiased is None or unbiased else 0
+            correction = ddof if ddof is not None else 1 if unbiased is None or unbiased else 0
         mean = self.mean(dim, keepdim=True)
         squares = ((self - mean) ** 2).sum(dim, keepdim=keepdim)
         count = self.numel() if dim is None else np.prod(
             [self.shape[d] for d in ((dim,) if isinstance(dim, int) else dim)])
         return squares / max(count - correction, 0)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=False, ddof=None):
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
+                        keepdims=keepdims, ddof=ddof).sqrt()
