@@ -64,15 +64,51 @@ def always_exits(stmts):
 
 
 def ends_in_return(stmts):
-    """Does every path through ``stmts`` end with a return?"""
+    """Does every path through ``stmts`` end with a return (or a raise, which leaves no value
+    to return: ``if ok: return x`` then ``raise ValueError(...)``)?"""
     if not stmts:
         return False
     last = stmts[-1]
-    if isinstance(last, gast.Return):
+    if isinstance(last, (gast.Return, gast.Raise)):
         return True
     if isinstance(last, gast.If):
         return ends_in_return(last.body) and ends_in_return(last.orelse)
     return False
+
+
+def always_raises(stmts):
+    """Does every path through ``stmts`` end with a raise?"""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, gast.Raise):
+        return True
+    return isinstance(last, gast.If) and always_raises(last.body) and always_raises(last.orelse)
+
+
+def raise_guards(stmts):
+    """``if c: a else: ...; raise E`` -> ``if not c: ...; raise E`` then ``a``: a branch that
+    always raises becomes a guard clause, so the code after the if is what the adjoint
+    mirrors (a path that raises reaches no adjoint; merging it with the other branch would
+    only reset adjoints it never holds)."""
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                setattr(stmt, field, raise_guards(inner))
+        if isinstance(stmt, gast.If) and stmt.orelse:
+            body_raises, else_raises = always_raises(stmt.body), always_raises(stmt.orelse)
+            if else_raises and not body_raises:
+                out += [located(gast.If(test=negate(stmt.test), body=stmt.orelse, orelse=[]),
+                                stmt)] + stmt.body
+                continue
+            if body_raises and not else_raises:
+                out += [located(gast.If(test=stmt.test, body=stmt.body, orelse=[]), stmt)] + \
+                    stmt.orelse
+                continue
+        out.append(stmt)
+    return out
 
 
 class ExitLowering:
@@ -90,17 +126,21 @@ class ExitLowering:
         if isinstance(body[-1], gast.Return) and not any(isinstance(n, gast.Return)
                                                          for n in early):
             # One return, at the end: only loops with break or continue need lowering.
-            return (self.block(body[:-1], loop=None)[0] if early else body[:-1]) + body[-1:]
+            return raise_guards(
+                (self.block(body[:-1], loop=None)[0] if early else body[:-1]) + body[-1:])
         if not ends_in_return(body):
             raise self.parsed.unsupported(
                 body[-1], f"{self.parsed.name}, which can end without returning a value",
                 "make every path end with a return statement")
         self.result = self.names.fresh("result")
         self.returned = self.names.fresh("returned")
+        returns = [n for s in body for n in nodes_in(s) if isinstance(n, gast.Return)]
+        last = max(returns, key=lambda n: getattr(n, "lineno", 0), default=body[-1])
         lowered, _, _ = self.block(body, loop=None)
-        first, last = body[0], body[-1]
+        first = body[0]
         final = located(gast.Return(value=load(self.result)), last)
-        return [located(assign(self.returned, constant(False)), first)] + lowered + [final]
+        return [located(assign(self.returned, constant(False)), first)] + \
+            raise_guards(lowered) + [final]
 
     def block(self, stmts, loop):
         """(lowered statements, kinds of exit that may leave them, whether one always does)."""

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import srcgrad as sg
-from checks import check_grad
+from checks import check_grad, check_grads
 
 rng = np.random.default_rng(7)
 values = np.array([0.4, -0.3, 1.2, 0.8, -1.1, 0.5])
@@ -140,3 +140,60 @@ def test_break_reads_cleanly():
     assert "leave_loop = True" in source
     assert "if leave_loop:\n            break" in source
     assert "for i in reversed(range(x.shape[0])[:iterations]):" in source
+
+
+# --- a raise that ends a path -------------------------------------------------------------------
+
+def penalty(x, mode="l2"):
+    if mode == "l2":
+        return np.sum(x ** 2)
+    elif mode == "l1":
+        return np.sum(np.abs(x))
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def newton_sqrt2(x, steps=30):
+    y = x
+    for _ in range(steps):
+        y = 0.5 * (y + 2.0 / y)
+        if np.max(np.abs(y * y - 2.0)) < 1e-12:
+            return np.sum(y * x ** 2)
+    raise RuntimeError("did not converge")
+
+
+def cube_unless_negative(x, k):
+    if k < 0:
+        raise ValueError("k must not be negative")
+    else:
+        y = x ** 3
+    return np.sum(y * k)
+
+
+@pytest.mark.parametrize("mode, closed_form", [("l2", lambda x: 2 * x),
+                                               ("l1", lambda x: np.sign(x))])
+def test_a_function_may_end_in_raise_after_its_returns(mode, closed_form):
+    x = np.array([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(sg.grad(penalty)(x, mode), closed_form(x))
+    check_grads(lambda x: penalty(x, mode), x, wrt=(0,), order=2, eager=True)
+    with pytest.raises(ValueError, match="unknown mode 'l3'"):
+        sg.grad(penalty)(x, "l3")
+
+
+def test_a_raise_after_a_loop_that_returns():
+    x = np.array([1.0, 2.0])
+    # y converges to sqrt(2) whatever x is: d/dx sum(sqrt(2) x^2) = 2 sqrt(2) x
+    np.testing.assert_allclose(sg.grad(newton_sqrt2)(x), 2 * np.sqrt(2.0) * x)
+    check_grads(newton_sqrt2, x, wrt=(0,), order=2, eager=True)
+    with pytest.raises(RuntimeError, match="did not converge"):
+        sg.grad(newton_sqrt2)(x, 1)
+
+
+def test_a_branch_that_raises_becomes_a_guard_clause():
+    x = np.array([1.0, 2.0])
+    check_grads(cube_unless_negative, x, 2.0, wrt=(0, 1), order=2, eager=True)
+    source = sg.source(sg.grad(cube_unless_negative))
+    assert "    if k < 0:\n        raise ValueError('k must not be negative')\n    y = x ** 3" \
+        in source
+    assert "else" not in source
+    with pytest.raises(ValueError, match="k must not be negative"):
+        sg.grad(cube_unless_negative)(x, -1.0)
