@@ -225,3 +225,61 @@ def _shifted(params, direction, eps):
         moved = np.asarray(leaf) + eps * np.asarray(at(direction, path))
         params = replaced(params, path, moved if np.ndim(leaf) else float(moved))
     return params
+
+
+# --- loops that unpack nested items of containers -------------------------------------------------
+
+def numbered_layers(layers, x):
+    h = x
+    for i, (W, b) in enumerate(layers, 1):
+        h = np.tanh(h @ W + b) * i
+    return np.sum(h ** 2)
+
+
+def pairs_and_scales(pairs, scales):
+    total = 0.0
+    for (a, b), c in zip(pairs, scales):
+        total = total + np.sum(a * b * c)
+    return total
+
+
+def zipped_in_enumerate(xs, ys):
+    total = 0.0
+    for k, (a, (b, c)) in enumerate(zip(xs, ys), start=2):
+        total = total + k * np.sum(a ** 2) * b * c
+    return total
+
+
+LAYERS = [(RNG.standard_normal((3, 3)), RNG.standard_normal(3)) for _ in range(2)]
+
+
+@pytest.mark.parametrize("f, params, rest", [
+    (numbered_layers, LAYERS, (X,)),
+    (pairs_and_scales, [(RNG.standard_normal(2), RNG.standard_normal(2)) for _ in range(3)],
+     (RNG.standard_normal(3),)),
+    (zipped_in_enumerate, [RNG.standard_normal(2) for _ in range(3)],
+     ([(1.5, 2.0), (0.5, -1.0), (2.0, 0.3)],)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_loops_unpack_nested_items(f, params, rest):
+    check_tree_gradient(f, params, *rest)
+
+
+def test_enumerate_start_counts_from_it():
+    xs = [RNG.standard_normal(2) for _ in range(3)]
+    ys = [(1.0, 1.0)] * 3
+    gradient = sg.grad(zipped_in_enumerate)(xs, ys)
+    for k, (x, g) in enumerate(zip(xs, gradient), start=2):
+        np.testing.assert_allclose(g, 2 * k * x)
+
+
+def zip_strict(a, b):
+    total = 0.0
+    for u, v in zip(a, b, strict=True):
+        total = total + u * v
+    return total
+
+
+def test_zip_strict_is_refused_at_its_line():
+    with pytest.raises(sg.UnsupportedSyntax, match=r"test_pytrees.py, line \d+: srcgrad cannot "
+                                                   r"differentiate a for loop that unpacks"):
+        sg.grad(zip_strict)(np.ones(2), np.ones(2))

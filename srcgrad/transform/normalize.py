@@ -31,6 +31,15 @@ def _origin(stmt, parsed):
     return (stmt.lineno, parsed.line_text(stmt.lineno))
 
 
+def _target_hint(target):
+    """A name for the item a loop target unpacks: ``W_b`` for ``W, b``."""
+    if isinstance(target, gast.Name):
+        return target.id
+    if isinstance(target, (gast.Tuple, gast.List)):
+        return "_".join(_target_hint(e) for e in target.elts)
+    return "item"
+
+
 class Desugar(AliasingChecks):
     """Plain assignments only, with every statement tagged by the user line it came from."""
 
@@ -240,47 +249,95 @@ class Desugar(AliasingChecks):
             prefix.append(located(assign(name, as_load_expr(sequence)), stmt))
             return load(name)
 
-        if targets and all(isinstance(t, gast.Name) for t in targets) and (
+        if targets and (
                 isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)) or
                 isinstance(stmt.iter, gast.Call) and function not in (enumerate, zip)):
             # for W, b in layers  ->  for layers_index in range(len(layers)):
             #                             W, b = layers[layers_index]
             # (an expression, np.stack((u, v), axis=1), is evaluated once into a name first)
-            hint = "_".join(t.id for t in targets) if isinstance(stmt.iter, gast.Call) \
+            hint = _target_hint(stmt.target) if isinstance(stmt.iter, gast.Call) \
                 else dotted_name(stmt.iter).replace(".", "_")
             sequence = evaluated_once(stmt.iter, hint)
             index = self.names.fresh(hint + "_index")
-            item = self.names.fresh("_".join(t.id for t in targets))  # W_b = layers[i]
+            item = self.names.fresh(_target_hint(stmt.target))  # W_b = layers[i]
             take = assign(item, subscript(sequence, load(index)))
-            unpack = gast.Assign(targets=[stmt.target], value=load(item), type_comment=None)
             stmt.body = self.assignment(located(take, stmt)) + \
-                self.assignment(located(unpack, stmt)) + stmt.body
+                self.unpacked(stmt.target, item, stmt) + stmt.body
             stmt.target, stmt.iter = store(index), call("range", call("len", clone(sequence)))
             return prefix
-        if not all(isinstance(t, gast.Name) for t in targets) or \
-                function not in (enumerate, zip) or stmt.iter.keywords:
+        keywords = {k.arg: k.value for k in getattr(stmt.iter, "keywords", [])}
+        if not targets or function not in (enumerate, zip) or \
+                function is enumerate and set(keywords) - {"start"} or \
+                function is zip and keywords:
             raise self.parsed.unsupported(
                 stmt, "a for loop that unpacks several names from this iterable",
                 "loop over range(len(...)), enumerate(...) or zip(...) and index inside the loop")
         sequences = stmt.iter.args
+        start = None
         if function is enumerate:
-            if len(sequences) != 1 or len(targets) != 2:
-                raise self.parsed.unsupported(stmt, "enumerate with a start or other targets",
+            if not 1 <= len(sequences) <= 2 or "start" in keywords and len(sequences) == 2 or \
+                    len(targets) != 2 or not isinstance(targets[0], gast.Name):
+                raise self.parsed.unsupported(stmt, "enumerate with these targets",
                                               "write for i, x in enumerate(xs)")
-            index = targets[0].id
-            items = [(targets[1].id, evaluated_once(sequences[0], targets[1].id))]
+            start = sequences[1] if len(sequences) == 2 else keywords.get("start")
+            counter = targets[0].id
+            index = counter if start is None else self.names.fresh(counter + "_index")
+            inner = sequences[0]
+            if isinstance(inner, gast.Call) and not inner.keywords and \
+                    resolve(inner.func, self.parsed.namespace, set()) is zip and \
+                    isinstance(targets[1], (gast.Tuple, gast.List)) and \
+                    len(targets[1].elts) == len(inner.args):
+                # for i, (a, b) in enumerate(zip(xs, ys)): a = xs[i], b = ys[i]
+                items = [(t, evaluated_once(seq, _target_hint(t)))
+                         for t, seq in zip(targets[1].elts, inner.args)]
+            else:
+                items = [(targets[1], evaluated_once(inner, _target_hint(targets[1])))]
         else:
             if len(sequences) != len(targets):
                 raise self.parsed.unsupported(stmt, "zip whose targets do not match its inputs")
-            index = self.names.fresh("_".join(t.id for t in targets) + "_index")
-            items = [(t.id, evaluated_once(seq, t.id)) for t, seq in zip(targets, sequences)]
+            index = self.names.fresh(_target_hint(stmt.target) + "_index")
+            items = [(t, evaluated_once(seq, _target_hint(t))) for t, seq in zip(targets, sequences)]
         lengths = [call("len", clone(seq)) for _, seq in items]
         count = lengths[0] if len(lengths) == 1 else call("min", *lengths)
         stmt.target = store(index)
         stmt.iter = call("range", count)
-        stmt.body = [located(assign(name, subscript(clone(sequence), load(index))), stmt)
-                     for name, sequence in items] + stmt.body
+        body = []
+        if start is not None:  # enumerate(xs, 1): the counter runs from start
+            body.append(located(assign(counter, gast.BinOp(left=load(index), op=gast.Add(),
+                                                           right=start)), stmt))
+        for target, sequence in items:
+            if isinstance(target, gast.Name):
+                body.append(located(assign(target.id, subscript(clone(sequence), load(index))),
+                                    stmt))
+            else:  # for i, (W, b) in enumerate(layers): the item first, then its parts
+                item = self.names.fresh(_target_hint(target))
+                body.append(located(assign(item, subscript(clone(sequence), load(index))), stmt))
+                body += self.unpacked(target, item, stmt)
+        stmt.body = body + stmt.body
         return prefix
+
+    def unpacked(self, target, item, stmt):
+        """``W, b = item``, normalized; a nested target, ``(a, b), c``, one level at a time."""
+        if isinstance(target, gast.Name):
+            return self.assignment(located(assign(target.id, load(item)), stmt))
+        if not isinstance(target, (gast.Tuple, gast.List)) or \
+                any(isinstance(e, gast.Starred) for e in target.elts):
+            raise self.parsed.unsupported(stmt, "this loop target",
+                                          "loop over plain names and unpack inside the loop")
+        parts, nested = [], []
+        for element in target.elts:
+            if isinstance(element, gast.Name):
+                parts.append(store(element.id))
+            else:
+                part = self.names.fresh(_target_hint(element))
+                parts.append(store(part))
+                nested.append((element, part))
+        unpack = gast.Assign(targets=[gast.Tuple(elts=parts, ctx=gast.Store())],
+                             value=load(item), type_comment=None)
+        out = self.assignment(located(unpack, stmt))
+        for element, part in nested:
+            out += self.unpacked(element, part, stmt)
+        return out
 
     def _check_target(self, target, stmt, element=False):
         if isinstance(target, gast.Name):
