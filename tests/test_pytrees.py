@@ -250,11 +250,11 @@ def zipped_in_enumerate(xs, ys):
     return total
 
 
-LAYERS = [(RNG.standard_normal((3, 3)), RNG.standard_normal(3)) for _ in range(2)]
+NUMBERED_LAYERS = [(RNG.standard_normal((3, 3)), RNG.standard_normal(3)) for _ in range(2)]
 
 
 @pytest.mark.parametrize("f, params, rest", [
-    (numbered_layers, LAYERS, (X,)),
+    (numbered_layers, NUMBERED_LAYERS, (X,)),
     (pairs_and_scales, [(RNG.standard_normal(2), RNG.standard_normal(2)) for _ in range(3)],
      (RNG.standard_normal(3),)),
     (zipped_in_enumerate, [RNG.standard_normal(2) for _ in range(3)],
@@ -283,3 +283,69 @@ def test_zip_strict_is_refused_at_its_line():
     with pytest.raises(sg.UnsupportedSyntax, match=r"test_pytrees.py, line \d+: srcgrad cannot "
                                                    r"differentiate a for loop that unpacks"):
         sg.grad(zip_strict)(np.ones(2), np.ones(2))
+
+
+# --- a dict's entries read by items(), values(), keys() and get() ---------------------------------
+
+NAMED = {"W0": RNG.standard_normal((3, 2)), "b0": RNG.standard_normal(2),
+          "W1": RNG.standard_normal(2)}
+
+
+def weight_decay(p, x):
+    h = np.tanh(x @ p["W0"] + p["b0"]) @ p["W1"]
+    return np.sum(h ** 2) + 0.1 * sum(np.sum(v ** 2) for v in p.values())
+
+
+def only_weights(p):
+    return sum(np.sum(v ** 3) for name, v in p.items() if name.startswith("W"))
+
+
+def by_sorted_keys(p):
+    total = 0.0
+    for k in sorted(p.keys()):
+        total = total + np.sum(np.sin(p[k])) * len(k)
+    return total
+
+
+def named_layers(model, x):
+    out = 0.0
+    for name, (W, b) in model.items():
+        out = out + np.sum(np.tanh(x[:, :2] @ W + b)) * len(name)
+    return out
+
+
+def with_defaults(p, x):
+    return np.sum(p.get("W1", 0.0) ** 2) + np.sum(p.get("missing", 1.0) * x) + \
+        np.sum(p.get("b0") * x[0, :2])
+
+
+@pytest.mark.parametrize("f, params, rest", [
+    (weight_decay, NAMED, (X,)), (only_weights, NAMED, ()), (by_sorted_keys, NAMED, ()),
+    (named_layers, {"a": (RNG.standard_normal((2, 2)), RNG.standard_normal(2)),
+                    "bb": (RNG.standard_normal((2, 2)), RNG.standard_normal(2))}, (X,)),
+    (with_defaults, NAMED, (X,)),
+], ids=lambda v: getattr(v, "__name__", ""))
+def test_dict_entries_by_their_methods(f, params, rest):
+    check_tree_gradient(f, params, *rest)
+
+
+def test_items_only_weights_closed_form():
+    gradient = sg.grad(only_weights)(NAMED)
+    np.testing.assert_allclose(gradient["W0"], 3 * NAMED["W0"] ** 2)
+    np.testing.assert_allclose(gradient["b0"], 0.0)
+
+
+def test_second_order_through_a_loop_over_items():
+    from checks import check_grads
+    check_grads(lambda x: weight_decay(NAMED, x), X, wrt=(0,), order=2, eager=True)
+
+
+def loops_over_the_dict_itself(p):
+    return sum(np.sum(p[k] ** 2) for k in p)
+
+
+def test_a_loop_over_the_dict_itself_says_what_to_write():
+    # for k in d also iterates a list's items (which carry derivatives): not guessed at
+    with pytest.raises(sg.UnsupportedSyntax, match=r"to loop over a dict's entries, write for "
+                                                   r"k, v in d.items\(\) or for k in d.keys\(\)"):
+        sg.grad(loops_over_the_dict_itself)(NAMED)

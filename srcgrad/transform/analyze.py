@@ -20,6 +20,9 @@ def index_trick(expr, namespace, local_names):
 
 # Attributes of arrays that describe them rather than compute from their values.
 INACTIVE_ATTRIBUTES = {"shape", "ndim", "dtype", "size", "itemsize", "nbytes"}
+# Methods whose results carry no derivative: a dict's keys (names, never arrays, which cannot be
+# keys: they are not hashable).
+INACTIVE_METHODS = {"keys"}
 
 
 def _names_with_context(node_or_nodes, context):
@@ -124,7 +127,8 @@ class Activity:
             return self.is_varied(expr.value) or any(
                 self.is_varied(part) for part in parts if not isinstance(part, gast.Slice))
         if isinstance(expr, gast.Call):
-            if self._non_differentiable_call(expr):
+            if isinstance(expr.func, gast.Attribute) and expr.func.attr in INACTIVE_METHODS or \
+                    self._non_differentiable_call(expr):
                 return False
             arguments = list(expr.args) + [k.value for k in expr.keywords]
             if isinstance(expr.func, gast.Attribute):  # a method of a varied value: x.sum()

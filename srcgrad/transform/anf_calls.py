@@ -205,6 +205,17 @@ class CallsToANF:
     def method_call(self, expr, out, hint):
         """``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``: array methods become the NumPy functions."""
         method = expr.func.attr
+        if method == "get" and 1 <= len(expr.args) <= 2 and not expr.keywords:
+            # params.get("W", default) -> params["W"] if "W" in params else default
+            receiver = self.atom(expr.func.value, out, hint)
+            key = expr.args[0]
+            default = expr.args[1] if len(expr.args) == 2 else gast.Constant(value=None,
+                                                                                kind=None)
+            choice = gast.IfExp(test=gast.Compare(left=key, ops=[gast.In()],
+                                                  comparators=[receiver]),
+                                body=gast.Subscript(value=receiver, slice=key, ctx=gast.Load()),
+                                orelse=default)
+            return self.operation(choice, out, hint)
         if method not in ARRAY_METHODS:
             advice = f"call a NumPy function instead, e.g. np.{method}(x, ...)" \
                 if callable(getattr(np, method, None)) else \

@@ -135,8 +135,10 @@ class Desugar(AliasingChecks):
                 raise self.parsed.unsupported(stmt, "an else clause on a loop",
                                               "set a flag in the loop and test it afterwards")
             prefix = []
+            if isinstance(stmt, gast.For):
+                prefix = self.block(self.dict_loop(stmt))
             if isinstance(stmt, gast.For) and not isinstance(stmt.target, gast.Name):
-                prefix = self.block(self.unpacking_loop(stmt))
+                prefix += self.block(self.unpacking_loop(stmt))
             stmt.body = self.block(stmt.body)
             return prefix + [stmt]
         raise self.parsed.unsupported(stmt, f"the statement {type(stmt).__name__}")
@@ -230,6 +232,41 @@ class Desugar(AliasingChecks):
                                 orelse=[], type_comment=None), stmt)
         loops.append([located(assign(items, gast.List(elts=[], ctx=gast.Load())), stmt), loop])
         return load(items)
+
+    def dict_loop(self, stmt):
+        """A loop over a dict's entries becomes a loop over its keys that reads each entry:
+        ``for k, v in d.items()`` -> ``for k in d.keys(): v = d[k]``; ``for v in d.values()``
+        likewise (``for k in d`` iterates a list's items too, so it is left alone). The keys
+        carry no derivative, the entries do (``d[k]``'s adjoint goes to the entry). Returns the
+        statements to run before the loop."""
+        iterable, target = stmt.iter, stmt.target
+        method = iterable.func.attr if isinstance(iterable, gast.Call) and \
+            isinstance(iterable.func, gast.Attribute) and not iterable.args and \
+            not iterable.keywords else None
+        if method not in ("items", "values") or method == "items" and not (
+                isinstance(target, (gast.Tuple, gast.List)) and len(target.elts) == 2 and
+                isinstance(target.elts[0], gast.Name)):
+            return []
+        prefix = []
+        mapping = iterable.func.value
+        if not isinstance(mapping, gast.Name) or mapping.id in assigned_names(stmt.body):
+            name = self.names.fresh((dotted_name(mapping) or "entries").replace(".", "_"))
+            prefix.append(located(assign(name, mapping), stmt))
+            mapping = load(name)
+        if method == "items":
+            key, value = target.elts
+        else:
+            key, value = store(self.names.fresh(_target_hint(target) + "_key")), target
+        read = subscript(clone(mapping), load(key.id))
+        if isinstance(value, gast.Name):
+            entry = [located(assign(value.id, read), stmt)]
+        else:  # for k, (W, b) in layers.items()
+            item = self.names.fresh(_target_hint(value))
+            entry = [located(assign(item, read), stmt)] + self.unpacked(value, item, stmt)
+        stmt.body = entry + stmt.body
+        stmt.target = store(key.id)
+        stmt.iter = call(gast.Attribute(value=clone(mapping), attr="keys", ctx=gast.Load()))
+        return prefix
 
     def unpacking_loop(self, stmt):
         """``for i, x in enumerate(xs)`` / ``for a, b in zip(xs, ys)`` / ``for W, b in layers``
@@ -709,7 +746,9 @@ class ToANF(CallsToANF):
 
     def varied_index(self, expr):
         return self.unsupported(expr, "an index computed from a differentiated value",
-                                "compute integer indices from shapes or int(...)")
+                                "compute integer indices from shapes or int(...); to loop over "
+                                "a dict's entries, write for k, v in d.items() or for k in "
+                                "d.keys()")
 
 
     def unsupported(self, node, construct, advice=""):
