@@ -734,6 +734,36 @@ def unpad(g, pad_width, mode="constant"):
     return np.reshape(add_at(np.zeros_like(np.ravel(middle)), source, g), shape_of(middle))
 
 
+def window_axes(ndim, window_shape, axis):
+    """The axes ``np.lib.stride_tricks.sliding_window_view(x, window_shape, axis)`` slides its
+    windows along, one per window dimension, as non-negative ints."""
+    window = tuple(window_shape) if np.iterable(window_shape) else (window_shape,)
+    if axis is None:
+        axes = tuple(range(ndim))
+    else:
+        axes = tuple(axis) if np.iterable(axis) else (axis,)
+        axes = tuple(a % ndim for a in axes)
+    if len(axes) != len(window) or len(set(axes)) != len(axes):
+        raise ValueError("srcgrad differentiates sliding_window_view with one window dimension "
+                         "per axis, each axis once")
+    return window, axes
+
+
+def window_sum(g, like, window_shape, axis=None):
+    """The adjoint of ``sliding_window_view(like, window_shape, axis)``: each window's adjoint
+    (``g``'s trailing dimensions) added back where the window reads ``like``: one slice-add per
+    position inside a window."""
+    window, axes = window_axes(ndim_of(like), window_shape, axis)
+    total = np.zeros_like(like, dtype=np.result_type(g.dtype, like.dtype))
+    counts = shape_of(g)[:ndim_of(like)]
+    for offset in np.ndindex(*window):
+        index = [slice(None)] * ndim_of(like)
+        for a, o in zip(axes, offset):
+            index[a] = slice(o, o + counts[a])
+        total[tuple(index)] += g[(Ellipsis,) + offset]
+    return total
+
+
 def joined_shape(shape, joiner):
     """The shape an array of ``shape`` takes inside ``joiner`` (np.vstack makes a 1-D array a row,
     np.column_stack a column, np.dstack a (1, n, 1) block ...) and the axis they are joined on."""

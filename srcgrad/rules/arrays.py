@@ -12,7 +12,7 @@ from ..runtime import (as_array_like, broadcast_arrays_of, broadcast_each, broad
                        meshgrid_adjoints, meshgrid_of, ndim_of, negated, r_join, repeat_adjoint,
                        rollaxis_order, select_adjoint, shape_of, split_like, take_adjoint,
                        take_along_axis_adjoint, tile_adjoint, trace_adjoint, unbroadcast,
-                       unbroadcast_each, unjoin, unpad)
+                       unbroadcast_each, unjoin, unpad, window_sum)
 from .registry import jvp, non_differentiable, PACKED_ARGUMENTS, present, sequence_result, vjp
 
 
@@ -37,6 +37,27 @@ def unpad_rule(g, ans, value, pad_width, mode="constant"):
 @jvp(unpad)
 def unpad_jvp(ans, value, pad_width, mode="constant", *, dvalue):
     return unpad(dvalue, pad_width, mode)
+
+
+# --- sliding windows ----------------------------------------------------------------------------
+@vjp(np.lib.stride_tricks.sliding_window_view)
+def sliding_window_view(g, ans, x, window_shape, axis=None):
+    return window_sum(g, x, window_shape, axis), None
+
+
+@jvp(np.lib.stride_tricks.sliding_window_view)
+def sliding_window_view_jvp(ans, x, window_shape, axis=None, *, dx):
+    return np.lib.stride_tricks.sliding_window_view(dx, window_shape, axis)
+
+
+@vjp(window_sum)
+def window_sum_rule(g, ans, windows, like, window_shape, axis=None):
+    return np.lib.stride_tricks.sliding_window_view(g, window_shape, axis), None, None
+
+
+@jvp(window_sum)
+def window_sum_jvp(ans, windows, like, window_shape, axis=None, *, dwindows):
+    return window_sum(dwindows, like, window_shape, axis)
 
 
 # --- joining ------------------------------------------------------------------------------------
