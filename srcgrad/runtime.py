@@ -205,6 +205,13 @@ def add_at(dx, index, g):
     return dx
 
 
+def scattered(like, index, values):
+    """What ``np.add.at(a, index, values)`` adds to ``a``, as a new array: zeros shaped like
+    ``like`` with ``values`` added at ``index`` (repeated indices accumulate). srcgrad reads
+    ``np.add.at(a, i, v)`` as ``a += scattered(a, i, v)``."""
+    return add_at(np.zeros_like(like), index, values)
+
+
 def _add_at_by_assignment(dx, index, g):
     """``np.add.at(dx, index, g)`` for an array that has item assignment but no ``ufunc.at``.
 

@@ -298,6 +298,9 @@ def numpy_ufunc(ufunc, method, inputs, kwargs):
         return ufunc_into(out, ufunc, inputs, kwargs)
     if method == "at" and ufunc is np.add:
         return add_at(*inputs)
+    if method == "at" and not isinstance(inputs[0], Tensor):
+        from .inplace import refuse_into_array
+        refuse_into_array(f"{ufunc.__name__}.at", inputs[1:])
     if out is not None:
         kwargs["out"] = unwrap(out)
     # reduce, accumulate, outer ...: recorded only if a rule was registered for them

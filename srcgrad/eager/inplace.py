@@ -115,6 +115,7 @@ def add_at(target, index, values):
     """``np.add.at(target, index, values)``: repeated indices add up (the getitem rule uses it)."""
     from .indexing import AddAt
     if not isinstance(target, Tensor):
+        refuse_into_array("add.at", (values,))
         np.add.at(target, unwrap(index), unwrap(values))
         return None
     index = unwrap(index)
@@ -123,19 +124,23 @@ def add_at(target, index, values):
     return None
 
 
+def refuse_into_array(operation, inputs):
+    """Raise if ``operation`` would write a Tensor that requires grad into a NumPy array."""
+    if is_grad_enabled() and any(isinstance(x, Tensor) and x._requires_grad for x in inputs):
+        # np_array += tensor: the result lands in an array the tape cannot see, so the
+        # gradient would silently stop here; PyTorch refuses the conversion too.
+        raise EagerError(
+            f"{operation} writes a Tensor that requires grad into a NumPy array (out=, "
+            "np.add.at, or an augmented assignment such as acc += t on an array), which would "
+            "drop its gradient. Make the array a Tensor (srcgrad.zeros(...), "
+            "srcgrad.tensor(...)) or use t.detach() if no gradient should flow")
+
+
 def ufunc_into(out, ufunc, inputs, kwargs):
     """``ufunc(*inputs, out=target)``: the result written into a Tensor in place."""
     targets = out if isinstance(out, tuple) else (out,)
     if len(targets) != 1 or not isinstance(targets[0], Tensor):
-        if is_grad_enabled() and any(isinstance(x, Tensor) and x._requires_grad
-                                     for x in inputs):
-            # np_array += tensor: the result lands in an array the tape cannot see, so the
-            # gradient would silently stop here; PyTorch refuses the conversion too.
-            raise EagerError(
-                f"{ufunc.__name__} writes a Tensor that requires grad into a NumPy array "
-                "(out= or an augmented assignment such as acc += t on an array), which would "
-                "drop its gradient. Make the array a Tensor (srcgrad.zeros(...), "
-                "srcgrad.tensor(...)) or use t.detach() if no gradient should flow")
+        refuse_into_array(ufunc.__name__, inputs)
         return ufunc(*unwrap(inputs), out=unwrap(out), **plain_kwargs(kwargs))
     target = targets[0]
     change_in_place(

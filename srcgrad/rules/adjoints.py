@@ -11,7 +11,7 @@ import numpy as np
 from ..runtime import (_normed_axes, add_at, add_each, add_field, array_adjoint, array_library,
                        broadcast_back, broadcast_like, cast_like, copy_of, count_of, expand_reduced, field_adjoint,
                        inverse_permutation, ndim_of, ravel_in, refuse_in_place, reshape_to,
-                       scalar_seed, shape_of, single_result, size_of, split_like, stacked_like,
+                       scalar_seed, scattered, shape_of, single_result, size_of, split_like, stacked_like,
                        tensordot_axes, unbroadcast, unknown_matrix_norm, unstack, zeros_like,
                        zeros_like_each)
 from .registry import jvp, non_differentiable, sequence_result, vjp
@@ -136,6 +136,16 @@ def add_at_rule(g, ans, into, index, values):
 @jvp(add_at)
 def add_at_jvp(ans, into, index, values, *, dinto, dvalues):
     return dinto, add_at(np.zeros_like(ans), index, dvalues)
+
+
+@vjp(scattered)
+def scattered_rule(g, ans, like, index, values):
+    return None, None, unbroadcast(g[index], values)
+
+
+@jvp(scattered)
+def scattered_jvp(ans, like, index, values, *, dvalues):
+    return scattered(like, index, dvalues)
 
 
 @vjp(add_each)

@@ -10,9 +10,10 @@ import importlib
 import logging
 
 import gast
+import numpy as np
 
 from ..errors import NoDerivativeRule
-from ..runtime import copy_of, field
+from ..runtime import copy_of, field, scattered
 from .analyze import assigned_names, index_trick, mutated_names, nodes_in
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
@@ -61,6 +62,7 @@ class Desugar(AliasingChecks):
         if not body:
             raise self.parsed.unsupported(tree, f"{tree.name}, which returns no value",
                                           "end the function with `return <value>`")
+        body = self.ufunc_at_as_updates(body)
         self.check_in_place_updates(body)
         self.tape = generated_tape(body, self.parsed)
         body = self.block(body, top=True)
@@ -68,6 +70,39 @@ class Desugar(AliasingChecks):
         body = self.lifting.lift(body, set(params) | assigned_names(body))
         self.check_element_writes(body, params)
         return body
+
+    def ufunc_at_as_updates(self, stmts):
+        """``np.add.at(a, i, v)`` -> ``a += scattered(a, i, v)`` (``np.subtract.at``: ``-=``):
+        the same change of ``a``, repeated indices included, as an update the in-place checks
+        see and the derivative reads as ``a = a + ...``."""
+        out = []
+        for stmt in stmts:
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                    setattr(stmt, field, self.ufunc_at_as_updates(inner))
+            value = getattr(stmt, "value", None)
+            function = resolve(value.func, self.parsed.namespace, set()) \
+                if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) else None
+            op = {np.add.at: gast.Add, np.subtract.at: gast.Sub}.get(function) \
+                if callable(function) and getattr(function, "__name__", None) == "at" else None
+            if op is None:
+                out.append(stmt)
+                continue
+            if len(value.args) != 3 or value.keywords or \
+                    not isinstance(value.args[0], gast.Name):
+                raise self.parsed.unsupported(stmt, f"{dotted_name(value.func)}(...) "
+                                              "without an array name and two arguments",
+                                              "write np.add.at(a, indices, values)")
+            into = value.args[0].id
+            self.parsed.namespace.setdefault("scattered", scattered)
+            if self.parsed.namespace["scattered"] is not scattered:
+                raise self.parsed.unsupported(stmt, "np.add.at in a module that defines "
+                                              "scattered", "write a[indices] += values")
+            update = gast.AugAssign(target=store(into), op=op(), value=call(
+                "scattered", load(into), value.args[1], value.args[2]))
+            out.append(located(update, stmt))
+        return out
 
     def block(self, stmts, top=False):
         out = []

@@ -109,6 +109,10 @@ def test_writing_a_tensor_that_requires_grad_into_a_numpy_array_is_refused():
         acc += np.outer(x, x)
     with pytest.raises(EagerError, match="would drop its gradient"):
         np.multiply(x, 2.0, out=acc[0])
+    with pytest.raises(EagerError, match="add.at writes a Tensor .* would drop its gradient"):
+        np.add.at(acc[0], [0, 0, 2], x)
+    with pytest.raises(EagerError, match="subtract.at writes a Tensor"):
+        np.subtract.at(acc[0], [0, 0, 2], x)
     with sg.no_grad():
         acc += np.outer(x, x)  # nothing is recorded, so nothing is lost
     np.testing.assert_allclose(acc, np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]))

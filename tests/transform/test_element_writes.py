@@ -92,3 +92,49 @@ def write_after_a_branch_that_may_alias(x, flag):
 def test_a_write_into_an_array_that_is_a_view_on_some_path_is_refused():
     with pytest.raises(sg.UnsupportedSyntax, match="a write into z, which may share memory"):
         sg.grad(write_after_a_branch_that_may_alias)(np.ones(3), True)
+
+
+# --- np.add.at and np.subtract.at: repeated indices accumulate ------------------------------------
+
+def scatter_then_square(vals, idx):
+    out = np.zeros(3)
+    np.add.at(out, idx, vals ** 2)
+    np.subtract.at(out, [0, 0], vals[:2])
+    return np.sum(out ** 2)
+
+
+def scatter_in_a_loop(vals, w):
+    out = np.zeros((2, 3))
+    for k in range(3):
+        np.add.at(out, (k % 2, [0, 2, 2]), vals * w[k])
+    return np.sum(np.tanh(out))
+
+
+def test_ufunc_at_accumulates_repeated_indices():
+    from checks import check_grads
+    vals = np.array([0.3, -1.2, 0.8, 0.5])
+    idx = np.array([0, 2, 2, 1])
+    check_grads(scatter_then_square, vals, idx, wrt=(0,), order=2)
+    out = np.zeros(3)
+    np.add.at(out, idx, vals ** 2)
+    np.subtract.at(out, [0, 0], vals[:2])
+    closed = np.zeros(4)
+    for j, i in enumerate(idx):
+        closed[j] += 2 * out[i] * 2 * vals[j]
+    closed[:2] -= 2 * out[0]
+    np.testing.assert_allclose(sg.grad(scatter_then_square)(vals, idx), closed)
+    check_grads(scatter_in_a_loop, np.array([0.2, -0.4, 0.7]), np.array([1.0, -0.5, 2.0]),
+                wrt=(0, 1), order=2)
+
+
+def scatter_into_a_shared_array(vals):
+    out = np.zeros(3)
+    alias = out
+    np.add.at(out, [0, 1, 1], vals)
+    return np.sum(alias * vals)
+
+
+def test_ufunc_at_into_an_array_read_under_another_name_is_refused():
+    with pytest.raises(sg.UnsupportedSyntax, match="it changes in place the array out shares "
+                                                   "with alias"):
+        sg.grad(scatter_into_a_shared_array)(np.array([1.0, 2.0, 3.0]))
