@@ -149,8 +149,9 @@ class Desugar(AliasingChecks):
                 value = gast.BinOp(left=read, op=stmt.op, right=stmt.value)
                 target = gast.Subscript(value=stmt.target.value, slice=stmt.target.slice,
                                         ctx=gast.Store())
-                return [located(gast.Assign(targets=[target], value=value, type_comment=None),
-                                stmt)]
+                before = self.index_before_write(stmt, target, read)
+                return before + [located(gast.Assign(targets=[target], value=value,
+                                                     type_comment=None), stmt)]
             value = gast.BinOp(left=as_load(stmt.target), op=stmt.op, right=stmt.value)
             guard = [self.in_place_guard(stmt)] if hasattr(stmt, "sg_shared_with") else []
             return guard + [located(assign(stmt.target.id, value), stmt)]
@@ -459,7 +460,40 @@ class Desugar(AliasingChecks):
                 return out
             return [stmt]  # unpacking a value: split by to_anf if it is active
         self._check_target(target, stmt, element=True)
-        return [stmt]
+        return self.index_before_write(stmt, target) + [stmt]
+
+    def index_before_write(self, stmt, target, *reads):
+        """``y[y < 0] = v`` -> ``y_where = y < 0`` then ``y[y_where] = v``: an index that
+        reads the array written is computed once, before the write, so the derivative (which
+        puts the overwritten elements back after the write) uses the same elements; ``reads``
+        are other subscripts of the same index (``y[i] = y[i] + v``) rewritten alike. Returns
+        the statements to run before ``stmt``."""
+        base = target.value.id if isinstance(target, gast.Subscript) and \
+            isinstance(target.value, gast.Name) else None
+        before = []
+
+        def fixed(part):
+            if part is None or not any(isinstance(n, gast.Name) and n.id == base
+                                       for n in nodes_in(part)):
+                return part
+            name = self.names.fresh(base + "_where")
+            before.append(located(assign(name, part), stmt))
+            return load(name)
+
+        def fixed_slice(index):
+            if isinstance(index, gast.Tuple):
+                return gast.Tuple(elts=[fixed_slice(e) for e in index.elts], ctx=gast.Load())
+            if isinstance(index, gast.Slice):
+                return gast.Slice(lower=fixed(index.lower), upper=fixed(index.upper),
+                                  step=fixed(index.step))
+            return fixed(index)
+
+        if base is not None:
+            index = fixed_slice(target.slice)
+            if before:
+                for subscript_node in (target,) + reads:
+                    subscript_node.slice = clone(index)
+        return before
 
 
 def _own_named_expressions(stmt):

@@ -1317,3 +1317,43 @@ def test_sign_folding_through_an_element_write():
     np.testing.assert_allclose(sg.grad(writes_a_negated_constant_into_an_element)(a),
                                [0.0, 2 * a[1], 0.0])
     check_grads(writes_a_negated_constant_into_an_element, a, order=2)
+
+
+# --- an element write whose index reads the array it writes ---------------------------------------
+# y[y < 0] = 0.0 selects its elements before the write. The derivative puts the overwritten
+# elements back after it, and used to select them again from the changed array: a crash
+# where the count differed, and other elements where it did not. The index is now computed
+# once, before the write.
+
+def clamp_then_double(x):
+    y = x.copy()
+    y[y < 0] = 0.0
+    y[0] *= 2
+    return np.sum(y ** 2)
+
+
+def shrink_in_a_loop(x):
+    y = x * 1.0
+    for k in range(3):
+        y[y > 0.5] = y[y > 0.5] * 0.5 + 0.1
+        y[np.argmax(y)] += x[k]
+    return np.sum(y ** 3)
+
+
+def subtract_where_large(x):
+    y = x ** 2
+    y[y > 1.0] -= np.sqrt(y[y > 1.0])
+    return np.sum(y * x)
+
+
+MASKED = np.array([0.55, -1.1, 2.0, -0.3, 0.7, -2.0, 1.3])
+
+
+def test_index_that_reads_the_written_array_is_taken_before_the_write():
+    closed = np.where(MASKED > 0, 2 * MASKED, 0.0)
+    closed[0] = 8 * MASKED[0]  # y[0] = 2 x[0], squared
+    np.testing.assert_allclose(sg.grad(clamp_then_double)(MASKED), closed)
+    check_grads(clamp_then_double, MASKED, wrt=(0,), order=2, eager=True)
+    check_grads(subtract_where_large, MASKED, wrt=(0,), order=2, eager=True)
+    check_grads(shrink_in_a_loop, MASKED, wrt=(0,), order=1, eager=True)
+    assert "y_where = y < 0" in sg.source(sg.grad(clamp_then_double))
