@@ -48,6 +48,15 @@ def as_load(node):
     return load(node.id) if isinstance(node, gast.Name) else node
 
 
+def as_load_expr(expr):
+    """A Load-context copy of an expression (a name, attribute or subscript)."""
+    copy = clone(expr)
+    for node in gast.walk(copy):
+        if hasattr(node, "ctx"):
+            node.ctx = gast.Load()
+    return copy
+
+
 def clone(node):
     """A deep copy of a gast tree (or list of them), several times quicker than copy.deepcopy.
 
