@@ -959,6 +959,11 @@ def select_adjoint(g, condlist, choicelist):
     return adjoints
 
 
+def select_default_adjoint(g, condlist):
+    """The adjoint of ``np.select``'s default: ``g`` where no condition holds."""
+    return np.select(condlist, [0.0] * len(condlist), g)
+
+
 def linspace_fractions(ans, num, endpoint, axis, retstep=False):
     """For ``np.linspace(start, stop, num, endpoint, axis=axis)``: how far along each sample lies,
     from 0 at start to 1 at stop, shaped to broadcast against ``ans``."""

@@ -10,10 +10,11 @@ from ..runtime import (as_array_like, broadcast_arrays_of, broadcast_each, broad
                        cast_like, pad_mode, diag_adjoint, diagonal_adjoint, hsplit_axis,
                        index_trick_pieces, inverse_permutation, linspace_fractions,
                        meshgrid_adjoints, meshgrid_of, ndim_of, negated, r_join, repeat_adjoint,
-                       rollaxis_order, select_adjoint, shape_of, split_like, take_adjoint,
-                       take_along_axis_adjoint, tile_adjoint, trace_adjoint, unbroadcast,
-                       unbroadcast_each, unjoin, unpad, window_sum)
-from .registry import jvp, non_differentiable, PACKED_ARGUMENTS, present, sequence_result, vjp
+                       rollaxis_order, select_adjoint, select_default_adjoint, shape_of,
+                       split_like, take_adjoint, take_along_axis_adjoint, tile_adjoint,
+                       trace_adjoint, unbroadcast, unbroadcast_each, unjoin, unpad, window_sum)
+from .registry import (differentiable, jvp, non_differentiable, PACKED_ARGUMENTS, present,
+                       sequence_result, vjp)
 
 
 # --- padding ------------------------------------------------------------------------------------
@@ -396,13 +397,26 @@ def take_along_axis_adjoint_jvp(ans, value, arr, indices, axis, *, dvalue):
 
 
 @vjp(np.select)
-def select(g, ans, condlist, choicelist, default=0):
-    return None, select_adjoint(g, condlist, choicelist)
+def select(g, ans, condlist, choicelist, default=differentiable(0)):
+    # the default is taken where no condition holds
+    return (None, select_adjoint(g, condlist, choicelist),
+            unbroadcast(select_default_adjoint(g, condlist), default))
 
 
 @jvp(np.select)
-def select_jvp(ans, condlist, choicelist, default=0, *, dchoicelist):
-    return broadcast_like(np.select(condlist, dchoicelist, 0.0), ans)
+def select_jvp(ans, condlist, choicelist, default=differentiable(0), *, dchoicelist, ddefault):
+    return (broadcast_like(np.select(condlist, dchoicelist, 0.0), ans),
+            broadcast_like(select_default_adjoint(ddefault, condlist), ans))
+
+
+@vjp(select_default_adjoint)
+def select_default_adjoint_rule(g, ans, value, condlist):
+    return select_default_adjoint(g, condlist), None
+
+
+@jvp(select_default_adjoint)
+def select_default_adjoint_jvp(ans, value, condlist, *, dvalue):
+    return select_default_adjoint(dvalue, condlist)
 
 
 @vjp(select_adjoint)

@@ -98,15 +98,31 @@ class CallsToANF:
                 expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
                 f"derivative rule", missing_rule_advice(function))
         for keyword in expr.keywords:
-            if keyword.arg is None or self.activity.is_varied(keyword.value):
-                raise self.unsupported(expr, f"a differentiated keyword argument in {source}(...)",
-                                       "pass differentiated values positionally")
+            if keyword.arg is None:
+                raise self.unsupported(expr, f"**keywords in {source}(...)",
+                                       "pass the keyword arguments one by one")
         self.check_options(expr, function, source)
         expr = self.lists_as_arrays(expr, function)
         node = gast.Call(func=expr.func, args=self.arguments(expr, out, hint, source),
-                         keywords=expr.keywords)
+                         keywords=self.keyword_atoms(expr.keywords, out, hint))
         node.sg_function = function
         return node
+
+    def keyword_atoms(self, keywords, out, hint):
+        """``np.select(c, v, default=x)``: a differentiated keyword argument made an atom (a
+        list of them for a sequence parameter); the rule takes it by its parameter's name
+        (mode.bind_rule), as it would a positional one."""
+        atoms = []
+        for keyword in keywords:
+            value = keyword.value
+            if self.activity.is_varied(value):
+                if keyword.arg in SEQUENCE_PARAMETERS and isinstance(value, gast.List):
+                    value = gast.List(elts=[self.atom(e, out, hint) for e in value.elts],
+                                      ctx=gast.Load())
+                else:
+                    value = self.atom(value, out, hint)
+            atoms.append(gast.keyword(arg=keyword.arg, value=value))
+        return atoms
 
     def lists_as_arrays(self, expr, function):
         """``np.sum([a, b * b])``, ``np.mean(values)`` of a list: NumPy makes an array of the
@@ -151,9 +167,10 @@ class CallsToANF:
         rule = rule_for(function)
         if rule is None or rule.accumulates:
             return
-        for param, arg in zip(rule.params, expr.args):
-            if param in rule.defaults and param not in rule.differentiable and \
-                    self.activity.is_varied(arg):
+        given = list(zip(rule.params, expr.args)) + \
+            [(k.arg, k.value) for k in expr.keywords if k.arg is not None]
+        for param, arg in given:
+            if param not in rule.differentiable and self.activity.is_varied(arg):
                 raise self.no_rule(
                     expr, f"{source}(...) with respect to its argument {param!r}, which its "
                     f"derivative rule treats as a constant",
@@ -237,11 +254,12 @@ class CallsToANF:
 
     def _ruled_call(self, node, function, out, hint):
         for keyword in node.keywords:
-            if self.activity.is_varied(keyword.value):
-                raise self.unsupported(node, "a differentiated keyword argument",
-                                       "pass differentiated values positionally")
+            if keyword.arg is None and self.activity.is_varied(keyword.value):
+                raise self.unsupported(node, "**keywords that carry a derivative",
+                                       "pass the keyword arguments one by one")
         self.check_options(node, function, dotted_name(node.func))
         node.args = self.arguments(node, out, hint, dotted_name(node.func))
+        node.keywords = self.keyword_atoms(node.keywords, out, hint)
         node.sg_function = function
         return node
 

@@ -86,7 +86,7 @@ def test_a_loop_over_a_reversed_list_is_differentiated():
 @pytest.mark.parametrize("function, text, words", [
     (uses_arange, "np.arange(", "np.arange (numpy.arange), which has no derivative rule"),
     (r_with_a_slice, "np.r_[", "np.r_[...] with slices"),
-    (weights_differentiated, "np.average(", "a differentiated keyword argument"),
+    (weights_differentiated, "np.average(", "with respect to its argument 'weights'"),
     (weights_differentiated_positionally, "np.average(", "with respect to its argument 'weights'"),
 ])
 def test_no_zeros_where_a_derivative_exists(function, text, words):

@@ -279,6 +279,7 @@ case(fns.take_axis_, unary(shapes=[(2, 3), (2, 2, 2)]))
 case(fns.take_method_, unary(shapes=[(3,), (2, 3)]), eager=False)
 case(fns.take_along_axis_, unary(shapes=[(2, 3)]))
 case(fns.select_, binary(quarter_steps, normal, shapes=[((3,), (3,)), ((2, 3), (3,))]))
+case(fns.select_default_, binary(quarter_steps, normal, shapes=[((3,), (3,)), ((2, 3), (3,)), ((3,), ())]))
 # np.full and np.asarray do not dispatch to a Tensor (np.asarray takes its data out).
 # np.r_ and np.c_ build NumPy arrays from whatever they get: the transformer only.
 case(fns.r_, shaped(((3,), (2,)), ((), (2,))), eager=False)

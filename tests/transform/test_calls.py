@@ -189,3 +189,33 @@ def test_non_differentiable_operations_take_part_without_gradient():
     expected = noise + np.round(x * 10.0) + np.sign(x)
     expected[np.argmax(x)] += n
     np.testing.assert_allclose(gradient, expected)
+
+
+# --- differentiated keyword arguments of NumPy functions ------------------------------------------
+
+def keyword_default(x):
+    return np.sum(np.select([x < 0, x < 1], [x ** 2, np.sin(x)], default=x * 3))
+
+
+def keyword_bounds(x, w):
+    return np.sum(np.clip(x, a_min=-w[0] ** 2, a_max=w[1] ** 2 + 0.5)) + \
+        np.sum(np.linalg.solve(a=np.outer(w, w) + np.eye(4), b=x))
+
+
+def keyword_weights(x, w):
+    return np.average(x, weights=w ** 2)
+
+
+def test_differentiated_keyword_arguments_bind_by_name():
+    x = np.array([-1.5, 0.3, 2.0, 0.9])
+    closed = np.where(x < 0, 2 * x, np.where(x < 1, np.cos(x), 3.0))
+    np.testing.assert_allclose(sg.grad(keyword_default)(x), closed)
+    check_grads(keyword_default, x, wrt=(0,), order=2, eager=True)
+    check_grads(keyword_bounds, x, np.array([0.8, 0.3, 1.2, 0.5]), wrt=(0, 1), order=2, eager=True)
+
+
+def test_a_keyword_the_rule_holds_constant_is_refused_at_its_line():
+    with pytest.raises(sg.NoDerivativeRule, match=r"np\.average\(\.\.\.\) with respect to its "
+                                                  r"argument 'weights', which its derivative rule "
+                                                  r"treats as a constant"):
+        sg.grad(keyword_weights, wrt=(0, 1))(np.ones(3), np.ones(3))
