@@ -344,8 +344,19 @@ def loops_over_the_dict_itself(p):
     return sum(np.sum(p[k] ** 2) for k in p)
 
 
-def test_a_loop_over_the_dict_itself_says_what_to_write():
-    # for k in d also iterates a list's items (which carry derivatives): not guessed at
-    with pytest.raises(sg.UnsupportedSyntax, match=r"to loop over a dict's entries, write for "
-                                                   r"k, v in d.items\(\) or for k in d.keys\(\)"):
-        sg.grad(loops_over_the_dict_itself)(NAMED)
+def follows_a_permutation(x, perm):
+    total = 0.0
+    for i in perm:  # perm is a list of ints: its items index it, and carry no derivative
+        total = total + x[perm[i]] * (i + 1)
+    return total
+
+
+def test_a_loop_over_the_dict_itself_reads_its_entries():
+    # for k in d whose body reads d[k], d differentiated: d must be a dict (a list of
+    # differentiated values cannot be indexed by its own items)
+    gradient = sg.grad(loops_over_the_dict_itself)(NAMED)
+    for key, value in NAMED.items():
+        np.testing.assert_allclose(gradient[key], 2 * value)
+    check_tree_gradient(loops_over_the_dict_itself, NAMED)
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(sg.grad(follows_a_permutation)(x, [2, 0, 1]), [2.0, 3.0, 1.0])

@@ -207,3 +207,24 @@ class LoopDesugaring:
             out += self.unpacked(element, part, stmt)
         return out
 
+
+
+def loops_over_dict_keys(body, activity):
+    """``for k in params`` whose body reads ``params[k]``, where ``params`` carries a derivative:
+    ``params`` must be a dict (a list of differentiated values cannot be indexed by its own
+    items), so the loop runs over ``params.keys()``, names without a derivative. Returns whether
+    a loop changed (the activity is then propagated again)."""
+    changed = False
+    for node in (n for stmt in body for n in gast.walk(stmt)):
+        if not (isinstance(node, gast.For) and isinstance(node.iter, gast.Name) and
+                isinstance(node.target, gast.Name) and activity.is_varied(node.iter)):
+            continue
+        mapping, key = node.iter.id, node.target.id
+        if mapping in assigned_names(node.body) or key in assigned_names(node.body):
+            continue
+        if any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and
+               n.value.id == mapping and isinstance(n.slice, gast.Name) and n.slice.id == key
+               for stmt in node.body for n in gast.walk(stmt)):
+            node.iter = call(gast.Attribute(value=load(mapping), attr="keys", ctx=gast.Load()))
+            changed = True
+    return changed

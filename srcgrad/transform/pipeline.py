@@ -15,6 +15,7 @@ from .exits import ExitLowering
 from . import fence
 from .emit import GENERATED_FROM, compile_function, to_source, with_origin_comments
 from .names import GlobalBinder
+from .desugar_loops import loops_over_dict_keys
 from .normalize import Desugar, ToANF, version_reassignments
 from .optimize import (inline_single_use, propagate_copies, remove_dead_assignments,
                        simplify)
@@ -92,6 +93,8 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
     locals_ = set(params + packed) | assigned_names(body)
     activity = Activity(parsed.namespace, locals_)
     activity.propagate(body, wrt_list)
+    if loops_over_dict_keys(body, activity):
+        activity.propagate(body, wrt_list)
     globals_used = set().union(*(loaded_names(s) for s in body)) - locals_
     binder = GlobalBinder(names, parsed.namespace, globals_used)
     body = ToANF(parsed, names, activity, locals_, binder).block(body)
