@@ -3,7 +3,8 @@ targets), loops over a dict's entries, and comprehensions hoisted into loops."""
 import gast
 
 from .analyze import assigned_names
-from .build import as_load_expr, assign, call, clone, load, located, store, subscript
+from .build import (as_load_expr, assign, call, clone, load, located, nodes_in,
+                    statements_in_order, store, subscript)
 from .parse import dotted_name
 from .scope import resolve
 
@@ -215,7 +216,7 @@ def loops_over_dict_keys(body, activity):
     items), so the loop runs over ``params.keys()``, names without a derivative. Returns whether
     a loop changed (the activity is then propagated again)."""
     changed = False
-    for node in (n for stmt in body for n in gast.walk(stmt)):
+    for node in statements_in_order(body):
         if not (isinstance(node, gast.For) and isinstance(node.iter, gast.Name) and
                 isinstance(node.target, gast.Name) and activity.is_varied(node.iter)):
             continue
@@ -224,7 +225,7 @@ def loops_over_dict_keys(body, activity):
             continue
         if any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and
                n.value.id == mapping and isinstance(n.slice, gast.Name) and n.slice.id == key
-               for stmt in node.body for n in gast.walk(stmt)):
+               for stmt in node.body for n in nodes_in(stmt)):
             node.iter = call(gast.Attribute(value=load(mapping), attr="keys", ctx=gast.Load()))
             changed = True
     return changed
