@@ -165,6 +165,17 @@ def refuse_in_place(value, filename, lineno, construct, advice):
         raise UnsupportedSyntax(construct, filename, lineno, advice)
 
 
+def expect_array(value, filename, lineno, construct):
+    """Raise where ``X.dot(w)``, read as ``np.dot(X, w)``, has an ``X`` that is not an array (a
+    NumPy, CuPy or Dask array, anything NumPy's functions dispatch to): its own ``dot`` could
+    compute something else."""
+    if not (isinstance(value, np.ndarray) or hasattr(value, "__array_function__")):
+        from .errors import UnsupportedSyntax
+        raise UnsupportedSyntax(f"{construct} where the object is a {type(value).__name__}",
+                                filename, lineno, "srcgrad reads .dot(...) of arrays as np.dot; "
+                                "convert it to an array, or write the product with @")
+
+
 def reshape_to(a, shape, order="C"):
     """``np.reshape(a, shape, order=order)``, naming ``order`` only when it is not "C".
 

@@ -9,7 +9,7 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 import numpy as np
 
 from ..runtime import (_normed_axes, add_at, add_each, add_field, array_adjoint, array_library,
-                       broadcast_back, broadcast_like, cast_like, copy_of, count_of, expand_reduced, field_adjoint,
+                       broadcast_back, broadcast_like, cast_like, copy_of, count_of, expect_array, expand_reduced, field_adjoint,
                        inverse_permutation, ndim_of, ravel_in, refuse_in_place, reshape_to,
                        scalar_seed, scattered, shape_of, single_result, size_of, split_like, stacked_like,
                        tensordot_axes, unbroadcast, unknown_matrix_norm, unstack, zeros_like,
@@ -201,6 +201,6 @@ def field_adjoint_jvp(ans, into, x, name, *, dinto):
 
 
 sequence_result(add_field, split_like, unstack, zeros_like_each, add_each)
-non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation,
+non_differentiable(refuse_in_place, expect_array, unknown_matrix_norm, _normed_axes, inverse_permutation,
                    tensordot_axes, array_library, count_of, shape_of, ndim_of, size_of,
                    scalar_seed, zeros_like, zeros_like_each, getattr, hasattr, isinstance)

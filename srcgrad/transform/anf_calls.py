@@ -14,7 +14,7 @@ from ..rules import is_non_differentiable, rule_for
 from ..rules.registry import (PACKED_ARGUMENTS, has_variants, missing_rule_advice,
                               variant_for)
 from ..rules.shape import astype, item_of
-from ..runtime import copy_of
+from ..runtime import copy_of, expect_array
 from .build import assign, call, load, located
 from .parse import DynamicCallee, dotted_name, is_user_function
 from .scope import resolve
@@ -49,6 +49,10 @@ class CallsToANF:
         if function is None and isinstance(expr.func, gast.Attribute) and \
                 self.activity.is_varied(expr.func.value):
             return self.method_call(expr, out, hint)
+        if function is None and isinstance(expr.func, gast.Attribute) and \
+                expr.func.attr == "dot" and len(expr.args) == 1 and not expr.keywords and \
+                self.activity.is_varied(expr.args[0]):
+            return self.dot_of_constant(expr, out, hint)
         if PACKED_ARGUMENTS.get(function) is not None and not any(
                 isinstance(arg, gast.Starred) for arg in expr.args):
             # np.einsum(s, a, b) -> einsum_of(s, [a, b])
@@ -218,6 +222,20 @@ class CallsToANF:
         node = gast.Call(func=expr.func, args=args, keywords=keywords)
         node.sg_user_function = function
         return node
+
+    def dot_of_constant(self, expr, out, hint):
+        """``X.dot(w)`` with ``X`` a constant (data) -> ``np.dot(X, w)``, after a check, when the
+        code runs, that ``X`` is an array (whose ``dot`` is np.dot)."""
+        receiver = self.atom(expr.func.value, out, hint)
+        guard = call(load(self.binder.bind("expect_array", expect_array)), receiver,
+                     gast.Constant(value=self.parsed.filename, kind=None),
+                     gast.Constant(value=self.current.lineno, kind=None),
+                     gast.Constant(value=f"{dotted_name(expr.func)}(...)", kind=None))
+        out.append(located(gast.Expr(value=guard), self.current))
+        node = gast.Call(func=gast.Attribute(value=load(self.binder.bind("np", np)), attr="dot",
+                                             ctx=gast.Load()),
+                         args=[receiver, expr.args[0]], keywords=[])
+        return self._ruled_call(node, np.dot, out, hint)
 
     def method_call(self, expr, out, hint):
         """``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``: array methods become the NumPy functions."""

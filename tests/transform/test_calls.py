@@ -1,4 +1,6 @@
 """Calls into the user's own functions, and array methods, against finite differences."""
+import inspect
+
 import numpy as np
 import pytest
 
@@ -219,3 +221,28 @@ def test_a_keyword_the_rule_holds_constant_is_refused_at_its_line():
                                                   r"argument 'weights', which its derivative rule "
                                                   r"treats as a constant"):
         sg.grad(keyword_weights, wrt=(0, 1))(np.ones(3), np.ones(3))
+
+
+# --- X.dot(w) with X data: np.dot, after a check that X is an array -------------------------------
+
+def dot_method_of_data(w, X):
+    return np.sum(np.tanh(X.dot(w)) ** 2) + np.sum(X.T.dot(X.dot(w)))
+
+
+def test_dot_method_of_a_constant_array():
+    rng_local = np.random.default_rng(3)
+    w, X = rng_local.normal(size=3), rng_local.normal(size=(4, 3))
+    t = np.tanh(X @ w)
+    closed = X.T @ (2 * t * (1 - t * t)) + X.T @ (X @ np.ones(3))
+    np.testing.assert_allclose(sg.grad(dot_method_of_data)(w, X), closed)
+    check_grads(dot_method_of_data, w, X, wrt=(0,), order=2)  # eager: ndarray.dot refuses a Tensor
+
+
+def test_dot_method_of_something_else_is_refused_at_its_line():
+    sparse = pytest.importorskip("scipy.sparse")
+    X = sparse.csr_matrix(np.eye(3))
+    with pytest.raises(sg.UnsupportedSyntax) as caught:
+        sg.grad(dot_method_of_data)(np.ones(3), X)
+    lines, first = inspect.getsourcelines(dot_method_of_data)
+    assert caught.value.lineno == first + 1  # the return line
+    assert "X.dot(...) where the object is a csr_matrix" in str(caught.value)
