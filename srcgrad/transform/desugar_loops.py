@@ -68,9 +68,9 @@ class LoopDesugaring:
     def dict_loop(self, stmt):
         """A loop over a dict's entries becomes a loop over its keys that reads each entry:
         ``for k, v in d.items()`` -> ``for k in d.keys(): v = d[k]``; ``for v in d.values()``
-        likewise (``for k in d`` iterates a list's items too, so it is left alone). The keys
-        carry no derivative, the entries do (``d[k]``'s adjoint goes to the entry). Returns the
-        statements to run before the loop."""
+        likewise (``for k in d``, which iterates a list's items too, waits for the activity
+        analysis: loops_over_dict_keys). The keys carry no derivative, the entries do (``d[k]``'s
+        adjoint goes to the entry). Returns the statements to run before the loop."""
         iterable, target = stmt.iter, stmt.target
         method = iterable.func.attr if isinstance(iterable, gast.Call) and \
             isinstance(iterable.func, gast.Attribute) and not iterable.args and \
