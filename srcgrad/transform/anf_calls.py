@@ -62,6 +62,13 @@ class CallsToANF:
                                                                    ctx=gast.Load())],
                              keywords=expr.keywords)
             function, source = target, target.__name__
+        if function in (min, max) and len(expr.args) > 2 and not expr.keywords and \
+                not any(isinstance(a, gast.Starred) for a in expr.args):
+            # min(a, b, c) -> min(min(a, b), c): the same comparisons, in the same order
+            nested = expr.args[0]
+            for arg in expr.args[1:]:
+                nested = gast.Call(func=expr.func, args=[nested, arg], keywords=[])
+            return self.call(gast.copy_location(nested, expr), out, hint)
         if has_variants(function):
             # np.linalg.svd(a, compute_uv=False) -> svd_values(a): one array, a rule of its own
             expr, function, source = _keyword_variant(expr, function, source, self.binder)

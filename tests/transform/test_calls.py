@@ -246,3 +246,15 @@ def test_dot_method_of_something_else_is_refused_at_its_line():
     lines, first = inspect.getsourcelines(dot_method_of_data)
     assert caught.value.lineno == first + 1  # the return line
     assert "X.dot(...) where the object is a csr_matrix" in str(caught.value)
+
+
+def min_max_of_several(x):
+    return max(np.sum(x), 0.5, np.sum(x ** 2) - 3) + \
+        min(np.sum(x ** 2), 1.0, 2.0, np.sum(np.sin(x)))
+
+
+def test_min_and_max_of_several_numbers():
+    x = np.array([0.3, -0.8, 1.1])
+    # max picks sum(x) = 0.6; min picks sum(sin(x)) (about 0.46)
+    np.testing.assert_allclose(sg.grad(min_max_of_several)(x), 1.0 + np.cos(x))
+    check_grads(min_max_of_several, x, wrt=(0,), order=2, eager=True)
