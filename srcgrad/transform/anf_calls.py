@@ -64,11 +64,16 @@ class CallsToANF:
             function, source = target, target.__name__
         if function in (min, max) and len(expr.args) > 2 and not expr.keywords and \
                 not any(isinstance(a, gast.Starred) for a in expr.args):
-            # min(a, b, c) -> min(min(a, b), c): the same comparisons, in the same order
-            nested = expr.args[0]
-            for arg in expr.args[1:]:
-                nested = gast.Call(func=expr.func, args=[nested, arg], keywords=[])
-            return self.call(gast.copy_location(nested, expr), out, hint)
+            # min(a, b, c) -> smallest = min(a, b); min(smallest, c): the same comparisons,
+            # in the same order
+            kept = expr.args[0]
+            for arg in expr.args[1:-1]:
+                name = self.names.fresh("smallest" if function is min else "largest")
+                pair = gast.Call(func=expr.func, args=[kept, arg], keywords=[])
+                out.append(located(assign(name, self.call(pair, out, hint)), self.current))
+                kept = load(name)
+            return self.call(gast.Call(func=expr.func, args=[kept, expr.args[-1]],
+                                       keywords=[]), out, hint)
         if has_variants(function):
             # np.linalg.svd(a, compute_uv=False) -> svd_values(a): one array, a rule of its own
             expr, function, source = _keyword_variant(expr, function, source, self.binder)
