@@ -185,7 +185,12 @@ class Desugar(AliasingChecks):
 
         class Hoist(gast.NodeTransformer):
             def visit_ListComp(self, node):
-                return desugar.comprehension(self.generic_visit(node), loops, stmt)
+                # Only the iterable runs before the loop: a comprehension inside the element
+                # or a condition reads the loop variable, so it stays in the loop's body (which
+                # the statement walker hoists again, inside the loop).
+                for generator in node.generators:
+                    generator.iter = self.visit(generator.iter)
+                return desugar.comprehension(node, loops, stmt)
 
             visit_GeneratorExp = visit_ListComp
 
@@ -216,7 +221,12 @@ class Desugar(AliasingChecks):
                                                               ctx=gast.Load()), node.elt)), stmt)
         body = [append]
         for condition in reversed(generator.ifs):
-            body = [located(gast.If(test=condition, body=body, orelse=[]), stmt)]
+            if _has_comprehension(condition):  # hoisted from an assignment inside the loop
+                name = self.names.fresh("keep")
+                body = [located(assign(name, condition), stmt),
+                        located(gast.If(test=load(name), body=body, orelse=[]), stmt)]
+            else:
+                body = [located(gast.If(test=condition, body=body, orelse=[]), stmt)]
         loop = located(gast.For(target=generator.target, iter=generator.iter, body=body,
                                 orelse=[], type_comment=None), stmt)
         loops.append([located(assign(items, gast.List(elts=[], ctx=gast.Load())), stmt), loop])
