@@ -50,3 +50,49 @@ def test_a_comprehension_inside_a_comprehension_reads_the_outer_loop_variable():
     check_grads(polynomial_misfit_one_line, coeffs, xs, wrt=0, order=2, eager=True)
     rows = [np.array([1.0, 2.0]), np.array([-3.0, 1.0]), np.array([0.5, 0.5])]
     check_grads(weighted_rows, coeffs, rows, wrt=0, order=2, eager=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# A pendulum integrated with a nested right-hand side (a closure over the parameters), whose
+# name is also a module-level function's; and a module constant rebound between calls.
+
+
+def rhs(y, theta=None):  # a module-level function of the same name as the nested one below
+    return 1000.0 * y
+
+
+DAMPING = 0.2
+
+
+def pendulum_energy(theta, y0, dt=0.05, steps=8):
+    def rhs(y):
+        return np.array([y[1], -theta[0] * np.sin(y[0]) - DAMPING * theta[1] * y[1]])
+    y = y0
+    trajectory = []
+    for _ in range(steps):
+        k1 = rhs(y)
+        k2 = rhs(y + 0.5 * dt * k1)
+        k3 = rhs(y + 0.5 * dt * k2)
+        k4 = rhs(y + dt * k3)
+        y = y + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        trajectory.append(y)
+    trajectory = np.array(trajectory)
+    return np.mean(trajectory[:, 0] ** 2) + 0.1 * np.sum(rhs(y0) ** 2)
+
+
+def test_a_nested_function_shadowing_a_global_and_a_global_rebound_between_calls():
+    global DAMPING
+    theta, y0 = np.array([1.5, 0.8]), np.array([0.5, 0.1])
+    check_grads(pendulum_energy, theta, y0, order=2, eager=False)
+    gradient, hessian = sg.grad(pendulum_energy), sg.hessian(pendulum_energy)
+    before = gradient(theta, y0), hessian(theta, y0)
+    try:
+        DAMPING = 2.0
+        # the nested rhs reads DAMPING when it runs, in every derivative made before
+        check_grads(pendulum_energy, theta, y0, order=2, eager=False)
+        after = gradient(theta, y0), hessian(theta, y0)
+        np.testing.assert_allclose(after[0], sg.grad(pendulum_energy, wrt=0)(theta, y0))
+        assert not np.allclose(after[0], before[0])
+        assert not np.allclose(after[1], before[1])
+    finally:
+        DAMPING = 0.2
