@@ -14,6 +14,7 @@ import gast
 from ..errors import NoDerivativeRule
 from ..runtime import copy_of, field
 from .analyze import assigned_names, index_trick, mutated_names, nodes_in
+from . import contexts
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .aliasing import AliasingChecks, generated_tape
@@ -39,6 +40,8 @@ class Desugar(AliasingChecks):
         self.names = names
         self.element_writes = []  # (array name, statement) of every y[...] = value
         self.lifting = Lifting(parsed)
+        # (first line, last line, context expressions) of each with block (contexts.py)
+        self.contexts = []
 
     def function(self, tree):
         body = list(tree.body)
@@ -87,6 +90,11 @@ class Desugar(AliasingChecks):
             return []
         if isinstance(stmt, gast.Pass):
             return []
+        if isinstance(stmt, gast.With):  # np.errstate, warnings.catch_warnings (the fence)
+            self.contexts.append((stmt.lineno, getattr(stmt, "end_lineno", None) or stmt.lineno,
+                                  [clone(item.context_expr) for item in stmt.items],
+                                  [clone(s) for s in contexts.filters(self.parsed, stmt.body)]))
+            return self.block(stmt.body)
         if isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, (gast.Yield, gast.YieldFrom, gast.Await)):
                 raise self.parsed.unsupported(stmt, "a generator (yield)",

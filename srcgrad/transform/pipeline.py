@@ -24,6 +24,7 @@ from .segments import checkpoint_loops
 from .forward import ForwardMode
 from .hoist import hoist_projections
 from .inplace import ufunc_in_place
+from .contexts import wrap as wrap_contexts
 from .live import LiveGlobals
 from .recall import reuse_saved_values
 from .methods import reductions_as_methods
@@ -65,6 +66,7 @@ class Prepared:
     tangents: list  # forward mode: the tangent parameter of each wrt argument
     globals_used: set  # the global and closure names the user's function reads
     lifted: list  # its nested functions, lifted (their globals are read at each call too)
+    contexts: list  # its with blocks (contexts.py), put back around the generated code
 
 
 def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=None):
@@ -94,7 +96,8 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
     locals_ = set(params + packed) | assigned_names(body)
     activity = Activity(parsed.namespace, locals_)
     activity.propagate(body, wrt_list)
-    globals_used = set().union(*(loaded_names(s) for s in body)) - locals_
+    globals_used = set().union(*(loaded_names(s) for s in body),
+                               *(loaded_names(e) for c in desugar.contexts for e in c[2])) - locals_
     # A nested def, lifted, is bound in the generated code's namespace: not a global to read
     # again at each call (a global of the same name would replace it there).
     lifted = set(desugar.lifting.nested)
@@ -105,7 +108,7 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
     activity.propagate(body, wrt_list)
     return Prepared(parsed, tree, params, wrt_list, names, body, activity, locals_, binder,
                     tangents, globals_used - lifted,
-                    [parsed.namespace[name] for name in sorted(lifted)])
+                    [parsed.namespace[name] for name in sorted(lifted)], desugar.contexts)
 
 
 def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=None, *,
@@ -139,6 +142,7 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=Non
     if signature is not None:
         generator.specialize(function_def, parameter_shapes(function, function_def, signature),
                              returned_shape)
+    wrap_contexts(function_def, p.contexts)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(p.parsed.function, p.globals_used,
@@ -203,6 +207,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
             ufunc_in_place(function_def, specializer, wrt_list)  # wrt: float, by the checks
         if numpy_arrays:  # NumPy's arrays have .sum(); a duck array may not
             reductions_as_methods(function_def, specializer)  # last: other passes know np.sum's purity
+    wrap_contexts(function_def, p.contexts)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__,
