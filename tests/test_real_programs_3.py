@@ -64,7 +64,7 @@ def rhs(y, theta=None):  # a module-level function of the same name as the neste
 DAMPING = 0.2
 
 
-def pendulum_energy(theta, y0, dt=0.05, steps=8):
+def pendulum_energy(theta, y0, dt=0.05, steps=4):
     def rhs(y):
         return np.array([y[1], -theta[0] * np.sin(y[0]) - DAMPING * theta[1] * y[1]])
     y = y0
@@ -203,3 +203,422 @@ def test_other_with_blocks_are_refused_at_their_line(function, text, construct):
         message = str(caught.value)
         assert message.startswith(f"{__file__}, line {_line(function, text)}: "), message
         assert f"srcgrad cannot differentiate {construct}" in message, message
+
+
+# ------------------------------------------------------------------------------------------------
+# Scientific code, statistics and small models, as people write them
+
+
+def heat_rod(u0, kappa, dt=0.1, steps=10):
+    """Explicit heat equation, insulated ends (np.pad mode='edge'), second difference np.diff."""
+    u = u0.copy()
+    for _ in range(steps):
+        padded = np.pad(u, 1, mode="edge")
+        u = u + dt * kappa * np.diff(padded, n=2)
+    return np.sum(u ** 2) / len(u)
+
+
+def periodic_wave(u, c, dt=0.1):
+    lap = np.roll(u, 1) - 2 * u + np.roll(u, -1)
+    v = np.zeros_like(u)
+    for step in range(5):
+        v = v + c ** 2 * lap
+        u = u + dt * v
+        lap = np.roll(u, 1) - 2 * u + np.roll(u, -1)
+    return np.mean(u * u)
+
+
+def smoothed_running_total(x, w):
+    running = np.cumsum(x * w)
+    smooth = np.convolve(running, np.array([0.25, 0.5, 0.25]), mode="same")
+    return smooth @ smooth
+
+
+def spring_network(x, k):
+    n = x.shape[0]
+    diff = x[:, None, :] - x[None, :, :]
+    dist = np.sqrt(np.sum(diff ** 2, axis=-1) + np.eye(n))
+    mask = ~np.eye(n, dtype=bool)
+    energy = 0.5 * k * (dist[mask] - 1.0) ** 2
+    return energy.sum() / 2
+
+
+def gravitational_potential(pos, masses):
+    n = len(masses)
+    total = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            r = np.linalg.norm(pos[i] - pos[j])
+            total -= masses[i] * masses[j] / r
+    return total
+
+
+def gp_marginal_likelihood(log_ell, log_sf, X, y):
+    ell, sf2 = np.exp(log_ell), np.exp(2 * log_sf)
+    sq = np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1)
+    K = sf2 * np.exp(-0.5 * sq / ell ** 2) + 1e-2 * np.eye(len(y))
+    alpha = np.linalg.solve(K, y)
+    sign, logdet = np.linalg.slogdet(K)
+    return 0.5 * y @ alpha + 0.5 * logdet + 0.5 * len(y) * np.log(2 * np.pi)
+
+
+def gp_cholesky(log_ell, X, y):
+    K = np.exp(-0.5 * np.sum((X[:, None, :] - X[None, :, :]) ** 2, axis=-1) / np.exp(2 * log_ell))
+    L = np.linalg.cholesky(K + 0.1 * np.eye(X.shape[0]))
+    z = np.linalg.solve(L, y)
+    return 0.5 * z @ z + np.sum(np.log(np.diag(L)))
+
+
+def logistic_nll(w, b, X, y):
+    z = X @ w + b
+    return np.mean(np.log1p(np.exp(-z)) * y + np.log1p(np.exp(z)) * (1 - y))
+
+
+def logistic_logaddexp(w, X, y):
+    z = X @ w
+    return np.sum(np.logaddexp(0, z) - y * z)
+
+
+def poisson_glm(beta, X, counts):
+    eta = X @ beta
+    return np.sum(np.exp(eta) - counts * eta)
+
+
+def kalman_filter_nll(q, r, ys):
+    x, P = 0.0, 1.0
+    ll = 0.0
+    for y in ys:
+        P = P + q
+        S = P + r
+        K = P / S
+        ll += -0.5 * (math.log(2 * math.pi * S) + (y - x) ** 2 / S)
+        x = x + K * (y - x)
+        P = (1 - K) * P
+    return -ll
+
+
+def attention_block(Wq, Wk, Wv, X):
+    Q, K, V = X @ Wq, X @ Wk, X @ Wv
+    scores = np.einsum("id,jd->ij", Q, K) / np.sqrt(Q.shape[-1])
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    weights = np.exp(scores)
+    weights = weights / weights.sum(axis=-1, keepdims=True)
+    out = np.einsum("ij,jd->id", weights, V)
+    return (out ** 2).mean()
+
+
+def gaussian_mixture_nll(means, log_sigmas, logits, x):
+    log_w = logits - np.log(np.sum(np.exp(logits)))
+    comp = -0.5 * ((x[:, None] - means[None, :]) / np.exp(log_sigmas)) ** 2 \
+        - log_sigmas - 0.5 * np.log(2 * np.pi)
+    a = comp + log_w
+    m = a.max(axis=1, keepdims=True)
+    return -(m[:, 0] + np.log(np.exp(a - m).sum(axis=1))).sum()
+
+
+def rosenbrock(p):
+    x, y = p
+    return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
+
+
+def himmelblau(x, y):
+    residuals = np.stack([x ** 2 + y - 11, x + y ** 2 - 7])
+    return np.sum(residuals ** 2)
+
+
+def assorted_elementwise(x, y):
+    leaky = np.where(x > 0, x, 0.1 * x)
+    c = np.maximum(leaky, np.clip(y, -0.5, 0.5)) + np.abs(x - y)
+    M = np.outer(x, y)
+    return np.sum(c) + np.trace(np.tril(M)) + np.linalg.norm(M, axis=1).sum()
+
+
+def fancy_and_masked(x, idx):
+    flat = x.reshape(-1)
+    positive = x[x > 0]
+    ordered = np.take_along_axis(x, np.argsort(x, axis=1), axis=1)
+    return flat[idx].sum() + np.sum(positive ** 2) + np.sum(ordered[:, -1]) \
+        + np.concatenate([x[0], x[-1]]).prod()
+
+
+def thomas_solve(a, d):
+    """A tridiagonal solve written with element writes into arrays the function made."""
+    n = len(d)
+    c, dd = np.zeros(n), np.zeros(n)
+    b = 2.0 + a ** 2
+    c[0], dd[0] = -1.0 / b[0], d[0] / b[0]
+    for i in range(1, n):
+        m = b[i] + c[i - 1]
+        c[i] = -1.0 / m
+        dd[i] = (d[i] + dd[i - 1]) / m
+    sol = np.zeros(n)
+    sol[-1] = dd[-1]
+    for i in range(n - 2, -1, -1):
+        sol[i] = dd[i] - c[i] * sol[i + 1]
+    return np.sum(sol ** 2)
+
+
+def valid_convolution(kernel, image):
+    H, W = image.shape
+    k = kernel.shape[0]
+    out = np.zeros((H - k + 1, W - k + 1))
+    for i in range(H - k + 1):
+        for j in range(W - k + 1):
+            out[i, j] = np.sum(image[i:i + k, j:j + k] * kernel)
+    return np.sum(np.maximum(out, 0) ** 2)
+
+
+def layer_norm(x, gain):
+    mu = np.mean(x, axis=-1, keepdims=True)
+    sd = np.std(x, axis=-1, keepdims=True)
+    return np.sum(gain * (x - mu) / (sd + 1e-6) * np.linspace(0, 1, x.shape[-1]))
+
+
+def huber(r, delta=1.0):
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r ** 2, delta * (a - 0.5 * delta)).sum()
+
+
+def robust_regression(w, X, y):
+    return huber(X @ w - y, delta=0.5)
+
+
+def pairwise_distances(X):
+    sq = (X ** 2).sum(1)
+    D2 = sq[:, None] + sq[None, :] - 2 * X @ X.T
+    d = np.sqrt(np.maximum(D2[np.triu_indices(X.shape[0], k=1)], 1e-12))
+    return np.sum((d - 1.0) ** 2)
+
+
+def matrix_exponential_trace(A):
+    E = term = np.eye(A.shape[0])
+    for k in range(1, 10):
+        term = term @ A / k
+        E = E + term
+    return np.trace(E)
+
+
+def rayleigh_by_power_iteration(A):
+    v = np.ones(A.shape[0]) / math.sqrt(A.shape[0])
+    for _ in range(12):
+        v = A @ v
+        v = v / np.linalg.norm(v)
+    return v @ A @ v
+
+
+def batched_trace(A, B):
+    return np.einsum("bii->", np.einsum("bij,bjk->bik", A, B))
+
+
+def robust_spread(x):
+    return np.median(np.abs(x - np.median(x)))
+
+
+def sqrt_by_newton(a, x0=1.0):
+    x, it = x0, 0
+    while abs(x * x - a) > 1e-12 and it < 50:
+        x = 0.5 * (x + a / x)
+        it += 1
+    return x
+
+
+def piecewise_sum(theta, xs):
+    out = 0.0
+    for x_ in xs:
+        if x_ < -0.5:
+            continue
+        elif x_ > 0.5:
+            out += theta * x_
+        else:
+            out += theta ** 2 * x_
+    return out
+
+
+def mlp_from_dict(W1, b1, W2, b2, x, y):
+    params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    h = np.tanh(x @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return 0.5 * np.sum((out - y) ** 2)
+
+
+def mlp_from_list(W1, b1, W2, b2, x, y):
+    layers = [[W1, b1], [W2, b2]]
+    for k, (W, b) in enumerate(layers):
+        x = x @ W + b
+        if k < len(layers) - 1:
+            x = np.tanh(x)
+    return np.mean((x - y) ** 2)
+
+
+def tuples_of_parameters(W1, b1, W2, b2, x):
+    for W, b in [(W1, b1), (W2, b2)]:
+        x = np.tanh(x @ W + b)
+    return np.sum(x)
+
+
+def layers_as_tuples(W1, b1, W2, b2, x):
+    layers = [(W1, b1), (W2, b2)]
+    for i, (W, b) in enumerate(layers):
+        x = x @ W + b
+        if i == 0:
+            x = np.maximum(x, 0.1 * x)
+    W_last, b_last = layers[-1]
+    return np.sum(x ** 2) + np.sum(W_last) * b_last[0]
+
+
+def guarded_entropy(x, *, temperature=1.0, eps=1e-8):
+    if x.ndim != 1:
+        raise ValueError(f"expected a vector, got shape {x.shape}")
+    assert temperature > 0, "temperature must be positive"
+    if np.all(x == 0):
+        return 0.0
+    z = x / temperature
+    p = np.exp(z - np.max(z))
+    p = p / p.sum()
+    return -np.sum(p * np.log(p + eps))
+
+
+def early_exit(x, threshold=0.5):
+    s = np.sum(x ** 2)
+    if s < threshold:
+        return s
+    for k in range(3):
+        s = math.sqrt(s) + k
+        if s > 10:
+            return s * 2
+    return s
+
+
+def scaled_by_extras(x, *scales):
+    total = np.sum(x)
+    for s in scales:
+        total = total * s
+    return total ** 2
+
+
+def _data(n=6, d=3):
+    X = RNG.standard_normal((n, d))
+    return X, (RNG.uniform(size=n) > 0.5).astype(float)
+
+
+X6, Y6 = _data()
+M3 = RNG.standard_normal((3, 3))
+
+#: (program, arguments, check_grads options; order=2 and eager=True unless said otherwise,
+#: order=1 where the Hessian adds nothing another program does not check): eager=False where the program reads numbers
+#: through math or float(), or writes Tensors into NumPy arrays (the tape stops there, as in
+#: PyTorch), or changes in place a value backward needs (PyTorch refuses it too).
+PROGRAMS = [
+    (heat_rod, (normal(5), 0.3), {}),
+    (periodic_wave, (normal(5), 0.5), {}),
+    (smoothed_running_total, (normal(6), normal(6)), {}),
+    (spring_network, (normal(4, 2), 1.3), {}),
+    (gravitational_potential, (normal(4, 3), RNG.uniform(1, 2, size=4)), {}),
+    (gp_marginal_likelihood, (0.1, -0.2, normal(5, 2), normal(5)), {"wrt": (0, 1)}),
+    (gp_cholesky, (0.1, normal(5, 2), normal(5)), {"wrt": 0}),
+    (logistic_nll, (normal(3), 0.2, X6, Y6), {"wrt": (0, 1)}),
+    (logistic_logaddexp, (normal(3), X6, Y6), {"wrt": 0}),
+    (poisson_glm, (0.3 * normal(3), X6, np.array([0, 1, 2, 0, 3, 1.0])), {"wrt": 0}),
+    (kalman_filter_nll, (0.1, 0.5, [0.3, -0.2, 0.5, 0.1]), {"wrt": (0, 1), "eager": False}),
+    (attention_block, (normal(3, 2), normal(3, 2), normal(3, 2), normal(4, 3)),
+     {"wrt": (0, 1, 2)}),
+    (gaussian_mixture_nll, (normal(3), 0.1 * normal(3), normal(3), normal(7)),
+     {"wrt": (0, 1, 2)}),
+    (rosenbrock, (np.array([0.5, 1.2]),), {}),
+    (himmelblau, (1.5, -0.7), {}),
+    (assorted_elementwise, (normal(4), normal(4)), {}),
+    (fancy_and_masked, (normal(3, 4), np.array([0, 5, 5, 11])), {"wrt": 0}),
+    (thomas_solve, (normal(4), normal(4)), {"eager": False, "order": 1}),
+    (valid_convolution, (normal(2, 2), normal(3, 4)), {"eager": False}),
+    (layer_norm, (normal(3, 4), normal(4)), {}),
+    (robust_regression, (normal(3), X6, normal(6)), {"wrt": 0}),
+    (pairwise_distances, (normal(4, 2),), {}),
+    (matrix_exponential_trace, (0.3 * normal(3, 3),), {}),
+    (rayleigh_by_power_iteration, (M3 @ M3.T + 3 * np.eye(3),), {}),
+    (batched_trace, (normal(2, 3, 3), normal(2, 3, 3)), {}),
+    (robust_spread, (normal(7),), {}),
+    (sqrt_by_newton, (2.0,), {"wrt": 0}),
+    (piecewise_sum, (0.7, [0.9, -0.8, 0.2, 0.6]), {"wrt": 0}),
+    (mlp_from_dict, (normal(2, 3), normal(3), normal(3, 2), normal(2), normal(3, 2),
+                     normal(3, 2)), {"wrt": (0, 1, 2, 3), "order": 1}),
+    (mlp_from_list, (normal(2, 3), normal(3), normal(3, 2), normal(2), normal(3, 2),
+                     normal(3, 2)), {"wrt": (0, 1, 2, 3)}),
+    (tuples_of_parameters, (normal(2, 2), normal(2), normal(2, 2), normal(2), normal(3, 2)),
+     {"wrt": (0, 1, 2, 3)}),
+    (layers_as_tuples, (normal(2, 2), normal(2), normal(2, 2), normal(2), normal(3, 2)),
+     {"wrt": (0, 1, 2, 3), "order": 1}),
+    (guarded_entropy, (normal(5),), {}),
+    (early_exit, (normal(3),), {"eager": False}),
+    (early_exit, (0.1 * normal(3),), {}),
+    (scaled_by_extras, (normal(3), 2.0, 0.5), {"wrt": 0}),
+]
+
+
+@pytest.mark.parametrize("program, args, options", PROGRAMS,
+                         ids=[f"{p.__name__}-{k}" for k, (p, _, _) in enumerate(PROGRAMS)])
+def test_program_in_every_mode(program, args, options):
+    options = {"order": 2, "eager": True, **options}
+    check_grads(program, *args, **options)
+
+
+def test_a_list_of_lists_of_parameters_differentiated_for_one_of_them_in_forward_mode():
+    # the tangent of the inner list [W2, b2], which holds no differentiated value, is a list of
+    # zeros (np.zeros_like of the list failed: its arrays have different shapes)
+    args = (normal(2, 3), normal(3), normal(3, 2), normal(2), normal(3, 2), normal(3, 2))
+    for position in range(4):
+        check_grads(mlp_from_list, *args, wrt=position, modes=("jvp",), order=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# What people write that srcgrad refuses, at their line, with what to write instead
+
+from typing import NamedTuple  # noqa: E402
+import functools  # noqa: E402
+
+
+class Linear(NamedTuple):
+    W: np.ndarray
+    b: np.ndarray
+
+
+def affine_loss(layer, X, y):
+    return np.mean((X @ layer.W + layer.b - y) ** 2)
+
+
+def builds_a_named_tuple(W, b, X, y):
+    return affine_loss(Linear(W, b), X, y)
+
+
+def builds_a_partial(x, a):
+    square = functools.partial(np.power, x)
+    return np.sum(square(2.0) * a)
+
+
+def a_bare_tuple(a, b):
+    pair = (a, b * 2)
+    return np.sum(pair[0] * pair[1])
+
+
+@pytest.mark.parametrize("function, args, text, construct", [
+    (builds_a_named_tuple, (normal(3), 0.5, normal(4, 3), normal(4)), "Linear(W, b)",
+     "the call Linear(...) of a class with differentiated values"),
+    (builds_a_partial, (normal(3), normal(3)), "functools.partial(",
+     "functools.partial(...) of differentiated values"),
+    (a_bare_tuple, (normal(3), normal(3)), "pair = (a, b * 2)",
+     "a tuple of differentiated values"),
+])
+def test_refused_at_the_users_line(function, args, text, construct):
+    with pytest.raises(sg.UnsupportedSyntax) as caught:
+        sg.grad(function, wrt=0)(*args)
+    message = str(caught.value)
+    assert message.startswith(f"{__file__}, line {_line(function, text)}: "), message
+    assert f"srcgrad cannot differentiate {construct}" in message, message
+
+
+def test_a_named_tuple_of_parameters_as_the_argument_is_differentiated():
+    layer, X, y = Linear(normal(3), 0.5), normal(4, 3), normal(4)
+    gradient = sg.grad(affine_loss)(layer, X, y)
+    residual = X @ layer.W + layer.b - y
+    assert isinstance(gradient, Linear)
+    np.testing.assert_allclose(gradient.W, 2 * X.T @ residual / 4, rtol=1e-12)
+    np.testing.assert_allclose(gradient.b, 2 * np.mean(residual), rtol=1e-12)

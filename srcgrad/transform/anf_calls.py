@@ -93,6 +93,20 @@ class CallsToANF:
         if rule_for(function) is None and not is_non_differentiable(function):
             if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
+            if function is functools.partial:
+                raise self.unsupported(
+                    expr, "functools.partial(...) of differentiated values made in the "
+                    "differentiated function", "call the function with all its arguments "
+                    "where you would call the partial, or write a lambda or a nested def "
+                    "(g = lambda v: np.power(x, v))")
+            if isinstance(function, type) and not \
+                    (function.__module__ or "").split(".")[0] in ("numpy", "builtins"):
+                raise self.unsupported(
+                    expr, f"the call {source}(...) of a class with differentiated values (an "
+                    "object made in the differentiated function carries no derivative)",
+                    "pass the arrays themselves (or a list, tuple or dict of them) to your "
+                    "functions; a named tuple or dataclass of arrays may be an argument of the "
+                    "differentiated function instead")
             raise self.no_rule(
                 expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
                 f"derivative rule", missing_rule_advice(function))

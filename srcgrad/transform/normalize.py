@@ -248,6 +248,14 @@ class Desugar(AliasingChecks):
         function = resolve(stmt.iter.func, self.parsed.namespace, set()) \
             if isinstance(stmt.iter, gast.Call) else None
         targets = stmt.target.elts if isinstance(stmt.target, gast.Tuple) else []
+        for k, target in enumerate(targets):
+            if isinstance(target, (gast.Tuple, gast.List)):
+                # for k, (W, b) in enumerate(layers)  ->  for k, W_b in ...: W, b = W_b
+                parts = [e.id if isinstance(e, gast.Name) else "item" for e in target.elts]
+                item = self.names.fresh("_".join(parts))
+                targets[k] = store(item)
+                stmt.body.insert(0, located(gast.Assign(targets=[target], value=load(item),
+                                                        type_comment=None), stmt))
         rebound = assigned_names(stmt.body) | assigned_names(stmt.target)
         prefix = []
 
@@ -259,12 +267,14 @@ class Desugar(AliasingChecks):
             return load(name)
 
         if targets and all(isinstance(t, gast.Name) for t in targets) and (
-                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)) or
+                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript, gast.List,
+                                       gast.Tuple)) or
                 isinstance(stmt.iter, gast.Call) and function not in (enumerate, zip)):
             # for W, b in layers  ->  for layers_index in range(len(layers)):
             #                             W, b = layers[layers_index]
             # (an expression, np.stack((u, v), axis=1), is evaluated once into a name first)
-            hint = "_".join(t.id for t in targets) if isinstance(stmt.iter, gast.Call) \
+            hint = "_".join(t.id for t in targets) \
+                if isinstance(stmt.iter, (gast.Call, gast.List, gast.Tuple)) \
                 else dotted_name(stmt.iter).replace(".", "_")
             sequence = evaluated_once(stmt.iter, hint)
             index = self.names.fresh(hint + "_index")
@@ -330,6 +340,27 @@ class Desugar(AliasingChecks):
                     targets=[target], value=as_load(first), type_comment=None), stmt)))
             return out
         target = stmt.targets[0]
+        if isinstance(target, (gast.Tuple, gast.List)) and \
+                any(isinstance(e, gast.Subscript) for e in target.elts) and \
+                isinstance(value, (gast.Tuple, gast.List)) and \
+                len(value.elts) == len(target.elts) and \
+                all(isinstance(e, (gast.Name, gast.Subscript)) for e in target.elts):
+            # c[0], d[0] = u, v and x[i], x[j] = x[j], x[i]: every right-hand side evaluated
+            # first, then each target assigned in order, as Python does.
+            temps = []
+            for element, part in zip(target.elts, value.elts):
+                if isinstance(part, gast.Constant):
+                    temps.append(part)
+                    continue
+                owner = element.value if isinstance(element, gast.Subscript) else element
+                temp = self.names.fresh((owner.id if isinstance(owner, gast.Name) else "item")
+                                        + "_new")
+                out.append(located(assign(temp, part), stmt))
+                temps.append(load(temp))
+            for element, temp in zip(target.elts, temps):
+                out.extend(self.assignment(located(gast.Assign(
+                    targets=[element], value=temp, type_comment=None), stmt)))
+            return out
         if isinstance(target, (gast.Tuple, gast.List)):
             for element in target.elts:
                 self._check_target(element, stmt)
@@ -657,16 +688,29 @@ class ToANF(CallsToANF):
             raise self.unsupported(expr, "a comprehension over differentiated values",
                                    "build the result with a for loop and np.stack")
         if isinstance(expr, gast.List):
-            return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
+            return gast.List(elts=self.elements(expr.elts, out, hint), ctx=gast.Load())
         if isinstance(expr, gast.Dict):  # {"W": w, "b": b}: a dict whose adjoint is a dict
             if not all(isinstance(k, gast.Constant) for k in expr.keys):
                 raise self.unsupported(expr, "a dict of differentiated values with keys that are "
                                        "not constants (or with **)", "write each key out")
-            return gast.Dict(keys=expr.keys, values=[self.atom(v, out, hint) for v in expr.values])
+            return gast.Dict(keys=expr.keys, values=self.elements(expr.values, out, hint))
+        if isinstance(expr, gast.Tuple) and self.in_container:
+            # [(W1, b1), (W2, b2)]: a tuple inside a list or dict, which code reads by unpacking
+            # and indexing, held as a list (the adjoint of a container is a list)
+            return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
         if isinstance(expr, gast.Tuple):
             raise self.unsupported(expr, "a tuple of differentiated values",
                                    "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
+
+    in_container = False  # while the elements of a list or dict literal are turned into atoms
+
+    def elements(self, elts, out, hint):
+        outer, self.in_container = self.in_container, True
+        try:
+            return [self.atom(e, out, hint) for e in elts]
+        finally:
+            self.in_container = outer
 
     def varied_index(self, expr):
         return self.unsupported(expr, "an index computed from a differentiated value",
