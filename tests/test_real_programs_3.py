@@ -622,3 +622,166 @@ def test_a_named_tuple_of_parameters_as_the_argument_is_differentiated():
     assert isinstance(gradient, Linear)
     np.testing.assert_allclose(gradient.W, 2 * X.T @ residual / 4, rtol=1e-12)
     np.testing.assert_allclose(gradient.b, 2 * np.mean(residual), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------------------------
+# PyTorch tutorial code on the eager Tensor: nn.Module, nn.Linear, nn.Sequential, losses, optim
+
+import srcgrad.nn as nn  # noqa: E402
+
+
+def _numeric(loss_of, array, eps=1e-6):
+    """Central differences of ``loss_of(array)`` (a float) with respect to ``array``."""
+    out = np.zeros_like(array)
+    for k in range(array.size):
+        up, down = array.copy(), array.copy()
+        up.flat[k] += eps
+        down.flat[k] -= eps
+        out.flat[k] = (loss_of(up) - loss_of(down)) / (2 * eps)
+    return out
+
+
+class TwoLayerNet(nn.Module):
+    def __init__(self, d_in, hidden, d_out):
+        super().__init__()
+        self.linear1 = nn.Linear(d_in, hidden)
+        self.linear2 = nn.Linear(hidden, d_out)
+
+    def forward(self, x):
+        h_relu = self.linear1(x).clamp(min=0)
+        return self.linear2(h_relu)
+
+
+def test_a_custom_module_s_parameter_gradients_against_finite_differences():
+    sg.manual_seed(0)
+    net = TwoLayerNet(4, 5, 3).double()
+    x = sg.tensor(normal(6, 4))
+    target = sg.tensor(np.array([0, 2, 1, 1, 0, 2]))
+    assert [name for name, _ in net.named_parameters()] == \
+        ["linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias"]
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in net.parameters())
+    loss = nn.CrossEntropyLoss()(net(x), target) + 0.1 * net.linear2.weight.pow(2).sum()
+    net.zero_grad()
+    loss.backward()
+    values = {name: p.detach().numpy().copy() for name, p in net.named_parameters()}
+
+    def loss_with(name, array):
+        p = dict(values, **{name: array})
+        h = np.maximum(x.numpy() @ p["linear1.weight"].T + p["linear1.bias"], 0)
+        z = h @ p["linear2.weight"].T + p["linear2.bias"]
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(6), target.numpy()].mean()
+                     + 0.1 * np.sum(p["linear2.weight"] ** 2))
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), _numeric(lambda a: loss_with(name, a),
+                                                            values[name]), rtol=1e-6, atol=1e-8)
+
+
+def test_the_polynomial_fit_of_the_tutorial_with_sequential_mse_and_sgd():
+    # "Learning PyTorch with examples", nn-module version, shortened
+    sg.manual_seed(1)
+    x = sg.linspace(-math.pi, math.pi, 200)
+    y = sg.sin(x)
+    xx = x.unsqueeze(-1).pow(sg.tensor([1, 2, 3]))
+    model = nn.Sequential(nn.Linear(3, 1), nn.Flatten(0, 1))
+    loss_fn = nn.MSELoss(reduction="sum")
+    optimizer = sg.optim.SGD(model.parameters(), lr=1e-6)
+    losses = []
+    for t in range(200):
+        y_pred = model(xx)
+        loss = loss_fn(y_pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    linear_layer = model[0]
+    assert linear_layer.weight.shape == (1, 3) and len(model) == 2
+    # the same steps by hand, in float64, from the same start
+    sg.manual_seed(1)
+    first = nn.Linear(3, 1)
+    w, b = first.weight.detach().numpy().astype(float)[0], float(first.bias.item())
+    X = xx.numpy().astype(float)
+    for t in range(200):
+        r = X @ w + b - np.sin(np.linspace(-math.pi, math.pi, 200))
+        w, b = w - 1e-6 * 2 * X.T @ r, b - 1e-6 * 2 * r.sum()
+    np.testing.assert_allclose(linear_layer.weight.detach().numpy()[0], w, rtol=2e-3)
+
+
+def _quadratic_steps(optimizer_of, steps=4):
+    """Parameters after ``steps`` optimizer steps on sum((A p - c)^2), with their history."""
+    A, c = np.array([[2.0, 0.5], [0.3, 1.0]]), np.array([1.0, -1.0])
+    p = nn.Parameter(np.array([0.5, -0.3]))
+    optimizer = optimizer_of([p])
+    for _ in range(steps):
+        optimizer.zero_grad()
+        ((sg.tensor(A) @ p - sg.tensor(c)) ** 2).sum().backward()
+        optimizer.step()
+    return p.detach().numpy(), A, c
+
+
+def test_sgd_with_momentum_and_adam_steps_are_pytorch_s_formulas():
+    got, A, c = _quadratic_steps(lambda ps: sg.optim.SGD(ps, lr=0.05, momentum=0.9,
+                                                         weight_decay=0.01))
+    p, buffer = np.array([0.5, -0.3]), None
+    for _ in range(4):
+        g = 2 * A.T @ (A @ p - c) + 0.01 * p
+        buffer = g if buffer is None else 0.9 * buffer + g
+        p = p - 0.05 * buffer
+    np.testing.assert_allclose(got, p, rtol=1e-12)
+    got, A, c = _quadratic_steps(lambda ps: sg.optim.Adam(ps, lr=0.1, betas=(0.8, 0.9)))
+    p, m, v = np.array([0.5, -0.3]), 0.0, 0.0
+    for t in range(1, 5):
+        g = 2 * A.T @ (A @ p - c)
+        m, v = 0.8 * m + 0.2 * g, 0.9 * v + 0.1 * g * g
+        p = p - 0.1 / (1 - 0.8 ** t) * m / (np.sqrt(v / (1 - 0.9 ** t)) + 1e-8)
+    np.testing.assert_allclose(got, p, rtol=1e-12)
+
+
+def test_modules_state_dict_train_eval_and_zero_grad():
+    sg.manual_seed(2)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Dropout(0.5), nn.Linear(4, 1),
+                        nn.Sigmoid())
+    x = sg.randn(5, 3)
+    net.eval()
+    assert not net[2].training
+    out = net(x)
+    np.testing.assert_allclose(out.detach().numpy(), net(x).detach().numpy())  # no dropout
+    copy = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Dropout(0.5), nn.Linear(4, 1),
+                         nn.Sigmoid()).eval()
+    copy.load_state_dict(net.state_dict())
+    np.testing.assert_array_equal(copy(x).detach().numpy(), out.detach().numpy())
+    nn.BCELoss()(out.squeeze(1), sg.tensor([1.0, 0.0, 1.0, 1.0, 0.0])).backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+    with pytest.raises(AttributeError, match="super"):
+        class Forgot(nn.Module):
+            def __init__(self):
+                self.layer = nn.Linear(2, 2)
+        Forgot()
+
+
+def test_the_modules_agree_with_pytorch():
+    torch = pytest.importorskip("torch")
+    sg.manual_seed(3)
+    ours = TwoLayerNet(4, 6, 3).double()
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(),
+                                 torch.nn.Linear(6, 3)).double()
+    with torch.no_grad():
+        for mine, other in zip(ours.parameters(), theirs.parameters()):
+            other.copy_(torch.from_numpy(mine.detach().numpy().copy()))
+    x, target = normal(8, 4), np.array([0, 1, 2, 2, 1, 0, 0, 1])
+    ours_opt = sg.optim.Adam(ours.parameters(), lr=0.01, weight_decay=0.001)
+    theirs_opt = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=0.001)
+    for _ in range(3):
+        for model, opt, lib in ((ours, ours_opt, sg), (theirs, theirs_opt, torch)):
+            opt.zero_grad()
+            out = model(lib.tensor(x))
+            loss = (nn if lib is sg else torch.nn).functional.cross_entropy(
+                out, lib.tensor(target))
+            loss.backward()
+            opt.step()
+    for mine, other in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(mine.detach().numpy(), other.detach().numpy(), rtol=1e-10)
