@@ -466,6 +466,34 @@ def layers_as_tuples(W1, b1, W2, b2, x):
     return np.sum(x ** 2) + np.sum(W_last) * b_last[0]
 
 
+def penalty(x, kind="l2"):
+    if kind == "l1":
+        return np.sum(np.abs(x))
+    elif kind == "l2":
+        return np.sum(x ** 2)
+    raise ValueError(f"unknown kind {kind!r}")
+
+
+def babylonian_sqrt(a, tol=1e-12):
+    x = a
+    for _ in range(50):
+        x = 0.5 * (x + a / x)
+        if abs(x * x - a) < tol:
+            return x
+    raise RuntimeError("did not converge")
+
+
+def sorted_weights(x):
+    """Bubble sort, swapping with one fancy-indexed write."""
+    y = x.copy()
+    n = len(y)
+    for i in range(n):
+        for j in range(n - 1 - i):
+            if y[j] > y[j + 1]:
+                y[[j, j + 1]] = y[[j + 1, j]]
+    return np.sum(y * np.arange(1, n + 1))
+
+
 def guarded_entropy(x, *, temperature=1.0, eps=1e-8):
     if x.ndim != 1:
         raise ValueError(f"expected a vector, got shape {x.shape}")
@@ -547,6 +575,10 @@ PROGRAMS = [
      {"wrt": (0, 1, 2, 3)}),
     (layers_as_tuples, (normal(2, 2), normal(2), normal(2, 2), normal(2), normal(3, 2)),
      {"wrt": (0, 1, 2, 3), "order": 1}),
+    (penalty, (normal(3), "l1"), {"wrt": 0}),
+    (penalty, (normal(3), "l2"), {"wrt": 0}),
+    (babylonian_sqrt, (2.0,), {"wrt": 0, "eager": False}),
+    (sorted_weights, (normal(4),), {"eager": False}),
     (guarded_entropy, (normal(5),), {}),
     (early_exit, (normal(3),), {"eager": False}),
     (early_exit, (0.1 * normal(3),), {}),
@@ -599,6 +631,22 @@ def a_bare_tuple(a, b):
     return np.sum(pair[0] * pair[1])
 
 
+def test_a_function_ending_in_raise_raises_in_every_derivative():
+    for derivative in (sg.grad(penalty), sg.value_and_grad(penalty)):
+        with pytest.raises(ValueError, match="unknown kind 'l3'"):
+            derivative(normal(3), "l3")
+    with pytest.raises(RuntimeError, match="did not converge"):
+        sg.grad(babylonian_sqrt)(2.0, -1.0)
+    with pytest.raises(RuntimeError, match="did not converge"):
+        sg.jvp(babylonian_sqrt, (2.0, -1.0), (1.0, 0.0))
+
+
+def swaps_in_place(x):
+    y = x.copy()
+    y[0], y[1] = y[1], y[0]
+    return np.sum(y * np.arange(1, 4))
+
+
 @pytest.mark.parametrize("function, args, text, construct", [
     (builds_a_named_tuple, (normal(3), 0.5, normal(4, 3), normal(4)), "Linear(W, b)",
      "the call Linear(...) of a class with differentiated values"),
@@ -606,6 +654,8 @@ def a_bare_tuple(a, b):
      "functools.partial(...) of differentiated values"),
     (a_bare_tuple, (normal(3), normal(3)), "pair = (a, b * 2)",
      "a tuple of differentiated values"),
+    (swaps_in_place, (normal(3),), "y[0], y[1] = y[1], y[0]",
+     "a tuple assignment into elements of y that reads elements of y"),
 ])
 def test_refused_at_the_users_line(function, args, text, construct):
     with pytest.raises(sg.UnsupportedSyntax) as caught:

@@ -64,11 +64,12 @@ def always_exits(stmts):
 
 
 def ends_in_return(stmts):
-    """Does every path through ``stmts`` end with a return?"""
+    """Does every path through ``stmts`` end with a return (or a raise, which leaves the function
+    without a value: ``raise ValueError(f"unknown kind {kind}")`` after the branches)?"""
     if not stmts:
         return False
     last = stmts[-1]
-    if isinstance(last, gast.Return):
+    if isinstance(last, (gast.Return, gast.Raise)):
         return True
     if isinstance(last, gast.If):
         return ends_in_return(last.body) and ends_in_return(last.orelse)

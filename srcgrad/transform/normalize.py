@@ -345,8 +345,19 @@ class Desugar(AliasingChecks):
                 isinstance(value, (gast.Tuple, gast.List)) and \
                 len(value.elts) == len(target.elts) and \
                 all(isinstance(e, (gast.Name, gast.Subscript)) for e in target.elts):
-            # c[0], d[0] = u, v and x[i], x[j] = x[j], x[i]: every right-hand side evaluated
-            # first, then each target assigned in order, as Python does.
+            # c[0], d[0] = u, v: every right-hand side evaluated first, then each target
+            # assigned in order, as Python does.
+            written = {e.value.id for e in target.elts
+                       if isinstance(e, gast.Subscript) and isinstance(e.value, gast.Name)}
+            if any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and
+                   n.value.id in written for part in value.elts for n in gast.walk(part)):
+                names = ", ".join(sorted(written))
+                raise self.parsed.unsupported(
+                    stmt, f"a tuple assignment into elements of {names} that reads elements of "
+                    f"{names} (a swap: an element read may be a view, which the first write "
+                    "changes before the second reads it)",
+                    "swap with one fancy-indexed write, which copies what it reads: "
+                    "y[[i, j]] = y[[j, i]]")
             temps = []
             for element, part in zip(target.elts, value.elts):
                 if isinstance(part, gast.Constant):
