@@ -243,6 +243,14 @@ def spring_network(x, k):
     return energy.sum() / 2
 
 
+def rbf_kernel_sum(x, lengthscale):
+    """Pairwise differences with the ufunc methods, as older scientific code writes them."""
+    d = np.subtract.outer(x, x)
+    K = np.exp(-0.5 * d ** 2 / lengthscale ** 2)
+    weights = np.multiply.outer(x, x) + np.add.outer(x, x)
+    return np.add.reduce(np.multiply.reduce(1.0 + 0.1 * K * weights, axis=1))
+
+
 def gravitational_potential(pos, masses):
     n = len(masses)
     total = 0.0
@@ -541,6 +549,7 @@ PROGRAMS = [
     (periodic_wave, (normal(5), 0.5), {}),
     (smoothed_running_total, (normal(6), normal(6)), {}),
     (spring_network, (normal(4, 2), 1.3), {}),
+    (rbf_kernel_sum, (normal(4), 0.8), {}),
     (gravitational_potential, (normal(4, 3), RNG.uniform(1, 2, size=4)), {}),
     (gp_marginal_likelihood, (0.1, -0.2, normal(5, 2), normal(5)), {"wrt": (0, 1)}),
     (gp_cholesky, (0.1, normal(5, 2), normal(5)), {"wrt": 0}),

@@ -31,6 +31,10 @@ class ShapeMethods:
         shape = self.shape[:start] + (-1,) + self.shape[end + 1:]
         return record(np.reshape, (self, shape), name="ViewBackward0")
 
+    def ravel(self):
+        """The elements as one dimension (PyTorch's ``ravel``: ``reshape(-1)``)."""
+        return self.reshape(-1)
+
     def unflatten(self, dim, sizes):
         axis = self._axis(dim)
         return self.reshape(self.shape[:axis] + tuple(sizes) + self.shape[axis + 1:])
