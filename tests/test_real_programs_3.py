@@ -603,6 +603,25 @@ def test_program_in_every_mode(program, args, options):
     check_grads(program, *args, **options)
 
 
+def weighted_rows_energy(A):
+    rows = [A[i] * (i + 1) for i in range(A.shape[0])]
+    return np.sum(sum(rows) ** 2) + np.sum(np.sum(rows, axis=0) * np.arange(A.shape[1]))
+
+
+def test_a_list_read_twice_gets_both_adjoints_in_the_code_for_any_shape():
+    # The list `rows` (a comprehension's, named) is read by sum() and by np.sum: its two adjoint
+    # contributions were joined by `+`, which concatenates lists, in the code for arguments of
+    # any shape (the ninth shape on): the first contribution was lost. And np.sum(rows, axis=0)
+    # of such a list was not made an array first (a crash).
+    gradient = sg.grad(weighted_rows_energy)
+    for n in range(2, 12):  # past the eight shapes that get code of their own
+        A = normal(3, n)
+        rows_total = (A * np.arange(1, 4)[:, None]).sum(axis=0)
+        expected = np.arange(1, 4)[:, None] * (2 * rows_total + np.arange(n))[None, :]
+        np.testing.assert_allclose(gradient(A), expected, rtol=1e-12)
+    check_grads(weighted_rows_energy, normal(3, 2), order=2, eager=False)
+
+
 def test_a_list_of_lists_of_parameters_differentiated_for_one_of_them_in_forward_mode():
     # the tangent of the inner list [W2, b2], which holds no differentiated value, is a list of
     # zeros (np.zeros_like of the list failed: its arrays have different shapes)

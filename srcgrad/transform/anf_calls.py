@@ -125,8 +125,8 @@ class CallsToANF:
         """``np.sum([a, b * b])``, ``np.mean(values)`` of a list: NumPy makes an array of the
         list first, and so does the derivative (np.array's rule splits the adjoint back)."""
         rule = rule_for(function)
-        if rule is None:
-            return expr
+        if rule is None or (getattr(function, "__module__", None) or "").startswith("srcgrad."):
+            return expr  # srcgrad's helpers in generated code (add_each) take lists as lists
         args = list(expr.args)
         for position, arg in enumerate(args):
             if position >= len(rule.params) or rule.params[position] in SEQUENCE_PARAMETERS or \

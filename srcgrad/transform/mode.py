@@ -57,6 +57,17 @@ class Mode:
             elif isinstance(node, gast.Call) and node.args and \
                     isinstance(node.args[0], gast.Name) and self.reads_field(node):
                 self.list_names.add(node.args[0].id)
+        # rows = items (a comprehension's list, named): a list too, whose adjoint contributions
+        # are added element by element (`+` would concatenate them)
+        copies = [(node.targets[0].id, node.value.id)
+                  for node in nodes_in(gast.Module(body=body, type_ignores=[]))
+                  if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                  and isinstance(node.value, gast.Name)]
+        grown = True
+        while grown:
+            more = {target for target, source in copies if source in self.list_names}
+            grown = not more <= self.list_names
+            self.list_names |= more
 
     def reads_field(self, call):
         """Is ``call`` runtime.field(x, name), the read of a container's field?"""

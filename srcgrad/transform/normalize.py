@@ -493,6 +493,15 @@ class ToANF(CallsToANF):
                                   if isinstance(node, gast.Assign) and
                                   isinstance(node.targets[0], gast.Name) and
                                   isinstance(node.value, gast.List)}
+            # rows = [f(v) for v in xs] is rows = items, items a list built by a loop
+            copies = [(node.targets[0].id, node.value.id) for node in nodes
+                      if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                      and isinstance(node.value, gast.Name)]
+            grown = True
+            while grown:
+                more = {target for target, source in copies if source in self.list_literals}
+                grown = not more <= self.list_literals
+                self.list_literals |= more
         out = []
         for stmt in stmts:
             out.extend(self.statement(stmt))
