@@ -108,6 +108,9 @@ class Desugar(AliasingChecks):
         if isinstance(stmt, gast.AugAssign):
             self._check_target(stmt.target, stmt, element=True)
             if isinstance(stmt.target, gast.Subscript):  # y[i] += v  ->  y[i] = y[i] + v
+                prefix = self.index_before_write(stmt.target, stmt)
+                if prefix:
+                    return self.block(prefix) + self.statement(stmt, top)
                 read = gast.Subscript(value=as_load(stmt.target.value), slice=stmt.target.slice,
                                       ctx=gast.Load())
                 value = gast.BinOp(left=read, op=stmt.op, right=stmt.value)
@@ -390,7 +393,31 @@ class Desugar(AliasingChecks):
                 return out
             return [stmt]  # unpacking a value: split by to_anf if it is active
         self._check_target(target, stmt, element=True)
-        return [stmt]
+        prefix = self.index_before_write(target, stmt) if isinstance(target, gast.Subscript) \
+            else []
+        return self.block(prefix) + [stmt] if prefix else [stmt]
+
+    def index_before_write(self, target, stmt):
+        """``y[y > c] = v`` -> ``y_mask = y > c`` then ``y[y_mask] = v``: an index that reads
+        the array written is computed once, before the write, as Python computes it; the
+        derivative reads it after the write (to put elements back, or to pick the tangents
+        that the write replaces), when the array it would read again has changed. Returns the
+        statements to run first (the target's index is rewritten in place)."""
+        if not isinstance(target.value, gast.Name):
+            return []
+        array = target.value.id
+        parts = target.slice.elts if isinstance(target.slice, gast.Tuple) else [target.slice]
+        prefix = []
+        for k, part in enumerate(parts):
+            if isinstance(part, gast.Slice) or array not in _names(part):
+                continue
+            name = self.names.fresh(array + "_index")
+            prefix.append(located(assign(name, as_load_expr(part)), stmt))
+            if isinstance(target.slice, gast.Tuple):
+                target.slice.elts[k] = load(name)
+            else:
+                target.slice = load(name)
+        return prefix
 
 
 def _own_named_expressions(stmt):
