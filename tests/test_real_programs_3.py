@@ -867,3 +867,21 @@ def test_modules_state_dict_train_eval_and_zero_grad():
             def __init__(self):
                 self.layer = nn.Linear(2, 2)
         Forgot()
+
+
+# ------------------------------------------------------------------------------------------------
+# The code for arguments of any shape (what runs from a function's ninth argument shapes on, and
+# what sg.source shows without arguments) for the programs whose containers only the shapes
+# told apart: each failed there (a list of lists' element taken for an array: a crash)
+
+ANY_SHAPE = ["mlp_from_list", "tuples_of_parameters", "layers_as_tuples", "mlp_from_dict",
+             "thomas_solve", "rbf_kernel_sum", "fancy_and_masked"]
+
+
+@pytest.mark.parametrize("program, args, options",
+                         [p for p in PROGRAMS if p[0].__name__ in ANY_SHAPE],
+                         ids=[p[0].__name__ for p in PROGRAMS if p[0].__name__ in ANY_SHAPE])
+def test_program_in_the_code_for_any_shape(program, args, options, monkeypatch):
+    import srcgrad.api
+    monkeypatch.setattr(srcgrad.api, "MAX_SPECIALIZATIONS", 0)
+    check_grads(program, *args, wrt=options.get("wrt"))

@@ -63,9 +63,23 @@ class Mode:
                   for node in nodes_in(gast.Module(body=body, type_ignores=[]))
                   if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
                   and isinstance(node.value, gast.Name)]
+        # W_b = layers[k] of layers = [[W1, b1], [W2, b2]]: an element that is a list itself
+        nested = {node.targets[0].id for node in nodes_in(gast.Module(body=body, type_ignores=[]))
+                  if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                  and isinstance(node.value, gast.List)
+                  and any(isinstance(e, (gast.List, gast.Dict)) or
+                          (isinstance(e, gast.Name) and e.id in self.list_names)
+                          for e in node.value.elts)}
+        elements = [(node.targets[0].id, node.value.value.id)
+                    for node in nodes_in(gast.Module(body=body, type_ignores=[]))
+                    if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                    and isinstance(node.value, gast.Subscript)
+                    and isinstance(node.value.value, gast.Name)]
         grown = True
         while grown:
             more = {target for target, source in copies if source in self.list_names}
+            more |= {target for target, source in elements if source in nested}
+            nested |= {target for target, source in copies if source in nested}
             grown = not more <= self.list_names
             self.list_names |= more
 
