@@ -885,3 +885,85 @@ def test_program_in_the_code_for_any_shape(program, args, options, monkeypatch):
     import srcgrad.api
     monkeypatch.setattr(srcgrad.api, "MAX_SPECIALIZATIONS", 0)
     check_grads(program, *args, wrt=options.get("wrt"))
+
+
+# ------------------------------------------------------------------------------------------------
+# Recurrences and stencils written with element writes, in both kinds of generated code
+
+
+def ar_filter(x, a):
+    y = np.zeros_like(x)
+    y[0] = x[0]
+    for i in range(1, len(x)):
+        y[i] = a * y[i - 1] + x[i]
+    return np.sum(y ** 2)
+
+
+def running_max(x):
+    m = np.zeros_like(x)
+    m[0] = x[0]
+    for i in range(1, len(x)):
+        m[i] = max(m[i - 1], x[i])
+    return np.sum(m * np.arange(1, len(x) + 1))
+
+
+def explicit_stencil(u0, c):
+    u = u0.copy()
+    for t in range(3):
+        u[1:-1] = u[1:-1] + c * (u[2:] - 2 * u[1:-1] + u[:-2])
+    return np.sum(u ** 2)
+
+
+def scatter_into_matrix(x):
+    A = np.zeros((3, 3))
+    rows, cols = np.array([0, 1, 2, 0]), np.array([1, 2, 0, 0])
+    A[rows, cols] = x
+    A[np.diag_indices(3)] += x[:3]
+    return np.sum(np.sin(A) * np.arange(9).reshape(3, 3))
+
+
+def masked_update(x, y):
+    z = x.copy()
+    m = y > 0
+    z[m] += y[m] * x[m]
+    return np.sum(z ** 2)
+
+
+RECURRENCES = [
+    (ar_filter, (normal(5), 0.7)),
+    (running_max, (normal(5),)),
+    (explicit_stencil, (normal(6), 0.2)),
+    (scatter_into_matrix, (normal(4),)),
+    (masked_update, (normal(5), normal(5))),
+]
+
+
+@pytest.mark.parametrize("any_shape", [False, True], ids=["shapes", "any-shape"])
+@pytest.mark.parametrize("program, args", RECURRENCES, ids=[p.__name__ for p, _ in RECURRENCES])
+def test_recurrences_and_stencils(program, args, any_shape, monkeypatch):
+    if any_shape:
+        import srcgrad.api
+        monkeypatch.setattr(srcgrad.api, "MAX_SPECIALIZATIONS", 0)
+    check_grads(program, *args, order=1 if any_shape else 2, eager=False)
+
+
+def test_nn_init_and_apply_as_the_tutorials_use_them():
+    sg.manual_seed(4)
+    layer = nn.Linear(100, 50)
+    nn.init.xavier_uniform_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    w = layer.weight.detach().numpy()
+    assert w.dtype == np.float32 and np.abs(w).max() <= math.sqrt(6 / 150)
+    assert layer.weight.is_leaf and layer.weight.requires_grad and layer.bias.abs().sum() == 0
+    nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+    assert abs(layer.weight.detach().numpy().std() - math.sqrt(2 / 100)) < 0.01
+
+    def init_weights(m):
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.01)
+            nn.init.constant_(m.bias, 0.5)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1)).apply(init_weights)
+    assert np.all(net[2].bias.detach().numpy() == 0.5)
+    assert net[0].weight.detach().numpy().std() < 0.05
+    net(sg.randn(2, 3)).sum().backward()
+    assert net[0].weight.grad.shape == (4, 3)
