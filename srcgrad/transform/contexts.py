@@ -64,8 +64,8 @@ _FILTERS = (warnings.simplefilter, warnings.filterwarnings)
 
 def filters(parsed, body):
     """The statements of a ``warnings.catch_warnings()`` block's body that set a warning filter
-    from literals and warning classes (``warnings.simplefilter("ignore", RuntimeWarning)``):
-    each run of the block's
+    from literals and warning classes (``warnings.simplefilter("ignore", RuntimeWarning)``),
+    other than "error" (which would make the derivative's own warnings exceptions): each run of the block's
     statements in the derivative starts with them, so the derivative's share of the block is
     silenced as the block is."""
     out = []
@@ -74,9 +74,16 @@ def filters(parsed, body):
         if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) and \
                 resolve(value.func, parsed.namespace, set()) in _FILTERS and \
                 all(isinstance(a, gast.Constant) or _warning_class(parsed, a)
-                    for a in list(value.args) + [k.value for k in value.keywords]):
+                    for a in list(value.args) + [k.value for k in value.keywords]) and \
+                _action(value) != "error":  # the derivative's own warnings are not errors
             out.append(stmt)
     return out
+
+
+def _action(call):
+    action = call.args[0] if call.args else next(
+        (k.value for k in call.keywords if k.arg == "action"), None)
+    return action.value if isinstance(action, gast.Constant) else None
 
 
 def _warning_class(parsed, expr):
