@@ -540,10 +540,11 @@ def _data(n=6, d=3):
 X6, Y6 = _data()
 M3 = RNG.standard_normal((3, 3))
 
-#: (program, arguments, check_grads options; order=2 and eager=True unless said otherwise,
-#: order=1 where the Hessian adds nothing another program does not check): eager=False where the program reads numbers
-#: through math or float(), or writes Tensors into NumPy arrays (the tape stops there, as in
-#: PyTorch), or changes in place a value backward needs (PyTorch refuses it too).
+#: (program, arguments, check_grads options): order=2 and eager=True unless said otherwise;
+#: order=1 where the Hessian adds nothing another program does not check; eager=False where
+#: the program reads numbers through math or float(), or writes Tensors into NumPy arrays (the
+#: tape stops there, as in PyTorch), or changes in place a value backward needs (PyTorch
+#: refuses it too).
 PROGRAMS = [
     (heat_rod, (normal(5), 0.3), {}),
     (periodic_wave, (normal(5), 0.5), {}),

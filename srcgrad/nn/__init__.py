@@ -6,6 +6,6 @@ from .modules import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout, Fla
                       Identity, L1Loss, Linear, LogSoftmax, Module, ModuleList, MSELoss, NLLLoss,
                       Parameter, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 
-__all__ = ["functional", "init", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten",
-           "Identity", "L1Loss", "Linear", "LogSoftmax", "Module", "ModuleList", "MSELoss",
+__all__ = ["functional", "init", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout",
+           "Flatten", "Identity", "L1Loss", "Linear", "LogSoftmax", "Module", "ModuleList", "MSELoss",
            "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh"]

@@ -1,4 +1,4 @@
-"""``with`` blocks whose context manager changes no value: ``np.errstate``, ``warnings.catch_warnings``.
+"""``with`` blocks whose context manager changes no value (np.errstate, warnings.catch_warnings).
 
 Such a block is differentiated as if its body stood in its place (normalize.py takes the body
 out); the generated code then puts each run of statements that come from the body, primal and
@@ -65,9 +65,9 @@ _FILTERS = (warnings.simplefilter, warnings.filterwarnings)
 def filters(parsed, body):
     """The statements of a ``warnings.catch_warnings()`` block's body that set a warning filter
     from literals and warning classes (``warnings.simplefilter("ignore", RuntimeWarning)``),
-    other than "error" (which would make the derivative's own warnings exceptions): each run of the block's
-    statements in the derivative starts with them, so the derivative's share of the block is
-    silenced as the block is."""
+    other than "error" (which would make the derivative's own warnings exceptions): each run
+    of the block's statements in the derivative starts with them, so the derivative's share
+    of the block is silenced as the block is."""
     out = []
     for stmt in body:
         value = getattr(stmt, "value", None)
