@@ -1009,3 +1009,12 @@ def test_a_dataclass_model_with_methods():
     with pytest.raises(sg.UnsupportedSyntax, match=f"line {_line(model_loss, 'MODEL.loss')}: "
                        "srcgrad cannot differentiate a second derivative through the call"):
         sg.hessian(model_loss)(W, x, y)
+
+
+def moments_as_numbers(x):
+    s = np.sum(x)
+    return float(s) ** 2 + s.item() * 3 + x[:1].item() * x[1]
+
+
+def test_item_and_float_of_differentiated_values():
+    check_grads(moments_as_numbers, np.array([0.3, -1.0, 2.0]), order=2, eager=False)

@@ -218,6 +218,16 @@ class CallsToANF:
     def method_call(self, expr, out, hint):
         """``x.sum(axis=0)`` -> ``np.sum(x, axis=0)``: array methods become the NumPy functions."""
         method = expr.func.attr
+        if method == "item" and not expr.args and not expr.keywords:
+            # x.item() of a one-element array: float(np.reshape(x, ())), the number it holds
+            numpy = self.binder.bind("np", np)
+            element = gast.Call(func=gast.Attribute(value=load(numpy), attr="reshape",
+                                                    ctx=gast.Load()),
+                                args=[expr.func.value, gast.Tuple(elts=[], ctx=gast.Load())],
+                                keywords=[])
+            number = gast.Call(func=load(self.binder.bind("float", float)),
+                               args=[gast.copy_location(element, expr)], keywords=[])
+            return self.call(gast.copy_location(number, expr), out, hint)
         if method not in ARRAY_METHODS:
             raise self.unsupported(expr, f"the array method .{method}()",
                                    f"call a NumPy function instead, e.g. np.{method}(x, ...)")
