@@ -1018,3 +1018,40 @@ def moments_as_numbers(x):
 
 def test_item_and_float_of_differentiated_values():
     check_grads(moments_as_numbers, np.array([0.3, -1.0, 2.0]), order=2, eager=False)
+
+
+def ranks_by_sorting(x):
+    values = sorted([x[0] ** 2, x[1], x[2] * 3])
+    return values[0] + 2 * values[-1]
+
+
+def backwards_with_reversed(x):
+    out = 0.0
+    for k, v in enumerate(reversed([x[0], x[1] * 2, x[2]])):
+        out = out + (k + 1) * v ** 2
+    return out
+
+
+def numpy_scalar_type(x):
+    return np.float64(np.sum(x)) * 2
+
+
+def backwards_by_slicing(x):
+    out = 0.0
+    for k, v in enumerate([x[0], x[1] * 2, x[2]][::-1]):
+        out = out + (k + 1) * v ** 2
+    return out
+
+
+@pytest.mark.parametrize("function, text, advice", [
+    (ranks_by_sorting, "sorted(", "np.sort"),
+    (backwards_with_reversed, "enumerate(reversed(", "values[::-1]"),
+    (numpy_scalar_type, "np.float64(", "float(x)"),
+])
+def test_builtins_on_differentiated_lists_are_refused_with_what_to_write(function, text, advice):
+    with pytest.raises(sg.UnsupportedSyntax) as caught:
+        sg.grad(function)(np.array([0.3, -1.0, 2.0]))
+    message = str(caught.value)
+    assert message.startswith(f"{__file__}, line {_line(function, text)}: "), message
+    assert "on differentiated values" in message and advice in message, message
+    check_grads(backwards_by_slicing, np.array([0.3, -1.0, 2.0]))  # the advice, followed

@@ -34,6 +34,18 @@ ARRAY_METHODS = {
     "any": (np.any, False), "all": (np.all, False), "round": (np.round, False),
 }
 
+# Python's builtins that people call on lists of differentiated values: what to write instead.
+_BUILTIN_ADVICE = {
+    sorted: "sort an array with np.sort (differentiated): np.sort(np.stack(values))",
+    reversed: "index the list backwards (values[::-1]) or loop over reversed(range(len(values)))",
+    zip: "index the lists in a for loop over range(len(...)) (zip(...) is accepted as the "
+         "iterable of a for loop)",
+    map: "write a list comprehension: [f(v) for v in values]",
+    filter: "write a list comprehension with a condition: [v for v in values if ...]",
+    tuple: "use a list, or np.stack the values",
+    list: "write the list literal, or a list comprehension",
+}
+
 # Parameters of rules that take a sequence of arrays as it is (np.stack's arrays, sum's iterable).
 SEQUENCE_PARAMETERS = {"arrays", "tup", "iterable", "object", "operands", "condlist",
                        "choicelist", "a_list"}
@@ -99,6 +111,13 @@ class CallsToANF:
                     "differentiated function", "call the function with all its arguments "
                     "where you would call the partial, or write a lambda or a nested def "
                     "(g = lambda v: np.power(x, v))")
+            if function in _BUILTIN_ADVICE or (isinstance(function, type) and
+                                               issubclass(function, np.generic)):
+                advice = _BUILTIN_ADVICE.get(function, "write float(x), or x.astype(...) for "
+                                             "another dtype")
+                raise self.unsupported(
+                    expr, f"the call {source}(...) on differentiated values (it has no "
+                    "derivative rule)", advice)
             if isinstance(function, type) and not \
                     (function.__module__ or "").split(".")[0] in ("numpy", "builtins"):
                 raise self.unsupported(
