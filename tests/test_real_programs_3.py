@@ -1067,3 +1067,21 @@ def test_builtins_on_differentiated_lists_are_refused_with_what_to_write(functio
     assert message.startswith(f"{__file__}, line {_line(function, text)}: "), message
     assert "on differentiated values" in message and advice in message, message
     check_grads(backwards_by_slicing, np.array([0.3, -1.0, 2.0]))  # the advice, followed
+
+
+def test_tensor_methods_take_numpy_s_axis_and_keepdims_as_pytorch_s_do():
+    a = normal(3, 4)
+    x = sg.tensor(a, requires_grad=True)
+    out = x.var(axis=0).sum() + x.std(axis=1, keepdims=True).sum() + x.cumsum(1).pow(2).sum() \
+        + x.logsumexp(axis=1).sum() + x.softmax(axis=1)[:, 0].sum()
+    out.backward()
+
+    def plain(v):
+        z = v - v.max(axis=1, keepdims=True)
+        return float(v.var(axis=0, ddof=1).sum() + v.std(axis=1, ddof=1).sum()
+                     + (np.cumsum(v, axis=1) ** 2).sum()
+                     + np.log(np.exp(v).sum(axis=1)).sum()
+                     + (np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))[:, 0].sum())
+    np.testing.assert_allclose(out.item(), plain(a), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), _numeric(plain, a), rtol=1e-6, atol=1e-8)
+    assert x.argmax(axis=1).tolist() == np.argmax(a, axis=1).tolist()

@@ -353,3 +353,19 @@ def test_nn_layers_and_optimizers_agree_with_pytorch():
         for mine, other in zip(ours.parameters(), theirs.parameters()):
             np.testing.assert_allclose(mine.detach().numpy(), other.detach().numpy(),
                                        rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("method, options", [
+    ("var", dict(axis=0)), ("std", dict(axis=1, keepdims=True)), ("amax", dict(axis=0)),
+    ("logsumexp", dict(axis=1)), ("softmax", dict(axis=1)), ("log_softmax", dict(axis=0)),
+    ("cumsum", dict(dim=1)), ("cumprod", dict(dim=0)), ("var", dict(dim=1, keepdims=True))])
+def test_numpy_style_axis_and_keepdims_and_cumulative_methods_agree_with_pytorch(method, options):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((3, 4))
+    ours, theirs = srcgrad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out_ours, out_theirs = getattr(ours, method)(**options), getattr(theirs, method)(**options)
+    weights = rng.standard_normal(tuple(out_theirs.shape))
+    (out_ours * srcgrad.tensor(weights)).sum().backward()
+    (out_theirs * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(out_ours.detach().numpy(), out_theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
