@@ -3,7 +3,8 @@ __version__ = "0.1.0"  # the one place the version is written; pyproject.toml re
 
 from . import rules  # noqa: F401  (fills the rule table)
 from . import autograd  # noqa: F401  (srcgrad.autograd.grad, srcgrad.autograd.Function)
-from . import nn  # noqa: F401  (srcgrad.nn.functional)
+from . import nn  # noqa: F401  (srcgrad.nn: layers, losses, functional)
+from . import optim  # noqa: F401  (srcgrad.optim.SGD, Adam)
 from .checkpoint import checkpoint, checkpoint_range
 from .api import (Derivative, defjvp, defvjp, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp,
                   non_differentiable, show, source, stop_gradient, value_and_grad, vjp)

@@ -53,6 +53,39 @@ def outer_jvp(ans, a, b, *, da, db):
     return np.outer(da, b), np.outer(a, db)
 
 
+# The outer methods of ufuncs: ans[i..., j...] = a[i...] op b[j...] (a's axes, then b's).
+@vjp(np.add.outer)
+def add_outer(g, ans, A, B):
+    return (np.sum(np.reshape(g, shape_of(A) + (-1,)), axis=-1),
+            np.sum(np.reshape(g, (-1,) + shape_of(B)), axis=0))
+
+
+@jvp(np.add.outer)
+def add_outer_jvp(ans, A, B, *, dA, dB):
+    return np.multiply.outer(dA, np.ones_like(B)), np.multiply.outer(np.ones_like(A), dB)
+
+
+@vjp(np.subtract.outer)
+def subtract_outer(g, ans, A, B):
+    return (np.sum(np.reshape(g, shape_of(A) + (-1,)), axis=-1),
+            -np.sum(np.reshape(g, (-1,) + shape_of(B)), axis=0))
+
+
+@jvp(np.subtract.outer)
+def subtract_outer_jvp(ans, A, B, *, dA, dB):
+    return np.multiply.outer(dA, np.ones_like(B)), -np.multiply.outer(np.ones_like(A), dB)
+
+
+@vjp(np.multiply.outer)
+def multiply_outer(g, ans, A, B):
+    return np.tensordot(g, B, ndim_of(B)), np.tensordot(A, g, ndim_of(A))
+
+
+@jvp(np.multiply.outer)
+def multiply_outer_jvp(ans, A, B, *, dA, dB):
+    return np.multiply.outer(dA, B), np.multiply.outer(A, dB)
+
+
 @vjp(np.linalg.norm)
 def norm(g, ans, x, ord=None, axis=None, keepdims=False):
     return norm_adjoint(g, ans, x, ord, axis, keepdims)

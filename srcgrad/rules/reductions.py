@@ -43,6 +43,27 @@ def prod_jvp(ans, a, axis=None, keepdims=False, *, da):
     return np.sum(da * product_of_others(a, axis), axis=axis, keepdims=keepdims)
 
 
+# The reduce methods of add and multiply: np.sum and np.prod along axis 0 unless told.
+@vjp(np.add.reduce)
+def add_reduce(g, ans, array, axis=0, keepdims=False):
+    return expand_reduced(g, array, axis, keepdims)
+
+
+@jvp(np.add.reduce)
+def add_reduce_jvp(ans, array, axis=0, keepdims=False, *, darray):
+    return np.add.reduce(darray, axis=axis, keepdims=keepdims)
+
+
+@vjp(np.multiply.reduce)
+def multiply_reduce(g, ans, array, axis=0, keepdims=False):
+    return expand_reduced(g, array, axis, keepdims) * product_of_others(array, axis)
+
+
+@jvp(np.multiply.reduce)
+def multiply_reduce_jvp(ans, array, axis=0, keepdims=False, *, darray):
+    return np.add.reduce(darray * product_of_others(array, axis), axis=axis, keepdims=keepdims)
+
+
 @vjp(np.max, np.amax)
 def amax(g, ans, a, axis=None, keepdims=False):
     # Every element equal to the maximum gets an even share of the adjoint (the share is

@@ -35,6 +35,18 @@ ARRAY_METHODS = {
     "item": (item_of, False),
 }
 
+# Python's builtins that people call on lists of differentiated values: what to write instead.
+_BUILTIN_ADVICE = {
+    sorted: "sort an array with np.sort (differentiated): np.sort(np.stack(values))",
+    reversed: "index the list backwards (values[::-1]) or loop over reversed(range(len(values)))",
+    zip: "index the lists in a for loop over range(len(...)) (zip(...) is accepted as the "
+         "iterable of a for loop)",
+    map: "write a list comprehension: [f(v) for v in values]",
+    filter: "write a list comprehension with a condition: [v for v in values if ...]",
+    tuple: "use a list, or np.stack the values",
+    list: "write the list literal, or a list comprehension",
+}
+
 # Parameters of rules that take a sequence of arrays as it is (np.stack's arrays, sum's iterable).
 SEQUENCE_PARAMETERS = {"arrays", "tup", "iterable", "object", "operands", "condlist",
                        "choicelist", "a_list"}
@@ -110,6 +122,27 @@ class CallsToANF:
         if rule_for(function) is None and not is_non_differentiable(function):
             if is_user_function(function):
                 return self.user_call(expr, function, out, hint)
+            if function is functools.partial:
+                raise self.unsupported(
+                    expr, "functools.partial(...) of differentiated values made in the "
+                    "differentiated function", "call the function with all its arguments "
+                    "where you would call the partial, or write a lambda or a nested def "
+                    "(g = lambda v: np.power(x, v))")
+            if function in _BUILTIN_ADVICE or (isinstance(function, type) and
+                                               issubclass(function, np.generic)):
+                advice = _BUILTIN_ADVICE.get(function, "write float(x), or x.astype(...) for "
+                                             "another dtype")
+                raise self.unsupported(
+                    expr, f"the call {source}(...) on differentiated values (it has no "
+                    "derivative rule)", advice)
+            if isinstance(function, type) and not \
+                    (function.__module__ or "").split(".")[0] in ("numpy", "builtins"):
+                raise self.unsupported(
+                    expr, f"the call {source}(...) of a class with differentiated values (an "
+                    "object made in the differentiated function carries no derivative)",
+                    "pass the arrays themselves (or a list, tuple or dict of them) to your "
+                    "functions; a named tuple or dataclass of arrays may be an argument of the "
+                    "differentiated function instead")
             raise self.no_rule(
                 expr, f"a call to {source} ({qualified_name(function, source)}), which has no "
                 f"derivative rule", missing_rule_advice(function))
@@ -144,8 +177,8 @@ class CallsToANF:
         """``np.sum([a, b * b])``, ``np.mean(values)`` of a list: NumPy makes an array of the
         list first, and so does the derivative (np.array's rule splits the adjoint back)."""
         rule = rule_for(function)
-        if rule is None:
-            return expr
+        if rule is None or (getattr(function, "__module__", None) or "").startswith("srcgrad."):
+            return expr  # srcgrad's helpers in generated code (add_each) take lists as lists
         args = list(expr.args)
         for position, arg in enumerate(args):
             if position >= len(rule.params) or rule.params[position] in SEQUENCE_PARAMETERS or \

@@ -18,6 +18,11 @@ def _target_hint(target):
     return "item"
 
 
+def _has_comprehension(node):
+    return any(isinstance(n, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp))
+               for n in nodes_in(node))
+
+
 class LoopDesugaring:
     """The methods of Desugar for loops (``self.parsed``, ``self.names``, ``self.assignment``
     and ``self.block`` come from Desugar)."""
@@ -28,7 +33,12 @@ class LoopDesugaring:
 
         class Hoist(gast.NodeTransformer):
             def visit_ListComp(self, node):
-                return desugar.comprehension(self.generic_visit(node), loops, stmt)
+                # Only the iterable runs before the loop: a comprehension inside the element
+                # or a condition reads the loop variable, so it stays in the loop's body (which
+                # the statement walker hoists again, inside the loop).
+                for generator in node.generators:
+                    generator.iter = self.visit(generator.iter)
+                return desugar.comprehension(node, loops, stmt)
 
             visit_GeneratorExp = visit_ListComp
 
@@ -59,7 +69,12 @@ class LoopDesugaring:
                                                               ctx=gast.Load()), node.elt)), stmt)
         body = [append]
         for condition in reversed(generator.ifs):
-            body = [located(gast.If(test=condition, body=body, orelse=[]), stmt)]
+            if _has_comprehension(condition):  # hoisted from an assignment inside the loop
+                name = self.names.fresh("keep")
+                body = [located(assign(name, condition), stmt),
+                        located(gast.If(test=load(name), body=body, orelse=[]), stmt)]
+            else:
+                body = [located(gast.If(test=condition, body=body, orelse=[]), stmt)]
         loop = located(gast.For(target=generator.target, iter=generator.iter, body=body,
                                 orelse=[], type_comment=None), stmt)
         loops.append([located(assign(items, gast.List(elts=[], ctx=gast.Load())), stmt), loop])
@@ -119,12 +134,14 @@ class LoopDesugaring:
             return load(name)
 
         if targets and (
-                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript)) or
+                isinstance(stmt.iter, (gast.Name, gast.Attribute, gast.Subscript, gast.List,
+                                       gast.Tuple)) or
                 isinstance(stmt.iter, gast.Call) and function not in (enumerate, zip)):
             # for W, b in layers  ->  for layers_index in range(len(layers)):
             #                             W, b = layers[layers_index]
             # (an expression, np.stack((u, v), axis=1), is evaluated once into a name first)
-            hint = _target_hint(stmt.target) if isinstance(stmt.iter, gast.Call) \
+            hint = _target_hint(stmt.target) \
+                if isinstance(stmt.iter, (gast.Call, gast.List, gast.Tuple)) \
                 else dotted_name(stmt.iter).replace(".", "_")
             sequence = evaluated_once(stmt.iter, hint)
             index = self.names.fresh(hint + "_index")

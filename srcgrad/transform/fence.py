@@ -9,12 +9,14 @@ right anywhere in a differentiated function.
 """
 import gast
 
+from . import contexts
+
 # Handled by the passes (statements, expressions and the small nodes they are made of).
 HANDLED = frozenset({
     # statements
     gast.FunctionDef, gast.Return, gast.Assign, gast.AugAssign, gast.AnnAssign, gast.For,
     gast.While, gast.If, gast.Expr, gast.Pass, gast.Break, gast.Continue, gast.Raise,
-    gast.Assert, gast.Import, gast.ImportFrom, gast.alias,
+    gast.Assert, gast.Import, gast.ImportFrom, gast.alias, gast.With, gast.withitem,
     # expressions
     gast.BoolOp, gast.NamedExpr, gast.BinOp, gast.UnaryOp, gast.Lambda, gast.IfExp, gast.Dict,
     gast.Set, gast.ListComp, gast.GeneratorExp, gast.Compare, gast.Call, gast.FormattedValue,
@@ -32,8 +34,6 @@ HANDLED = frozenset({
 REFUSED = {
     gast.Try: ("try/except", "move error handling outside the differentiated function"),
     gast.ExceptHandler: ("try/except", "move error handling outside the differentiated function"),
-    gast.With: ("a with block", "move the context manager outside the differentiated function"),
-    gast.withitem: ("a with block", "move the context manager outside the differentiated function"),
     gast.AsyncFunctionDef: ("an async def", "differentiate a plain def"),
     gast.AsyncFor: ("async for", "use a plain for loop"),
     gast.AsyncWith: ("async with", "move it outside the differentiated function"),
@@ -83,6 +83,8 @@ def _check_position(parsed, node, located):
                 raise parsed.unsupported(
                     located, f"a call with {keyword.arg}= (it writes into an existing array)",
                     WRITING_KEYWORDS[keyword.arg])
+    elif isinstance(node, gast.With):
+        contexts.check(parsed, node)  # np.errstate and warnings.catch_warnings only
     elif isinstance(node, gast.Assign):
         for target in node.targets:
             for part in gast.walk(target):

@@ -58,6 +58,9 @@ class ForwardMode(Mode):
             return load(self.tangent(expr.id))
         if isinstance(expr, gast.Name):
             return self.zeros(expr.id, defined | {expr.id})
+        if isinstance(expr, (gast.List, gast.Tuple)):  # [W2, b2] in [[W1, b1], [W2, b2]]
+            return type(expr)(elts=[self.tangent_or_zeros(e, state, defined) for e in expr.elts],
+                              ctx=gast.Load())
         return self.zeros_like(clone(expr))
 
     # -- statements ----------------------------------------------------------------------------

@@ -22,9 +22,9 @@ def _structural(value):
 class LiveGlobals:
     """Reads the user's names a generated function uses into its namespace before each call."""
 
-    __slots__ = ("scope", "entries", "inner")
+    __slots__ = ("scope", "entries", "inner", "lifted")
 
-    def __init__(self, function, names, scope):
+    def __init__(self, function, names, scope, lifted=()):
         self.scope = scope
         self.inner = getattr(function, "__srcgrad_live__", None)  # code generated from code
         cells = dict(zip(function.__code__.co_freevars, function.__closure__ or ()))
@@ -40,6 +40,19 @@ class LiveGlobals:
             value = self._read(where, name)
             if value is not _MISSING:
                 self.entries.append((name, where, value))
+        # A nested def of the function, lifted (closures.py), runs in a namespace srcgrad made
+        # from the function's globals when it was lifted; the globals it reads are copied in
+        # there too, so that it and its derivative (which reads them from there) see rebinding.
+        self.lifted = []  # (the lifted function's namespace, name, where, value)
+        siblings = {getattr(f, "__name__", None) for f in lifted}
+        for nested in lifted:
+            for name in sorted(_global_names(nested.__code__) - siblings):
+                where = cells.get(name, module_globals if name in module_globals else None)
+                if where is None:
+                    continue
+                value = self._read(where, name)
+                if value is not _MISSING:
+                    self.lifted.append((nested.__globals__, name, where, value))
 
     @staticmethod
     def _read(where, name):
@@ -66,4 +79,19 @@ class LiveGlobals:
             if type(original) in _NUMBER_TYPES and type(current) not in _NUMBER_TYPES:
                 return False  # specialized for a number
             scope[name] = current
+        for namespace, name, where, original in self.lifted:
+            current = where.get(name, _MISSING) if type(where) is dict else self._read(where, name)
+            if current is not original and (
+                    current is _MISSING or _structural(original) or _structural(current)):
+                return False
+            namespace[name] = current
         return True
+
+
+def _global_names(code):
+    """The global names a code object (and the code nested in it) may read."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _global_names(constant)
+    return names

@@ -57,6 +57,31 @@ class Mode:
             elif isinstance(node, gast.Call) and node.args and \
                     isinstance(node.args[0], gast.Name) and self.reads_field(node):
                 self.list_names.add(node.args[0].id)
+        # rows = items (a comprehension's list, named): a list too, whose adjoint contributions
+        # are added element by element (`+` would concatenate them)
+        copies = [(node.targets[0].id, node.value.id)
+                  for node in nodes_in(gast.Module(body=body, type_ignores=[]))
+                  if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                  and isinstance(node.value, gast.Name)]
+        # W_b = layers[k] of layers = [[W1, b1], [W2, b2]]: an element that is a list itself
+        nested = {node.targets[0].id for node in nodes_in(gast.Module(body=body, type_ignores=[]))
+                  if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                  and isinstance(node.value, gast.List)
+                  and any(isinstance(e, (gast.List, gast.Dict)) or
+                          (isinstance(e, gast.Name) and e.id in self.list_names)
+                          for e in node.value.elts)}
+        elements = [(node.targets[0].id, node.value.value.id)
+                    for node in nodes_in(gast.Module(body=body, type_ignores=[]))
+                    if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                    and isinstance(node.value, gast.Subscript)
+                    and isinstance(node.value.value, gast.Name)]
+        grown = True
+        while grown:
+            more = {target for target, source in copies if source in self.list_names}
+            more |= {target for target, source in elements if source in nested}
+            nested |= {target for target, source in copies if source in nested}
+            grown = not more <= self.list_names
+            self.list_names |= more
 
     def reads_field(self, call):
         """Is ``call`` runtime.field(x, name), the read of a container's field?"""

@@ -15,10 +15,11 @@ import numpy as np
 from ..errors import NoDerivativeRule
 from ..runtime import copy_of, field, scattered
 from .analyze import assigned_names, index_trick, mutated_names, nodes_in
+from . import contexts
 from .closures import Lifting
 from .build import as_load, assign, call, clone, constant, load, located, store, subscript
 from .aliasing import AliasingChecks, generated_tape
-from .desugar_loops import LoopDesugaring
+from .desugar_loops import LoopDesugaring, _has_comprehension
 from .anf_calls import CallsToANF
 from .parse import dotted_name
 from .scope import resolve
@@ -41,6 +42,8 @@ class Desugar(AliasingChecks, LoopDesugaring):
         self.names = names
         self.element_writes = []  # (array name, statement) of every y[...] = value
         self.lifting = Lifting(parsed)
+        # (first line, last line, context expressions) of each with block (contexts.py)
+        self.contexts = []
 
     def function(self, tree):
         body = list(tree.body)
@@ -123,6 +126,11 @@ class Desugar(AliasingChecks, LoopDesugaring):
             return []
         if isinstance(stmt, gast.Pass):
             return []
+        if isinstance(stmt, gast.With):  # np.errstate, warnings.catch_warnings (the fence)
+            self.contexts.append((stmt.lineno, getattr(stmt, "end_lineno", None) or stmt.lineno,
+                                  [clone(item.context_expr) for item in stmt.items],
+                                  [clone(s) for s in contexts.filters(self.parsed, stmt.body)]))
+            return self.block(stmt.body)
         if isinstance(stmt, gast.Expr):
             if isinstance(stmt.value, (gast.Yield, gast.YieldFrom, gast.Await)):
                 raise self.parsed.unsupported(stmt, "a generator (yield)",
@@ -248,6 +256,38 @@ class Desugar(AliasingChecks, LoopDesugaring):
                     targets=[target], value=as_load(first), type_comment=None), stmt)))
             return out
         target = stmt.targets[0]
+        if isinstance(target, (gast.Tuple, gast.List)) and \
+                any(isinstance(e, gast.Subscript) for e in target.elts) and \
+                isinstance(value, (gast.Tuple, gast.List)) and \
+                len(value.elts) == len(target.elts) and \
+                all(isinstance(e, (gast.Name, gast.Subscript)) for e in target.elts):
+            # c[0], d[0] = u, v: every right-hand side evaluated first, then each target
+            # assigned in order, as Python does.
+            written = {e.value.id for e in target.elts
+                       if isinstance(e, gast.Subscript) and isinstance(e.value, gast.Name)}
+            if any(isinstance(n, gast.Subscript) and isinstance(n.value, gast.Name) and
+                   n.value.id in written for part in value.elts for n in gast.walk(part)):
+                names = ", ".join(sorted(written))
+                raise self.parsed.unsupported(
+                    stmt, f"a tuple assignment into elements of {names} that reads elements of "
+                    f"{names} (a swap: an element read may be a view, which the first write "
+                    "changes before the second reads it)",
+                    "swap with one fancy-indexed write, which copies what it reads: "
+                    "y[[i, j]] = y[[j, i]]")
+            temps = []
+            for element, part in zip(target.elts, value.elts):
+                if isinstance(part, gast.Constant):
+                    temps.append(part)
+                    continue
+                owner = element.value if isinstance(element, gast.Subscript) else element
+                temp = self.names.fresh((owner.id if isinstance(owner, gast.Name) else "item")
+                                        + "_new")
+                out.append(located(assign(temp, part), stmt))
+                temps.append(load(temp))
+            for element, temp in zip(target.elts, temps):
+                out.extend(self.assignment(located(gast.Assign(
+                    targets=[element], value=temp, type_comment=None), stmt)))
+            return out
         if isinstance(target, (gast.Tuple, gast.List)):
             for element in target.elts:
                 self._check_target(element, stmt)
@@ -369,11 +409,6 @@ _EXPRESSION_FIELDS = {
 }
 
 
-def _has_comprehension(node):
-    return any(isinstance(n, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp))
-               for n in nodes_in(node))
-
-
 def _names(node):
     return {n.id for n in nodes_in(node) if isinstance(n, gast.Name)}
 
@@ -402,6 +437,15 @@ class ToANF(CallsToANF):
                                   if isinstance(node, gast.Assign) and
                                   isinstance(node.targets[0], gast.Name) and
                                   isinstance(node.value, gast.List)}
+            # rows = [f(v) for v in xs] is rows = items, items a list built by a loop
+            copies = [(node.targets[0].id, node.value.id) for node in nodes
+                      if isinstance(node, gast.Assign) and isinstance(node.targets[0], gast.Name)
+                      and isinstance(node.value, gast.Name)]
+            grown = True
+            while grown:
+                more = {target for target, source in copies if source in self.list_literals}
+                grown = not more <= self.list_literals
+                self.list_literals |= more
         out = []
         for stmt in stmts:
             out.extend(self.statement(stmt))
@@ -608,16 +652,29 @@ class ToANF(CallsToANF):
             raise self.unsupported(expr, "a comprehension over differentiated values",
                                    "build the result with a for loop and np.stack")
         if isinstance(expr, gast.List):
-            return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
+            return gast.List(elts=self.elements(expr.elts, out, hint), ctx=gast.Load())
         if isinstance(expr, gast.Dict):  # {"W": w, "b": b}: a dict whose adjoint is a dict
             if not all(isinstance(k, gast.Constant) for k in expr.keys):
                 raise self.unsupported(expr, "a dict of differentiated values with keys that are "
                                        "not constants (or with **)", "write each key out")
-            return gast.Dict(keys=expr.keys, values=[self.atom(v, out, hint) for v in expr.values])
+            return gast.Dict(keys=expr.keys, values=self.elements(expr.values, out, hint))
+        if isinstance(expr, gast.Tuple) and self.in_container:
+            # [(W1, b1), (W2, b2)]: a tuple inside a list or dict, which code reads by unpacking
+            # and indexing, held as a list (the adjoint of a container is a list)
+            return gast.List(elts=[self.atom(e, out, hint) for e in expr.elts], ctx=gast.Load())
         if isinstance(expr, gast.Tuple):
             raise self.unsupported(expr, "a tuple of differentiated values",
                                    "use a list, or pass it straight to np.stack / np.concatenate")
         raise self.unsupported(expr, f"the expression {type(expr).__name__}")
+
+    in_container = False  # while the elements of a list or dict literal are turned into atoms
+
+    def elements(self, elts, out, hint):
+        outer, self.in_container = self.in_container, True
+        try:
+            return [self.atom(e, out, hint) for e in elts]
+        finally:
+            self.in_container = outer
 
     def varied_index(self, expr):
         return self.unsupported(expr, "an index computed from a differentiated value",

@@ -25,6 +25,7 @@ from .segments import checkpoint_loops
 from .forward import ForwardMode
 from .hoist import hoist_projections
 from .inplace import ufunc_in_place
+from .contexts import wrap as wrap_contexts
 from .live import LiveGlobals
 from .recall import reuse_saved_values
 from .methods import reductions_as_methods
@@ -65,6 +66,8 @@ class Prepared:
     binder: object
     tangents: list  # forward mode: the tangent parameter of each wrt argument
     globals_used: set  # the global and closure names the user's function reads
+    lifted: list  # its nested functions, lifted (their globals are read at each call too)
+    contexts: list  # its with blocks (contexts.py), put back around the generated code
 
 
 def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=None):
@@ -88,21 +91,27 @@ def prepare(function, wrt, source=None, reserve_tangents=False, tangent_names=No
     else:
         tangents = [names.fresh("d" + p) for p in wrt_list] if reserve_tangents else []
     checkpoint_loops(parsed, tree, names, forward=reserve_tangents)  # sg.checkpoint_range
-    body = ExitLowering(parsed, names).function(Desugar(parsed, names).function(tree))
+    desugar = Desugar(parsed, names)
+    body = ExitLowering(parsed, names).function(desugar.function(tree))
     body = version_reassignments(body, params + packed, names)
     locals_ = set(params + packed) | assigned_names(body)
     activity = Activity(parsed.namespace, locals_)
     activity.propagate(body, wrt_list)
     if loops_over_dict_keys(body, activity):
         activity.propagate(body, wrt_list)
-    globals_used = set().union(*(loaded_names(s) for s in body)) - locals_
+    globals_used = set().union(*(loaded_names(s) for s in body),
+                               *(loaded_names(e) for c in desugar.contexts for e in c[2])) - locals_
+    # A nested def, lifted, is bound in the generated code's namespace: not a global to read
+    # again at each call (a global of the same name would replace it there).
+    lifted = set(desugar.lifting.nested)
     binder = GlobalBinder(names, parsed.namespace, globals_used)
     body = ToANF(parsed, names, activity, locals_, binder).block(body)
     locals_ = set(params + packed) | assigned_names(body)
     activity.locals = locals_
     activity.propagate(body, wrt_list)
     return Prepared(parsed, tree, params, wrt_list, names, body, activity, locals_, binder,
-                    tangents, globals_used)
+                    tangents, globals_used - lifted,
+                    [parsed.namespace[name] for name in sorted(lifted)], desugar.contexts)
 
 
 def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=None, *,
@@ -136,10 +145,11 @@ def forward_mode(function, wrt=0, source=None, tangent_names=None, signature=Non
     if signature is not None:
         generator.specialize(function_def, parameter_shapes(function, function_def, signature),
                              returned_shape)
+    wrap_contexts(function_def, p.contexts)
     source_text = to_source(function_def, comments)
     compiled = compile_function(source_text, name, p.binder.bound, f"jvp of {p.parsed.name}")
     compiled.__srcgrad_live__ = LiveGlobals(p.parsed.function, p.globals_used,
-                                            compiled.__globals__)
+                                            compiled.__globals__, p.lifted)
     GENERATED_FROM[compiled.__code__.co_filename] = p.parsed.filename
     compiled.__srcgrad_tangents__ = tuple(tangent_params)
     return Generated(compiled, source_text, name, generator.callees)
@@ -200,9 +210,11 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
             ufunc_in_place(function_def, specializer, wrt_list)  # wrt: float, by the checks
         if numpy_arrays:  # NumPy's arrays have .sum(); a duck array may not
             reductions_as_methods(function_def, specializer)  # last: other passes know np.sum's purity
+    wrap_contexts(function_def, p.contexts)
     source = to_source(function_def, comments)
     compiled = compile_function(source, name, binder.bound, f"{mode} of {parsed.name}")
-    compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__)
+    compiled.__srcgrad_live__ = LiveGlobals(parsed.function, p.globals_used, compiled.__globals__,
+                                            p.lifted)
     GENERATED_FROM[compiled.__code__.co_filename] = parsed.filename
     containers = generator.shapes is not None and any(
         isinstance(generator.shapes.get(w), Tree) for w in wrt_list)

@@ -157,7 +157,7 @@ METHODS = {
     "min(dim, keepdim)": lambda t: t.min(0, True)[0],
     "softmax": lambda t: t.softmax(dim=1), "log_softmax": lambda t: t.log_softmax(0),
     "logsumexp": lambda t: t.logsumexp(1), "var std": lambda t: t.var(0) + t.std(),
-    "NumPy spellings of var std": lambda t: t.var(axis=1, ddof=0) + t.std(axis=0, keepdims=True).T,
+    "NumPy spellings of var std": lambda t: t.var(axis=1, correction=0) + t.std(axis=0, keepdims=True).T,
     "ravel round": lambda t: t.ravel()[2:7] * t.round(1).ravel()[:5],
     "repeat": lambda t: t.repeat(2, 1, 1), "norm(dim)": lambda t: t.norm(dim=1),
     "mm mv": lambda t: t.mm(t.t()).mv(t[:, 0]), "bmm": lambda t: t.unsqueeze(0).bmm(t.T[None]),
@@ -184,7 +184,7 @@ def test_method_gradients_match_central_differences(name):
 def test_numpy_spellings_of_var_and_std_mean_what_pytorch_would():
     t = tensor(M)
     np.testing.assert_allclose(t.var(axis=0).data, np.var(M, axis=0, ddof=1))  # unbiased
-    np.testing.assert_allclose(t.std(axis=1, ddof=0, keepdims=True).data,
+    np.testing.assert_allclose(t.std(axis=1, correction=0, keepdims=True).data,
                                np.std(M, axis=1, keepdims=True))
     np.testing.assert_allclose(t.round(2).data, np.round(M, 2))
     assert t.ravel().shape == (12,)

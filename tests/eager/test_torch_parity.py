@@ -310,3 +310,62 @@ def test_same_errors_as_pytorch(scenario, message):
 @pytest.mark.parametrize("scenario", SURFACE_SCENARIOS, ids=lambda s: s.__name__)
 def test_surface_scenario_matches_pytorch(scenario):
     assert_same_surface(scenario(srcgrad), scenario(torch), scenario.__name__)
+
+
+# ------------------------------------------------------------------------------------------------
+# srcgrad.nn and srcgrad.optim against torch.nn and torch.optim: the same steps, the same numbers
+
+
+def test_nn_layers_and_optimizers_agree_with_pytorch():
+    import srcgrad.nn as nn
+
+    class TwoLayerNet(nn.Module):
+        def __init__(self, d_in, hidden, d_out):
+            super().__init__()
+            self.linear1 = nn.Linear(d_in, hidden)
+            self.linear2 = nn.Linear(hidden, d_out)
+
+        def forward(self, x):
+            return self.linear2(self.linear1(x).clamp(min=0))
+
+    rng = np.random.default_rng(7)
+    for make_ours, make_theirs in (
+            (lambda ps: srcgrad.optim.Adam(ps, lr=0.01, weight_decay=0.001),
+             lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=0.001)),
+            (lambda ps: srcgrad.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+             lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True))):
+        srcgrad.manual_seed(3)
+        ours = TwoLayerNet(4, 6, 3).double()
+        theirs = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(),
+                                     torch.nn.Linear(6, 3)).double()
+        with torch.no_grad():
+            for mine, other in zip(ours.parameters(), theirs.parameters()):
+                other.copy_(torch.from_numpy(mine.detach().numpy().copy()))
+        x, target = rng.standard_normal((8, 4)), np.array([0, 1, 2, 2, 1, 0, 0, 1])
+        ours_opt, theirs_opt = make_ours(ours.parameters()), make_theirs(theirs.parameters())
+        for _ in range(3):
+            ours_opt.zero_grad()
+            nn.CrossEntropyLoss()(ours(srcgrad.tensor(x)), srcgrad.tensor(target)).backward()
+            ours_opt.step()
+            theirs_opt.zero_grad()
+            torch.nn.CrossEntropyLoss()(theirs(torch.tensor(x)), torch.tensor(target)).backward()
+            theirs_opt.step()
+        for mine, other in zip(ours.parameters(), theirs.parameters()):
+            np.testing.assert_allclose(mine.detach().numpy(), other.detach().numpy(),
+                                       rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("method, options", [
+    ("var", dict(axis=0)), ("std", dict(axis=1, keepdims=True)), ("amax", dict(axis=0)),
+    ("logsumexp", dict(axis=1)), ("softmax", dict(axis=1)), ("log_softmax", dict(axis=0)),
+    ("cumsum", dict(dim=1)), ("cumprod", dict(dim=0)), ("var", dict(dim=1, keepdims=True))])
+def test_numpy_style_axis_and_keepdims_and_cumulative_methods_agree_with_pytorch(method, options):
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((3, 4))
+    ours, theirs = srcgrad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out_ours, out_theirs = getattr(ours, method)(**options), getattr(theirs, method)(**options)
+    weights = rng.standard_normal(tuple(out_theirs.shape))
+    (out_ours * srcgrad.tensor(weights)).sum().backward()
+    (out_theirs * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(out_ours.detach().numpy(), out_theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-12)

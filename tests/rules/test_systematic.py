@@ -159,7 +159,7 @@ for _f in (fns.var_, fns.std_, fns.average_, fns.cumsum_):
 for _f in (fns.var_method_, fns.cumsum_method_):
     case(_f, unary(shapes=[(3,), (2, 3), (2, 3, 2)]), eager=False)
 for _f in (fns.var_axis_, fns.std_axis_ddof_, fns.cumsum_axis_, fns.mean_method_, fns.prod_,
-           fns.diff_axis_):
+           fns.diff_axis_, fns.add_reduce_, fns.add_reduce_all_, fns.multiply_reduce_):
     case(_f, unary(shapes=[(3, 2), (2, 3, 2)]))
 case(fns.std_method_, unary(shapes=[(3, 2), (2, 3, 2)]), eager=False)
 # float64 weights make NumPy's own result float64.
@@ -330,6 +330,8 @@ case(fns.tensordot0_, shaped(((2,), (3,)), ((), (2, 2))))
 case(fns.inner_, shaped(((3,), (3,)), ((2, 3), (4, 3)), ((), (3,))))
 case(fns.vdot_, shaped(((2, 3), (3, 2)), ((3,), (3,))))
 case(fns.kron_, shaped(((2,), (3,)), ((2, 2), (3, 1)), ((2,), (2, 3))))
+for _f in (fns.add_outer_, fns.subtract_outer_, fns.multiply_outer_):
+    case(_f, shaped(((3,), (2,)), ((2, 2), (3,)), ((), (2, 2)), ((2,), ())))
 case(fns.cross_, shaped(((3,), (3,)), ((2, 3), (3,))))
 case(fns.matrix_power_, unary(lambda rng, s: normal(rng, s) * 0.5, shapes=[(3, 3), (2, 2, 2)]))
 case(fns.matrix_power_negative_, unary(well_conditioned, shapes=[(3, 3)]))

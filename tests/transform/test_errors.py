@@ -26,8 +26,8 @@ def uses_try(x):
 
 
 def uses_with(x):
-    with np.errstate(all="ignore"):
-        y = np.log(x)
+    with open(__file__) as handle:  # np.errstate and warnings.catch_warnings are accepted
+        y = np.log(x) + len(handle.readline()) * 0.0
     return np.sum(y)
 
 
@@ -83,7 +83,7 @@ def uses_unknown_numpy_function(x):
 
 @pytest.mark.parametrize("function, text, construct", [
     (uses_try, "try:", "try/except"),
-    (uses_with, "with np.errstate", "a with block"),
+    (uses_with, "with open(", "a with block"),
     (writes_element, "y[0] = 1.0", "a write into y, which may share memory"),
     (calls_method, "x.compress(", "the array method .compress()"),
     (writes_global, "global counter", "a global statement"),

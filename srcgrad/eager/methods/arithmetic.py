@@ -8,6 +8,7 @@ from ..dispatch import record, unwrap
 from ..dtypes import default_float, numpy_dtype_of
 from ..errors import EagerError
 from ..tensor import Tensor
+from .arguments import numpy_aliases
 from .promotion import as_float, cast, promoted
 
 
@@ -237,10 +238,12 @@ class ArithmeticMethods:
         # np.where's rule passes the gradient where x > 0 and none at 0, as PyTorch's relu does.
         return record(np.where, (self._data > 0, self, 0.0), name="ReluBackward0")
 
+    @numpy_aliases
     def softmax(self, dim, dtype=None):
         x = self if dtype is None else cast(self, numpy_dtype_of(dtype))
         return record(softmax, (as_float(x), self._axis(dim)))
 
+    @numpy_aliases
     def log_softmax(self, dim, dtype=None):
         x = self if dtype is None else cast(self, numpy_dtype_of(dtype))
         return record(log_softmax, (as_float(x), self._axis(dim)))

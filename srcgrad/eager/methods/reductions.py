@@ -8,7 +8,7 @@ from ..dispatch import NDARRAY_METHODS, record
 from ..dtypes import numpy_dtype_of
 from ..errors import EagerError
 from ..tensor import Tensor
-from .arguments import axes_of
+from .arguments import axes_of, numpy_aliases
 from .promotion import cast
 
 
@@ -90,23 +90,29 @@ class ReductionMethods:
             return self.minimum(dim)
         return picked(self, dim, keepdim, np.argmin, "min")
 
+    @numpy_aliases
     def amax(self, dim=(), keepdim=False):
         axis = None if dim == () or dim == [] else axes_of(None, dim)
         return record(np.amax, (self,), {"axis": axis, "keepdims": keepdim}, name="AmaxBackward0")
 
+    @numpy_aliases
     def amin(self, dim=(), keepdim=False):
         axis = None if dim == () or dim == [] else axes_of(None, dim)
         return record(np.amin, (self,), {"axis": axis, "keepdims": keepdim}, name="AminBackward0")
 
+    @numpy_aliases
     def argmax(self, dim=None, keepdim=False):
         return Tensor._make(np.asarray(np.argmax(self._data, axis=dim, keepdims=keepdim)))
 
+    @numpy_aliases
     def argmin(self, dim=None, keepdim=False):
         return Tensor._make(np.asarray(np.argmin(self._data, axis=dim, keepdims=keepdim)))
 
+    @numpy_aliases
     def all(self, dim=None, keepdim=False):
         return Tensor._make(np.asarray(np.all(self._data, axis=dim, keepdims=keepdim)))
 
+    @numpy_aliases
     def any(self, dim=None, keepdim=False):
         return Tensor._make(np.asarray(np.any(self._data, axis=dim, keepdims=keepdim)))
 
@@ -126,6 +132,7 @@ class ReductionMethods:
                           name="LinalgVectorNormBackward0")
         return (self.abs() ** p).sum(dim=dim, keepdim=keepdim) ** (1.0 / p)
 
+    @numpy_aliases
     def logsumexp(self, dim, keepdim=False):
         # The largest element, taken without history, keeps exp from overflowing; the gradient
         # is the softmax either way.
@@ -134,20 +141,24 @@ class ReductionMethods:
         total = (self - top).exp().sum(dim, keepdim=True).log() + top
         return total if keepdim else total.squeeze(dim)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-            keepdims=False, ddof=None):
-        """PyTorch's ``var``: the unbiased estimate unless ``unbiased=False`` or a
-        ``correction`` (NumPy's ``ddof``) says otherwise; ``axis``/``keepdims`` as aliases."""
-        dim, keepdim = axes_of(axis, dim), keepdim or keepdims
+    @numpy_aliases
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         if correction is None:
-            correction = ddof if ddof is not None else 1 if unbiased is None or unbiased else 0
+            correction = 1 if unbiased is None or unbiased else 0
         mean = self.mean(dim, keepdim=True)
         squares = ((self - mean) ** 2).sum(dim, keepdim=keepdim)
         count = self.numel() if dim is None else np.prod(
             [self.shape[d] for d in ((dim,) if isinstance(dim, int) else dim)])
         return squares / max(count - correction, 0)
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-            keepdims=False, ddof=None):
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
-                        keepdims=keepdims, ddof=ddof).sqrt()
+    @numpy_aliases
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    def cumsum(self, dim, *, dtype=None):
+        x = self if dtype is None else cast(self, numpy_dtype_of(dtype))
+        return record(np.cumsum, (x,), {"axis": self._axis(dim)}, name="CumsumBackward0")
+
+    def cumprod(self, dim, *, dtype=None):
+        x = self if dtype is None else cast(self, numpy_dtype_of(dtype))
+        return record(np.cumprod, (x,), {"axis": self._axis(dim)}, name="CumprodBackward0")

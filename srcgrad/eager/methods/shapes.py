@@ -32,7 +32,8 @@ class ShapeMethods:
         return record(np.reshape, (self, shape), name="ViewBackward0")
 
     def ravel(self):
-        return record(np.reshape, (self, (-1,)), name="ViewBackward0")
+        """The elements as one dimension (PyTorch's ``ravel``: ``reshape(-1)``)."""
+        return self.reshape(-1)
 
     def unflatten(self, dim, sizes):
         axis = self._axis(dim)
