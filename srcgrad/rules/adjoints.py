@@ -9,6 +9,7 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 import numpy as np
 
 from ..runtime import (_normed_axes, add_at, add_each, add_field, array_adjoint, array_library,
+                       items_adjoint,
                        broadcast_back, broadcast_like, cast_like, copy_of, count_of, expand_reduced, field_adjoint,
                        inverse_permutation, ndim_of, ravel_in, refuse_in_place, reshape_to,
                        scalar_seed, shape_of, single_result, size_of, split_like, stacked_like,
@@ -190,7 +191,19 @@ def field_adjoint_jvp(ans, into, x, name, *, dinto):
     return field_adjoint(dinto, x, name)
 
 
-sequence_result(add_field, split_like, unstack, zeros_like_each, add_each)
+@vjp(items_adjoint)
+def items_adjoint_rule(g, ans, iterable, a_list):
+    # A list adjoint passes through (the 0.0 stand-in it may replace is a constant). The
+    # parameters' names keep a list argument a list (anf_calls.SEQUENCE_PARAMETERS).
+    return g, None
+
+
+@jvp(items_adjoint)
+def items_adjoint_jvp(ans, iterable, a_list, *, diterable):
+    return items_adjoint(diterable, ans)
+
+
+sequence_result(add_field, split_like, unstack, zeros_like_each, add_each, items_adjoint)
 non_differentiable(refuse_in_place, unknown_matrix_norm, _normed_axes, inverse_permutation,
                    tensordot_axes, array_library, count_of, shape_of, ndim_of, size_of,
                    scalar_seed, zeros_like, zeros_like_each, getattr, hasattr, isinstance)

@@ -394,7 +394,9 @@ class ForwardMode(Mode):
 
 
 def _loaded_outside(body, loop):
-    """Names read anywhere in ``body`` except inside ``loop``."""
+    """Names read anywhere in ``body`` except inside ``loop`` (an ``if`` or a loop statement),
+    and the names ``loop`` itself reads before binding them where a loop around it runs it
+    again: the next iteration reads what this one leaves."""
     found = set()
     for stmt in body:
         if stmt is loop:
@@ -402,9 +404,20 @@ def _loaded_outside(body, loop):
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             found |= loaded_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
             found |= _loaded_outside(stmt.body, loop) | _loaded_outside(stmt.orelse, loop)
+            if not isinstance(stmt, gast.If) and _holds(stmt, loop):
+                found |= upward_exposed([loop])
         else:
             found |= loaded_names(stmt)
     return found
+
+
+def _holds(compound, stmt):
+    """Whether ``stmt`` is among the statements nested in ``compound``."""
+    for child in compound.body + compound.orelse:
+        if child is stmt or (isinstance(child, (gast.If, gast.For, gast.While)) and
+                             _holds(child, stmt)):
+            return True
+    return False
 
 
 def upward_exposed(body, assigned=frozenset()):

@@ -1317,3 +1317,87 @@ def test_sign_folding_through_an_element_write():
     np.testing.assert_allclose(sg.grad(writes_a_negated_constant_into_an_element)(a),
                                [0.0, 2 * a[1], 0.0])
     check_grads(writes_a_negated_constant_into_an_element, a, order=2)
+
+
+# A list bound afresh in each iteration of a loop, appended to, and read after the loop: the
+# adjoint of `items = []` left the 0.0 that stands in for an adjoint whose list does not exist
+# yet, and the iteration before (the next one in reverse) popped from it ('float' object has
+# no attribute 'pop', in grad itself). Its adjoint is now zeros of the earlier list's length.
+
+def rebuilds_a_list_in_a_loop(a, b):
+    for i in range(2):
+        items = []
+        items.append(b * b)
+        b = b * a
+    return sum(items)
+
+
+def test_a_list_rebuilt_in_each_iteration():
+    a, b = 0.23, 1.5
+    # the last list holds (a b)^2
+    assert sg.grad(rebuilds_a_list_in_a_loop, wrt=(0, 1))(a, b) == pytest.approx(
+        (2 * a * b * b, 2 * a * a * b))
+    assert sg.hessian(rebuilds_a_list_in_a_loop)(a, b) == pytest.approx(2 * b * b)
+    assert sg.grad(sg.grad(rebuilds_a_list_in_a_loop, wrt=1), wrt=1)(a, b) == \
+        pytest.approx(2 * a * a)
+    check_grads(rebuilds_a_list_in_a_loop, a, b, order=2)
+
+
+# The same list summed inside the loop under a branch (`fuzz_tally.py grammar --seed 62 --extra
+# --order 2`): grad(grad) gave the adjoint of the list popped from the first sweep's stack as
+# np.zeros_like(items), an array, and popped from it ('numpy.ndarray' object has no attribute
+# 'pop'). A list's zero adjoint is a list of zeros.
+
+def sums_a_list_rebuilt_in_a_loop(a, b):
+    if a > 0:
+        for i in range(2):
+            items = []
+            items.append(np.dot(b, b))
+            b = b + a
+            t = sum(items)
+    else:
+        t = a
+    return t
+
+
+def test_second_order_of_a_list_rebuilt_and_summed_in_a_loop():
+    a, b = 0.23, np.array([-1.3, -0.53, 1.32])
+    # t = |b + a|^2: d/da = 2 sum(b + a), d2/da2 = 2 * 3
+    assert sg.grad(sums_a_list_rebuilt_in_a_loop)(a, b) == pytest.approx(2 * np.sum(b + a))
+    assert sg.grad(sg.grad(sums_a_list_rebuilt_in_a_loop))(a, b) == pytest.approx(6.0)
+    check_grads(sums_a_list_rebuilt_in_a_loop, a, b, order=2)
+
+
+# Forward mode dropped the tangent of a name read only inside one branch of an `if` in a loop
+# (`fuzz_tally.py grammar --seed 62 --features list_append --order 2`, as a Hessian of 0.0):
+# it took the name for a temporary of that branch, though the next iteration's branch reads
+# it. sg.jvp gave 0.0 for the swap below, and sg.hessian 0.0 for the one after it.
+
+def swaps_through_a_branch_in_a_loop(a):
+    c = 1.19
+    for i in range(2):
+        if c > 0.1:
+            t = a
+            a = c
+            c = t
+    return a * a
+
+
+def swaps_pairs_in_a_loop(a, b):
+    items = []
+    for i in range(2):
+        items.append(a)
+        if b > 0.1:
+            a, b = b, a
+    return items[-1] * a * a
+
+
+def test_forward_mode_of_a_swap_through_a_branch_in_a_loop():
+    a = 0.92
+    assert sg.jvp(swaps_through_a_branch_in_a_loop)(a, 1.0) == pytest.approx((a * a, 2 * a))
+    check_grads(swaps_through_a_branch_in_a_loop, a, order=2)
+    b = 1.19
+    # two swaps: a, b as they came; the list's last item is b
+    assert sg.hessian(swaps_pairs_in_a_loop)(a, b) == pytest.approx(2 * b)
+    assert sg.hvp(swaps_pairs_in_a_loop)(a, b, 1.0) == pytest.approx(2 * b)
+    check_grads(swaps_pairs_in_a_loop, a, b, order=2)
