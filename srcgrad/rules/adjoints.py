@@ -40,7 +40,9 @@ def unbroadcast_jvp(ans, value, like, *, dvalue):
 
 @vjp(expand_reduced)
 def expand_reduced_rule(g, ans, value, like, axis, keepdims):
-    return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), shape_of(value)), None, None, None
+    # unbroadcast: summed down to value's shape, also where value is the 0.0 that stands in
+    # for the adjoint of an array bound in a loop (reverse_flow.zero_at_start)
+    return unbroadcast(np.sum(g, axis=axis, keepdims=keepdims), value), None, None, None
 
 
 @jvp(expand_reduced)

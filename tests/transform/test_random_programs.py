@@ -226,3 +226,11 @@ def test_instrumentation_records_margins():
     f(np.array([0.1, 0.2, 0.3]), 0.75)
     assert [m[0] for m in margins] == ["comparison", "np.maximum", "np.abs"]
     assert margins[1][1] == pytest.approx(0.25)
+
+
+def test_instrumentation_records_both_bounds_of_clip():
+    source = ("import numpy as np\n\ndef f(a):\n    return np.sum(np.clip(a, -0.7, 1.0))\n")
+    f, margins = instrument(source, "f")
+    assert f(np.array([0.1, 0.95, -1.5])) == pytest.approx(0.1 + 0.95 - 0.7)
+    assert [m[0] for m in margins] == ["np.clip"]
+    assert margins[0][1] == pytest.approx(0.05)   # 0.95 is 0.05 from the upper bound

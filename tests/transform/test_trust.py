@@ -1401,3 +1401,50 @@ def test_forward_mode_of_a_swap_through_a_branch_in_a_loop():
     assert sg.hessian(swaps_pairs_in_a_loop)(a, b) == pytest.approx(2 * b)
     assert sg.hvp(swaps_pairs_in_a_loop)(a, b, 1.0) == pytest.approx(2 * b)
     check_grads(swaps_pairs_in_a_loop, a, b, order=2)
+
+
+# grad(grad) of an axis reduction recomputed in each iteration of a loop (found with the new
+# grammar features, seed 80): the reduction's adjoint before the loop's last iteration is the
+# 0.0 standing in for an array, and expand_reduced's own adjoint reshaped a (3,) array to that
+# number's shape (ValueError: cannot reshape array of size 3 into shape ()).
+
+def reduces_an_outer_product_in_a_loop(a, b):
+    for i in range(2):
+        m = np.outer(a, a) * b
+        t = np.sum(m, axis=0)
+    return np.sum(t * t)
+
+
+def test_second_order_of_an_axis_reduction_in_a_loop():
+    a, b = np.array([-0.97, 0.24, 0.1]), 0.27
+    # t = a sum(a) b: f = b^2 sum(a)^2 |a|^2, so d2f/db2 = 2 sum(a)^2 |a|^2
+    expected = 2 * np.sum(a) ** 2 * np.dot(a, a)
+    assert sg.grad(sg.grad(reduces_an_outer_product_in_a_loop, wrt=1), wrt=1)(a, b) == \
+        pytest.approx(expected)
+    assert sg.hessian(reduces_an_outer_product_in_a_loop, wrt=1)(a, b) == pytest.approx(expected)
+    check_grads(reduces_an_outer_product_in_a_loop, a, b, order=2)
+
+
+# A silent wrong gradient (found from a false refusal of grad(grad), seed 81 --extra --order
+# 2): the cleanup that moves a single-use value into its reader moved `da = ... * t` past the
+# adjoint's `m[0, 0] = stack.pop()`, which puts m's old elements back, where t = m[0, 0] is a
+# view of m (m three-dimensional): da read the elements from before the write (3.0 for 4.5).
+# A value now moves past no write into an array a name it reads may view.
+
+def reads_a_view_of_a_written_array(a, b, m):
+    m0 = m.copy()
+    m0[0, 0] = m0[0, 0] * b
+    t = m0[0, 0]
+    return np.sum(t * a) - b
+
+
+def test_a_view_read_after_the_adjoint_restores_its_array():
+    a, b, m = 0.7, 1.5, np.arange(8.0).reshape(2, 2, 2) + 1.0
+    da, db = sg.grad(reads_a_view_of_a_written_array, wrt=(0, 1))(a, b, m)
+    assert da == pytest.approx(b * np.sum(m[0, 0]))   # 4.5, not 3.0
+    assert db == pytest.approx(a * np.sum(m[0, 0]) - 1.0)
+    check_grads(reads_a_view_of_a_written_array, a, b, m, wrt=(0, 1, 2), order=2)
+    # with a matrix, t is a number: grad(grad) was refused (a write into m0 while t shares it)
+    m2 = np.array([[0.08, -0.31, -0.21], [-0.26, 0.07, 0.79], [-0.69, 0.01, -0.15]])
+    assert sg.grad(sg.grad(reads_a_view_of_a_written_array))(a, b, m2) == 0.0
+    check_grads(reads_a_view_of_a_written_array, a, b, m2, order=2)
