@@ -1448,3 +1448,28 @@ def test_a_view_read_after_the_adjoint_restores_its_array():
     m2 = np.array([[0.08, -0.31, -0.21], [-0.26, 0.07, 0.79], [-0.69, 0.01, -0.15]])
     assert sg.grad(sg.grad(reads_a_view_of_a_written_array))(a, b, m2) == 0.0
     check_grads(reads_a_view_of_a_written_array, a, b, m2, order=2)
+
+
+# A wrong Hessian (seed 84, list_append): forward mode over a gradient whose loop writes into
+# an array it pushed on the tape. The gradient pushes the array, writes into it, and its
+# adjoint puts the elements back before popping it; the tangent code pushed the tangent array,
+# wrote into it in place, but put the elements back into a copy: the tangent popped later held
+# the written values (H[0, 0] = 12 for 10). The tangent now goes on the tape as a copy.
+
+def sums_squares_while_doubling_elements(a):
+    y = a * 1.0
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(y * y)
+        y[i] *= 2.0
+    return s
+
+
+def test_forward_over_reverse_of_element_writes_into_a_pushed_array():
+    a = np.array([0.89, 0.11, 0.38])
+    # s = |a|^2 + (4 a0^2 + a1^2 + a2^2): H = diag(10, 4, 4)
+    np.testing.assert_allclose(sg.hessian(sums_squares_while_doubling_elements)(a),
+                               np.diag([10.0, 4.0, 4.0]))
+    np.testing.assert_allclose(sg.hvp(sums_squares_while_doubling_elements)(a, np.ones(3)),
+                               [10.0, 4.0, 4.0])
+    check_grads(sums_squares_while_doubling_elements, a, order=2)
