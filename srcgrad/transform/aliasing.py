@@ -281,7 +281,10 @@ def _makes_new_array(value, namespace):
         function = resolve(value.func, namespace, set())
         if function is not None:
             return function not in VIEW_FUNCTIONS
-        return isinstance(value.func, gast.Attribute) and value.func.attr in ("copy", "astype")
+        # x.sum(axis=0) and the other reductions make new arrays (code srcgrad generated
+        # writes its reductions as methods: pipeline.reductions_as_methods)
+        return isinstance(value.func, gast.Attribute) and value.func.attr in (
+            "copy", "astype", "sum", "mean", "prod", "max", "min", "std", "var", "dot")
     return False
 
 
