@@ -1516,3 +1516,35 @@ def test_second_order_through_a_broadcast_by_a_new_axis():
     np.testing.assert_allclose(sg.hessian(sums_an_outer_product_by_rows)(c),
                                2 * q + 4 * s * (c[:, None] + c[None, :]) + 2 * s * s * np.eye(3))
     check_grads(sums_an_outer_product_by_rows, c, order=2)
+
+
+# A stale value after a global was rebound (seed 89, the new `closure` feature): a nested
+# function runs lifted out of its function, in a copy of the module's namespace made when it
+# was lifted; SCALE = 3.0 set afterwards was not seen, by the value or by the derivative
+# (sg.value_and_grad gave 1.0 where f gave 1.5). The lifted function now takes the numbers and
+# arrays it reads from the module as arguments, read where it is called.
+
+NESTED_SCALE = 2.0
+
+
+def scales_with_a_nested_function(a):
+    def scaled(z):
+        return NESTED_SCALE * z * z
+    t = scaled(1.0)
+    return t * a + scaled(a)
+
+
+def test_a_nested_function_reads_a_rebound_global():
+    global NESTED_SCALE
+    a = 0.5
+    try:
+        for scale in (2.0, 3.0):
+            NESTED_SCALE = scale
+            value, slope = sg.value_and_grad(scales_with_a_nested_function)(a)
+            assert value == pytest.approx(scale * a + scale * a * a)
+            assert slope == pytest.approx(scale + 2 * scale * a)
+            assert sg.jvp(scales_with_a_nested_function)(a, 1.0)[1] == pytest.approx(slope)
+            assert sg.hessian(scales_with_a_nested_function)(a) == pytest.approx(2 * scale)
+            check_grads(scales_with_a_nested_function, a, order=2)
+    finally:
+        NESTED_SCALE = 2.0
