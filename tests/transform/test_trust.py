@@ -1548,3 +1548,51 @@ def test_a_nested_function_reads_a_rebound_global():
             check_grads(scales_with_a_nested_function, a, order=2)
     finally:
         NESTED_SCALE = 2.0
+
+
+# A false refusal of grad(grad) (seed 90): the gradient of `c = c[::-1]` in a loop ends its
+# branch with `dc = dc_prev` (an array it made) and the other branch writes `dc[i] += 1.0`; the
+# write was refused, differentiated again, as into an array that may be shared. A name bound
+# to an array made here is made here too; a write through it is refused only where the other
+# name is read after it (with that message).
+
+def reverses_or_accumulates(a, c):
+    for i in range(2):
+        if a >= 1.0:
+            c = c[::-1]
+        else:
+            a = a + c[i]
+    return a - np.sum(c * c)
+
+
+def writes_through_a_second_name(a):
+    y = a * 2.0
+    d = y
+    d[0] = a[1] * a[2]
+    return np.sum(d * d)
+
+
+def reads_the_first_name_after(a):
+    y = a * 2.0
+    d = y
+    d[0] = a[1] * a[2]
+    return np.sum(d * y)
+
+
+def test_writes_into_an_array_made_here_under_a_second_name():
+    c = np.array([0.58, 0.59, -1.22])
+    for a in (0.9, 1.1):
+        check_grads(reverses_or_accumulates, a, c, order=2)
+    assert sg.hessian(reverses_or_accumulates, wrt=1)(0.9, c) == pytest.approx(-2 * np.eye(3))
+    a = np.array([0.3, -0.5, 0.8])
+    # d = (a1 a2, 2 a1, 2 a2)
+    np.testing.assert_allclose(sg.grad(writes_through_a_second_name)(a),
+                               [0.0, 2 * a[1] * a[2] ** 2 + 8 * a[1],
+                                2 * a[2] * a[1] ** 2 + 8 * a[2]])
+    check_grads(writes_through_a_second_name, a, order=2)
+    import inspect
+    lines, first = inspect.getsourcelines(reads_the_first_name_after)
+    write = first + next(k for k, line in enumerate(lines) if "d[0] =" in line)
+    with pytest.raises(sg.UnsupportedSyntax,
+                       match=rf"{THIS_FILE}, line {write}: .*a write into d while y shares"):
+        sg.grad(reads_the_first_name_after)(a)
