@@ -20,9 +20,10 @@ Programs are well defined by construction:
   it: an augmented assignment on an array that might be aliased is written ``t = t + e`` instead
   (srcgrad documents ``+=`` as rebinding), and element writes go only to arrays created for them.
 
-Branch conditions and ``np.maximum``/``np.abs`` are not smooth where their two sides meet; the
-test decides whether a drawn input is far enough from those places by running
-:func:`instrument` 's version of the program, which records every margin.
+Branch conditions (``if``, ``a if c else b``, the masks of ``e[v > c]``), ``np.maximum``/``np.abs``
+and ``np.clip`` are not smooth where their two sides meet; the test decides whether a drawn
+input is far enough from those places by running :func:`instrument` 's version of the program,
+which records every margin.
 """
 import argparse
 import ast

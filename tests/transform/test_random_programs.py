@@ -18,7 +18,9 @@ A program whose module defines globals it reads (``SCALE``) is checked again aft
 * ``SRCGRAD_MANY_PROGRAMS=5000``: that many programs, new ones on each run.
 * ``SRCGRAD_EXTRA_FEATURES=1`` (or ``=list_append``): also the constructs that are off by
   default because main still fails them (``program_grammar.EXTRA_FEATURES``: list appends,
-  tuples and lists passed to helpers); move a name into ``DEFAULT_FEATURES`` once they pass.
+  tuples and lists passed to helpers, and constructs the grammar gained later: boolean masks,
+  ``x[:, None]``, slices with steps and negative bounds, ``np.clip``, conditional expressions,
+  nested functions); move a name into ``DEFAULT_FEATURES`` once they pass.
 * ``python tests/fuzz_tally.py grammar --count 300 [--extra] [--order 2] [--eager]``: counts
   outcomes per mode instead of stopping at the first failure.
 
