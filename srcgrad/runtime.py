@@ -615,6 +615,15 @@ def zeros_like_each(items):
     return [_zeros_like_leaf(item) for item in items]
 
 
+def items_adjoint(adjoint, items):
+    """The adjoint of the list ``items`` as a list: ``adjoint`` itself, or zeros per element of
+    ``items`` where the 0.0 that stands in for the adjoint of a list first bound inside a loop
+    reaches the list of an earlier iteration (reverse_writes.py)."""
+    if isinstance(adjoint, (list, tuple, dict)):
+        return adjoint
+    return zeros_like_each(items)
+
+
 def _zeros_like_leaf(value):
     if isinstance(value, (list, tuple, dict)) or (dataclasses.is_dataclass(value) and
                                                   not isinstance(value, type)):

@@ -20,9 +20,10 @@ Programs are well defined by construction:
   it: an augmented assignment on an array that might be aliased is written ``t = t + e`` instead
   (srcgrad documents ``+=`` as rebinding), and element writes go only to arrays created for them.
 
-Branch conditions and ``np.maximum``/``np.abs`` are not smooth where their two sides meet; the
-test decides whether a drawn input is far enough from those places by running
-:func:`instrument` 's version of the program, which records every margin.
+Branch conditions (``if``, ``a if c else b``, the masks of ``e[v > c]``), ``np.maximum``/``np.abs``
+and ``np.clip`` are not smooth where their two sides meet; the test decides whether a drawn
+input is far enough from those places by running :func:`instrument` 's version of the program,
+which records every margin.
 """
 import argparse
 import ast
@@ -98,6 +99,13 @@ EXTRA_FEATURES = frozenset({
     "iteration",         # for i in reversed(range(k)) / range(k - 1, -1, -1);
                          # for i, e0 in enumerate(v)
     "unpack_loop",       # for e0, e1 in zip(v, w) / np.stack((v, w), axis=1): unpacked items
+    # Constructs real code uses that the grammar lacked (session 6, issue trust)
+    "mask_index",        # np.sum(e[v > 0.3]): boolean-mask selection of a vector (summed)
+    "newaxis",           # np.sum(u[:, None] * w, axis=0), np.sum(u[:, None] * w[None, :])
+    "step_slice",        # v[::-2], v[-1:0:-1], v[-3:-1], v[2::-1]: steps and negative bounds
+    "clip",              # np.clip(e, -0.7, 1.0) (inputs near either bound are skipped)
+    "ifexp",             # (e1 if cond else e2): a conditional expression
+    "closure",           # def g0(z): return <e of z and f's names>; t = g0(e) (a nested def)
 })
 
 #: Module-level helpers the ``aliased_calls`` and ``tuple_args`` features call.
@@ -462,6 +470,7 @@ class ProgramGenerator:
             (2 if self.on("list_append") and loop_ok and self.on("for") else 0, "list"),
             (1 if self.on("aliased_calls") and loop_ok else 0, "alias_loop"),
             (1 if self.on("overwrite_loop") and loop_ok else 0, "overwrite"),
+            (1 if self.on("closure") and scope.depth == 0 else 0, "closure"),
             (2 if self.on("matrix") and nest and len(scope.loops) < self.MAX_LOOP_DEPTH
              and (self.matrix_param or self.can_make(scope, LENGTH)) else 0, "matrix"),
             (1, "assign"),   # so that some statement is always possible
@@ -529,7 +538,7 @@ class ProgramGenerator:
         ctx = self.ctx
 
         def render():
-            if shape and name in ctx.tainted:   # in place would change an alias: rebind
+            if name in ctx.tainted:   # in place would change an alias: rebind
                 return f"{name} = {binop(Expr(name), op, e).text}"
             return f"{name} {op}= {e.text}"
         return [(0, render)]
@@ -672,6 +681,9 @@ class ProgramGenerator:
                     self.ctx.tainted.add(e.view_of)
             source = e.text
         var = self.ctx.fresh("e")
+        # The eager Tensor, as PyTorch, yields views of the rows: `e0 += x` would write into the
+        # array iterated over (a NumPy array yields copies). Items are rebound: e0 = e0 + x.
+        self.ctx.tainted.add(var)
         inner = scope.copy()
         inner.vars[var] = 0
         header = f"for {var} in {source}:"
@@ -682,6 +694,7 @@ class ProgramGenerator:
             partner = self.c.pick(partners)
             self.ctx.tainted.add(partner)
             other = self.ctx.fresh("e")
+            self.ctx.tainted.add(other)
             inner.vars[other] = 0
             pairs = f"zip({source}, {partner})" if self.c.flip(0.5) else \
                 f"np.stack(({source}, {partner}), axis=1)"
@@ -851,6 +864,25 @@ class ProgramGenerator:
             scope.vars[result] = 0
         return lines + [(0, f"{result} = {text}")]
 
+    def stmt_closure(self, scope):
+        """A nested function reading f's names, called right after it is defined."""
+        self.use("closure")
+        name = self.ctx.fresh("g")
+        shape = self.new_shape(scope)
+        inner = scope.copy()
+        inner.vars = {"z": shape, **scope.vars}
+        inner.depth += 1
+        body = self.expr(inner, shape, self.c.integer(1, 2))
+        if body.view_of:
+            body = binop(body, "*", const(1.0))
+        result = self.ctx.fresh()
+        calls = [call(name, self.expr(scope, shape, self.c.integer(0, 1)))
+                 for _ in range(self.c.integer(1, 2))]
+        value = calls[0] if len(calls) == 1 else binop(calls[0], self.c.pick("+*"), calls[1])
+        scope.vars[result] = shape
+        return [(0, f"def {name}(z):"), (1, f"return {body.text}"),
+                (0, f"{result} = {value.text}")]
+
     def stmt_list(self, scope):
         self.use("list_append")
         lst = self.ctx.fresh("l")
@@ -938,6 +970,11 @@ class ProgramGenerator:
             (1 if f("aliased_calls") else 0, "inner"),
             (1 if f("tuple_args") else 0, "pack"),
             (2 if f("where") and vec else 0, "where"),
+            (1 if f("mask_index") and not vec and LENGTH in scope.vars.values() else 0, "mask"),
+            (1 if f("newaxis") and shape in (0, LENGTH) and LENGTH in scope.vars.values()
+             else 0, "newaxis"),
+            (1 if f("clip") else 0, "clip"),
+            (1 if f("ifexp") else 0, "ifexp"),
             (1, "leaf"),
         ])
         sub = lambda s=shape, d=depth - 1: self.expr(scope, s, d)
@@ -1041,6 +1078,30 @@ class ProgramGenerator:
             if form == 1:
                 return call("np.where", f"{test.text} {op} {c}", number, e.text)
             return binop(call("np.where", f"{test.text} {op} {c}", "1.0", "-1.0"), "*", e)
+        if kind == "mask":
+            self.use("mask_index")
+            v = self._favored([n for n, s in scope.vars.items() if s == LENGTH])
+            e = self.expr(scope, LENGTH, depth - 1)
+            op = self.c.pick(["<", ">", "<=", ">="])
+            c = const(self.c.pick(CONSTANTS)).text
+            return call("np.sum", f"{wrap(e, ATOM)}[{v} {op} {c}]")
+        if kind == "newaxis":
+            self.use("newaxis")
+            u = self.expr(scope, LENGTH, depth - 1)
+            w = self.expr(scope, LENGTH, depth - 1)
+            right = self.c.pick([wrap(w, MUL + 1), f"{wrap(w, ATOM)}[None, :]"])
+            product = f"{wrap(u, ATOM)}[:, None] * {right}"
+            if shape:
+                return call("np.sum", product, f"axis={self.c.integer(0, 1)}")
+            return call("np.sum", product)
+        if kind == "clip":
+            self.use("clip")
+            low, high = self.c.pick([(-0.7, 1.0), (-1.2, 0.5), (0.1, 1.5), (-0.7, 0.3)])
+            return call("np.clip", sub(), const(low), const(high))
+        if kind == "ifexp":
+            self.use("ifexp")
+            a, b = sub(), sub()
+            return Expr(f"({a.text} if {self.condition(scope)} else {b.text})")
         raise AssertionError(kind)
 
     def operand_shapes(self, shape):
@@ -1106,12 +1167,19 @@ class ProgramGenerator:
         if kind == "slice2":
             self.use("slice")
             v = self._favored(sources)
-            s = self.c.pick(["1:", ":2", "::2", "-2:", ":-1", "1:3"])
+            steps = ["::-2", "-1:0:-1", "-3:-1", "2:0:-1"] if self.on("step_slice") else []
+            s = self.c.pick(["1:", ":2", "::2", "-2:", ":-1", "1:3"] + steps)
+            if s in steps:
+                self.use("step_slice")
             return Expr(f"{v}[{s}]", view_of=v)
         if kind == "slice3":
             self.use("slice")
             v = self._favored(sources)
-            return Expr(f"{v}[{self.c.pick(['::-1', ':'])}]", view_of=v)
+            steps = ["2::-1", "-1::-1", "-3:"] if self.on("step_slice") else []
+            s = self.c.pick(["::-1", ":"] + steps)
+            if s in steps:
+                self.use("step_slice")
+            return Expr(f"{v}[{s}]", view_of=v)
         self.use("fancy_index")
         v = self._favored(all_vectors)
         n = scope.vars[v]
@@ -1141,7 +1209,7 @@ class _Instrument(ast.NodeTransformer):
         self.generic_visit(node)
         f = node.func
         if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
-                and f.value.id == "np" and f.attr in ("maximum", "minimum", "abs")):
+                and f.value.id == "np" and f.attr in ("maximum", "minimum", "abs", "clip")):
             return ast.copy_location(ast.Call(
                 func=ast.Name(f"__kink_{f.attr}", ast.Load()), args=node.args,
                 keywords=node.keywords), node)
@@ -1173,7 +1241,11 @@ def instrument(source, name):
         return _OPS[op](a, b)
 
     def kink(name, function):
-        def wrapped(a, b=None):
+        def wrapped(a, b=None, c=None):
+            if c is not None:   # np.clip(a, b, c): kinks at both bounds
+                d = np.minimum(np.abs(np.subtract(a, b)), np.abs(np.subtract(a, c)))
+                margins.append((name, float(np.min(d)), float(max(np.max(np.abs(a)), 1.0))))
+                return function(a, b, c)
             if b is None:
                 d, s = np.abs(a), np.abs(a)
             else:
@@ -1185,7 +1257,8 @@ def instrument(source, name):
 
     namespace = {"__compare": compare, "__kink_maximum": kink("np.maximum", np.maximum),
                  "__kink_minimum": kink("np.minimum", np.minimum),
-                 "__kink_abs": kink("np.abs", np.abs), "__name__": "instrumented"}
+                 "__kink_abs": kink("np.abs", np.abs), "__kink_clip": kink("np.clip", np.clip),
+                 "__name__": "instrumented"}
     exec(compile(tree, "<instrumented>", "exec"), namespace)
     return namespace[name], margins
 

@@ -9,7 +9,8 @@ order can be taken again. Parameter names differ from the helpers' where a helpe
 import numpy as np
 
 from ..runtime import (_normed_axes, add_at, add_each, add_field, array_adjoint, array_library,
-                       broadcast_back, broadcast_like, cast_like, copy_of, count_of, expect_array, expand_reduced, field_adjoint,
+                       broadcast_back, broadcast_like, cast_like, copy_of, count_of, expect_array,
+                       expand_reduced, field_adjoint, items_adjoint,
                        inverse_permutation, ndim_of, ravel_in, refuse_in_place, reshape_to,
                        scalar_seed, scattered, shape_of, single_result, size_of, split_like, stacked_like,
                        tensordot_axes, unbroadcast, unknown_matrix_norm, unstack, zeros_like,
@@ -39,7 +40,9 @@ def unbroadcast_jvp(ans, value, like, *, dvalue):
 
 @vjp(expand_reduced)
 def expand_reduced_rule(g, ans, value, like, axis, keepdims):
-    return np.reshape(np.sum(g, axis=axis, keepdims=keepdims), shape_of(value)), None, None, None
+    # unbroadcast: summed down to value's shape, also where value is the 0.0 that stands in
+    # for the adjoint of an array bound in a loop (reverse_flow.zero_at_start)
+    return unbroadcast(np.sum(g, axis=axis, keepdims=keepdims), value), None, None, None
 
 
 @jvp(expand_reduced)
@@ -200,7 +203,19 @@ def field_adjoint_jvp(ans, into, x, name, *, dinto):
     return field_adjoint(dinto, x, name)
 
 
-sequence_result(add_field, split_like, unstack, zeros_like_each, add_each)
+@vjp(items_adjoint)
+def items_adjoint_rule(g, ans, iterable, a_list):
+    # A list adjoint passes through (the 0.0 stand-in it may replace is a constant). The
+    # parameters' names keep a list argument a list (anf_calls.SEQUENCE_PARAMETERS).
+    return g, None
+
+
+@jvp(items_adjoint)
+def items_adjoint_jvp(ans, iterable, a_list, *, diterable):
+    return items_adjoint(diterable, ans)
+
+
+sequence_result(add_field, split_like, unstack, zeros_like_each, add_each, items_adjoint)
 non_differentiable(refuse_in_place, expect_array, unknown_matrix_norm, _normed_axes, inverse_permutation,
                    tensordot_axes, array_library, count_of, shape_of, ndim_of, size_of,
                    scalar_seed, zeros_like, zeros_like_each, getattr, hasattr, isinstance)

@@ -134,10 +134,13 @@ class AliasingChecks:
                             self.read_aliases[key] = alias
                 elif isinstance(target, gast.Name):
                     _rebind(state, {target.id})
+                    # d = e where e holds an array made here: d's writes change e's array too,
+                    # which the aliases below refuse where e is read after them
                     state[target.id] = _FRESH if _makes_new_array(
                         stmt.value, self.parsed.namespace) or (
-                        self.tape is not None and popped_list(stmt.value) == self.tape) \
-                        else _SHARED
+                        self.tape is not None and popped_list(stmt.value) == self.tape) or (
+                        isinstance(stmt.value, gast.Name) and
+                        state.get(stmt.value.id) == _FRESH) else _SHARED
                     source = _aliased_name(stmt.value, self.parsed.namespace)
                     if source is not None and source != target.id:
                         group = {source} | state.get((_ALIASES, source), frozenset())
@@ -281,7 +284,10 @@ def _makes_new_array(value, namespace):
         function = resolve(value.func, namespace, set())
         if function is not None:
             return function not in VIEW_FUNCTIONS
-        return isinstance(value.func, gast.Attribute) and value.func.attr in ("copy", "astype")
+        # x.sum(axis=0) and the other reductions make new arrays (code srcgrad generated
+        # writes its reductions as methods: pipeline.reductions_as_methods)
+        return isinstance(value.func, gast.Attribute) and value.func.attr in (
+            "copy", "astype", "sum", "mean", "prod", "max", "min", "std", "var", "dot")
     return False
 
 

@@ -7,8 +7,10 @@ The lifted function is then differentiated like any helper of the user's, with a
 derivative of its own.
 """
 import ast
+import builtins
 
 import gast
+import numpy as np
 
 from .analyze import assigned_names, loaded_names, parameter_names
 from .build import clone
@@ -44,7 +46,8 @@ class Lifting:
         for name, tree in self.nested.items():
             own = set(parameter_names(tree)) | assigned_names(tree.body)
             reads = set().union(*(loaded_names(s) for s in tree.body))
-            captured[name] = sorted((reads - own) & (outer_locals - set(self.nested)))
+            captured[name] = sorted(((reads - own) & (outer_locals - set(self.nested))) |
+                                    self.data_globals(reads - own - outer_locals))
         scope = dict(self.parsed.namespace)
         for name, tree in self.nested.items():
             lifted = clone(tree)
@@ -60,6 +63,20 @@ class Lifting:
                                                      self.parsed.source_lines, scope))
             self.parsed.namespace[name] = function
         return [self.rewrite_calls(s, captured) for s in body]
+
+    def data_globals(self, names):
+        """The module globals (and the outer function's own closure variables) among ``names``
+        that hold numbers or arrays. The lifted function runs in a copy of the module's
+        namespace, which would keep the values they had when it was lifted: it takes them as
+        arguments instead, read where it is called, as the outer function reads its globals
+        (``SCALE = 3.0`` rebound between calls is seen)."""
+        found = set()
+        for name in names - set(self.nested):
+            value = self.parsed.namespace.get(name)
+            if name not in vars(builtins) and isinstance(value, (int, float, complex, np.ndarray,
+                                                                 np.generic)):
+                found.add(name)
+        return found
 
     @staticmethod
     def rewrite_calls(stmt, captured):

@@ -15,7 +15,7 @@ import numpy as np
 from ..dynamic import call_jvp
 from ..errors import qualified_name
 from ..rules import forward_rule_for
-from .analyze import (annotate_defined, assigned_names, loaded_names, mutated_names,
+from .analyze import (annotate_defined, assigned_names, loaded_names, mutated_names, nodes_in,
                       read_before_bound)
 from .build import assign, call, clone, constant, expr_stmt, load, located, store
 from .inline import inline_rule, literal
@@ -50,6 +50,26 @@ class ForwardMode(Mode):
         if name in self.list_names:
             return call(self.runtime("zeros_like_each"), load(name))
         return self.zeros_like(load(name))
+
+    def written_tape_values(self):
+        """In code srcgrad generated (a gradient differentiated again), the names of arrays it
+        pushes on its tape (``stack.append(y)``) and writes into (``y[i] = v``)."""
+        found = getattr(self, "_written_tape_values", None)
+        if found is None:
+            from .aliasing import generated_tape
+            tape = generated_tape(self.body, self.parsed)
+            pushed, written = set(), set()
+            if tape is not None:
+                for node in nodes_in(gast.Module(body=self.body, type_ignores=[])):
+                    if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store) and \
+                            isinstance(node.value, gast.Name):
+                        written.add(node.value.id)
+                    elif isinstance(node, gast.Expr) and appended_list(node) is not None:
+                        items, value = appended_list(node)
+                        if items == tape and isinstance(value, gast.Name):
+                            pushed.add(value.id)
+            found = self._written_tape_values = pushed & written
+        return found
 
     def tangent_or_zeros(self, expr, state, defined):
         """The tangent of an operand as an expression, zeros where it has none."""
@@ -276,6 +296,12 @@ class ForwardMode(Mode):
         if items not in self.varied:
             return [stmt], state
         part = self.tangent_or_zeros(value, state, stmt.sg_defined_before)
+        if isinstance(value, gast.Name) and value.id in self.written_tape_values():
+            # Code srcgrad generated pushes an array it writes into later, and its adjoint puts
+            # the elements back before it pops the array: the array comes off the tape as it
+            # went on. Its tangent goes on as a copy, so that it comes off as it went on too
+            # (whether the tangent's later writes were in place or into a copy).
+            part = call(self.runtime("copy_of"), part)
         grow = expr_stmt(call(gast.Attribute(value=load(self.tangent(items)), attr="append",
                                              ctx=gast.Load()), part), stmt)
         return [stmt, grow], state
@@ -397,7 +423,9 @@ class ForwardMode(Mode):
 
 
 def _loaded_outside(body, loop):
-    """Names read anywhere in ``body`` except inside ``loop``."""
+    """Names read anywhere in ``body`` except inside ``loop`` (an ``if`` or a loop statement),
+    and the names ``loop`` itself reads before binding them where a loop around it runs it
+    again: the next iteration reads what this one leaves."""
     found = set()
     for stmt in body:
         if stmt is loop:
@@ -405,9 +433,20 @@ def _loaded_outside(body, loop):
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             found |= loaded_names(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
             found |= _loaded_outside(stmt.body, loop) | _loaded_outside(stmt.orelse, loop)
+            if not isinstance(stmt, gast.If) and _holds(stmt, loop):
+                found |= upward_exposed([loop])
         else:
             found |= loaded_names(stmt)
     return found
+
+
+def _holds(compound, stmt):
+    """Whether ``stmt`` is among the statements nested in ``compound``."""
+    for child in compound.body + compound.orelse:
+        if child is stmt or (isinstance(child, (gast.If, gast.For, gast.While)) and
+                             _holds(child, stmt)):
+            return True
+    return False
 
 
 def upward_exposed(body, assigned=frozenset()):

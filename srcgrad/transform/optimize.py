@@ -195,19 +195,43 @@ def inline_single_use(function_def, namespace, shared_arrays=None):
     Reads like the user's own nested expressions, and frees each temporary array as soon as it
     is used (a name keeps its array alive until the function returns). Only pure expressions
     move, and only past statements that change none of the names they read, nor any name
-    holding the same array (``shared_arrays``: name -> names sharing its array).
+    holding the same array (``shared_arrays``: name -> names sharing its array), nor past a
+    write into an array a name they read may be a view of (``t = m[0]`` read after the adjoint
+    puts m's elements back).
     """
     stores, loads, fixed = name_uses(function_def)
     cache = {}
+    views = _views(function_def, namespace)
     # After a value moves, the statement before may move into its reader too.
     remove_in_blocks(function_def.body, lambda block, index: _inlined(
-        block, index, stores, loads, fixed, namespace, cache, shared_arrays or {}),
+        block, index, stores, loads, fixed, namespace, cache, shared_arrays or {}, views),
         step_back=True)
     function_def.body = drop_dangling_comments(function_def.body)  # its lines went into others
     return function_def
 
 
-def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays):
+def _views(function_def, namespace):
+    """name -> the names whose array it may be (or view): ``t = m``, ``t = m[0]``, ``m.T``..."""
+    from .aliasing import _aliased_name
+    views = {}
+    for node in nodes_in(function_def):
+        if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], gast.Name):
+            source = _aliased_name(node.value, namespace)
+            if source is not None and source != node.targets[0].id:
+                views.setdefault(node.targets[0].id, set()).add(source)
+    changed = True
+    while changed:  # views of views
+        changed = False
+        for name, sources in views.items():
+            more = set().union(*(views.get(s, ()) for s in sources)) - sources - {name}
+            if more:
+                sources |= more
+                changed = True
+    return views
+
+
+def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays, views):
     stmt = block[index]
     if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and
             isinstance(stmt.targets[0], gast.Name)):
@@ -219,13 +243,14 @@ def _inlined(block, index, stores, loads, fixed, namespace, cache, shared_arrays
         return False
     read = loaded_names(value)  # and the names that hold the same arrays as those it reads
     read |= set().union(*(shared_arrays.get(used, ()) for used in read))
+    viewed = set().union(*(views.get(used, ()) for used in read))  # changed in place: changed
     for position in range(index + 1, len(block)):
         reader = block[position]
-        loads_here, changed_here, _ = _facts(reader, cache)
+        loads_here, changed_here, stored_here = _facts(reader, cache)
         if loads_here.get(name):
             break
         if isinstance(reader, (gast.If, gast.For, gast.While, gast.FunctionDef)) or \
-                changed_here & read:
+                changed_here & read or (changed_here - stored_here) & viewed:
             return False
     else:
         return False

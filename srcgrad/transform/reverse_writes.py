@@ -27,6 +27,11 @@ class InPlaceAdjoints:
         code = [pop_item]  # the list as it was before, for the adjoint of earlier statements
         adjoint = self.adjoint(items)
         if items in self.varied and state.get(adjoint, ZERO) != ZERO:
+            if adjoint in self.specializer.stand_ins:
+                # a list first bound in a loop: the 0.0 standing in for its adjoint reaches
+                # the list of the iteration before, whose adjoint is zeros of its length
+                code.insert(0, assign(adjoint, call(self.runtime("items_adjoint"), load(adjoint),
+                                                    load(items)), stmt))
             last = call(gast.Attribute(value=load(adjoint), attr="pop", ctx=gast.Load()))
             if isinstance(value, gast.Name) and value.id in self.varied:
                 code += self.accumulate(value.id, last, state, stmt)
@@ -49,7 +54,9 @@ class InPlaceAdjoints:
             if state.get(list_adjoint, ZERO) == ZERO:
                 code.append(assign(list_adjoint, call(self.runtime("zeros_like_each"),
                                                       load(items)), stmt))
-            part = load(adjoint) if live else self.zeros_like(load(name))
+            part = load(adjoint) if live else \
+                call(self.runtime("zeros_like_each"), load(name)) if name in self.list_names \
+                else self.zeros_like(load(name))
             code.append(expr_stmt(call(gast.Attribute(value=load(list_adjoint), attr="append",
                                                       ctx=gast.Load()), part), stmt))
             state[list_adjoint] = OWNED

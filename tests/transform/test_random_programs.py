@@ -18,7 +18,9 @@ A program whose module defines globals it reads (``SCALE``) is checked again aft
 * ``SRCGRAD_MANY_PROGRAMS=5000``: that many programs, new ones on each run.
 * ``SRCGRAD_EXTRA_FEATURES=1`` (or ``=list_append``): also the constructs that are off by
   default because main still fails them (``program_grammar.EXTRA_FEATURES``: list appends,
-  tuples and lists passed to helpers); move a name into ``DEFAULT_FEATURES`` once they pass.
+  tuples and lists passed to helpers, and constructs the grammar gained later: boolean masks,
+  ``x[:, None]``, slices with steps and negative bounds, ``np.clip``, conditional expressions,
+  nested functions); move a name into ``DEFAULT_FEATURES`` once they pass.
 * ``python tests/fuzz_tally.py grammar --count 300 [--extra] [--order 2] [--eager]``: counts
   outcomes per mode instead of stopping at the first failure.
 
@@ -226,3 +228,11 @@ def test_instrumentation_records_margins():
     f(np.array([0.1, 0.2, 0.3]), 0.75)
     assert [m[0] for m in margins] == ["comparison", "np.maximum", "np.abs"]
     assert margins[1][1] == pytest.approx(0.25)
+
+
+def test_instrumentation_records_both_bounds_of_clip():
+    source = ("import numpy as np\n\ndef f(a):\n    return np.sum(np.clip(a, -0.7, 1.0))\n")
+    f, margins = instrument(source, "f")
+    assert f(np.array([0.1, 0.95, -1.5])) == pytest.approx(0.1 + 0.95 - 0.7)
+    assert [m[0] for m in margins] == ["np.clip"]
+    assert margins[0][1] == pytest.approx(0.05)   # 0.95 is 0.05 from the upper bound
