@@ -226,3 +226,108 @@ def test_kinds_of_pops_and_loops():
                    {"x": np.dtype(np.float64)})
     assert kinds["y"] == np.float64
     assert kinds["t"] is None and kinds["z"] is None  # a loop target; float64 and complex
+
+
+# --- random elementwise programs: the pass changes no value, no dtype -------------------------
+
+_UNARY = ["np.tanh({})", "np.sin({})", "np.cos({})", "np.exp(-({}) * ({}))", "-{}", "({}) ** 2"]
+_BINARY = ["+", "-", "*", "/"]
+
+
+def _random_program(generator):
+    names = ["x", "y"]
+    lines = []
+
+    def operand():
+        choice = generator.integers(0, 5)
+        if choice == 0:
+            return repr(float(generator.choice([0.5, 2.0, 1.5, 3.0])))
+        if choice == 1:
+            return str(int(generator.choice([2, 3])))
+        return str(generator.choice(names))
+
+    def expression(depth):
+        if depth == 0 or generator.random() < 0.3:
+            return operand()
+        if generator.random() < 0.3:
+            form = str(generator.choice(_UNARY))
+            inner = expression(depth - 1)
+            return form.format(*([inner] * form.count("{}")))
+        return f"({expression(depth - 1)} {generator.choice(_BINARY)} {expression(depth - 1)})"
+
+    for index in range(int(generator.integers(2, 7))):
+        name = f"t{index}"
+        kind = generator.random()
+        if kind < 0.1 and index:
+            lines.append(f"    {name} = {generator.choice(names[2:] or ['x'])}")  # a second name
+        elif kind < 0.2:
+            lines.append(f"    {name} = {expression(2)}")
+            lines.append(f"    kept.append({name})")
+        elif kind < 0.3:
+            lines.append(f"    {name} = {expression(1)} * x")
+            lines.append(f"    for i in range(2):")
+            lines.append(f"        {name} = {name} * 0.5 + np.tanh({generator.choice(names)})")
+        elif kind < 0.35:
+            lines.append(f"    {name} = {expression(2)} + x")
+            lines.append(f"    view = {name}[:1]")
+            lines.append(f"    s = s + np.sum(view)")
+        else:
+            lines.append(f"    {name} = {expression(3)} + 0.0 * x")
+        names.append(name)
+    total = " + ".join(f"np.sum({n})" for n in names[-3:])
+    body = "\n".join(lines)
+    return (f"def f(x, y):\n    kept = []\n    s = 0.0\n{body}\n"
+            f"    return s + {total} + sum(np.sum(k) for k in kept)\n")
+
+
+_Y = [lambda g, n: g.normal(size=n), lambda g, n: g.normal(size=n).astype(np.float32),
+      lambda g, n: g.integers(-2, 3, size=n), lambda g, n: float(g.normal()),
+      lambda g, n: np.float32(g.normal()), lambda g, n: int(g.integers(1, 3)),
+      lambda g, n: g.normal(size=(1,))]
+
+
+def test_random_programs_give_the_values_they_gave_without_the_pass(monkeypatch):
+    """Every rewrite of reuse.py keeps each value bit for bit and each dtype: the gradient of a
+    random program (float32 or float64 x; y a float64, float32 or int array, a Python or NumPy
+    number, or a one-element array that broadcasts) equals the one made without the pass.
+    ``SRCGRAD_REUSE_PROGRAMS=2000`` runs more."""
+    import srcgrad.transform.pipeline as pipeline
+    import os
+    count = int(os.environ.get("SRCGRAD_REUSE_PROGRAMS", "120"))
+    generator = np.random.default_rng(int(os.environ.get("SRCGRAD_REUSE_SEED", "1717")))
+    checked = changed = 0
+    for _ in range(count):
+        text = _random_program(generator)
+        n = int(generator.integers(2, 6))
+        x = generator.normal(size=n)
+        if generator.random() < 0.4:
+            x = x.astype(np.float32)
+        y = _Y[int(generator.integers(0, len(_Y)))](generator, n)
+        results = {}
+        for on in (True, False):
+            namespace = {"np": np}
+            exec(text, namespace)
+            function = namespace["f"]
+            if not on:
+                monkeypatch.setattr(pipeline, "compute_in_place", lambda *args: None)
+            try:
+                with np.errstate(all="ignore"):
+                    gradient = sg.grad(function, source=text)(x, y)
+                    value = sg.value_and_grad(function, source=text)(x, y)
+                    code = sg.source(sg.grad(function, source=text), x, y)
+                results[on] = (gradient, value, code)
+            except ZeroDivisionError as error:  # 1.5 / (3.0 - 3): Python's numbers
+                results[on] = type(error)
+            finally:
+                monkeypatch.undo()
+        if results[True] is ZeroDivisionError or results[False] is ZeroDivisionError:
+            assert results[True] == results[False], text
+            continue
+        (g_on, v_on, code_on), (g_off, v_off, code_off) = results[True], results[False]
+        assert g_on.dtype == g_off.dtype, text + code_on
+        np.testing.assert_array_equal(g_on, g_off, err_msg=text + code_on)
+        np.testing.assert_array_equal(v_on[1], v_off[1], err_msg=text + code_on)
+        assert v_on[0] == v_off[0] or np.isnan(v_on[0]) and np.isnan(v_off[0])
+        checked += 1
+        changed += code_on != code_off
+    assert changed > count // 8, (checked, changed)  # the pass met a fair share of them
