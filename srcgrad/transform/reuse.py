@@ -4,7 +4,8 @@
 statement, becomes ``a *= k``, ``a *= t``, ``v = a``: no new array (NumPy makes one per
 operation otherwise, and at 10^6 elements each is 8 MB to allocate and fault in). The same for
 ``d = d - x`` -> ``d -= x``, ``d += a * w`` -> ``a *= w``, ``d += a``, ``return a * k`` and
-``-(a * k)`` (``np.negative(a, out=a)``); ``k - a`` is ``np.subtract(k, a, out=a)``. Each
+``-(a * k)`` (``np.negative(a, out=a)``), ``np.exp(a)`` (``np.exp(a, out=a)``: any ufunc of one
+argument); ``k - a`` is ``np.subtract(k, a, out=a)``. Each
 in-place step must give the value the expression gave, so:
 
 * the array is *owned* (``_owned``): every binding of its name makes a new array (arithmetic,
@@ -172,6 +173,15 @@ class _Rewriter:
                                args=[load(name)], keywords=[gast.keyword(arg="out",
                                                                          value=load(name))])
             return name, steps + [gast.Expr(value=negate)]
+        if kind is gast.Call and len(expr.args) == 1 and not expr.keywords and \
+                type(expr.args[0]) is not gast.Starred and _unary_ufunc(expr, self.specializer):
+            found = self.into(expr.args[0], stmt, target)
+            if found is None or not self.same_array(expr, found[0]):
+                return None
+            name, steps = found  # np.exp(a, out=a): the values np.exp(a) has
+            applied = gast.Call(func=expr.func, args=[load(name)],
+                                keywords=[gast.keyword(arg="out", value=load(name))])
+            return name, steps + [gast.Expr(value=applied)]
         if kind is not gast.BinOp or not isinstance(expr.op, _IN_PLACE):
             return None
         left = self.into(expr.left, stmt, target)
@@ -273,6 +283,14 @@ def _owned(function_def, specializer):
 def _ufunc(call, specializer):
     try:
         return isinstance(specializer.called(call), np.ufunc)
+    except TypeError:
+        return False
+
+
+def _unary_ufunc(call, specializer):
+    try:
+        function = specializer.called(call)
+        return isinstance(function, np.ufunc) and function.nin == 1 and function.nout == 1
     except TypeError:
         return False
 

@@ -81,6 +81,23 @@ def test_an_int_temporary_does_not_hold_floats():
     assert "m *=" not in sg.source(sg.grad(int_temporary), x, k)
 
 
+def exp_of_int_temporary(x, k):
+    m = k * 3            # an int array: np.exp(m) is float64, which m cannot hold
+    a = m + x
+    em = np.exp(m)
+    s = x - 1.0          # a float64 temporary: np.exp(s) can go into it
+    b = s + 2.0
+    es = np.exp(s)
+    return np.sum(a * em + es * b)
+
+
+def test_a_ufunc_goes_into_a_dead_argument_of_its_dtype_only():
+    x, k = rng.normal(size=5), rng.integers(0, 2, size=5)
+    source = sg.source(sg.grad(exp_of_int_temporary), x, k)
+    assert "np.exp(s, out=s)" in source and "out=m" not in source
+    check_grads(exp_of_int_temporary, x, k, wrt=0, order=2)
+
+
 def test_float32_programs():
     x = rng.normal(size=7).astype(np.float32)
     w = np.float32(0.7)
