@@ -11,7 +11,7 @@ bindings, else None. The in-place passes (reuse.py) read it: ``a *= b`` is the v
 only where that has ``a``'s dtype (a float32 ``a`` times a float64 ``b`` would be cast down
 silently; a complex ``b`` would raise).
 """
-import functools
+import collections
 import operator
 
 import gast
@@ -69,19 +69,25 @@ def _kind_of_value(value):
     return kind if kind in (bool, int, float, complex) else None
 
 
+_APPLIED = {}  # (function, kinds with their types) -> kind
+
+
 def _applied(function, kinds):
     """The kind of ``function`` applied to values of ``kinds``, None where that fails."""
     # Keyed with each kind's type: a dtype equals Python types (float64's dtype == float).
-    return _applied_to(function, tuple((type(k), k) for k in kinds), kinds)
-
-
-@functools.lru_cache(maxsize=1024)
-def _applied_to(function, key, kinds):
+    key = (function, kinds, tuple(map(type, kinds)))
+    try:
+        return _APPLIED[key]
+    except KeyError:
+        pass
     try:
         with np.errstate(all="ignore"):
-            return _kind_of_value(function(*(_sample(k) for k in kinds)))
+            found = _kind_of_value(function(*(_sample(k) for k in kinds)))
     except Exception:  # noqa: BLE001 -- any failure: not known
-        return None
+        found = None
+    if len(_APPLIED) < 4096:
+        _APPLIED[key] = found
+    return found
 
 
 def _same(a, b):
@@ -110,6 +116,7 @@ class Kinds:
         self.names = names
         self.called = called  # the object a call calls, or None
         self.pops = pops or {}  # list name -> the kind of what it holds
+        self.resolved = {}  # (name, attribute) -> the object a call of name.attribute calls
 
     def of(self, expr):
         kind = type(expr)
@@ -118,9 +125,14 @@ class Kinds:
         if kind is gast.Constant:
             value = expr.value
             return type(value) if type(value) in (bool, int, float, complex) else None
-        if kind is gast.BinOp:
+        if kind is gast.BinOp:  # (the common case, without _apply's generality)
+            left, right = self.of(expr.left), self.of(expr.right)
+            if left is _BOTTOM or right is _BOTTOM:
+                return _BOTTOM
             function = _OPERATORS.get(type(expr.op))
-            return self._apply(function, (expr.left, expr.right))
+            if left is None or right is None or function is None:
+                return None
+            return _applied(function, (left, right))
         if kind is gast.UnaryOp:
             return self._apply(_UNARY.get(type(expr.op)), (expr.operand,))
         if kind is gast.IfExp:
@@ -131,6 +143,16 @@ class Kinds:
         if kind is gast.Call:
             return self._call(expr)
         return None
+
+    def function(self, call):
+        """``self.called(call)``, remembered for ``np.<name>`` (one function's names)."""
+        func = call.func
+        if type(func) is gast.Attribute and type(func.value) is gast.Name:
+            key = (func.value.id, func.attr)
+            if key not in self.resolved:
+                self.resolved[key] = self.called(call)
+            return self.resolved[key]
+        return self.called(call)
 
     def _apply(self, function, operands):
         if function is None:
@@ -151,7 +173,7 @@ class Kinds:
             inner = self.of(func.value)
             return inner if isinstance(inner, np.dtype) else None
         try:
-            function = self.called(expr)
+            function = self.function(expr)
             sampled = function in _SAMPLED or isinstance(function, np.ufunc)
         except TypeError:  # an unhashable callable
             return None
@@ -166,7 +188,7 @@ class Kinds:
         return self._apply(function, tuple(operands))
 
 
-def infer_kinds(function_def, parameter_kinds, called):
+def infer_kinds(function_def, parameter_kinds, called, nodes=None):
     """name -> kind for every name of ``function_def`` (see the module docstring).
 
     ``parameter_kinds``: the kinds of the parameters known from the call (others are None);
@@ -174,14 +196,30 @@ def infer_kinds(function_def, parameter_kinds, called):
     has that kind; one with a binding of another kind, or of a kind not known (a loop target, a
     tuple unpacked from a call, a pop from a list holding values of different kinds), has None.
     A list bound only to ``[]`` and appended to gives its pops the kind of what is appended.
+    ``nodes``: ``list(nodes_in(function_def))``, where the caller has it.
     """
+    if nodes is None:
+        nodes = list(nodes_in(function_def))
     bindings = []  # (name, expression of the value bound; None: not known)
     appends = {}  # name -> the expressions appended to it
     lists = {}  # name -> whether every binding is []
     handled = set()
-    for node in nodes_in(function_def):
+    # (nodes lists each node before its children: a binding's target, the list a .pop() or
+    # .append() is called on, are marked handled before they are met)
+    for node in nodes:
         kind = type(node)
-        if kind is gast.Assign:
+        if kind is gast.Name:
+            if id(node) in handled:
+                continue
+            if type(node.ctx) is gast.Store:
+                bindings.append((node.id, None))  # a loop target, a with's name...
+            lists[node.id] = False  # (a list read otherwise than to append or pop)
+        elif kind is gast.Attribute:
+            if type(node.value) is gast.Name and node.attr in ("append", "pop"):
+                handled.add(id(node.value))
+        elif kind is gast.Global or kind is gast.Nonlocal:
+            bindings.extend((name, None) for name in node.names)
+        elif kind is gast.Assign:
             for target in node.targets:
                 if type(target) is gast.Name:
                     bindings.append((target.id, node.value))
@@ -213,28 +251,32 @@ def infer_kinds(function_def, parameter_kinds, called):
                     handled.add(id(arg))
                     bindings.append((arg.id, _Parameter(parameter_kinds.get(arg.id))))
                     lists[arg.id] = False
-    for node in nodes_in(function_def):
-        if type(node) is gast.Name and type(node.ctx) is gast.Store and id(node) not in handled:
-            bindings.append((node.id, None))  # a loop target, a with's name...
-            lists[node.id] = False
-        elif type(node) in (gast.Global, gast.Nonlocal):
-            bindings.extend((name, None) for name in node.names)
-    # Lists read only to append to and pop from: no other code can put values in them.
-    for node in nodes_in(function_def):
-        if type(node) is gast.Attribute and type(node.value) is gast.Name and \
-                node.attr in ("append", "pop"):
-            handled.add(id(node.value))
-    for node in nodes_in(function_def):
-        if type(node) is gast.Name and type(node.ctx) is gast.Load and id(node) not in handled:
-            lists[node.id] = False
     pop_lists = {name for name, only_empty in lists.items() if only_empty}
     names = {name: _BOTTOM for name, _ in bindings}
     pops = {name: _BOTTOM for name in pop_lists}
     kinds = Kinds(names, called, pops)
-    changed = True
-    while changed:
-        changed = False
-        for name, value in bindings:
+    # A worklist: an item (a binding, or a list's pops) is looked at again when a name or a
+    # list it reads changes kind. Kinds only rise (not yet seen -> a kind -> not known).
+    readers = {}  # name or ("pop", list) -> the items that read it
+    items = [("binding", index) for index in range(len(bindings))] + \
+        [("pop", name) for name in pop_lists]
+    for item in items:
+        expressions = [bindings[item[1]][1]] if item[0] == "binding" else appends.get(item[1], [])
+        for expression in expressions:
+            if not isinstance(expression, gast.AST):
+                continue
+            for node in nodes_in(expression):
+                if type(node) is gast.Name:
+                    readers.setdefault(node.id, []).append(item)
+                elif type(node) is gast.Attribute and node.attr == "pop" and \
+                        type(node.value) is gast.Name and node.value.id in pop_lists:
+                    readers.setdefault(("pop", node.value.id), []).append(item)
+    queue, queued = collections.deque(items), set(items)
+    while queue:
+        item = queue.popleft()
+        queued.discard(item)
+        if item[0] == "binding":
+            name, value = bindings[item[1]]
             if value is None:
                 found = None
             elif type(value) is _Parameter:
@@ -243,17 +285,19 @@ def infer_kinds(function_def, parameter_kinds, called):
                 found = kinds.of(value)
             if found is _BOTTOM:
                 continue
-            joined = _join(names[name], found)
-            if not _same(joined, names[name]):
-                names[name] = joined
-                changed = True
-        for name in pop_lists:
-            found = _BOTTOM
-            for value in appends.get(name, []):
+            joined, table, key = _join(names[name], found), names, name
+        else:
+            key, found = item[1], _BOTTOM
+            for value in appends.get(key, []):
                 value_kind = kinds.of(value)
                 found = _join(found, value_kind) if value_kind is not _BOTTOM else found
-            if not _same(found, pops[name]):
-                pops[name] = found
-                changed = True
+            joined, table = found, pops
+        if _same(joined, table[key]):
+            continue
+        table[key] = joined
+        for reader in readers.get(key if table is names else ("pop", key), []):
+            if reader not in queued:
+                queued.add(reader)
+                queue.append(reader)
     result = {name: (None if kind is _BOTTOM else kind) for name, kind in names.items()}
     return result, {name: (None if kind is _BOTTOM else kind) for name, kind in pops.items()}

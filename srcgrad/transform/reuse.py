@@ -51,10 +51,12 @@ def compute_in_place(function_def, specializer, parameter_kinds):
     parameter name -> kind (dtypes.argument_kind) of the argument the code is made for."""
     if specializer.differentiable or not parameter_kinds:
         return function_def
-    owned = _owned(function_def, specializer)
-    if not owned:
+    nodes = list(nodes_in(function_def))
+    owned = _owned(function_def, specializer, nodes)
+    shapes = specializer.shape_reader(specializer.final_shapes)
+    if not any(_array_shape(shapes.of(load(name))) for name in owned):
         return function_def
-    names, pops = infer_kinds(function_def, parameter_kinds, specializer.called)
+    names, pops = infer_kinds(function_def, parameter_kinds, specializer.called, nodes)
     if not any(isinstance(names.get(n), np.dtype) for n in owned):
         return function_def
     rewriter = _Rewriter(specializer, Kinds(names, specializer.called, pops), owned, {})
@@ -147,8 +149,7 @@ class _Rewriter:
     def same_array(self, expr, name):
         """Does ``expr``'s value fit the array ``name`` holds: its shape and its dtype?"""
         shape = self.shapes.of(name if isinstance(name, gast.AST) else load(name))
-        if not (isinstance(shape, tuple) and shape and None not in shape and
-                math.prod(shape) >= MIN_ELEMENTS):
+        if not _array_shape(shape):
             return False
         kind = self.kinds.names.get(name if isinstance(name, str) else name.id)
         if not isinstance(kind, np.dtype) or self.shapes.of(expr) != shape:
@@ -223,7 +224,13 @@ def _reads(expr, name):
     return any(type(n) is gast.Name and n.id == name for n in nodes_in(expr))
 
 
-def _owned(function_def, specializer):
+def _array_shape(shape):
+    """Is ``shape`` an array's, known, of at least MIN_ELEMENTS elements?"""
+    return isinstance(shape, tuple) and bool(shape) and None not in shape and \
+        math.prod(shape) >= MIN_ELEMENTS
+
+
+def _owned(function_def, specializer, nodes):
     """Names each binding of which makes a new array or updates one in place, and each read of
     which reads it without keeping it (see the module docstring)."""
     candidates, refused = set(), set()
@@ -243,7 +250,7 @@ def _owned(function_def, specializer):
     def reads(children):
         plain.update(id(c) for c in children if type(c) is gast.Name)
 
-    for node in nodes_in(function_def):
+    for node in nodes:
         kind = type(node)
         if kind is gast.Assign:
             if len(node.targets) == 1 and type(node.targets[0]) is gast.Name and \
@@ -274,7 +281,7 @@ def _owned(function_def, specializer):
             refused.update(n.id for n in nodes_in(node) if type(n) is gast.Name)
         elif kind is gast.arguments:
             refused.update(n.id for n in nodes_in(node) if type(n) is gast.Name)
-    for node in nodes_in(function_def):
+    for node in nodes:
         if type(node) is gast.Name and id(node) not in plain:
             refused.add(node.id)  # bound otherwise, or read in a way that may keep it
     return candidates - refused
