@@ -93,7 +93,10 @@ class _Rewriter:
                 if type(later) is gast.AugAssign and type(later.target) is gast.Name and \
                         later.target.id == name:
                     difference = gast.BinOp(left=later.value, op=gast.Sub(), right=load(name))
+                    # (p itself a new array: d = x would lend d a parameter's array, which
+                    # d = q - d, computed into d, would then overwrite)
                     if type(later.op) is gast.Add and not _reads(later.value, name) and \
+                            _makes_new_array(stmt.value.operand, self.specializer) and \
                             self.same_array(difference, name):
                         stmt.value = stmt.value.operand
                         position = body.index(later)
@@ -125,7 +128,7 @@ class _Rewriter:
             found = self.into(stmt.value, stmt, target)
             if found is None or not found[1]:
                 return None
-            name, steps = found
+            name, steps, _ = found
             if name == target:
                 return steps
             return steps + [gast.Assign(targets=[store(target)], value=load(name),
@@ -133,91 +136,97 @@ class _Rewriter:
         if kind is gast.AugAssign and type(stmt.target) is gast.Name and \
                 isinstance(stmt.op, _IN_PLACE):
             found = self.into(stmt.value, stmt, None)
-            if found is None or not found[1] or found[0] == stmt.target.id:
-                return None
-            name, steps = found
+            if found is None or not found[1] or stmt.target.id in found[2]:
+                return None  # (d += d * k: d must keep its value until the +=)
+            name, steps, _ = found
             return steps + [gast.AugAssign(target=store(stmt.target.id), op=stmt.op,
                                            value=load(name))]
         if kind is gast.Return and stmt.value is not None:
             found = self.into(stmt.value, stmt, None)
             if found is None or not found[1]:
                 return None
-            name, steps = found
+            name, steps, _ = found
             return steps + [gast.Return(value=load(name))]
         return None
 
     def same_array(self, expr, name):
         """Does ``expr``'s value fit the array ``name`` holds: its shape and its dtype?"""
-        shape = self.shapes.of(name if isinstance(name, gast.AST) else load(name))
+        shape = self.shapes.of(load(name))
         if not _array_shape(shape):
             return False
-        kind = self.kinds.names.get(name if isinstance(name, str) else name.id)
+        kind = self.kinds.names.get(name)
         if not isinstance(kind, np.dtype) or self.shapes.of(expr) != shape:
             return False
         found = self.kinds.of(expr)
         return isinstance(found, np.dtype) and found == kind
 
     def into(self, expr, stmt, target):
-        """(name, statements) computing ``expr`` into the array of ``name``, or None."""
+        """(name, statements, names written) computing ``expr`` into the array of ``name``,
+        or None. The statements change the arrays of the names written (``name`` among them
+        where there are statements), and only those: each is read by nothing evaluated after
+        its change (the checks below) and by nothing after the statement (``self.live``)."""
         kind = type(expr)
         if kind is gast.Name:
             name = expr.id
             if name in self.owned and (name == target or name not in self.live[id(stmt)]):
-                return name, []
+                return name, [], frozenset()
             return None
         if kind is gast.UnaryOp and type(expr.op) is gast.USub:
             found = self.into(expr.operand, stmt, target)
             if found is None or not self.same_array(expr, found[0]):
                 return None
-            name, steps = found
+            name, steps, written = found
             negate = gast.Call(func=self.specializer.np_function("negative"),
                                args=[load(name)], keywords=[gast.keyword(arg="out",
                                                                          value=load(name))])
-            return name, steps + [gast.Expr(value=negate)]
+            return name, steps + [gast.Expr(value=negate)], written | {name}
         if kind is gast.Call and len(expr.args) == 1 and not expr.keywords and \
                 type(expr.args[0]) is not gast.Starred and _unary_ufunc(expr, self.specializer):
             found = self.into(expr.args[0], stmt, target)
             if found is None or not self.same_array(expr, found[0]):
                 return None
-            name, steps = found  # np.exp(a, out=a): the values np.exp(a) has
+            name, steps, written = found  # np.exp(a, out=a): the values np.exp(a) has
             applied = gast.Call(func=expr.func, args=[load(name)],
                                 keywords=[gast.keyword(arg="out", value=load(name))])
-            return name, steps + [gast.Expr(value=applied)]
+            return name, steps + [gast.Expr(value=applied)], written | {name}
         if kind is not gast.BinOp or not isinstance(expr.op, _IN_PLACE):
             return None
         left = self.into(expr.left, stmt, target)
         if left is not None and self.same_array(expr, left[0]) and \
-                (not left[1] or not _reads(expr.right, left[0])):
-            name, steps = left
-            more, value = self.operand(expr.right, stmt, name)
+                not _reads_any(expr.right, left[2]):  # the right side sees no changed array
+            name, steps, written = left
+            more, value, also = self.operand(expr.right, stmt, name)
             return name, steps + more + [gast.AugAssign(target=store(name), op=type(expr.op)(),
-                                                        value=value)]
+                                                        value=value)], written | also | {name}
         right = self.into(expr.right, stmt, target)
         if right is None or not self.same_array(expr, right[0]) or \
-                right[1] and _reads(expr.left, right[0]):
+                _reads_any(expr.left, right[2]):
             return None
-        name, steps = right
+        name, steps, written = right
         if isinstance(expr.op, _COMMUTATIVE):
-            more, value = self.operand(expr.left, stmt, name)
+            more, value, also = self.operand(expr.left, stmt, name)
             return name, steps + more + [gast.AugAssign(target=store(name), op=type(expr.op)(),
-                                                        value=value)]
+                                                        value=value)], written | also | {name}
         reversed_op = gast.Call(func=self.specializer.np_function(_REVERSED[type(expr.op)]),
                                 args=[expr.left, load(name)],
                                 keywords=[gast.keyword(arg="out", value=load(name))])
-        return name, steps + [gast.Expr(value=reversed_op)]
-
+        return name, steps + [gast.Expr(value=reversed_op)], written | {name}
 
     def operand(self, expr, stmt, used):
-        """(statements, expression): ``expr`` computed into another array nothing reads
-        afterwards, which the expression then names; else ([], ``expr``). ``used``: the array
-        the statement computes into (not this one's)."""
+        """(statements, expression, names written): ``expr`` computed into another array
+        nothing reads afterwards, which the expression then names; else ([], ``expr``, {}).
+        ``used``: the array the enclosing operation goes into, which must keep its value."""
         if type(expr) is gast.Name:
-            return [], expr
+            return [], expr, frozenset()
         found = self.into(expr, stmt, None)
-        if found is None or not found[1] or found[0] == used or \
+        if found is None or not found[1] or used in found[2] or \
                 not self.same_array(expr, found[0]):
-            return [], expr
-        return found[1], load(found[0])
+            return [], expr, frozenset()
+        return found[1], load(found[0]), found[2]
+
+
+def _reads_any(expr, names):
+    return bool(names) and any(type(n) is gast.Name and n.id in names for n in nodes_in(expr))
 
 
 def _reads(expr, name):
@@ -230,22 +239,24 @@ def _array_shape(shape):
         math.prod(shape) >= MIN_ELEMENTS
 
 
+def _makes_new_array(value, specializer):
+    """Does ``value`` certainly make a new array (or number), never a view or a name's array?"""
+    if type(value) in (gast.BinOp, gast.UnaryOp):
+        return True
+    if type(value) is not gast.Call or any(k.arg == "out" for k in value.keywords):
+        return False
+    try:
+        function = specializer.called(value)
+        return isinstance(function, np.ufunc) or function in _MAKERS
+    except TypeError:
+        return False
+
+
 def _owned(function_def, specializer, nodes):
     """Names each binding of which makes a new array or updates one in place, and each read of
     which reads it without keeping it (see the module docstring)."""
     candidates, refused = set(), set()
     plain = set()  # ids of the Name nodes that read plainly
-
-    def maker(value):
-        if type(value) in (gast.BinOp, gast.UnaryOp):
-            return True
-        if type(value) is not gast.Call or any(k.arg == "out" for k in value.keywords):
-            return False
-        try:
-            function = specializer.called(value)
-            return isinstance(function, np.ufunc) or function in _MAKERS
-        except TypeError:
-            return False
 
     def reads(children):
         plain.update(id(c) for c in children if type(c) is gast.Name)
@@ -254,7 +265,7 @@ def _owned(function_def, specializer, nodes):
         kind = type(node)
         if kind is gast.Assign:
             if len(node.targets) == 1 and type(node.targets[0]) is gast.Name and \
-                    maker(node.value):
+                    _makes_new_array(node.value, specializer):
                 candidates.add(node.targets[0].id)
                 plain.add(id(node.targets[0]))
         elif kind is gast.AugAssign:

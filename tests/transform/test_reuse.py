@@ -219,6 +219,26 @@ def test_the_adjoint_accumulates_in_place_in_the_ode():
     check_grads(w.lotka_volterra, *args, wrt=(0, 1, 2, 3), modes=("grad",))
 
 
+def read_in_both_operands(x, y):
+    t0 = np.tanh(x) + 0.0 * x
+    t1 = ((-x * (3.0 - 2.0)) - (x - -y)) + 0.0 * x
+    t2 = (y * ((3 + t0) - 1.5)) + 0.0 * x
+    t3 = (((3.0) ** 2 * (3 - t1)) + y) + 0.0 * x
+    t4 = (((t2 + t3)) ** 2 / np.sin((t3 * t1))) + 0.0 * x
+    t5 = (t0 + ((1.5 * t0) + (t2 - t3))) + 0.0 * x  # t0 read on both sides of the first +
+    return np.sum(t3) + np.sum(t4) + np.sum(t5)
+
+
+def test_an_array_keeps_its_value_until_each_read_of_the_statement():
+    """(found by the random programs below) ``t0 += ...`` after ``t0 *= 1.5`` computed the
+    right side into ``t0`` while the left side still needed it."""
+    x = np.array([-0.49299386, -0.48957384, 0.80568564], dtype=np.float32)
+    y = np.array([-1, 2, -2])
+    value, gradient = sg.value_and_grad(read_in_both_operands)(x, y)
+    assert value == read_in_both_operands(x, y)
+    check_grads(read_in_both_operands, x.astype(np.float64), y, wrt=0)
+
+
 # --- the dtype inference itself ---------------------------------------------------------------
 
 def _kinds(source, parameters):
@@ -321,6 +341,7 @@ def test_random_programs_give_the_values_they_gave_without_the_pass(monkeypatch)
             x = x.astype(np.float32)
         y = _Y[int(generator.integers(0, len(_Y)))](generator, n)
         results = {}
+        x_before, y_before = np.copy(x), np.copy(y)
         for on in (True, False):
             namespace = {"np": np}
             exec(text, namespace)
@@ -341,10 +362,14 @@ def test_random_programs_give_the_values_they_gave_without_the_pass(monkeypatch)
             assert results[True] == results[False], text
             continue
         (g_on, v_on, code_on), (g_off, v_off, code_off) = results[True], results[False]
+        np.testing.assert_array_equal(x, x_before, err_msg="x changed\n" + text + code_on)
+        np.testing.assert_array_equal(y, y_before, err_msg="y changed\n" + text + code_on)
         assert g_on.dtype == g_off.dtype, text + code_on
         np.testing.assert_array_equal(g_on, g_off, err_msg=text + code_on)
         np.testing.assert_array_equal(v_on[1], v_off[1], err_msg=text + code_on)
-        assert v_on[0] == v_off[0] or np.isnan(v_on[0]) and np.isnan(v_off[0])
+        assert v_on[0] == v_off[0] or np.isnan(v_on[0]) and np.isnan(v_off[0]), \
+            f"{text}\nx={x!r}\ny={y!r}\non={v_on[0]!r} off={v_off[0]!r} " \
+            f"plain={namespace['f'](x, y)!r}"
         checked += 1
         changed += code_on != code_off
     assert changed > count // 8, (checked, changed)  # the pass met a fair share of them
