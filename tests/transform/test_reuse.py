@@ -281,6 +281,8 @@ def _random_program(generator):
             return repr(float(generator.choice([0.5, 2.0, 1.5, 3.0])))
         if choice == 1:
             return str(int(generator.choice([2, 3])))
+        if choice == 2:  # the latest names often: one array read twice in a statement
+            return str(generator.choice(names[-2:]))
         return str(generator.choice(names))
 
     def expression(depth):
@@ -354,12 +356,14 @@ def test_random_programs_give_the_values_they_gave_without_the_pass(monkeypatch)
                     value = sg.value_and_grad(function, source=text)(x, y)
                     code = sg.source(sg.grad(function, source=text), x, y)
                 results[on] = (gradient, value, code)
-            except ZeroDivisionError as error:  # 1.5 / (3.0 - 3): Python's numbers
+            except (ZeroDivisionError, ValueError) as error:
+                # 1.5 / (3.0 - 3) of Python's numbers; a write into expand_reduced's read-only
+                # view, which code before reuse.py makes too (dt2 = dt5, dt2 += ...)
                 results[on] = type(error)
             finally:
                 monkeypatch.undo()
-        if results[True] is ZeroDivisionError or results[False] is ZeroDivisionError:
-            assert results[True] == results[False], text
+        if isinstance(results[True], type) or isinstance(results[False], type):
+            assert results[True] == results[False], text  # the same failure either way
             continue
         (g_on, v_on, code_on), (g_off, v_off, code_off) = results[True], results[False]
         np.testing.assert_array_equal(x, x_before, err_msg="x changed\n" + text + code_on)
