@@ -17,6 +17,7 @@ from .transform.parameters import tangent_parameters
 from .transform.pipeline import Generated, forward_mode, reverse_mode
 from .runtime import as_array_like, restructured, scalar_seed, zeros_for
 from .rules import non_differentiable as _declare_non_differentiable
+from .transform.dtypes import ARGUMENT_DTYPES
 from .transform.shapes import FOREIGN_ARRAYS, Tree, argument_shape, has_foreign_arrays
 
 #: Which arguments to differentiate with respect to: a position, a parameter name, or a tuple of
@@ -120,9 +121,14 @@ def _definition(function: Callable[..., Any], source: Optional[str] = None) -> O
 
 
 def argument_signature(args: Sequence[Any], kwargs: dict[str, Any]) -> Signature:
-    """What generated code is specialized to: the shape of each argument (() for a number)."""
+    """What generated code is specialized to: the shape of each argument (() for a number), and
+    the dtype of each array or NumPy scalar and type of each Python number (ARGUMENT_DTYPES,
+    which the in-place passes read: transform/reuse.py)."""
     positional = tuple(_shape_key(a) for a in args)
     keywords = tuple(sorted((k, _shape_key(v)) for k, v in kwargs.items()))
+    keywords += ((ARGUMENT_DTYPES, (tuple(_dtype_key(a) for a in args),
+                                    tuple(sorted((k, _dtype_key(v))
+                                                 for k, v in kwargs.items())))),)
     if any(type(a) is not np.ndarray and has_foreign_arrays(a)
            for a in (*args, *kwargs.values())):
         keywords += (FOREIGN_ARRAYS,)  # code of its own, without NumPy's array methods
@@ -143,6 +149,15 @@ def _quick_key(args: Sequence[Any]) -> Any:
         else:
             return None
     return tuple(key)
+
+
+def _dtype_key(value: Any) -> Optional[str]:
+    kind = type(value)
+    if kind is np.ndarray or isinstance(value, np.generic):
+        return cast(str, value.dtype.str)
+    if kind is float or kind is int or kind is bool or kind is complex:
+        return kind.__name__
+    return None
 
 
 def _shape_key(value: Any) -> Any:

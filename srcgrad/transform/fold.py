@@ -221,6 +221,24 @@ def _loaded(stmt):
             isinstance(n.ctx, gast.Load)}
 
 
+def _changed_in_place(stmt, specializer):
+    """Names whose array ``stmt`` may change in place (``+=``, element writes, method calls,
+    ``out=``): those of _changed less the names it only rebinds."""
+    rebound = {n.id for n in nodes_in(stmt) if isinstance(n, gast.Name) and
+               isinstance(n.ctx, gast.Store)}
+    found = _changed(stmt) - rebound
+    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
+        found.add(stmt.target.id)
+    for node in nodes_in(stmt):
+        if isinstance(node, gast.Call):
+            found |= {k.value.id for k in node.keywords
+                      if k.arg == "out" and isinstance(k.value, gast.Name)}
+            if node.args and isinstance(node.args[0], gast.Name) and \
+                    specializer.called(node) is add_at:
+                found.add(node.args[0].id)  # add_at(d, i, g) writes into d
+    return found
+
+
 def _changed(stmt):
     """Names ``stmt`` rebinds or changes in place (element writes, ``+=``, method calls)."""
     found = set()
@@ -316,6 +334,10 @@ def _fold_sign(block, index, specializer, stores, loads, fixed, mutated, aliased
             block[position] = _renamed(block[position], negated, value.id, negate=False)
         del block[index]
     else:
+        if isinstance(value, gast.Name) and any(
+                value.id in _changed_in_place(s, specializer) for s in block[index + 1:last]):
+            # neg_a = b would share b's array, which changes before neg_a's last read
+            value = gast.Call(func=specializer.np_function("copy"), args=[value], keywords=[])
         block[index] = gast.copy_location(gast.Assign(
             targets=[gast.Name(id=negated, ctx=gast.Store(), annotation=None,
                                type_comment=None)], value=value, type_comment=None), stmt)

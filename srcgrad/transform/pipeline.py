@@ -31,6 +31,8 @@ from .recall import reuse_saved_values
 from .methods import reductions_as_methods
 from .reverse import ReverseMode
 from .scope import resolve
+from .dtypes import parameter_kinds
+from .reuse import compute_in_place
 from .shapes import FOREIGN_ARRAYS, UNKNOWN, Shapes, Tree, argument_shape, infer_shapes
 
 MODES = ("grad", "value_and_grad", "vjp", "jvp")
@@ -208,6 +210,7 @@ def reverse_mode(function, wrt=0, mode="grad", source=None, signature=None,
         inline_single_use(function_def, binder.bound, generator.shared_arrays)
         if not differentiable and mode in ("grad", "value_and_grad", "vjp"):
             ufunc_in_place(function_def, specializer, wrt_list)  # wrt: float, by the checks
+            compute_in_place(function_def, specializer, parameter_kinds(tree, signature))
         if numpy_arrays:  # NumPy's arrays have .sum(); a duck array may not
             reductions_as_methods(function_def, specializer)  # last: other passes know np.sum's purity
     wrap_contexts(function_def, p.contexts)

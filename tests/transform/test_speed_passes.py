@@ -268,6 +268,26 @@ def test_a_negation_that_would_be_made_twice_stays():
     check_grad(negation_read_twice, x, y)
 
 
+def _times(a, b):
+    return a * b
+
+
+def squared_twice(a):
+    a = a - (a ** 2 + (a + a))  # the adjoint of a is read negated, then a's adjoint updated
+    for i in range(1):
+        a = _times(a, a)
+    return 0.5 + a[-3]
+
+
+def test_a_negation_of_an_adjoint_updated_in_place_is_a_copy():
+    """(found by the random programs) ``neg_g = dx`` then ``dx -= neg_g`` twice: the second
+    read the first's result. The negated name copies an array that changes before its last
+    read."""
+    x = np.array([-1.5, -1.5, -1.5])
+    np.testing.assert_allclose(sg.grad(squared_twice)(x), [-3.0, 0.0, 0.0])
+    check_grad(squared_twice, rng.normal(size=4))
+
+
 # --- a dead array scaled in place ---------------------------------------------------------------
 
 def logsumexp(x):
