@@ -207,15 +207,6 @@ def _is_comment(stmt):
         isinstance(stmt.value.value, str)
 
 
-def _changed_in_place(stmt):
-    """Names whose array ``stmt`` may change in place: element writes, ``+=``, method calls."""
-    found = _changed(stmt) - {n.id for n in nodes_in(stmt)
-                              if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-    if isinstance(stmt, gast.AugAssign) and isinstance(stmt.target, gast.Name):
-        found.add(stmt.target.id)
-    return found
-
-
 def _loaded(stmt):
     return {n.id for n in nodes_in(stmt) if isinstance(n, gast.Name) and
             isinstance(n.ctx, gast.Load)}
@@ -307,7 +298,8 @@ def _fold_sign(block, index, specializer, stores, loads, fixed, mutated, aliased
     if isinstance(value, gast.Name) and value.id in aliased:
         return False  # -b was a new array; b itself may be changed in place under a second name
     if isinstance(value, gast.Name) and any(
-            value.id in _changed_in_place(block[p]) for p in range(index + 1, max(readers) + 1)):
+            value.id in _changed_in_place(block[p], specializer)
+            for p in range(index + 1, max(readers) + 1)):
         return False  # neg_a = b would be b's array, which d -= ... changes before neg_a is read
     negated = specializer.names.fresh("neg_" + name)
     for position, candidate in rewritten:
@@ -336,7 +328,8 @@ def _fold_sign(block, index, specializer, stores, loads, fixed, mutated, aliased
     else:
         if isinstance(value, gast.Name) and any(
                 value.id in _changed_in_place(s, specializer) for s in block[index + 1:last]):
-            # neg_a = b would share b's array, which changes before neg_a's last read
+            # neg_a = b would share b's array, which changes before neg_a's last read (copies
+            # renamed to neg_a above may read it later than the readers checked first)
             value = gast.Call(func=specializer.np_function("copy"), args=[value], keywords=[])
         block[index] = gast.copy_location(gast.Assign(
             targets=[gast.Name(id=negated, ctx=gast.Store(), annotation=None,
