@@ -332,7 +332,7 @@ def test_random_programs_give_the_values_they_gave_without_the_pass(monkeypatch)
     ``SRCGRAD_REUSE_PROGRAMS=2000`` runs more."""
     import srcgrad.transform.pipeline as pipeline
     import os
-    count = int(os.environ.get("SRCGRAD_REUSE_PROGRAMS", "120"))
+    count = int(os.environ.get("SRCGRAD_REUSE_PROGRAMS", "60"))
     generator = np.random.default_rng(int(os.environ.get("SRCGRAD_REUSE_SEED", "1717")))
     checked = changed = 0
     for _ in range(count):
