@@ -4,7 +4,8 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from typing import Any, Callable, Optional, Sequence, Tuple, TypeVar, Union, cast, overload
+from typing import (Any, Callable, Dict, Optional, Sequence, Tuple, TypeVar, Union, cast,
+                    overload)
 
 import numpy as np
 
@@ -139,6 +140,12 @@ def _quick_key(args: Sequence[Any]) -> Any:
     """The type, and for an array the shape and dtype, of each argument where every one is a
     NumPy array or a Python number (else None): finer than the signature, and it decides the
     checks of check_differentiable, so a call with the key of an earlier one skips both."""
+    if len(args) == 1:  # the common case, without the list
+        value = args[0]
+        kind = type(value)
+        if kind is np.ndarray:
+            return ((value.shape, value.dtype),)
+        return (kind,) if kind is float or kind is int or kind is bool else None
     key: list[Any] = []
     for value in args:
         kind = type(value)
@@ -192,6 +199,9 @@ class Derivative:
         self.function, self.wrt, self.mode = adapted.function, adapted.wrt, mode
         self.source = adapted.source
         self._bound_args, self._bound_kwargs = adapted.bound_args, adapted.bound_kwargs
+        # Calls that __call__ may serve from _by_quick_key at once: nothing bound first, and no
+        # seed before the primals (an adjoint's)
+        self._quick_calls = not (self._bound_args or self._bound_kwargs) and mode != "adjoint"
         self._by_signature: dict[Signature, Generated] = {}  # signature -> the code that runs
         self._by_quick_key: dict[Any, Generated] = {}  # see _quick_key
         self.last_run: Optional[Generated] = None  # the Generated code of the latest call
@@ -259,39 +269,15 @@ class Derivative:
         return generated
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._bound_args or self._bound_kwargs:  # self of a method, a partial's arguments
-            args, kwargs = self._bound_args + args, {**self._bound_kwargs, **kwargs}
-        # A helper's adjoint (called by generated code) takes the output's adjoint first.
-        primals = args[1:] if self.mode == "adjoint" else args
         try:
-            if self._wrt_positions is None:
-                names = parameter_names(self.function)
-                self._parameter_names, self._wrt_positions = names, wrt_positions(self.wrt, names)
-            # Arguments of the types, shapes and dtypes of an earlier call passed its checks:
-            # their code is found by one lookup (a tiny gradient costs a few microseconds).
-            quick = None if kwargs else _quick_key(primals)
-            generated = self._by_quick_key.get(quick)
-            if generated is None or not generated.refresh():
-                if not _is_segment(self.function):
-                    check_differentiable(primals, kwargs, self._wrt_positions,
-                                         self._parameter_names,
-                                         getattr(self.function, "__name__", "the function"))
-                generated = self._by_signature.get(argument_signature(primals, kwargs))
-                if generated is None:
-                    generated = self.generated_for(primals, kwargs)
-                elif not generated.refresh():  # a global it was generated for has changed
-                    self._by_signature.clear()
-                    self._by_quick_key.clear()
-                    self._specializations = 0
-                    generated = self.generated_for(primals, kwargs)
-                if quick is not None and len(self._by_quick_key) < 16 * MAX_SPECIALIZATIONS:
-                    self._by_quick_key[quick] = generated
-            self.last_run = generated
-            result = _compiled(generated)(*args, **kwargs)
-            if self.mode != "jvp" and generated.containers and self.restructures:
-                result = _in_argument_structure(result, self.mode, self.wrt, primals,
-                                                self._wrt_positions or [])
-            return result
+            # The common call, in as few steps as possible (a tiny gradient costs a few
+            # microseconds): positional arguments of the kinds of an earlier call, nothing bound.
+            if not kwargs and self._quick_calls:
+                generated = self._by_quick_key.get(_quick_key(args))
+                if generated is not None and not generated.containers and generated.refresh():
+                    self.last_run = generated
+                    return _compiled(generated)(*args)
+            return self._call(args, kwargs)
         except SrcgradError as error:  # the message says where; srcgrad's frames would not
             if tracebacks.present(error, _definition(self.function, self.source)):
                 raise
@@ -300,6 +286,40 @@ class Derivative:
             tracebacks.note_user_line(error)
             tracebacks.hide_own_frames(error)
             raise
+
+    def _call(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        if self._bound_args or self._bound_kwargs:  # self of a method, a partial's arguments
+            args, kwargs = self._bound_args + args, {**self._bound_kwargs, **kwargs}
+        # A helper's adjoint (called by generated code) takes the output's adjoint first.
+        primals = args[1:] if self.mode == "adjoint" else args
+        if self._wrt_positions is None:
+            names = parameter_names(self.function)
+            self._parameter_names, self._wrt_positions = names, wrt_positions(self.wrt, names)
+        # Arguments of the types, shapes and dtypes of an earlier call passed its checks: their
+        # code is found by one lookup.
+        quick = None if kwargs else _quick_key(primals)
+        generated = self._by_quick_key.get(quick)
+        if generated is None or not generated.refresh():
+            if not _is_segment(self.function):
+                check_differentiable(primals, kwargs, self._wrt_positions,
+                                     self._parameter_names,
+                                     getattr(self.function, "__name__", "the function"))
+            generated = self._by_signature.get(argument_signature(primals, kwargs))
+            if generated is None:
+                generated = self.generated_for(primals, kwargs)
+            elif not generated.refresh():  # a global it was generated for has changed
+                self._by_signature.clear()
+                self._by_quick_key.clear()
+                self._specializations = 0
+                generated = self.generated_for(primals, kwargs)
+            if quick is not None and len(self._by_quick_key) < 16 * MAX_SPECIALIZATIONS:
+                self._by_quick_key[quick] = generated
+        self.last_run = generated
+        result = _compiled(generated)(*args, **kwargs)
+        if self.mode != "jvp" and generated.containers and self.restructures:
+            result = _in_argument_structure(result, self.mode, self.wrt, primals,
+                                            self._wrt_positions or [])
+        return result
 
     def __repr__(self) -> str:
         return f"<srcgrad {self.mode} of {self.function.__qualname__} wrt {self.wrt!r}>"

@@ -48,9 +48,10 @@ class Generated:
     callees: list  # Derivative objects of the user's functions this code calls
     containers: bool = False  # takes containers (lists, dicts) whose adjoints are containers
 
-    def refresh(self):
-        """Read the user's globals in; False when they changed what the code was made for."""
-        return self.function.__srcgrad_live__.refresh()
+    def __post_init__(self):
+        # the compiled function's LiveGlobals, set before the Generated is made: read on
+        # every call, so kept at hand
+        self.refresh = self.function.__srcgrad_live__.refresh
 
 
 @dataclass
