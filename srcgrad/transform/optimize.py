@@ -6,7 +6,7 @@ import gast
 from ..rules import is_non_differentiable, rule_for
 from ..runtime import scalar_seed
 from .analyze import loaded_names, mutated_names, nodes_in
-from .build import clone
+from .build import clone, statements_in_order
 from .scope import resolve
 
 _FOLDABLE = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
@@ -214,7 +214,7 @@ def _views(function_def, namespace):
     """name -> the names whose array it may be (or view): ``t = m``, ``t = m[0]``, ``m.T``..."""
     from .aliasing import _aliased_name
     views = {}
-    for node in nodes_in(function_def):
+    for node in statements_in_order(function_def.body):  # assignments are statements
         if isinstance(node, gast.Assign) and len(node.targets) == 1 and \
                 isinstance(node.targets[0], gast.Name):
             source = _aliased_name(node.value, namespace)
