@@ -7,6 +7,19 @@ from .eager.grad_mode import no_grad
 from .eager.tensor import Tensor
 
 
+def clear_gradients(params, set_to_none=True):
+    """``zero_grad`` of a module or an optimizer: each parameter's ``.grad`` set to None, or
+    zeroed in place (and cut from any graph) with ``set_to_none=False``."""
+    for param in params:
+        if param.grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            param.grad.detach_()
+            param.grad.zero_()
+
+
 class Optimizer:
     """Holds ``param_groups`` (a list of dicts with ``"params"`` and the options) and a per
     parameter ``state``."""
@@ -27,22 +40,21 @@ class Optimizer:
             self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
+        clear_gradients((p for g in self.param_groups for p in g["params"]), set_to_none)
+
+    def _updates(self):
+        """(group, parameter, its gradient as an array) for each parameter with a gradient,
+        negated for ``maximize`` and with the weight decay added (both optimizers' first
+        steps)."""
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is None:
                     continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad.detach_()
-                    param.grad.zero_()
-
-    def _updates(self):
-        """(group, parameter, its gradient as an array) for each parameter with a gradient."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    yield group, param, param.grad.detach().array
+                grad = param.grad.detach().array
+                grad = -grad if group["maximize"] else grad
+                if group["weight_decay"]:
+                    grad = grad + group["weight_decay"] * param.detach().array
+                yield group, param, grad
 
     @staticmethod
     def _apply(param, step):
@@ -70,9 +82,6 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         for group, param, grad in self._updates():
-            grad = -grad if group["maximize"] else grad
-            if group["weight_decay"]:
-                grad = grad + group["weight_decay"] * param.detach().array
             if group["momentum"]:
                 state = self.state.setdefault(param, {})
                 buffer = state.get("momentum_buffer")
@@ -99,9 +108,6 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = closure() if closure is not None else None
         for group, param, grad in self._updates():
-            grad = -grad if group["maximize"] else grad
-            if group["weight_decay"]:
-                grad = grad + group["weight_decay"] * param.detach().array
             beta1, beta2 = group["betas"]
             state = self.state.setdefault(param, {})
             if not state:

@@ -113,14 +113,8 @@ class Module:
             yield module
 
     def zero_grad(self, set_to_none=True):
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.detach_()
-                param.grad.zero_()
+        from ..optim import clear_gradients  # the optimizers' too
+        clear_gradients(self.parameters(), set_to_none)
 
     def train(self, mode=True):
         for module in self.modules():

@@ -318,15 +318,7 @@ def test_surface_scenario_matches_pytorch(scenario):
 
 def test_nn_layers_and_optimizers_agree_with_pytorch():
     import srcgrad.nn as nn
-
-    class TwoLayerNet(nn.Module):
-        def __init__(self, d_in, hidden, d_out):
-            super().__init__()
-            self.linear1 = nn.Linear(d_in, hidden)
-            self.linear2 = nn.Linear(hidden, d_out)
-
-        def forward(self, x):
-            return self.linear2(self.linear1(x).clamp(min=0))
+    from test_real_programs_3 import TwoLayerNet  # the PyTorch tutorial's model, on srcgrad.nn
 
     rng = np.random.default_rng(7)
     for make_ours, make_theirs in (
