@@ -7,6 +7,7 @@ Where a library lacks one of them (Dask has no ``ufunc.at``, no ``np.copy``, no 
 which looks at the array's type and never imports CuPy or Dask itself.
 """
 import dataclasses
+import inspect
 import sys
 
 import numpy as np
@@ -171,9 +172,14 @@ def expect_array(value, filename, lineno, construct):
     compute something else."""
     if not (isinstance(value, np.ndarray) or hasattr(value, "__array_function__")):
         from .errors import UnsupportedSyntax
-        raise UnsupportedSyntax(f"{construct} where the object is a {type(value).__name__}",
-                                filename, lineno, "srcgrad reads .dot(...) of arrays as np.dot; "
-                                "convert it to an array, or write the product with @")
+        kind = type(value).__name__
+        own = getattr(type(value), "dot", None)
+        advice = f"call your method as {kind}.dot(obj, ...), which srcgrad differentiates " \
+            "as a function of yours" if inspect.isfunction(own) else \
+            "convert it to an array, or write the product with @"
+        raise UnsupportedSyntax(f"{construct} where the object is a {kind} (srcgrad reads "
+                                ".dot(...) of a value it does not differentiate as np.dot)",
+                                filename, lineno, advice)
 
 
 def reshape_to(a, shape, order="C"):

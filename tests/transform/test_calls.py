@@ -258,3 +258,33 @@ def test_min_and_max_of_several_numbers():
     # max picks sum(x) = 0.6; min picks sum(sin(x)) (about 0.46)
     np.testing.assert_allclose(sg.grad(min_max_of_several)(x), 1.0 + np.cos(x))
     check_grads(min_max_of_several, x, wrt=(0,), order=2, eager=True)
+
+
+class MatrixFree:
+    """An operator of the user's with a dot method of its own."""
+
+    def __init__(self, A):
+        self.A = A
+
+    def dot(self, v):
+        return np.tanh(self.A @ v)
+
+
+def dot_method_of_an_object(w, op):
+    return np.sum(op.dot(w) ** 2)
+
+
+def dot_method_called_through_the_class(w, op):
+    return np.sum(MatrixFree.dot(op, w) ** 2)
+
+
+def test_an_objects_own_dot_is_refused_with_the_call_that_works():
+    w, op = np.array([0.3, -0.2]), MatrixFree(np.array([[1.0, 2.0], [0.5, -1.0]]))
+    with pytest.raises(sg.UnsupportedSyntax, match=r"op\.dot\(\.\.\.\) where the object is a "
+                                                   r"MatrixFree .* Call your method as "
+                                                   r"MatrixFree\.dot\(obj, \.\.\.\)"):
+        sg.grad(dot_method_of_an_object)(w, op)
+    t = np.tanh(op.A @ w)
+    np.testing.assert_allclose(sg.grad(dot_method_called_through_the_class)(w, op),
+                               op.A.T @ (2 * t * (1 - t * t)))
+    check_grads(lambda w: dot_method_called_through_the_class(w, op), w, wrt=(0,), order=2)
