@@ -272,9 +272,10 @@ class Derivative:
         try:
             # The common call, in as few steps as possible (a tiny gradient costs a few
             # microseconds): positional arguments of the kinds of an earlier call, nothing bound.
+            # (Containers have no quick key, so nothing found here restructures its result.)
             if not kwargs and self._quick_calls:
                 generated = self._by_quick_key.get(_quick_key(args))
-                if generated is not None and not generated.containers and generated.refresh():
+                if generated is not None and generated.refresh():
                     self.last_run = generated
                     return _compiled(generated)(*args)
             return self._call(args, kwargs)

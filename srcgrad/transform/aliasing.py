@@ -76,15 +76,20 @@ class AliasingChecks:
         construct = (f"{name} {symbol}= ... (it changes in place the array {name} shares with "
                      f"{other}, which is read afterwards)")
         advice = f"write {name} = {name} {symbol} ... to make a new array"
-        guard = call(load(self.names_for_guard()), load(name), constant(self.parsed.filename),
+        guard = call(load(self.runtime_name("refuse_in_place", refuse_in_place, stmt)),
+                     load(name), constant(self.parsed.filename),
                      constant(stmt.lineno), constant(construct), constant(advice))
         return located(gast.Expr(value=guard), stmt)
 
-    def names_for_guard(self):
-        self.parsed.namespace.setdefault("refuse_in_place", refuse_in_place)
-        if self.parsed.namespace["refuse_in_place"] is not refuse_in_place:
-            raise self.parsed.unsupported(None, "a function that defines refuse_in_place")
-        return "refuse_in_place"
+    def runtime_name(self, name, function, stmt):
+        """``name``, bound to srcgrad's runtime ``function`` in the namespace the code is
+        generated in (a copy of the user's); refused at ``stmt`` where the user's module
+        binds that name to something else."""
+        self.parsed.namespace.setdefault(name, function)
+        if self.parsed.namespace[name] is not function:
+            raise self.parsed.unsupported(stmt, f"this statement in a module that defines {name}",
+                                          f"rename your {name}")
+        return name
 
     def check_element_writes(self, body, params):
         """Writing into ``y[i]`` changes y in place: y must be an array this function made, on

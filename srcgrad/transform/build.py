@@ -154,6 +154,19 @@ def rewrite_for_loops(body, rewrite):
         index += 1
 
 
+def replace_in_blocks(stmts, replacement):
+    """``stmts`` with each statement, its own blocks done first, replaced by the list of
+    statements ``replacement(stmt)`` returns (the nested blocks of ``stmts`` in place)."""
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse"):
+            inner = getattr(stmt, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                setattr(stmt, field, replace_in_blocks(inner, replacement))
+        out += replacement(stmt)
+    return out
+
+
 def statements_in_order(body):
     """The statements of ``body`` and of the blocks nested in them, in the order written (gast or
     ast alike; a block made while iterating is walked as it is then)."""

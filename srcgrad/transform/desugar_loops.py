@@ -18,7 +18,7 @@ def _target_hint(target):
     return "item"
 
 
-def _has_comprehension(node):
+def has_comprehension(node):
     return any(isinstance(n, (gast.ListComp, gast.GeneratorExp, gast.SetComp, gast.DictComp))
                for n in nodes_in(node))
 
@@ -69,7 +69,7 @@ class LoopDesugaring:
                                                               ctx=gast.Load()), node.elt)), stmt)
         body = [append]
         for condition in reversed(generator.ifs):
-            if _has_comprehension(condition):  # hoisted from an assignment inside the loop
+            if has_comprehension(condition):  # hoisted from an assignment inside the loop
                 name = self.names.fresh("keep")
                 body = [located(assign(name, condition), stmt),
                         located(gast.If(test=load(name), body=body, orelse=[]), stmt)]

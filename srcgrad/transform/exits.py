@@ -16,7 +16,7 @@ Flags that end up unread are removed by the optimizer.
 import gast
 
 from .analyze import nodes_in
-from .build import assign, constant, load, located
+from .build import assign, constant, load, located, replace_in_blocks
 from .optimize import negate
 
 EXITS = (gast.Break, gast.Continue, gast.Return)
@@ -91,24 +91,19 @@ def raise_guards(stmts):
     always raises becomes a guard clause, so the code after the if is what the adjoint
     mirrors (a path that raises reaches no adjoint; merging it with the other branch would
     only reset adjoints it never holds)."""
-    out = []
-    for stmt in stmts:
-        for field in ("body", "orelse"):
-            inner = getattr(stmt, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                setattr(stmt, field, raise_guards(inner))
-        if isinstance(stmt, gast.If) and stmt.orelse:
-            body_raises, else_raises = always_raises(stmt.body), always_raises(stmt.orelse)
-            if else_raises and not body_raises:
-                out += [located(gast.If(test=negate(stmt.test), body=stmt.orelse, orelse=[]),
-                                stmt)] + stmt.body
-                continue
-            if body_raises and not else_raises:
-                out += [located(gast.If(test=stmt.test, body=stmt.body, orelse=[]), stmt)] + \
-                    stmt.orelse
-                continue
-        out.append(stmt)
-    return out
+    return replace_in_blocks(stmts, _as_guard_clause)
+
+
+def _as_guard_clause(stmt):
+    if not (isinstance(stmt, gast.If) and stmt.orelse):
+        return [stmt]
+    body_raises, else_raises = always_raises(stmt.body), always_raises(stmt.orelse)
+    if else_raises and not body_raises:
+        return [located(gast.If(test=negate(stmt.test), body=stmt.orelse, orelse=[]), stmt)] + \
+            stmt.body
+    if body_raises and not else_raises:
+        return [located(gast.If(test=stmt.test, body=stmt.body, orelse=[]), stmt)] + stmt.orelse
+    return [stmt]
 
 
 class ExitLowering:

@@ -17,9 +17,10 @@ from ..runtime import copy_of, field, scattered
 from .analyze import assigned_names, index_trick, mutated_names, nodes_in
 from . import contexts
 from .closures import Lifting
-from .build import as_load, assign, call, clone, constant, load, located, store, subscript
+from .build import (as_load, assign, call, clone, constant, load, located, replace_in_blocks,
+                    store, subscript)
 from .aliasing import AliasingChecks, generated_tape
-from .desugar_loops import LoopDesugaring, _has_comprehension
+from .desugar_loops import LoopDesugaring, has_comprehension
 from .anf_calls import CallsToANF
 from .parse import dotted_name
 from .scope import resolve
@@ -70,34 +71,25 @@ class Desugar(AliasingChecks, LoopDesugaring):
         """``np.add.at(a, i, v)`` -> ``a += scattered(a, i, v)`` (``np.subtract.at``: ``-=``):
         the same change of ``a``, repeated indices included, as an update the in-place checks
         see and the derivative reads as ``a = a + ...``."""
-        out = []
-        for stmt in stmts:
-            for part in ("body", "orelse"):
-                inner = getattr(stmt, part, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                    setattr(stmt, part, self.ufunc_at_as_updates(inner))
-            value = getattr(stmt, "value", None)
-            function = resolve(value.func, self.parsed.namespace, set()) \
-                if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) else None
-            op = {np.add.at: gast.Add, np.subtract.at: gast.Sub}.get(function) \
-                if callable(function) and getattr(function, "__name__", None) == "at" else None
-            if op is None:
-                out.append(stmt)
-                continue
-            if len(value.args) != 3 or value.keywords or \
-                    not isinstance(value.args[0], gast.Name):
-                raise self.parsed.unsupported(stmt, f"{dotted_name(value.func)}(...) "
-                                              "without an array name and two arguments",
-                                              "write np.add.at(a, indices, values)")
-            into = value.args[0].id
-            self.parsed.namespace.setdefault("scattered", scattered)
-            if self.parsed.namespace["scattered"] is not scattered:
-                raise self.parsed.unsupported(stmt, "np.add.at in a module that defines "
-                                              "scattered", "write a[indices] += values")
-            update = gast.AugAssign(target=store(into), op=op(), value=call(
-                "scattered", load(into), value.args[1], value.args[2]))
-            out.append(located(update, stmt))
-        return out
+        return replace_in_blocks(stmts, self._ufunc_at_as_update)
+
+    def _ufunc_at_as_update(self, stmt):
+        value = getattr(stmt, "value", None)
+        function = resolve(value.func, self.parsed.namespace, set()) \
+            if isinstance(stmt, gast.Expr) and isinstance(value, gast.Call) else None
+        op = {np.add.at: gast.Add, np.subtract.at: gast.Sub}.get(function) \
+            if callable(function) and getattr(function, "__name__", None) == "at" else None
+        if op is None:
+            return [stmt]
+        if len(value.args) != 3 or value.keywords or not isinstance(value.args[0], gast.Name):
+            raise self.parsed.unsupported(stmt, f"{dotted_name(value.func)}(...) without an "
+                                          "array name and two arguments",
+                                          "write np.add.at(a, indices, values)")
+        into = value.args[0].id
+        update = gast.AugAssign(target=store(into), op=op(), value=call(
+            self.runtime_name("scattered", scattered, stmt), load(into), value.args[1],
+            value.args[2]))
+        return [located(update, stmt)]
 
     def block(self, stmts, top=False):
         out = []
@@ -110,7 +102,7 @@ class Desugar(AliasingChecks, LoopDesugaring):
         if _own_named_expressions(stmt):
             return self.block(self.without_named_expressions(stmt))
         if isinstance(stmt, (gast.Assign, gast.AugAssign, gast.AnnAssign, gast.Return, gast.Expr)) \
-                and getattr(stmt, "value", None) is not None and _has_comprehension(stmt.value):
+                and getattr(stmt, "value", None) is not None and has_comprehension(stmt.value):
             loops = []
             stmt.value = self.hoist_comprehensions(stmt.value, loops, stmt)
             return [s for loop in loops for s in self.block(loop)] + self.statement(stmt, top)
